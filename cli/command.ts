@@ -1,0 +1,177 @@
+// The shape of a `megamath` subcommand and the shared parsing of its flags and config file.
+// A command declares its options once; the same declaration drives --help, flag parsing, config-file
+// validation (clear message naming the field and the allowed values) and defaults.
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import type { Logger } from "../lib/runtime/log.js";
+
+export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
+
+export interface OptionSpec {
+  type: OptionType;
+  description: string;
+  default?: string | number | boolean | string[];
+  /** Allowed values (for string options). */
+  choices?: readonly string[];
+  short?: string;
+  /** Value placeholder in --help, e.g. "FILE". */
+  placeholder?: string;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+export type OptionValues = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface CliContext {
+  log: Logger;
+  quiet: boolean;
+  logJson: boolean;
+  /** True when stderr is a TTY and progress should be drawn as a bar. */
+  tty: boolean;
+  stdout: NodeJS.WritableStream;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Usage line after "megamath ", e.g. "inspect FILE [--rows N]". */
+  usage: string;
+  /** Extra paragraphs for --help. */
+  details?: string;
+  options: OptionSpecs;
+  /** Returns the exit code (0 ok, 1 failed). Throw UsageError for bad usage (exit 2). */
+  run(args: { positionals: string[]; opts: OptionValues; ctx: CliContext }): Promise<number | void>;
+}
+
+export function defineCommand(c: Command): Command {
+  return c;
+}
+
+/** Bad usage: unknown flag, bad value, missing argument. Exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Options every command accepts. */
+export const globalOptions: OptionSpecs = {
+  help: { type: "boolean", short: "h", description: "Show this help." },
+  config: { type: "string", placeholder: "FILE", description: "JSON file of option values; flags override it." },
+  quiet: { type: "boolean", short: "q", description: "Print errors only." },
+  "log-json": { type: "boolean", description: "Log one JSON object per line on stderr." },
+};
+
+/** Parse argv for one command: flags, then the config file under them, then defaults; validate everything. */
+export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: string[]; opts: OptionValues } {
+  const specs: OptionSpecs = { ...globalOptions, ...cmd.options };
+  const parseSpec: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  for (const [name, s] of Object.entries(specs)) {
+    parseSpec[name] = { type: s.type === "boolean" ? "boolean" : "string", multiple: s.type === "list" };
+    if (s.short) parseSpec[name].short = s.short;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: parseSpec, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
+  }
+  const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const out: OptionValues = {};
+  let fromConfig: Record<string, unknown> = {};
+  if (typeof flagValues.config === "string") fromConfig = readConfigFile(flagValues.config, specs);
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = flagValues[name] !== undefined ? flagValues[name] : fromConfig[name];
+    const source = flagValues[name] !== undefined ? `--${name}` : `"${name}" in ${flagValues.config}`;
+    if (raw === undefined) {
+      out[name] = spec.default;
+      continue;
+    }
+    out[name] = coerce(raw, spec, source);
+  }
+  return { positionals: parsed.positionals, opts: out };
+}
+
+function readConfigFile(path: string, specs: OptionSpecs): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!obj || typeof obj !== "object" || Array.isArray(obj)) {
+    throw new UsageError(`config file ${path} must hold a JSON object of option values`);
+  }
+  for (const key of Object.keys(obj)) {
+    if (!(key in specs) || key === "config") {
+      const allowed = Object.keys(specs).filter((k) => k !== "config" && k !== "help").join(", ");
+      throw new UsageError(`config file ${path}: unknown field "${key}"; allowed fields: ${allowed}`);
+    }
+  }
+  return obj as Record<string, unknown>;
+}
+
+function coerce(raw: unknown, spec: OptionSpec, source: string): string | number | boolean | string[] {
+  switch (spec.type) {
+    case "boolean":
+      if (typeof raw === "boolean") return raw;
+      throw new UsageError(`${source} must be true or false, got ${JSON.stringify(raw)}`);
+    case "number":
+    case "integer": {
+      const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
+      if (!Number.isFinite(n) || (spec.type === "integer" && !Number.isInteger(n))) {
+        throw new UsageError(`${source} must be ${spec.type === "integer" ? "an integer" : "a number"}, got ${JSON.stringify(raw)}`);
+      }
+      return n;
+    }
+    case "list": {
+      const arr = Array.isArray(raw) ? raw : [raw];
+      return arr.flatMap((v) => {
+        if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`${source} must be a list of strings`);
+        return String(v).split(",").map((s) => s.trim()).filter(Boolean);
+      });
+    }
+    case "string": {
+      if (typeof raw !== "string" && typeof raw !== "number") {
+        throw new UsageError(`${source} must be a string, got ${JSON.stringify(raw)}`);
+      }
+      const s = String(raw);
+      if (spec.choices && !spec.choices.includes(s)) {
+        throw new UsageError(`${source} must be one of ${spec.choices.join(", ")}; got "${s}"`);
+      }
+      return s;
+    }
+  }
+}
+
+/** Parse "i/N" (0-based i) for --shard. */
+export function parseShard(s: string | undefined): { index: number; count: number } {
+  if (s === undefined || s === "") return { index: 0, count: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  if (!m) throw new UsageError(`--shard must look like i/N (e.g. 0/4), got "${s}"`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index >= count) throw new UsageError(`--shard ${s}: need 0 <= i < N`);
+  return { index, count };
+}
+
+export function helpText(cmd: Command): string {
+  const specs: OptionSpecs = { ...cmd.options, ...globalOptions };
+  const lines = [`megamath ${cmd.usage}`, "", cmd.summary];
+  if (cmd.details) lines.push("", cmd.details);
+  lines.push("", "Options:");
+  for (const [name, s] of Object.entries(specs)) {
+    const flag = `${s.short ? `-${s.short}, ` : "    "}--${name}${s.type === "boolean" ? "" : ` ${s.placeholder ?? s.type.toUpperCase()}`}`;
+    let desc = s.description;
+    if (s.choices) desc += ` (one of: ${s.choices.join(", ")})`;
+    if (s.default !== undefined && s.default !== false) desc += ` [default: ${Array.isArray(s.default) ? s.default.join(",") : s.default}]`;
+    lines.push(`  ${flag.padEnd(34)} ${desc}`);
+  }
+  return lines.join("\n") + "\n";
+}

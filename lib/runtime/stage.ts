@@ -1,0 +1,52 @@
+// A stage turns a stream of record batches into a stream of record batches (datatrove's one-method step).
+// It may add columns and drop rows; every dropped row is counted in ctx.stats with a reason.
+import type { Batch } from "../arrow/batch.js";
+import type { StageStats } from "./stats.js";
+import type { Logger } from "./log.js";
+
+export type OnError = "fail" | "skip";
+
+export interface StageContext {
+  /** This stage's counters: call stats.remove(reason, n) / stats.fail(reason, n, where, msg). The runner counts
+   * docs in/out itself. */
+  stats: StageStats;
+  /** The input file being processed (for error messages and ids). */
+  file: string;
+  /** Shard index and count (`--shard i/N`). */
+  shard: { index: number; count: number };
+  /** Seed for anything random; same seed + input ⇒ same output. */
+  seed: number;
+  /** What to do with a bad document: throw a clear error naming file and row, or skip it and count it as failed. */
+  onError: OnError;
+  /** Worker threads a CPU-heavy stage may use. */
+  workers: number;
+  log: Logger;
+  /** Output folder of the current command (for sidecars a stage writes, e.g. reports). */
+  outDir: string;
+}
+
+export interface Stage {
+  /** Short name used in stats and logs, e.g. "score", "filter", "decontaminate". */
+  readonly name: string;
+  /** Input columns the stage needs; the runner fails early, naming the file, when one is absent. */
+  readonly requires?: string[];
+  run(input: AsyncIterable<Batch>, ctx: StageContext): AsyncIterable<Batch>;
+  /** Release workers, models, files. Called once after all files are done (or on failure). */
+  close?(): Promise<void>;
+}
+
+/** Helper for the common case: a stage that maps each batch independently. */
+export function mapStage(
+  name: string,
+  fn: (batch: Batch, ctx: StageContext) => Batch | Promise<Batch>,
+  opts: { requires?: string[]; close?: () => Promise<void> } = {},
+): Stage {
+  return {
+    name,
+    requires: opts.requires,
+    close: opts.close,
+    async *run(input, ctx) {
+      for await (const b of input) yield await fn(b, ctx);
+    },
+  };
+}
