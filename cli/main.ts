@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
 
 // Run when executed directly (bin/megamath.js or `tsx cli/main.ts`), not when imported by tests.
 const invoked = process.argv[1] ?? "";
-if (/(?:cli[\\/]main\.[jt]s|bin[\\/]megamath(?:\.js)?)$/.test(invoked) || process.env.MEGAMATH_CLI_MAIN === "1") {
+if (/cli[\\/]main\.[jt]s$/.test(invoked) || process.env.MEGAMATH_CLI_MAIN === "1") {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,0 +1,22 @@
+// Shared test helpers: where the real data lives, and throwaway folders.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** A path under ../shared/data (real third-party data, see its PROVENANCE.md files). Override with
+ * MEGAMATH_SHARED_DATA when the checkout sits elsewhere. */
+export function sharedData(...parts: string[]): string {
+  const base = process.env.MEGAMATH_SHARED_DATA ?? resolve(repoRoot, "..", "shared", "data");
+  return join(base, ...parts);
+}
+
+/** A fresh temporary folder, removed when the test process exits. */
+export function tmpDir(prefix = "megamath-test-"): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  process.on("exit", () => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
