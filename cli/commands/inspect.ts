@@ -1,0 +1,34 @@
+import { defineCommand, UsageError } from "../command.js";
+
+// Token files (Megatron .bin/.idx, datatrove .ds) and document files (Parquet, JSONL, Arrow) have their own
+// describers; both are loaded lazily so inspecting one kind does not load the other's dependencies.
+const TOKEN_FILE = /\.(bin|idx|ds)$/i;
+
+export default defineCommand({
+  name: "inspect",
+  summary: "Show schema, row count and first rows of a Parquet/JSONL/Arrow file, or the counts of a token file.",
+  usage: "inspect FILE [--rows N] [--json]",
+  options: {
+    rows: { type: "integer", default: 5, description: "Rows (or token documents) to show." },
+    json: { type: "boolean", description: "Print the description as JSON." },
+  },
+  async run({ positionals, opts, ctx }) {
+    if (positionals.length !== 1) throw new UsageError("usage: megamath inspect FILE");
+    const file = positionals[0];
+    const rows = opts.rows as number;
+    if (TOKEN_FILE.test(file)) {
+      const { describeTokenFile, formatTokenDescription } = await import("../../lib/tokens/inspect.js");
+      const d = await describeTokenFile(file, { samples: rows });
+      ctx.stdout.write(opts.json ? JSON.stringify(d, null, 1) + "\n" : formatTokenDescription(d) + "\n");
+    } else {
+      const { describeFile, formatDescription } = await import("../../lib/io/inspect.js");
+      const d = await describeFile(file, { rows });
+      ctx.stdout.write(opts.json ? JSON.stringify(d, bigintSafe, 1) + "\n" : formatDescription(d) + "\n");
+    }
+    return 0;
+  },
+});
+
+function bigintSafe(_k: string, v: unknown): unknown {
+  return typeof v === "bigint" ? v.toString() : v;
+}

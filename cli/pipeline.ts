@@ -1,0 +1,87 @@
+// Flags shared by every command that reads documents, runs stages and writes documents, and the glue that turns
+// them into a runPipeline call with a summary at the end.
+import type { CliContext, OptionSpecs, OptionValues } from "./command.js";
+import { UsageError, parseShard } from "./command.js";
+import { runPipeline, type RunResult } from "../lib/runtime/runner.js";
+import type { Stage } from "../lib/runtime/stage.js";
+import { defaultWorkers } from "../lib/runtime/pool.js";
+import type { RunStatsJSON } from "../lib/runtime/stats.js";
+
+export const pipelineOptions: OptionSpecs = {
+  input: { type: "list", short: "i", placeholder: "GLOB", description: "Input files or globs (Parquet, JSONL(.gz/.zst), Arrow); repeatable." },
+  output: { type: "string", short: "o", placeholder: "DIR", description: "Output folder (one output per input file, plus stats.json)." },
+  shard: { type: "string", placeholder: "i/N", description: "Process input files i, i+N, ... of the sorted list (Slurm array / k8s indexed job).", default: "0/1" },
+  force: { type: "boolean", description: "Recompute files that already have a completion marker." },
+  seed: { type: "integer", description: "Seed for anything random.", default: 0 },
+  "on-error": { type: "string", choices: ["fail", "skip"], default: "fail", description: "Bad document or file: stop with an error, or skip and count it as failed." },
+  workers: { type: "integer", description: "Worker threads for CPU-heavy stages (default: number of cores)." },
+  format: { type: "string", choices: ["parquet", "jsonl", "jsonl.gz"], default: "parquet", description: "Output format." },
+  "text-key": { type: "string", default: "text", description: "Input field holding the document text." },
+  "id-key": { type: "string", default: "id", description: "Input field holding the document id (default: FILE/ROW when absent)." },
+  "row-group-size": { type: "integer", default: 10000, description: "Parquet rows per row group." },
+  "max-file-mb": { type: "number", default: 1024, description: "Roll to a new output file past this size." },
+};
+
+export function requireInputOutput(opts: OptionValues): { inputs: string[]; output: string } {
+  const inputs = (opts.input as string[] | undefined) ?? [];
+  if (!inputs.length) throw new UsageError("--input is required (files or globs)");
+  if (!opts.output) throw new UsageError("--output is required (a folder)");
+  return { inputs, output: String(opts.output) };
+}
+
+export function workersFrom(opts: OptionValues): number {
+  const w = opts.workers as number | undefined;
+  if (w !== undefined && w < 1) throw new UsageError("--workers must be >= 1");
+  return w ?? defaultWorkers();
+}
+
+/** Run stages over the inputs as the flags say, log a summary, and return the exit code. */
+export async function runPipelineCommand(
+  opts: OptionValues,
+  ctx: CliContext,
+  stages: Stage[],
+  meta: { name: string },
+): Promise<{ code: number; result: RunResult }> {
+  const { inputs, output } = requireInputOutput(opts);
+  const result = await runPipeline({
+    name: meta.name,
+    inputs,
+    outDir: output,
+    stages,
+    shard: parseShard(opts.shard as string),
+    force: Boolean(opts.force),
+    seed: opts.seed as number,
+    onError: opts["on-error"] as "fail" | "skip",
+    workers: workersFrom(opts),
+    read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string },
+    write: {
+      format: opts.format as "parquet" | "jsonl" | "jsonl.gz",
+      rowGroupSize: opts["row-group-size"] as number,
+      maxFileBytes: Math.round((opts["max-file-mb"] as number) * 1e6),
+    },
+    log: ctx.log,
+    progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },
+  });
+  ctx.log.info(summarize(meta.name, result));
+  for (const f of result.filesFailed) ctx.log.warn(`file skipped: ${f.file}: ${f.error}`);
+  return { code: 0, result };
+}
+
+export function summarize(name: string, r: RunResult): string {
+  const lines = [`${name}: ${r.filesDone} file(s) done, ${r.filesSkipped} already done, ${r.filesFailed.length} failed`];
+  lines.push(...formatStats(r.stats));
+  return lines.join("\n");
+}
+
+/** One line per stage: in, out, removed by reason, failed by reason, throughput. */
+export function formatStats(stats: RunStatsJSON): string[] {
+  return stats.stages.map((s) => {
+    const parts = [`  ${s.name.padEnd(16)} in ${s.docsIn}  out ${s.docsOut}`];
+    const rem = Object.entries(s.removed);
+    if (rem.length) parts.push(`removed ${rem.map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    const fail = Object.entries(s.failed);
+    if (fail.length) parts.push(`failed ${fail.map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    if (s.timeMs > 0) parts.push(`${(s.bytesIn / 1e3 / s.timeMs).toFixed(1)} MB/s ${Math.round((s.docsIn * 1000) / s.timeMs)} docs/s`);
+    return parts.join("  ");
+  });
+}

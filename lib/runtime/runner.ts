@@ -1,0 +1,328 @@
+// The executor: reads each input file of this shard, pushes its batches through the stages, writes one output file
+// set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
+// files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
+import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
+import { join, resolve, sep, basename, dirname } from "node:path";
+import type { Batch } from "../arrow/batch.js";
+import { textBytes } from "../arrow/batch.js";
+import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriteOptions } from "../io/index.js";
+import { writeFileAtomic, isTempName } from "../io/atomic.js";
+import { createLogger, type Logger } from "./log.js";
+import { Progress } from "./progress.js";
+import type { OnError, Stage, StageContext } from "./stage.js";
+import { StageStats, mergeRunStats, type RunStatsJSON } from "./stats.js";
+
+export interface RunOptions {
+  /** Files or globs; expanded and sorted, then shard i takes files i, i+N, ... */
+  inputs: string[];
+  outDir: string;
+  stages: Stage[];
+  read?: ReadOptions;
+  write?: WriteOptions;
+  shard?: { index: number; count: number };
+  /** Recompute files that already have a completion marker. */
+  force?: boolean;
+  seed?: number;
+  onError?: OnError;
+  workers?: number;
+  log?: Logger;
+  /** Progress display: false for none. */
+  progress?: { tty: boolean } | false;
+  /** Command name, recorded in stats and markers. */
+  name?: string;
+  /** When false, stages only count and nothing is written (e.g. a dry run). Default true. */
+  writeOutput?: boolean;
+}
+
+export interface RunResult {
+  stats: RunStatsJSON;
+  outputs: string[];
+  filesDone: number;
+  filesSkipped: number;
+  filesFailed: { file: string; error: string }[];
+}
+
+export interface Marker {
+  version: 1;
+  command: string;
+  input: string;
+  outputs: string[];
+  stats: RunStatsJSON;
+  failed?: string;
+}
+
+export const MARKER_DIR = ".done";
+export const READ_STAGE = "read";
+
+/** Run a pipeline over this shard's files. Throws on the first error under onError "fail". */
+export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const log = o.log ?? createLogger({ quiet: true });
+  const shard = o.shard ?? { index: 0, count: 1 };
+  const onError = o.onError ?? "fail";
+  const outDir = resolve(o.outDir);
+  const all = await expandInputs(o.inputs);
+  const mine = all.filter((_, i) => i % shard.count === shard.index);
+  const names = outputNames(all);
+  await ensureWritableDir(outDir);
+  await mkdir(join(outDir, MARKER_DIR), { recursive: true });
+
+  let totalBytes = 0;
+  const sizes = new Map<string, number>();
+  for (const f of mine) {
+    const s = (await stat(f)).size;
+    sizes.set(f, s);
+    totalBytes += s;
+  }
+  const progress = o.progress
+    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
+    : undefined;
+
+  const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
+  const perFile: RunStatsJSON[] = [];
+  try {
+    for (const file of mine) {
+      const outName = names.get(file)!;
+      const markerPath = join(outDir, MARKER_DIR, `${outName}.json`);
+      if (!o.force) {
+        const m = await readMarker(markerPath);
+        if (m && (await allExist(outDir, m.outputs))) {
+          perFile.push(m.stats);
+          result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
+          result.filesSkipped++;
+          progress?.fileDone(sizes.get(file)!);
+          log.debug(`skip ${file}: already done`);
+          continue;
+        }
+      }
+      await removeStale(outDir, outName);
+      const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
+      try {
+        const { stats, outputs } = await runFile(file, join(outDir, outName), o, ctxBase, progress);
+        const rel = outputs.map((p) => p.slice(outDir.length + 1));
+        const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats };
+        await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
+        perFile.push(stats);
+        result.outputs.push(...outputs);
+        result.filesDone++;
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (onError === "fail" || e instanceof FatalError) throw e;
+        // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
+        log.warn(`skipped ${file}: ${msg}`);
+        result.filesFailed.push({ file, error: msg });
+      }
+      progress?.fileDone(sizes.get(file)!);
+    }
+  } finally {
+    progress?.stop();
+    for (const s of o.stages) await s.close?.();
+  }
+  result.stats = mergeRunStats(perFile);
+  const shardStats = { ...result.stats, shard, filesFailed: result.filesFailed };
+  if (o.writeOutput !== false) {
+    await writeFileAtomic(join(outDir, `stats.shard-${shard.index}-of-${shard.count}.json`), JSON.stringify(shardStats, null, 1) + "\n");
+    // The folder-wide merge (all shards that have finished files so far).
+    await writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(await mergeFolderStats(outDir), null, 1) + "\n");
+  }
+  return result;
+}
+
+/** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
+export class FatalError extends Error {}
+
+async function runFile(
+  file: string,
+  outBase: string,
+  o: RunOptions,
+  ctxBase: Omit<StageContext, "stats">,
+  progress?: Progress,
+): Promise<{ stats: RunStatsJSON; outputs: string[] }> {
+  const readStats = new StageStats(READ_STAGE);
+  const stageStats = o.stages.map((s) => new StageStats(s.name));
+  // Each timer holds the inclusive time spent pulling from that point of the chain; a stage's own time is its
+  // timer minus its upstream's.
+  const timers = [{ ms: 0 }];
+  let stream: AsyncIterable<Batch> = readDocuments(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
+  stream = timed(counted(stream, readStats, "out", progress), timers[0]);
+  for (let i = 0; i < o.stages.length; i++) {
+    const stage = o.stages[i];
+    const stats = stageStats[i];
+    let input = counted(stream, stats, "in");
+    if (stage.requires?.length) input = requireColumns(input, stage.requires, file, stage.name);
+    const timer = { ms: 0 };
+    timers.push(timer);
+    stream = timed(counted(stage.run(input, { ...ctxBase, stats }), stats, "out"), timer);
+  }
+  const writer = o.writeOutput === false ? null : openWriter(outBase, o.write);
+  try {
+    for await (const batch of stream) {
+      if (writer) await writer.write(batch);
+    }
+  } catch (e) {
+    await writer?.abort().catch(() => {});
+    throw wrapError(e, file);
+  }
+  let outputs: string[] = [];
+  if (writer) {
+    try {
+      outputs = await writer.close();
+    } catch (e) {
+      await writer.abort().catch(() => {});
+      throw wrapError(e, file);
+    }
+  }
+  // The reader counts lines it could not parse as failed; everything it saw is its input.
+  readStats.docsIn = readStats.docsOut + readStats.failedTotal;
+  readStats.timeMs = timers[0].ms;
+  stageStats.forEach((s, i) => (s.timeMs = Math.max(0, timers[i + 1].ms - timers[i].ms)));
+  const all = [readStats, ...stageStats];
+  for (const s of all) {
+    const err = s.check();
+    if (err) throw new FatalError(`${file}: ${err} (a stage lost or invented documents; this is a bug)`);
+  }
+  return { stats: { files: 1, stages: all.map((s) => s.toJSON()) }, outputs };
+}
+
+function wrapError(e: unknown, file: string): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "ENOSPC" || err.code === "EDQUOT") {
+    return new FatalError(`writing output for ${file}: disk full (${err.code}); nothing was left under a final name`);
+  }
+  if (err instanceof Error && !err.message.includes(file)) err.message = `${file}: ${err.message}`;
+  return err as Error;
+}
+
+async function* counted(src: AsyncIterable<Batch>, stats: StageStats, side: "in" | "out", progress?: Progress): AsyncIterable<Batch> {
+  for await (const b of src) {
+    const bytes = textBytes(b);
+    if (side === "in") {
+      stats.docsIn += b.numRows;
+      stats.bytesIn += bytes;
+    } else {
+      stats.docsOut += b.numRows;
+      stats.bytesOut += bytes;
+      progress?.add(b.numRows, bytes);
+    }
+    yield b;
+  }
+}
+
+async function* timed(src: AsyncIterable<Batch>, timer: { ms: number }): AsyncIterable<Batch> {
+  const it = src[Symbol.asyncIterator]();
+  try {
+    while (true) {
+      const t0 = performance.now();
+      const r = await it.next();
+      timer.ms += performance.now() - t0;
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+async function* requireColumns(src: AsyncIterable<Batch>, cols: string[], file: string, stage: string): AsyncIterable<Batch> {
+  let checked = false;
+  for await (const b of src) {
+    if (!checked) {
+      const have = new Set(b.schema.fields.map((f) => f.name));
+      const missing = cols.filter((c) => !have.has(c));
+      if (missing.length) {
+        throw new Error(`${file}: stage "${stage}" needs column(s) ${missing.join(", ")}; present: ${[...have].join(", ")}`);
+      }
+      checked = true;
+    }
+    yield b;
+  }
+}
+
+/** Output base names for input files, unique across the whole (unsharded) input list so every shard agrees. */
+export function outputNames(files: string[]): Map<string, string> {
+  const abs = files.map((f) => resolve(f));
+  const root = commonDir(abs);
+  const names = new Map<string, string>();
+  const used = new Set<string>();
+  abs.forEach((a, i) => {
+    let rel = a.slice(root.length).replace(/^[\\/]+/, "");
+    rel = rel.replace(/\.(parquet|arrow|ipc|feather|jsonl|json|ndjson)(\.(gz|zst|zstd))?$/i, "");
+    let name = rel.split(sep).join("__").replace(/[^A-Za-z0-9._=-]/g, "_") || `input-${i}`;
+    while (used.has(name)) name += "_";
+    used.add(name);
+    names.set(files[i], name);
+  });
+  return names;
+}
+
+function commonDir(paths: string[]): string {
+  if (paths.length === 0) return "";
+  let parts = dirname(paths[0]).split(sep);
+  for (const p of paths.slice(1)) {
+    const q = dirname(p).split(sep);
+    let k = 0;
+    while (k < parts.length && k < q.length && parts[k] === q[k]) k++;
+    parts = parts.slice(0, k);
+  }
+  return parts.join(sep);
+}
+
+async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new Error(`output folder ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export async function readMarker(path: string): Promise<Marker | null> {
+  try {
+    const m = JSON.parse(await readFile(path, "utf8")) as Marker;
+    return m.version === 1 && Array.isArray(m.outputs) ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+async function allExist(dir: string, rel: string[]): Promise<boolean> {
+  for (const r of rel) {
+    try {
+      await access(join(dir, r));
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Delete leftovers of a killed attempt at this file: its temp files and any parts renamed before the kill. */
+async function removeStale(outDir: string, outName: string): Promise<void> {
+  const esc = outName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const part = new RegExp(`^${esc}(-\\d{5})?\\.(parquet|jsonl|jsonl\\.gz|arrow)$`);
+  for (const name of await readdir(outDir)) {
+    const isMine = part.test(name) || (isTempName(name) && part.test(name.replace(/^\.tmp-/, "").replace(/\.\d+\.[0-9a-f]{8}$/, "")));
+    if (isMine) await rm(join(outDir, name), { force: true });
+  }
+}
+
+/** Merge the stats of every completion marker in a folder (exact across shards). */
+export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number }> {
+  let entries: string[] = [];
+  try {
+    entries = (await readdir(join(dir, MARKER_DIR))).filter((n) => n.endsWith(".json")).sort();
+  } catch {
+    throw new Error(`${dir} has no ${MARKER_DIR}/ folder: not the output folder of a megamath command`);
+  }
+  const runs: RunStatsJSON[] = [];
+  const commands = new Set<string>();
+  for (const e of entries) {
+    const m = await readMarker(join(dir, MARKER_DIR, e));
+    if (m) {
+      runs.push(m.stats);
+      commands.add(m.command);
+    }
+  }
+  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length };
+}
+
+export { basename };
