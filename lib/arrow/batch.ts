@@ -2,7 +2,7 @@
 // apache-arrow RecordBatches with at least `text` and `id` (Utf8); every other column passes through untouched.
 import {
   RecordBatch, Schema, Field, Data, makeData, Struct, Utf8, LargeUtf8, Float64, Float32, Int32, Int64, Bool,
-  DataType, Vector, vectorFromArray, type TypeMap,
+  DataType, Vector, vectorFromArray,
 } from "apache-arrow";
 
 export type Batch = RecordBatch;
@@ -250,14 +250,16 @@ function takeData(col: Vector, rows: readonly number[]): Data {
     return makeData({ type: t as Utf8, length: m, nullCount: nulls, nullBitmap: bitmap, valueOffsets: newOffs, data: dst });
   }
   if ((DataType.isFloat(t) || DataType.isInt(t)) && data.stride === 1) {
-    const src = data.values as unknown as { constructor: new (n: number) => ArrayLike<number> & { [i: number]: number | bigint } } & { [i: number]: number | bigint };
+    // Same typed-array class as the source (Float64Array, Int32Array, BigInt64Array, ...).
+    type Typed = { [i: number]: unknown; constructor: new (n: number) => Typed };
+    const src = data.values as unknown as Typed;
     const dst = new src.constructor(m);
     for (let j = 0; j < m; j++) dst[j] = src[rows[j]];
     return makeData({ type: t, length: m, nullCount: nulls, nullBitmap: bitmap, data: dst } as never);
   }
   // Anything else (lists, structs, dictionaries, timestamps...): go through JS values; correct, slower.
   const values = rows.map((r) => col.get(r));
-  return vectorFromArray(values, t as DataType<TypeMap[keyof TypeMap]>).data[0];
+  return (vectorFromArray as (v: unknown[], t: DataType) => Vector)(values, t).data[0];
 }
 
 /** Rows of a batch as plain objects (for tests, inspect and JSONL output). */

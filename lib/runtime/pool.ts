@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import type { Batch } from "../arrow/batch.js";
+import type { TransferListItem } from "node:worker_threads";
 
 export interface TaskPoolOptions {
   /** The worker module (a file whose default export is `(task) => result | Promise<result>`). */
@@ -33,7 +34,7 @@ export class TaskPool {
   }
 
   /** Run one task; `transferList` moves ArrayBuffers instead of copying them. */
-  run<T, R>(task: T, transferList?: Transferable[]): Promise<R> {
+  run<T, R>(task: T, transferList?: TransferListItem[]): Promise<R> {
     return this.pool.run(task, { transferList: transferList as never }) as Promise<R>;
   }
 

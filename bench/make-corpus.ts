@@ -1,0 +1,100 @@
+// Build a MegaMath-Web-like Parquet corpus from the real documents in ../shared/data, at any size:
+//   node --import tsx bench/make-corpus.ts --size 1GB --seed 1 --out bench/out/corpus-1g [--shards 8]
+//   node --import tsx bench/make-corpus.ts --demo --out fixtures/demo      (the small corpus that ships)
+// Every benchmark and the end-to-end run use this one generator, so figures are comparable at any scale.
+import { parseArgs } from "node:util";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSources } from "./corpus/sources.js";
+import { generateCorpus, type CorpusRow } from "./corpus/generate.js";
+import { makeBatch } from "../lib/arrow/batch.js";
+import { openWriter } from "../lib/io/index.js";
+
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?$/i.exec(s.trim());
+  if (!m) throw new Error(`--size must look like 300MB or 1GB, got "${s}"`);
+  const mult: Record<string, number> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+  return Number(m[1]) * mult[(m[2] ?? "B").toUpperCase()];
+}
+
+export interface MakeCorpusOptions {
+  out: string;
+  seed: number;
+  demo?: boolean;
+  sizeBytes?: number;
+  shards?: number;
+  batchRows?: number;
+  dataDir?: string;
+}
+
+/** Writes `shards` Parquet files (rows dealt round-robin) and returns their paths and counts. */
+export async function makeCorpus(o: MakeCorpusOptions): Promise<{ files: string[]; docs: number; bytes: number; planted: Record<string, number> }> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const dataDir = o.dataDir ?? process.env.MEGAMATH_SHARED_DATA ?? resolve(here, "..", "..", "shared", "data");
+  const set = loadSources(dataDir, { gsm8kCap: o.demo ? 600 : 1000 });
+  const shards = o.shards ?? (o.demo ? 2 : Math.max(1, Math.ceil((o.sizeBytes ?? 0) / 128e6)));
+  mkdirSync(o.out, { recursive: true });
+  const writers = Array.from({ length: shards }, (_, i) =>
+    openWriter(join(o.out, `megamath-web-${String(i).padStart(5, "0")}`), { format: "parquet", rowGroupSize: 5000 }));
+  const buffers: CorpusRow[][] = writers.map(() => []);
+  const batchRows = o.batchRows ?? 2000;
+  let docs = 0;
+  let bytes = 0;
+  const planted: Record<string, number> = {};
+  const flush = async (i: number) => {
+    const rows = buffers[i];
+    if (!rows.length) return;
+    buffers[i] = [];
+    await writers[i].write(makeBatch({
+      id: rows.map((r) => r.id), text: rows.map((r) => r.text), url: rows.map((r) => r.url),
+      domain: rows.map((r) => r.domain), "cc-path": rows.map((r) => r["cc-path"]), source: rows.map((r) => r.source),
+      label: rows.map((r) => r.label), planted: rows.map((r) => r.planted),
+    }));
+  };
+  try {
+    for (const row of generateCorpus(set, { seed: o.seed, mode: o.demo ? "demo" : "remix", targetBytes: o.sizeBytes })) {
+      const i = docs % shards;
+      buffers[i].push(row);
+      docs++;
+      bytes += Buffer.byteLength(row.text);
+      if (row.planted) {
+        const kind = row.planted.split(":")[0] + (row.planted.startsWith("leak:") ? `:${row.planted.split(":")[1]}` : "");
+        planted[kind] = (planted[kind] ?? 0) + 1;
+      }
+      if (buffers[i].length >= batchRows) await flush(i);
+    }
+    for (let i = 0; i < shards; i++) await flush(i);
+    const files: string[] = [];
+    for (const w of writers) files.push(...(await w.close()));
+    writeFileSync(join(o.out, "corpus.json"), JSON.stringify({ seed: o.seed, demo: Boolean(o.demo), docs, textBytes: bytes, planted, sources: set.files }, null, 1) + "\n");
+    return { files, docs, bytes, planted };
+  } catch (e) {
+    for (const w of writers) await w.abort().catch(() => {});
+    throw e;
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      size: { type: "string", default: "300MB" }, seed: { type: "string", default: "1" }, out: { type: "string" },
+      shards: { type: "string" }, demo: { type: "boolean", default: false },
+    },
+  });
+  const out = values.out ?? (values.demo ? "fixtures/demo" : `bench/out/corpus-${values.size}-s${values.seed}`);
+  const t0 = performance.now();
+  const r = await makeCorpus({
+    out, seed: Number(values.seed), demo: values.demo, sizeBytes: values.demo ? undefined : parseSize(values.size!),
+    shards: values.shards ? Number(values.shards) : undefined,
+  });
+  const secs = (performance.now() - t0) / 1000;
+  console.log(`wrote ${r.files.length} file(s) to ${out}: ${r.docs} docs, ${(r.bytes / 1e6).toFixed(1)} MB of text in ${secs.toFixed(1)} s; planted ${JSON.stringify(r.planted)}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  main().catch((e) => {
+    console.error(e.message);
+    process.exit(1);
+  });
+}
