@@ -1,0 +1,186 @@
+// Labelled documents -> fastText supervised files (`__label__X preprocessed text` per line), split into train and
+// validation deterministically by a hash of (seed, id), and the train file shuffled by another hash of the same
+// key. fastText's SGD sees lines in file order, so inputs that arrive grouped (all positives, then all negatives)
+// must be mixed; the shuffle is external (hash buckets on disk, one bucket sorted in memory at a time) so memory
+// stays bounded by one bucket whatever the corpus size. Same input + seed => byte-identical files.
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, rm, rename, readFile } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { dirname, join } from "node:path";
+import { once } from "node:events";
+import { DataType } from "apache-arrow";
+import { type Batch, getNumbers, getStrings, getTexts } from "../lib/arrow/batch.js";
+import { tempPathFor } from "../lib/io/atomic.js";
+import { preprocessForFastText } from "./preprocess.js";
+
+export type LabelRule =
+  | { kind: "score"; column: string; threshold: number } // positive when column >= threshold
+  | { kind: "label"; column: string; positive: string[] }; // positive when the column's value is listed
+
+export interface TrainingDataOptions {
+  rule: LabelRule;
+  seed?: number;
+  /** Share of documents put in the validation split (by hash, so about this share). Default 0.1. */
+  validFraction?: number;
+  positiveLabel?: string;
+  negativeLabel?: string;
+  /** Documents longer than this many UTF-16 code units are cut before preprocessing (same rule as `score`). */
+  maxChars?: number;
+  /** Hash buckets of the external shuffle. Default 32. */
+  buckets?: number;
+}
+
+export interface SplitCounts {
+  docs: number;
+  positives: number;
+  negatives: number;
+}
+
+export interface TrainingDataResult {
+  train: SplitCounts;
+  valid: SplitCounts;
+  /** Rows left out, by reason (no label value; nothing left after preprocessing). */
+  skipped: Record<string, number>;
+}
+
+export const DEFAULT_POSITIVE_LABEL = "__label__MATH";
+export const DEFAULT_NEGATIVE_LABEL = "__label__NON_MATH";
+export const DEFAULT_MAX_CHARS = 1_000_000;
+
+/** The split/shuffle key of a document: [fraction in [0,1) deciding the split, 32-bit order key]. */
+export function splitKey(seed: number, id: string): [number, number] {
+  const h = createHash("sha1").update(`${seed}\u0000${id}`).digest();
+  return [h.readUInt32BE(0) / 0x1_0000_0000, h.readUInt32BE(4)];
+}
+
+/** Cut at `max` code units without splitting a surrogate pair. */
+export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const c = text.charCodeAt(end - 1);
+  if (c >= 0xd800 && c < 0xdc00) end--;
+  return text.slice(0, end);
+}
+
+function labelsOf(batch: Batch, rule: LabelRule): (boolean | null)[] {
+  if (rule.kind === "score") {
+    const v = getNumbers(batch, rule.column);
+    return Array.from(v, (x) => (Number.isNaN(x) ? null : x >= rule.threshold));
+  }
+  const positive = new Set(rule.positive);
+  const col = batch.getChild(rule.column);
+  if (col && !(DataType.isUtf8(col.type) || DataType.isLargeUtf8(col.type) || DataType.isDictionary(col.type))) {
+    // numeric or boolean label columns: compare their printed value ("1", "true")
+    return Array.from({ length: batch.numRows }, (_, i) => {
+      const v = col.get(i);
+      return v == null ? null : positive.has(String(v));
+    });
+  }
+  return getStrings(batch, rule.column).map((v) => (v == null ? null : positive.has(v)));
+}
+
+async function write(stream: WriteStream, s: string): Promise<void> {
+  if (!stream.write(s)) await once(stream, "drain");
+}
+
+async function finish(stream: WriteStream): Promise<void> {
+  stream.end();
+  await once(stream, "finish");
+}
+
+/**
+ * Read labelled batches and write `trainPath` (shuffled) and `validPath` (input order), both in fastText format.
+ * Batches need `id`, `text` and the rule's column.
+ */
+export async function writeTrainingData(
+  batches: AsyncIterable<Batch>, trainPath: string, validPath: string, opts: TrainingDataOptions,
+): Promise<TrainingDataResult> {
+  const seed = opts.seed ?? 0;
+  const validFraction = opts.validFraction ?? 0.1;
+  const pos = opts.positiveLabel ?? DEFAULT_POSITIVE_LABEL;
+  const neg = opts.negativeLabel ?? DEFAULT_NEGATIVE_LABEL;
+  const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
+  const nBuckets = opts.buckets ?? 32;
+  const bucketBits = Math.ceil(Math.log2(nBuckets));
+  await mkdir(dirname(trainPath), { recursive: true });
+  await mkdir(dirname(validPath), { recursive: true });
+  const tmpDir = tempPathFor(trainPath) + ".buckets";
+  await mkdir(tmpDir, { recursive: true });
+  const bucketFiles = Array.from({ length: 1 << bucketBits }, (_, b) => join(tmpDir, `b${b}`));
+  const buckets = bucketFiles.map((f) => createWriteStream(f));
+  const validTmp = tempPathFor(validPath);
+  const valid = createWriteStream(validTmp);
+  const result: TrainingDataResult = {
+    train: { docs: 0, positives: 0, negatives: 0 },
+    valid: { docs: 0, positives: 0, negatives: 0 },
+    skipped: {},
+  };
+  const skip = (reason: string) => void (result.skipped[reason] = (result.skipped[reason] ?? 0) + 1);
+  try {
+    for await (const batch of batches) {
+      const ids = getStrings(batch, "id");
+      const texts = getTexts(batch);
+      const labels = labelsOf(batch, opts.rule);
+      for (let i = 0; i < batch.numRows; i++) {
+        const label = labels[i];
+        if (label === null) {
+          skip(`${opts.rule.column}:missing`);
+          continue;
+        }
+        const words = preprocessForFastText(truncateText(texts[i], maxChars));
+        if (words === "") {
+          skip("empty_after_preprocessing");
+          continue;
+        }
+        const line = `${label ? pos : neg} ${words}\n`;
+        const [frac, order] = splitKey(seed, ids[i] ?? "");
+        const split = frac < validFraction ? result.valid : result.train;
+        split.docs++;
+        label ? split.positives++ : split.negatives++;
+        if (split === result.valid) await write(valid, line);
+        else await write(buckets[order >>> (32 - bucketBits)], `${order.toString(16).padStart(8, "0")}\t${line}`);
+      }
+    }
+    await Promise.all([...buckets.map(finish), finish(valid)]);
+    await shuffleBuckets(bucketFiles, trainPath);
+    await rename(validTmp, validPath);
+  } catch (e) {
+    for (const s of [...buckets, valid]) s.destroy();
+    await rm(validTmp, { force: true });
+    throw e;
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+/** Concatenate the buckets in order, each sorted by its order key (then by line, so ties are deterministic). */
+async function shuffleBuckets(files: string[], outPath: string): Promise<void> {
+  const tmp = tempPathFor(outPath);
+  const out = createWriteStream(tmp);
+  try {
+    for (const f of files) {
+      const lines = (await readFile(f, "utf8")).split("\n");
+      lines.pop(); // the text after the last "\n" is empty
+      lines.sort();
+      for (const l of lines) await write(out, l.slice(9) + "\n");
+    }
+    await finish(out);
+    await rename(tmp, outPath);
+  } catch (e) {
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Read a fastText-format file back: label and text per line (for evaluation on the validation split). */
+export async function* readLabelledLines(path: string): AsyncIterable<{ label: string; text: string }> {
+  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (!line) continue;
+    const sp = line.indexOf(" ");
+    yield sp < 0 ? { label: line, text: "" } : { label: line.slice(0, sp), text: line.slice(sp + 1) };
+  }
+}
