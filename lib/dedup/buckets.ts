@@ -1,0 +1,168 @@
+// Stage 2: for one LSH band, a k-way merge of every sorted signature run of that band. Records with equal band
+// keys become adjacent; each one after the first of its group is paired with the first (the smallest
+// (file, row)), so a group of k equal keys gives k-1 pairs (a star, same components as datatrove's chain).
+// Memory: one read buffer per run (64k records = 1 MiB each), independent of corpus size.
+import { createHash } from "node:crypto";
+import { StageStats } from "../runtime/stats.js";
+import type { Logger } from "../runtime/log.js";
+import { DEDUP_FORMAT_VERSION } from "./params.js";
+import { CorruptFileError, RecordFileWriter, readRecordChunks, readRecordHeader, verifyRecordFile } from "./recordfile.js";
+import { type SignatureDone, paths, readAllSignatureDone, readWorkManifest, removeTemps } from "./workdir.js";
+import type { StageRunResult } from "./signatures.js";
+
+export interface BucketStageOptions {
+  workDir: string;
+  /** This task merges bands b with b % count == index. */
+  shard?: { index: number; count: number };
+  force?: boolean;
+  log?: Logger;
+}
+
+export async function runBucketStage(o: BucketStageOptions): Promise<StageRunResult> {
+  const shard = o.shard ?? { index: 0, count: 1 };
+  const m = (await readWorkManifest(o.workDir))!;
+  const done = await readAllSignatureDone(o.workDir, m);
+  const stats = new StageStats("dedup-buckets");
+  const result: StageRunResult = { stats, done: [], skipped: [] };
+  for (let band = shard.index; band < m.params.bands; band += shard.count) {
+    const digest = bandInputDigest(done, band);
+    const out = paths.pairs(o.workDir, band);
+    if (!o.force && (await pairsValid(out, digest, o.log))) {
+      const info = await readRecordHeader(out, "pairs");
+      stats.count("pairs", info.records);
+      result.skipped.push(band);
+      continue;
+    }
+    const t0 = performance.now();
+    await removeTemps(`${o.workDir}/pairs`, `band-${String(band).padStart(3, "0")}`);
+    const r = await mergeBand(o.workDir, done, band, digest);
+    stats.timeMs += performance.now() - t0;
+    stats.count("pairs", r.pairs);
+    stats.count("records", r.records);
+    o.log?.info(`buckets: band ${band}: ${r.records} signatures, ${r.pairs} duplicate pairs`);
+    result.done.push(band);
+  }
+  return result;
+}
+
+/** Identifies the exact stage-1 output a pairs file was made from, so a redone stage 1 invalidates it. */
+export function bandInputDigest(done: SignatureDone[], band: number): string {
+  const h = createHash("sha256");
+  for (const d of done) for (const p of d.parts) if (p.band === band) h.update(`${d.file}/${p.part}:${p.sha256}\n`);
+  return h.digest("hex");
+}
+
+async function pairsValid(path: string, digest: string, log?: Logger): Promise<boolean> {
+  try {
+    const info = await readRecordHeader(path, "pairs");
+    if (info.header.inputDigest !== digest) {
+      log?.warn(`${path} was made from other signatures; recomputing it`);
+      return false;
+    }
+    await verifyRecordFile(path, "pairs");
+    return true;
+  } catch (e) {
+    if (e instanceof CorruptFileError && !/cannot open/.test(e.message)) {
+      log?.warn(`${e.message}; recomputing it`);
+    }
+    return false;
+  }
+}
+
+/** One sorted run being merged: the current chunk and a position in it. */
+interface Run {
+  path: string;
+  chunks: AsyncGenerator<Uint32Array, void, void>;
+  chunk: Uint32Array;
+  pos: number;
+}
+
+async function openRun(path: string): Promise<Run | null> {
+  const chunks = readRecordChunks(path, "signatures");
+  const first = await chunks.next();
+  if (first.done) return null;
+  return { path, chunks, chunk: first.value, pos: 0 };
+}
+
+/** Run a sorts before run b by their current record (hi, lo, file, row). */
+function less(a: Run, b: Run): boolean {
+  const x = a.chunk, i = a.pos, y = b.chunk, j = b.pos;
+  if (x[i] !== y[j]) return x[i] < y[j];
+  if (x[i + 1] !== y[j + 1]) return x[i + 1] < y[j + 1];
+  if (x[i + 2] !== y[j + 2]) return x[i + 2] < y[j + 2];
+  return x[i + 3] < y[j + 3];
+}
+
+function siftDown(heap: Run[], k: number): void {
+  const n = heap.length;
+  const item = heap[k];
+  for (;;) {
+    let c = 2 * k + 1;
+    if (c >= n) break;
+    if (c + 1 < n && less(heap[c + 1], heap[c])) c++;
+    if (!less(heap[c], item)) break;
+    heap[k] = heap[c];
+    k = c;
+  }
+  heap[k] = item;
+}
+
+async function mergeBand(work: string, done: SignatureDone[], band: number, digest: string):
+Promise<{ pairs: number; records: number }> {
+  const runs: Run[] = [];
+  for (const d of done) {
+    for (const p of d.parts) {
+      if (p.band !== band || p.records === 0) continue;
+      const r = await openRun(paths.sigPart(work, band, d.file, p.part));
+      if (r) runs.push(r);
+    }
+  }
+  const heap = runs;
+  for (let k = (heap.length >> 1) - 1; k >= 0; k--) siftDown(heap, k);
+  const out = await RecordFileWriter.create(paths.pairs(work, band), {
+    kind: "pairs", width: 4, version: DEDUP_FORMAT_VERSION, band, inputDigest: digest,
+  });
+  let records = 0;
+  try {
+    let gHi = -1, gLo = -1, gFile = 0, gRow = 0;
+    while (heap.length) {
+      const top = heap[0];
+      const c = top.chunk, i = top.pos;
+      const hi = c[i], lo = c[i + 1], file = c[i + 2], row = c[i + 3];
+      records++;
+      if (hi === gHi && lo === gLo) {
+        await out.push4(gFile, gRow, file, row);
+      } else {
+        gHi = hi; gLo = lo; gFile = file; gRow = row;
+      }
+      top.pos += 4;
+      if (top.pos === c.length) {
+        const next = await top.chunks.next();
+        if (next.done) {
+          const last = heap.pop()!;
+          if (heap.length && last !== top) heap[0] = last;
+          if (heap.length) siftDown(heap, 0);
+          continue;
+        }
+        top.chunk = next.value;
+        top.pos = 0;
+        checkOrder(top, hi, lo, row);
+      } else {
+        checkOrder(top, hi, lo, row);
+      }
+      siftDown(heap, 0);
+    }
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  const r = await out.close();
+  return { pairs: r.records, records };
+}
+
+/** A run must be sorted by (hi, lo, row); datatrove's "hash order error" reports came from runs that were not. */
+function checkOrder(run: Run, hi: number, lo: number, row: number): void {
+  const c = run.chunk, i = run.pos;
+  if (c[i] > hi || (c[i] === hi && (c[i + 1] > lo || (c[i + 1] === lo && c[i + 3] > row)))) return;
+  throw new CorruptFileError(run.path, "records are not sorted by band key (corrupted signature file)");
+}

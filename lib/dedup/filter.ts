@@ -1,0 +1,76 @@
+// Stage 4: reread each input and drop every clustered document that is not its cluster's survivor.
+// Runs under the generic pipeline runner (one call of run() per input file); rows are counted in stream order,
+// which is how stage 1 numbered them, and the total is checked against stage 1's count at the end of each file.
+import { resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { Int32 } from "apache-arrow";
+import { type Batch, filterRows, withColumn } from "../arrow/batch.js";
+import type { Stage, StageContext } from "../runtime/stage.js";
+import { readRecordFile } from "./recordfile.js";
+import { type ClustersDone } from "./clusters.js";
+import { type SignatureDone, type WorkManifest, checkSameInputs, paths, readJson, readWorkManifest } from "./workdir.js";
+
+export interface DedupFilterOptions {
+  workDir: string;
+  /** The inputs of this run, expanded and sorted: must be stage 1's list. */
+  inputs: string[];
+  /** Add this Int32 column with the cluster id of clustered documents (null for the others). */
+  clusterColumn?: string | null;
+}
+
+/** Check, before reading any document, that stages 1-3 finished for exactly these inputs. */
+export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifest: WorkManifest; clusters: ClustersDone }> {
+  const manifest = (await readWorkManifest(o.workDir))!;
+  const sizes = await Promise.all(o.inputs.map(async (p) => (await stat(p)).size));
+  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes);
+  const clusters = await readJson<ClustersDone>(paths.clustersDone(o.workDir));
+  if (!clusters) {
+    throw new Error(`${paths.clustersDone(o.workDir)} not found: run stage 3 (megamath dedup-clusters) first`);
+  }
+  return { manifest, clusters };
+}
+
+export function dedupFilterStage(o: DedupFilterOptions): Stage {
+  const index = new Map(o.inputs.map((p, i) => [resolve(p), i]));
+  let ready: Promise<unknown> | null = null;
+  return {
+    name: "dedup",
+    async *run(input: AsyncIterable<Batch>, ctx: StageContext): AsyncIterable<Batch> {
+      ready ??= checkFilterReady(o);
+      await ready;
+      const f = index.get(resolve(ctx.file));
+      if (f === undefined) throw new Error(`${ctx.file} is not one of the inputs stage 1 saw`);
+      const sigDone = await readJson<SignatureDone>(paths.sigDone(o.workDir, f));
+      const { data: dups } = await readRecordFile(paths.dups(o.workDir, f), "dups");
+      let next = 0; // index into dups (rows ascending)
+      let row = 0;
+      let removed = 0;
+      for await (const batch of input) {
+        const n = batch.numRows;
+        const keep = new Uint8Array(n).fill(1);
+        const clusterIds: (number | null)[] | null = o.clusterColumn ? new Array(n).fill(null) : null;
+        while (next < dups.length && dups[next] < row + n) {
+          const i = dups[next] - row;
+          if (clusterIds) clusterIds[i] = dups[next + 1];
+          if (!dups[next + 2]) keep[i] = 0;
+          next += 3;
+        }
+        let out = clusterIds ? withColumn(batch, o.clusterColumn!, clusterIds, new Int32()) : batch;
+        const drop = n - keep.reduce((s, v) => s + v, 0);
+        if (drop) {
+          out = filterRows(out, keep);
+          ctx.stats.remove("duplicate", drop);
+          removed += drop;
+        }
+        row += n;
+        yield out;
+      }
+      if (sigDone && row !== sigDone.docs) {
+        throw new Error(`${ctx.file}: read ${row} documents, but stage 1 read ${sigDone.docs}; stage 4 must read ` +
+          `exactly the input stage 1 read (same files, same --text-key/--id-key, same --on-error)`);
+      }
+      ctx.stats.count("clustered", dups.length / 3);
+      void removed;
+    },
+  };
+}

@@ -1,0 +1,224 @@
+// Stage 1: MinHash signatures of every document of an input file, written as one sorted file per band.
+// Memory is bounded by `maxDocsPerPart` (default 262,144 docs ≈ 50 MB at 11 bands): past that, the records
+// collected so far are sorted and written as a "part" (a sorted run) and collection starts again; stage 2
+// merges all runs of a band anyway, so parts cost nothing extra there.
+import { rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type Batch, getTexts, getNumbers, hasColumn, textBytes } from "../arrow/batch.js";
+import { StageStats } from "../runtime/stats.js";
+import type { Logger } from "../runtime/log.js";
+import type { OnError } from "../runtime/stage.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { MinHasher } from "./minhash.js";
+import { type DedupParams, DEDUP_FORMAT_VERSION } from "./params.js";
+import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
+import { sortByKey64 } from "./radix.js";
+import { type SignatureDone, type WorkManifest, initWorkDir, paths, readJson, removeTemps } from "./workdir.js";
+
+/** Reads one input file as batches. Stage 4 must read the same file the same way (same row order). */
+export type ReadFile = (file: string, stats: StageStats) => AsyncIterable<Batch>;
+
+export interface SignatureStageOptions {
+  /** All inputs, expanded and sorted: the same list for every shard and for stage 4. */
+  inputs: string[];
+  workDir: string;
+  params: DedupParams;
+  read: ReadFile;
+  /** This task processes input files i with i % count == index. */
+  shard?: { index: number; count: number };
+  /** Redo files even when a valid completion marker exists. */
+  force?: boolean;
+  log?: Logger;
+  onError?: OnError;
+  maxDocsPerPart?: number;
+  textKey?: string;
+}
+
+export interface StageRunResult {
+  stats: StageStats;
+  done: number[];
+  skipped: number[];
+}
+
+export async function runSignatureStage(o: SignatureStageOptions): Promise<StageRunResult> {
+  const shard = o.shard ?? { index: 0, count: 1 };
+  const manifest = await initWorkDir(o.workDir, o.params, o.inputs);
+  const stats = new StageStats("dedup-signatures");
+  const result: StageRunResult = { stats, done: [], skipped: [] };
+  for (let f = shard.index; f < o.inputs.length; f += shard.count) {
+    if (!o.force && (await signaturesValid(o.workDir, manifest, f, o.log))) {
+      const d = (await readJson<SignatureDone>(paths.sigDone(o.workDir, f)))!;
+      addDoneStats(stats, d);
+      result.skipped.push(f);
+      continue;
+    }
+    const t0 = performance.now();
+    const fileStats = await signFile(o, manifest, f);
+    fileStats.timeMs = performance.now() - t0;
+    stats.merge(fileStats);
+    result.done.push(f);
+  }
+  return result;
+}
+
+function addDoneStats(stats: StageStats, d: SignatureDone): void {
+  stats.docsIn += d.docs + d.failed;
+  stats.docsOut += d.docs;
+  stats.bytesIn += d.bytes;
+  stats.bytesOut += d.bytes;
+  if (d.failed) stats.failed["unreadable"] = (stats.failed["unreadable"] ?? 0) + d.failed;
+  stats.count("signed", d.signed);
+  stats.count("too_short", d.tooShort);
+}
+
+/** Is file f's stage-1 output complete and intact? Logs why not, so a redo is never silent. */
+export async function signaturesValid(work: string, m: WorkManifest, f: number, log?: Logger): Promise<boolean> {
+  const d = await readJson<SignatureDone>(paths.sigDone(work, f));
+  if (!d) return false;
+  try {
+    if (d.size !== m.inputs[f].size) throw new Error(`input size changed (${d.size} -> ${m.inputs[f].size} bytes)`);
+    for (const p of d.parts) {
+      const info = await verifyRecordFile(paths.sigPart(work, p.band, f, p.part), "signatures");
+      if (info.records !== p.records) throw new CorruptFileError(paths.sigPart(work, p.band, f, p.part), "record count differs from its completion marker");
+    }
+    if (d.priorities) await verifyRecordFile(paths.priorities(work, f), "priorities");
+    return true;
+  } catch (e) {
+    log?.warn(`signatures of ${m.inputs[f].path} are unusable (${(e as Error).message}); recomputing them`);
+    return false;
+  }
+}
+
+/** Buffers band keys of up to `cap` documents. */
+class PartBuffer {
+  readonly hi: Uint32Array[];
+  readonly lo: Uint32Array[];
+  readonly rows: Uint32Array;
+  n = 0;
+  private readonly key = new Uint32Array(2);
+  constructor(readonly bands: number, readonly cap: number) {
+    this.hi = Array.from({ length: bands }, () => new Uint32Array(cap));
+    this.lo = Array.from({ length: bands }, () => new Uint32Array(cap));
+    this.rows = new Uint32Array(cap);
+  }
+  add(hasher: MinHasher, sig: Uint32Array, row: number): void {
+    const k = this.n++;
+    this.rows[k] = row;
+    for (let b = 0; b < this.bands; b++) {
+      hasher.bandKey(sig, b, this.key, 0);
+      this.hi[b][k] = this.key[0];
+      this.lo[b][k] = this.key[1];
+    }
+  }
+}
+
+async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): Promise<StageStats> {
+  const work = o.workDir;
+  const params = m.params;
+  const file = o.inputs[f];
+  const stem = `f${String(f).padStart(6, "0")}`;
+  // Leftovers of an earlier attempt: the old marker, parts, and temp files of this input.
+  await rm(paths.sigDone(work, f), { force: true });
+  for (let b = 0; b < params.bands; b++) await removeTemps(paths.bandDir(work, b), stem);
+  await removeTemps(dirname(paths.priorities(work, f)), stem);
+  await removeOldParts(work, params.bands, f);
+
+  const stats = new StageStats("dedup-signatures");
+  const hasher = new MinHasher(params);
+  const sig = new Uint32Array(hasher.numHashes);
+  const cap = Math.max(1, o.maxDocsPerPart ?? 262_144);
+  const buf = new PartBuffer(params.bands, cap);
+  const done: SignatureDone = {
+    file: f, path: file, size: m.inputs[f].size, docs: 0, signed: 0, tooShort: 0, failed: 0, bytes: 0, parts: [],
+    priorities: null,
+  };
+  const prio = params.keepColumn
+    ? await RecordFileWriter.create(paths.priorities(work, f), {
+      kind: "priorities", width: 2, version: DEDUP_FORMAT_VERSION, file: f, column: params.keepColumn,
+    })
+    : null;
+  const flush = async () => {
+    if (buf.n === 0) return;
+    const part = done.parts.length / params.bands;
+    for (let b = 0; b < params.bands; b++) {
+      const order = sortByKey64(buf.hi[b], buf.lo[b], buf.n);
+      const rec = new Uint32Array(buf.n * 4);
+      for (let i = 0; i < buf.n; i++) {
+        const e = order[i];
+        rec[4 * i] = buf.hi[b][e];
+        rec[4 * i + 1] = buf.lo[b][e];
+        rec[4 * i + 2] = f;
+        rec[4 * i + 3] = buf.rows[e];
+      }
+      const header = {
+        kind: "signatures", width: 4, version: DEDUP_FORMAT_VERSION, params, band: b, file: f, part,
+      };
+      const w = await writeRecordFile(paths.sigPart(work, b, f, part), header, rec);
+      done.parts.push({ band: b, part, records: w.records, sha256: w.sha256 });
+    }
+    buf.n = 0;
+  };
+  try {
+    let row = 0;
+    for await (const batch of o.read(file, stats)) {
+      const texts = getTexts(batch, o.textKey ?? "text");
+      done.bytes += textBytes(batch, o.textKey ?? "text");
+      if (prio) await prio.append(priorityValues(batch, params.keepColumn!, file, row));
+      for (let i = 0; i < texts.length; i++, row++) {
+        if (!hasher.signature(texts[i], sig)) {
+          done.tooShort++;
+          continue;
+        }
+        done.signed++;
+        buf.add(hasher, sig, row);
+        if (buf.n === cap) await flush();
+      }
+    }
+    await flush();
+    done.docs = row;
+    done.failed = stats.failedTotal;
+    if (prio) done.priorities = await prio.close();
+  } catch (e) {
+    await prio?.abort();
+    throw e;
+  }
+  // The marker goes last: its presence means every file it lists was completely written.
+  await writeFileAtomic(paths.sigDone(work, f), JSON.stringify(done) + "\n");
+  stats.docsIn = done.docs + done.failed;
+  stats.docsOut = done.docs;
+  stats.bytesIn = stats.bytesOut = done.bytes;
+  stats.count("signed", done.signed);
+  stats.count("too_short", done.tooShort);
+  o.log?.info(`signatures: ${file}: ${done.docs} docs, ${done.tooShort} too short (< ${params.ngram} words)`);
+  return stats;
+}
+
+/** The keep column as float64 words; a batch without the column gets NaN (lowest priority). */
+function priorityValues(batch: Batch, column: string, file: string, firstRow: number): Uint32Array {
+  let v: Float64Array;
+  if (hasColumn(batch, column)) {
+    try {
+      v = getNumbers(batch, column);
+    } catch (e) {
+      throw new Error(`${file} (rows ${firstRow}-${firstRow + batch.numRows - 1}): keep column: ${(e as Error).message}`);
+    }
+  } else {
+    v = new Float64Array(batch.numRows).fill(NaN);
+  }
+  return new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+}
+
+async function removeOldParts(work: string, bands: number, f: number): Promise<void> {
+  const { readdir } = await import("node:fs/promises");
+  const prefix = `f${String(f).padStart(6, "0")}-p`;
+  for (let b = 0; b < bands; b++) {
+    const dir = paths.bandDir(work, b);
+    let names: string[] = [];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => rm(`${dir}/${n}`, { force: true })));
+  }
+}
