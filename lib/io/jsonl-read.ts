@@ -1,0 +1,166 @@
+// Streaming JSONL reader (.jsonl, .jsonl.gz, .jsonl.zst): splits lines at the byte level (a 50 MB line is just
+// a long line), validates UTF-8 and JSON per line, and yields batches bounded by rows and text bytes.
+// Column types: strings → Utf8, numbers → Float64 (JSON has no integer type; ids above 2^53 lose precision —
+// keep such ids as strings), booleans → Bool, objects/arrays and mixed-type columns → Utf8 holding JSON text.
+// A column's type is fixed by the first batch it appears in; if a later batch holds values the type cannot take
+// (a string in a number column) the column becomes JSON text from then on, so nothing is lost (the Parquet writer
+// starts a new part file when the schema changes).
+import { createReadStream } from "node:fs";
+import { basename } from "node:path";
+import { createGunzip } from "node:zlib";
+import type { Readable } from "node:stream";
+import type { RecordBatch } from "apache-arrow";
+import { detectFormat } from "./format.js";
+import { createZstdDecompressStream } from "./zstd.js";
+import { documentBatches, reportBad, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type DecodedColumn, type ReadOptions } from "./documents.js";
+import { InputError, errorMessage } from "./errors.js";
+import type { ColumnKind } from "./columns.js";
+
+const NL = 0x0a;
+
+/** Raw lines (without the newline) of a possibly compressed file, with 1-based line numbers. */
+export async function* readLines(path: string): AsyncGenerator<{ line: number; bytes: Uint8Array }> {
+  const { compression } = detectFormat(path);
+  const src = createReadStream(path, { highWaterMark: 1 << 20 });
+  let raw: Readable = src;
+  if (compression !== "none") {
+    raw = src.pipe(compression === "gzip" ? createGunzip() : createZstdDecompressStream());
+    // pipe() does not forward the source's errors (a vanished or unreadable file): do it by hand.
+    src.on("error", (e) => raw.destroy(e));
+  }
+  let line = 0;
+  let pending: Buffer[] = [];
+  let pendingLen = 0;
+  for await (const chunk of raw as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (;;) {
+      const nl = chunk.indexOf(NL, from);
+      if (nl < 0) break;
+      let bytes: Uint8Array = chunk.subarray(from, nl);
+      if (pendingLen) {
+        pending.push(chunk.subarray(from, nl));
+        bytes = Buffer.concat(pending, pendingLen + (nl - from));
+        pending = [];
+        pendingLen = 0;
+      }
+      line++;
+      yield { line, bytes };
+      from = nl + 1;
+    }
+    if (from < chunk.length) {
+      pending.push(chunk.subarray(from));
+      pendingLen += chunk.length - from;
+    }
+  }
+  if (pendingLen) yield { line: line + 1, bytes: Buffer.concat(pending, pendingLen) };
+}
+
+function kindOf(v: unknown): ColumnKind | null {
+  if (v == null) return null;
+  if (typeof v === "string") return "utf8";
+  if (typeof v === "number") return "float64";
+  if (typeof v === "boolean") return "bool";
+  return "as-string";
+}
+
+/** Merge a column's established kind with a newly seen value's kind. */
+function mergeKind(a: ColumnKind | null, b: ColumnKind | null): ColumnKind | null {
+  if (a == null) return b;
+  if (b == null || a === b) return a;
+  return "as-string";
+}
+
+export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGenerator<RecordBatch> {
+  const textKey = opts.textKey ?? "text";
+  const idKey = opts.idKey ?? "id";
+  const base = basename(path);
+  const maxRows = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_ROWS);
+  const maxBytes = Math.max(1, opts.batchBytes ?? DEFAULT_BATCH_BYTES);
+  const wanted = opts.columns ? new Set([...opts.columns, textKey, idKey]) : null;
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  // Column order and sticky kinds for the whole file, so consecutive batches share a schema where possible.
+  const kinds = new Map<string, ColumnKind | null>();
+  let rows: Record<string, unknown>[] = [];
+  let firstRow = 0; // file row (0-based count of documents read) of rows[0]
+  let docIndex = 0;
+  let textBytes = 0;
+
+  const flush = function* (): Generator<RecordBatch> {
+    if (!rows.length) return;
+    const n = rows.length;
+    const cols: DecodedColumn[] = [];
+    for (const name of kinds.keys()) {
+      const values = new Array<unknown>(n);
+      let k = kinds.get(name) ?? null;
+      for (let i = 0; i < n; i++) {
+        const v = rows[i][name];
+        values[i] = v;
+        k = mergeKind(k, kindOf(v));
+      }
+      kinds.set(name, k);
+      cols.push({ name, kind: k ?? "utf8", values });
+    }
+    const batchOpts = { ...opts, batchSize: maxRows, batchBytes: Number.MAX_SAFE_INTEGER };
+    yield* documentBatches(path, cols, n, firstRow, batchOpts);
+    rows = [];
+    textBytes = 0;
+    firstRow = docIndex;
+  };
+
+  let lastLine = 0;
+  try {
+    for await (const { line, bytes } of readLines(path)) {
+      lastLine = line;
+      const where = `${path}:${line}`;
+      let s: string;
+      try {
+        s = decoder.decode(bytes);
+      } catch {
+        reportBad(opts, new InputError(path, where, "invalid_utf8", "line is not valid UTF-8"), 1);
+        continue;
+      }
+      if (line === 1 && s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+      if (s.trim() === "") continue; // blank lines are not documents
+      let obj: unknown;
+      try {
+        obj = JSON.parse(s);
+      } catch (e) {
+        reportBad(opts, new InputError(path, where, "invalid_json", `invalid JSON: ${errorMessage(e)}`), 1);
+        continue;
+      }
+      if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+        reportBad(opts, new InputError(path, where, "not_an_object", "line is not a JSON object"), 1);
+        continue;
+      }
+      const rec = obj as Record<string, unknown>;
+      const text = rec[textKey];
+      if (text == null) {
+        const keys = Object.keys(rec).slice(0, 10).join(", ");
+        reportBad(opts, new InputError(path, where, "missing_text",
+          `no "${textKey}" field (fields: ${keys || "none"}); pick one with --text-key`), 1);
+        continue;
+      }
+      if (typeof text !== "string") {
+        reportBad(opts, new InputError(path, where, "text_not_string",
+          `"${textKey}" is a ${Array.isArray(text) ? "array" : typeof text}, expected a string`), 1);
+        continue;
+      }
+      // The default id is the 0-based line number, so ids do not shift when bad lines are skipped.
+      if (rec[idKey] == null) rec[idKey] = `${base}/${line - 1}`;
+      for (const key of Object.keys(rec)) {
+        if (wanted && !wanted.has(key)) continue;
+        if (!kinds.has(key)) kinds.set(key, null);
+      }
+      rows.push(rec);
+      docIndex++;
+      textBytes += text.length;
+      if (rows.length >= maxRows || textBytes >= maxBytes) yield* flush();
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    // Decompression or I/O failure part-way: the rest of the file cannot be read.
+    reportBad(opts, new InputError(path, `${path}:${lastLine + 1}`, "corrupt_file",
+      `cannot read past line ${lastLine}: ${errorMessage(e)}`), 1);
+  }
+  yield* flush();
+}

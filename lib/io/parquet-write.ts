@@ -1,0 +1,141 @@
+// One Parquet file written incrementally with hyparquet-writer: row groups are encoded from Arrow columns
+// (strings handed over as UTF-8 byte views, never decoded to JS strings) and flushed to a file handle as they
+// are made, so memory holds about one row group. Arrow → Parquet types:
+//   Utf8 → STRING, Binary → BYTE_ARRAY, Float64 → DOUBLE, Float32 → FLOAT, Int8/16/32 & Uint8/16 → INT32,
+//   Int64 & Uint32 → INT64, Bool → BOOLEAN; any other type (timestamps, lists, structs, …) → STRING holding
+//   its JSON/ISO text (documented lossy step: nested values come back as JSON strings).
+import type { FileHandle } from "node:fs/promises";
+import { ParquetWriter, ByteWriter } from "hyparquet-writer";
+import type { SchemaElement, CompressionCodec } from "hyparquet";
+import { DataType, type RecordBatch, type Vector } from "apache-arrow";
+import { zstdCompress } from "./zstd.js";
+import { valueAsString } from "./columns.js";
+import * as zlib from "node:zlib";
+
+export type ParquetCodec = "zstd" | "snappy" | "gzip" | "none";
+
+type Kind = "utf8" | "binary" | "double" | "float" | "int32" | "int64" | "bool" | "text";
+
+export interface ParquetColumnPlan {
+  name: string;
+  kind: Kind;
+  element: SchemaElement;
+}
+
+/** Parquet schema for a batch schema (fixed for one output file). */
+export function planColumns(batch: RecordBatch): ParquetColumnPlan[] {
+  return batch.schema.fields.map((f) => {
+    const t = f.type;
+    const opt = { name: f.name, repetition_type: "OPTIONAL" as const };
+    const str = { ...opt, type: "BYTE_ARRAY" as const, converted_type: "UTF8" as const, logical_type: { type: "STRING" as const } };
+    if (DataType.isUtf8(t) || DataType.isLargeUtf8(t)) return { name: f.name, kind: "utf8", element: str };
+    if (DataType.isBinary(t)) return { name: f.name, kind: "binary", element: { ...opt, type: "BYTE_ARRAY" } };
+    if (DataType.isFloat(t)) {
+      return t.precision === 2
+        ? { name: f.name, kind: "double", element: { ...opt, type: "DOUBLE" } }
+        : { name: f.name, kind: "float", element: { ...opt, type: "FLOAT" } };
+    }
+    if (DataType.isInt(t)) {
+      if (t.bitWidth < 32 || (t.bitWidth === 32 && t.isSigned)) return { name: f.name, kind: "int32", element: { ...opt, type: "INT32" } };
+      return { name: f.name, kind: "int64", element: { ...opt, type: "INT64" } };
+    }
+    if (DataType.isBool(t)) return { name: f.name, kind: "bool", element: { ...opt, type: "BOOLEAN" } };
+    return { name: f.name, kind: "text", element: str };
+  }) as ParquetColumnPlan[];
+}
+
+/** Column values of a batch in the shape hyparquet-writer takes (byte views for strings). */
+export function columnValues(col: Vector, kind: Kind): unknown[] {
+  const out: unknown[] = new Array(col.length);
+  let k = 0;
+  for (const data of col.data) {
+    const n = data.length;
+    if (kind === "utf8" || kind === "binary") {
+      if (DataType.isUtf8(data.type) || DataType.isBinary(data.type)) {
+        const offs = data.valueOffsets as Int32Array;
+        const bytes = data.values as Uint8Array;
+        for (let i = 0; i < n; i++) out[k++] = data.getValid(i) ? bytes.subarray(offs[i], offs[i + 1]) : null;
+        continue;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const v = col.get(k);
+      if (v == null) out[k++] = null;
+      else if (kind === "int64") out[k++] = BigInt(v as number);
+      else if (kind === "int32" || kind === "double" || kind === "float") out[k++] = Number(v);
+      else if (kind === "bool") out[k++] = Boolean(v);
+      else out[k++] = valueAsString(typeof v === "object" && v && "toJSON" in v ? (v as { toJSON(): unknown }).toJSON() : v);
+    }
+  }
+  return out;
+}
+
+/** A hyparquet-writer Writer that streams to an open file handle after each row group. */
+class FileSink extends ByteWriter {
+  written = 0;
+  constructor(private fh: FileHandle) {
+    super(1 << 20);
+  }
+  async flush(): Promise<void> {
+    const n = (this as unknown as { index: number }).index;
+    if (!n) return;
+    const view = new Uint8Array(this.buffer, 0, n);
+    let off = 0;
+    while (off < n) {
+      const { bytesWritten } = await this.fh.write(view, off, n - off);
+      off += bytesWritten;
+    }
+    this.written += n;
+    (this as unknown as { index: number }).index = 0;
+  }
+  async finish(): Promise<void> {
+    await this.flush();
+  }
+}
+
+function compressorsFor(codec: ParquetCodec, level: number) {
+  if (codec === "zstd") return { ZSTD: (b: Uint8Array) => zstdCompress(b, level) };
+  if (codec === "gzip") return { GZIP: (b: Uint8Array) => zlib.gzipSync(b, { level }) };
+  return {};
+}
+
+const CODEC_NAME: Record<ParquetCodec, CompressionCodec> = { zstd: "ZSTD", snappy: "SNAPPY", gzip: "GZIP", none: "UNCOMPRESSED" };
+
+/** Encodes row groups into one open file. */
+export class ParquetFileWriter {
+  private pq: ParquetWriter;
+  private sink: FileSink;
+  rows = 0;
+
+  constructor(fh: FileHandle, readonly plan: ParquetColumnPlan[], codec: ParquetCodec, level: number) {
+    this.sink = new FileSink(fh);
+    const schema: SchemaElement[] = [{ name: "root", num_children: plan.length }, ...plan.map((p) => p.element)];
+    this.pq = new ParquetWriter({
+      writer: this.sink as never, schema, codec: CODEC_NAME[codec], compressors: compressorsFor(codec, level),
+      createdBy: "megamath (hyparquet-writer)",
+    });
+  }
+
+  /** Bytes in the file so far (including the part still buffered). */
+  get bytes(): number {
+    return this.sink.offset;
+  }
+
+  /** Write one row group from per-column value arrays of equal length. */
+  async writeGroup(columns: unknown[][]): Promise<void> {
+    const rows = columns[0]?.length ?? 0;
+    if (!rows) return;
+    const columnData = this.plan.map((p, i) => ({
+      name: p.name,
+      data: columns[i],
+      // min/max of long texts are useless for pruning and cost a full compare per row.
+      statistics: p.kind !== "utf8" && p.kind !== "binary" && p.kind !== "text",
+    }));
+    await this.pq.write({ columnData: columnData as never, rowGroupSize: rows });
+    this.rows += rows;
+  }
+
+  async finish(): Promise<void> {
+    await this.pq.finish();
+  }
+}

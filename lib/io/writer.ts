@@ -1,0 +1,237 @@
+// openWriter: documents out as Parquet (zstd by default) or JSONL(.gz), rolling to numbered part files at
+// maxFileBytes and whenever the batch schema changes (Parquet fixes one schema per file). Everything is written
+// under ".tmp-" names and renamed only by close(); abort() (and any write error) removes the temp files, so
+// nothing is ever half-written under a final name.
+import { open, mkdir, rm, rename, type FileHandle } from "node:fs/promises";
+import { dirname } from "node:path";
+import * as zlib from "node:zlib";
+import type { RecordBatch } from "apache-arrow";
+import { tempPathFor } from "./atomic.js";
+import { OutputError, errorMessage } from "./errors.js";
+import { ParquetFileWriter, planColumns, columnValues, type ParquetCodec, type ParquetColumnPlan } from "./parquet-write.js";
+import { batchToJsonLines } from "./jsonl-write.js";
+import { ensureZstd } from "./zstd.js";
+import { makeBatch } from "../arrow/batch.js";
+
+export type OutputFormat = "parquet" | "jsonl" | "jsonl.gz";
+
+export interface WriterOptions {
+  format?: OutputFormat;
+  /** Rows per Parquet row group (default 10,000); a group is also closed at rowGroupBytes of text. */
+  rowGroupSize?: number;
+  /** Bytes of column data per row group before it is closed early (default 128 MiB). */
+  rowGroupBytes?: number;
+  /** Start a new part file once a file reaches this many bytes (JSONL.gz: uncompressed bytes). Parts are then
+   * always numbered: base-00000.ext, base-00001.ext, … Without it a single file is base.ext (unless the schema
+   * changes mid-stream, which also numbers the parts). */
+  maxFileBytes?: number;
+  /** Parquet page codec (default zstd) and its level (zstd default 3, gzip default 6). */
+  codec?: ParquetCodec;
+  level?: number;
+}
+
+export interface DocumentWriter {
+  write(batch: RecordBatch): Promise<void>;
+  /** Finish, rename the parts to their final names and return them in order. */
+  close(): Promise<string[]>;
+  /** Remove everything written so far (temp files); the writer is unusable afterwards. */
+  abort(): Promise<void>;
+}
+
+const EXT: Record<OutputFormat, string> = { parquet: ".parquet", jsonl: ".jsonl", "jsonl.gz": ".jsonl.gz" };
+
+function schemaKey(b: RecordBatch): string {
+  return b.schema.fields.map((f) => `${f.name}:${f.type}`).join("|");
+}
+
+interface Part {
+  tmp: string;
+  fh: FileHandle;
+  bytes: number;
+  parquet?: ParquetFileWriter;
+  schema?: string;
+}
+
+export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): DocumentWriter {
+  const format = opts.format ?? "parquet";
+  const ext = EXT[format];
+  if (!ext) throw new Error(`unknown output format "${format}" (expected parquet, jsonl or jsonl.gz)`);
+  const groupRows = Math.max(1, opts.rowGroupSize ?? 10_000);
+  const groupBytes = Math.max(1, opts.rowGroupBytes ?? 128 * 1024 * 1024);
+  const codec = opts.codec ?? "zstd";
+  const level = opts.level ?? (codec === "gzip" ? 6 : 3);
+  const finalFor = (i: number, numbered: boolean) =>
+    numbered ? `${pathWithoutExt}-${String(i).padStart(5, "0")}${ext}` : `${pathWithoutExt}${ext}`;
+  const parts: Part[] = [];
+  let current: Part | undefined;
+  let schemaChanged = false;
+  let state: "open" | "closed" | "aborted" = "open";
+  // Parquet: values of the row group being gathered, per column.
+  let pending: unknown[][] = [];
+  let pendingRows = 0;
+  let pendingBytes = 0;
+  // JSONL: text gathered before a write (and, for .gz, one gzip member).
+  let lineBuf: string[] = [];
+  let lineBytes = 0;
+
+  const fail = async (e: unknown, what: string): Promise<never> => {
+    await abortAll();
+    const target = finalFor(parts.length ? parts.length - 1 : 0, !!opts.maxFileBytes || parts.length > 1);
+    throw new OutputError(target, `${what}: ${errorMessage(e)}`, { cause: e });
+  };
+
+  async function newPart(batch: RecordBatch | null): Promise<Part> {
+    const tmp = tempPathFor(finalFor(parts.length, true));
+    await mkdir(dirname(tmp), { recursive: true });
+    const fh = await open(tmp, "w");
+    const part: Part = { tmp, fh, bytes: 0 };
+    parts.push(part);
+    if (format === "parquet") {
+      if (codec === "zstd") await ensureZstd();
+      const plan = planColumns(batch ?? makeBatch({ text: [], id: [] }));
+      part.parquet = new ParquetFileWriter(fh, plan, codec, level);
+      part.schema = batch ? schemaKey(batch) : undefined;
+    }
+    return part;
+  }
+
+  async function writeBytes(part: Part, data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) off += (await part.fh.write(data, off, data.length - off)).bytesWritten;
+  }
+
+  async function flushGroup(): Promise<void> {
+    if (!current?.parquet || !pendingRows) return;
+    await current.parquet.writeGroup(pending);
+    pending = current.parquet.plan.map(() => []);
+    pendingRows = 0;
+    pendingBytes = 0;
+    current.bytes = current.parquet.bytes;
+  }
+
+  async function flushLines(): Promise<void> {
+    if (!current || !lineBuf.length) return;
+    const text = Buffer.from(lineBuf.join(""));
+    // .jsonl.gz is written as a series of gzip members (one per flush): bounded memory, valid gzip that every
+    // gunzip (and Node's createGunzip) reads as one stream; level 6, no timestamp, so output is deterministic.
+    await writeBytes(current, format === "jsonl.gz" ? zlib.gzipSync(text, { level: opts.level ?? 6 }) : text);
+    lineBuf = [];
+    lineBytes = 0;
+  }
+
+  async function finishPart(): Promise<void> {
+    if (!current) return;
+    if (current.parquet) {
+      await flushGroup();
+      await current.parquet.finish();
+    } else {
+      await flushLines();
+    }
+    await current.fh.sync();
+    await current.fh.close();
+    current = undefined;
+  }
+
+  async function abortAll(): Promise<void> {
+    state = "aborted";
+    for (const p of parts) {
+      await p.fh.close().catch(() => {});
+      await rm(p.tmp, { force: true }).catch(() => {});
+    }
+    parts.length = 0;
+    current = undefined;
+  }
+
+  async function writeParquet(batch: RecordBatch): Promise<void> {
+    const key = schemaKey(batch);
+    if (current && current.schema !== key) {
+      schemaChanged = true;
+      await finishPart();
+    }
+    const plan: ParquetColumnPlan[] = current?.parquet!.plan ?? planColumns(batch);
+    const cols = plan.map((p) => columnValues(batch.getChild(p.name)!, p.kind));
+    const rowBytes = plan.map((p, c) => (p.kind === "utf8" || p.kind === "binary" ? cols[c] as (Uint8Array | null)[] : null));
+    for (let i = 0; i < batch.numRows; i++) {
+      // Parts are opened lazily so that rolling after the last row never leaves an empty part behind.
+      if (!current) {
+        current = await newPart(batch);
+        pending = plan.map(() => []);
+      }
+      for (let c = 0; c < cols.length; c++) {
+        pending[c].push(cols[c][i]);
+        const rb = rowBytes[c];
+        pendingBytes += rb ? (rb[i]?.length ?? 0) : 8;
+      }
+      pendingRows++;
+      if (pendingRows >= groupRows || pendingBytes >= groupBytes) {
+        await flushGroup();
+        if (opts.maxFileBytes && current!.bytes >= opts.maxFileBytes) {
+          await finishPart();
+        }
+      }
+    }
+  }
+
+  async function writeJsonl(batch: RecordBatch): Promise<void> {
+    for (const line of batchToJsonLines(batch)) {
+      current ??= await newPart(null);
+      lineBuf.push(line);
+      const n = Buffer.byteLength(line);
+      lineBytes += n;
+      current.bytes += n;
+      if (lineBytes >= 4 * 1024 * 1024) await flushLines();
+      if (opts.maxFileBytes && current.bytes >= opts.maxFileBytes) {
+        await finishPart();
+      }
+    }
+  }
+
+  return {
+    async write(batch) {
+      if (state !== "open") throw new Error(`writer for ${pathWithoutExt} is ${state}`);
+      if (batch.numRows === 0) return;
+      try {
+        await (format === "parquet" ? writeParquet(batch) : writeJsonl(batch));
+      } catch (e) {
+        await fail(e, "cannot write");
+      }
+    },
+    async close() {
+      if (state !== "open") throw new Error(`writer for ${pathWithoutExt} is ${state}`);
+      try {
+        // An input with no documents still gets an (empty) output, so "every input has an output" holds.
+        if (!parts.length) current = await newPart(null);
+        await finishPart();
+      } catch (e) {
+        await fail(e, "cannot finish");
+      }
+      state = "closed";
+      const numbered = !!opts.maxFileBytes || schemaChanged || parts.length > 1;
+      const out: string[] = [];
+      for (const [i, p] of parts.entries()) {
+        const dest = finalFor(i, numbered);
+        await rename(p.tmp, dest);
+        out.push(dest);
+      }
+      return out;
+    },
+    async abort() {
+      if (state === "closed") return;
+      await abortAll();
+    },
+  };
+}
+
+/** Write a whole stream of batches to one output (set); on any error nothing is left behind. */
+export async function writeDocuments(pathWithoutExt: string, batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  opts: WriterOptions = {}): Promise<string[]> {
+  const w = openWriter(pathWithoutExt, opts);
+  try {
+    for await (const b of batches) await w.write(b);
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+  return w.close();
+}
+
