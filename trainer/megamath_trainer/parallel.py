@@ -1,0 +1,113 @@
+"""Process group setup and model wrapping: FSDP (sharded params/grads/optimizer, bf16 compute with fp32 master
+weights) or DDP (replicated fp32 weights + autocast) or nothing (one process). Launched by torchrun, which sets
+RANK/WORLD_SIZE/LOCAL_RANK; a plain `python -m megamath_trainer.train` is world size 1.
+"""
+import functools
+import os
+
+import torch
+import torch.distributed as dist
+
+from . import compat
+
+
+class Dist:
+    def __init__(self, device_pref="auto"):
+        self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = torch.cuda.is_available() and device_pref != "cpu"
+        if device_pref == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("device 'cuda' requested but torch sees no CUDA GPU")
+        if use_cuda:
+            torch.cuda.set_device(self.local_rank)
+            self.device = torch.device("cuda", self.local_rank)
+        else:
+            self.device = torch.device("cpu")
+        if self.world_size > 1:
+            dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+    def barrier(self):
+        if self.world_size > 1:
+            dist.barrier()
+
+    def all_reduce_mean(self, value):
+        if self.world_size == 1:
+            return float(value)
+        t = torch.tensor([float(value)], dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return float(t.item()) / self.world_size
+
+    def close(self):
+        if self.world_size > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def choose_parallel(requested, d):
+    if requested != "auto":
+        if requested == "fsdp" and (d.device.type != "cuda" or not compat.has_fsdp()):
+            raise RuntimeError("parallel 'fsdp' needs CUDA GPUs and torch.distributed.fsdp")
+        return requested
+    if d.world_size == 1:
+        return "none"
+    return "fsdp" if d.device.type == "cuda" and compat.has_fsdp() and compat.torch_version() >= (2, 0) else "ddp"
+
+
+def wrap(model, mode, d, bf16):
+    """Returns the module to train; `model` stays the unwrapped one for state dicts in 'none'/'ddp' modes."""
+    if mode == "none":
+        return model
+    if mode == "ddp":
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        return DDP(model, device_ids=[d.local_rank] if d.device.type == "cuda" else None)
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, MixedPrecision, ShardingStrategy
+    from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
+    from .model import DecoderLayer
+    mp = MixedPrecision(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, buffer_dtype=torch.bfloat16) if bf16 else None
+    policy = functools.partial(transformer_auto_wrap_policy, transformer_layer_cls={DecoderLayer})
+    return FSDP(model, auto_wrap_policy=policy, mixed_precision=mp, sharding_strategy=ShardingStrategy.FULL_SHARD,
+                device_id=d.device, use_orig_params=True, limit_all_gathers=True)
+
+
+def full_state_dicts(wrapped, model, optimizer, mode):
+    """(model_state, optim_state), full and on CPU, valid on rank 0 (FSDP gathers them there)."""
+    if mode != "fsdp":
+        return ({k: v.detach().cpu() for k, v in model.state_dict().items()}, optimizer.state_dict())
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+    from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
+    with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT,
+                              FullStateDictConfig(offload_to_cpu=True, rank0_only=True),
+                              FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=True)):
+        return wrapped.state_dict(), FSDP.optim_state_dict(wrapped, optimizer)
+
+
+def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state):
+    """Load full state dicts (every rank passes the same ones) into the wrapped model and its optimizer."""
+    if mode != "fsdp":
+        model.load_state_dict(model_state)
+        if optim_state is not None:
+            optimizer.load_state_dict(optim_state)
+        return
+    from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
+    from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
+    with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT,
+                              FullStateDictConfig(offload_to_cpu=True, rank0_only=False),
+                              FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=False)):
+        wrapped.load_state_dict(model_state, strict=False)
+        if optim_state is not None:
+            try:  # argument order changed between torch 2.0 and 2.1
+                to_load = FSDP.optim_state_dict_to_load(wrapped, optimizer, optim_state)
+            except (TypeError, AttributeError):
+                to_load = FSDP.optim_state_dict_to_load(optim_state, wrapped, optimizer)
+            optimizer.load_state_dict(to_load)
+
+
+def clip_grad_norm(wrapped, mode, max_norm):
+    if mode == "fsdp":
+        return float(wrapped.clip_grad_norm_(max_norm))
+    params = [p for p in wrapped.parameters() if p.grad is not None]
+    return float(torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else float("inf")))

@@ -1,0 +1,261 @@
+"""Training entry point: `python -m megamath_trainer.train RUN_CONFIG.json` (or under torchrun).
+
+Progress goes to stdout as one JSON object per line ({"event": "start" | "step" | "checkpoint" | "done" | "error"});
+every step's loss also goes to RUN_DIR/metrics.jsonl. Exit codes: 0 done, 1 bad config/data or crash, 3 the loss or
+gradient norm became NaN/inf (the step is not applied and no checkpoint is written after it).
+"""
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+from . import checkpoint as ckpt
+from . import compat
+from .attention import pick_backend
+from .config import ConfigError, load_train_config
+from .data import MixtureSamples, micro_batch_indices
+from .hf_io import export_hf, load_hf_into_model
+from .indexed import TokenFileError
+from .metrics import Throughput, peak_flops
+from .model import LlamaForCausalLM
+from .optim import build_adamw, reset_hyperparameters
+from .parallel import Dist, choose_parallel, clip_grad_norm, full_state_dicts, load_full_state, wrap
+from .schedule import PhaseSchedule
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+def emit(event, **fields):
+    sys.stdout.write(json.dumps({"event": event, **fields}) + "\n")
+    sys.stdout.flush()
+
+
+def data_signature(cfg, steps):
+    """What fixes the sample stream; resuming with a different one would silently train on other data."""
+    desc = {"sources": [[os.path.abspath(s.prefix), s.weight] for s in cfg.sources], "seed": cfg.data_seed_value,
+            "seq_len": cfg.seq_len, "global_batch_size": cfg.global_batch_size, "steps": steps, "phase": cfg.phase}
+    return hashlib.md5(json.dumps(desc, sort_keys=True).encode()).hexdigest()
+
+
+def _load_checkpoint_files(path):
+    return ckpt.load_torch(path, "model.pt"), ckpt.load_torch(path, "optim.pt"), ckpt.read_state(path)
+
+
+class Run:
+    def __init__(self, cfg, d):
+        self.cfg, self.d = cfg, d
+        self.model_cfg = cfg.resolved_model()
+        cfg.validate(d.world_size)
+        cfg.data_seed_value = cfg.seed if cfg.data_seed is None else cfg.data_seed
+        self.steps = cfg.total_steps()
+        self.accum = cfg.grad_accum_steps(d.world_size)
+        dev = d.device
+        self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and compat.bf16_supported(dev))
+        self.attention = pick_backend(cfg.attention, dev)
+        self.parallel = choose_parallel(cfg.parallel, d)
+        self.compile = cfg.compile == "on" or (cfg.compile == "auto" and dev.type == "cuda" and compat.has_compile())
+
+        torch.manual_seed(cfg.seed)
+        model = LlamaForCausalLM(self.model_cfg, self.attention, cfg.activation_checkpointing)
+        model.init_weights(cfg.seed)
+        if cfg.init_hf:
+            load_hf_into_model(model, cfg.init_hf)
+        model.to(dev)
+        if self.compile:
+            if not hasattr(torch.nn.Module, "compile"):
+                raise ConfigError("compile 'on' needs torch >= 2.2 (nn.Module.compile)")
+            for layer in model.model.layers:   # per block: compiles fast and keeps HF parameter names
+                layer.compile()
+        self.model = model
+        self.wrapped = wrap(model, self.parallel, d, self.bf16)
+        self.optimizer, self.adamw_impl = build_adamw(self.wrapped if self.parallel == "fsdp" else model, cfg, dev)
+        self.schedule = PhaseSchedule(cfg.phase, cfg.peak_lr(), self.steps, cfg.final_lr_factor, cfg.warmup_steps)
+        self.data = MixtureSamples([(s.prefix, s.weight, s.name) for s in cfg.sources],
+                                   self.steps * cfg.global_batch_size, cfg.seq_len, cfg.data_seed_value,
+                                   self.model_cfg.vocab_size)
+        self.signature = data_signature(cfg, self.steps)
+        self.step, self.resumed_from, self.branched_from = 0, None, None
+
+    # --- state -----------------------------------------------------------------------------------------------
+    def restore(self):
+        cfg, d = self.cfg, self.d
+        if d.main:
+            ckpt.clean_partial(cfg.run_dir)
+        d.barrier()
+        latest = ckpt.latest_checkpoint(cfg.run_dir)
+        if latest:
+            model_state, optim_state, state = _load_checkpoint_files(latest)
+            if state["data_signature"] != self.signature:
+                raise ConfigError(f"{latest}: this run folder was trained with other data/batch/step settings "
+                                  f"(signature {state['data_signature']} != {self.signature}); use a new run_dir")
+            load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state)
+            self.step = int(state["step"])
+            rng = ckpt.load_rng(latest, d.rank)
+            if rng is not None:
+                ckpt.set_rng_state(rng)
+            self.resumed_from = latest
+        elif cfg.init_checkpoint:
+            # Decay branch: the Stable run's weights and AdamW moments; schedule, step and data stream start fresh.
+            model_state, optim_state, _ = _load_checkpoint_files(cfg.init_checkpoint)
+            load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state)
+            reset_hyperparameters(self.optimizer, cfg)
+            self.branched_from = os.path.abspath(cfg.init_checkpoint)
+
+    def save(self):
+        cfg, d, step = self.cfg, self.d, self.step
+        tmp = ckpt.tmp_dir_for(cfg.run_dir, step)
+        if d.main:
+            os.makedirs(tmp, exist_ok=True)
+        d.barrier()
+        ckpt.write_rank_files(tmp, d.rank)
+        model_state, optim_state = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel)
+        if d.main:
+            state = {"step": step, "consumed_samples": step * cfg.global_batch_size,
+                     "consumed_tokens": step * cfg.tokens_per_step(), "phase": cfg.phase,
+                     "schedule": self.schedule.state_dict(), "data_signature": self.signature,
+                     "next_lr": self.schedule.lr_at(step) if step < self.steps else None, "world_size": d.world_size}
+            ckpt.write_main_files(tmp, model_state, optim_state, state)
+        d.barrier()
+        path = ckpt.publish(cfg.run_dir, step, cfg.keep_checkpoints) if d.main else None
+        d.barrier()
+        if d.main:
+            emit("checkpoint", step=step, path=path)
+
+    def dump_config(self):
+        cfg = self.cfg
+        record = {
+            "train_config": cfg.to_dict(), "model": self.model_cfg.to_hf_config(), "world_size": self.d.world_size,
+            "device": str(self.d.device), "grad_accum_steps": self.accum, "total_steps": self.steps,
+            "tokens_per_step": cfg.tokens_per_step(), "total_tokens": self.steps * cfg.tokens_per_step(),
+            "schedule": self.schedule.describe(),
+            "optimizer": {"name": "AdamW", "impl": self.adamw_impl, "betas": [cfg.adam_beta1, cfg.adam_beta2],
+                          "eps": cfg.adam_eps, "weight_decay": cfg.weight_decay,
+                          "weight_decay_exclude": cfg.weight_decay_exclude, "grad_clip": cfg.grad_clip},
+            "backends": {"attention": self.attention, "parallel": self.parallel, "compile": self.compile,
+                         "precision": "bf16 compute, fp32 master weights" if self.bf16 else "fp32",
+                         "doc_masking": cfg.doc_masking, "activation_checkpointing": cfg.activation_checkpointing},
+            "data_plan": self.data.plan(), "data_signature": self.signature, "environment": compat.describe(),
+            "resumed_from": self.resumed_from, "branched_from": self.branched_from,
+            "params": self.model_cfg.num_params(), "flops_per_token": self.model_cfg.flops_per_token(cfg.seq_len),
+        }
+        path = os.path.join(cfg.run_dir, "config.json")
+        with open(path + ".tmp", "w") as f:
+            json.dump(record, f, indent=2)
+        os.replace(path + ".tmp", path)
+        return record
+
+    # --- loop ------------------------------------------------------------------------------------------------
+    def micro_step(self, indices, sync):
+        cfg, dev = self.cfg, self.d.device
+        input_ids, labels, positions, doc_ids = (t.to(dev, non_blocking=True) for t in self.data.batch(indices))
+        if not cfg.doc_masking:
+            positions = doc_ids = None
+        no_sync = self.wrapped.no_sync() if (self.parallel == "ddp" and not sync) else contextlib.nullcontext()
+        autocast = (torch.autocast(device_type=dev.type, dtype=torch.bfloat16)
+                    if self.bf16 and self.parallel != "fsdp" else contextlib.nullcontext())
+        with no_sync:
+            with autocast:
+                loss = self.wrapped(input_ids, labels, positions, doc_ids, cfg.loss_chunk_tokens)
+            (loss / self.accum).backward()
+        return loss.detach().float()
+
+    def train(self):
+        cfg, d = self.cfg, self.d
+        meter = Throughput(self.model_cfg.flops_per_token(cfg.seq_len), d.world_size, peak_flops(d.device))
+        metrics = open(os.path.join(cfg.run_dir, "metrics.jsonl"), "a") if d.main else None
+        self.wrapped.train()
+        last_time, last_step = time.perf_counter(), self.step
+        while self.step < self.steps:
+            lr = self.schedule.lr_at(self.step)
+            for g in self.optimizer.param_groups:
+                g["lr"] = lr
+            loss_sum = torch.zeros((), device=d.device)
+            for m in range(self.accum):
+                idx = micro_batch_indices(self.step, m, d.rank, d.world_size, cfg.micro_batch_size,
+                                          cfg.global_batch_size)
+                loss_sum += self.micro_step(idx, sync=m == self.accum - 1)
+            loss = d.all_reduce_mean(loss_sum.item() / self.accum)
+            grad_norm = clip_grad_norm(self.wrapped, self.parallel, cfg.grad_clip)
+            if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+                raise NonFiniteLoss(f"step {self.step + 1}: loss {loss}, grad norm {grad_norm} is not finite; the "
+                                    f"update was not applied. Last good checkpoint: {ckpt.latest_checkpoint(cfg.run_dir)}")
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            if metrics:
+                metrics.write(json.dumps({"step": self.step, "loss": loss, "lr": lr, "grad_norm": grad_norm,
+                                          "consumed_samples": self.step * cfg.global_batch_size}) + "\n")
+                metrics.flush()
+            if self.step % cfg.log_every == 0 or self.step == self.steps:
+                if d.device.type == "cuda":
+                    torch.cuda.synchronize()
+                now = time.perf_counter()
+                rate = meter.report((self.step - last_step) * cfg.tokens_per_step(), now - last_time)
+                last_time, last_step = now, self.step
+                if d.main:
+                    emit("step", step=self.step, steps=self.steps, loss=round(loss, 6), lr=lr,
+                         grad_norm=round(grad_norm, 6), tokens=self.step * cfg.tokens_per_step(), **rate)
+            if self.step % cfg.checkpoint_every == 0 or self.step == self.steps:
+                self.save()
+        if metrics:
+            metrics.close()
+
+    def export(self):
+        model_state, _ = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel) \
+            if self.parallel == "fsdp" else ({k: v for k, v in self.model.state_dict().items()}, None)
+        if self.d.main:
+            out = export_hf(model_state, self.model_cfg, os.path.join(self.cfg.run_dir, "hf"),
+                            base_dir=self.cfg.hf_base or self.cfg.init_hf)
+            emit("export", path=out)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        sys.stderr.write("usage: python -m megamath_trainer.train RUN_CONFIG.json\n")
+        return 2
+    d = None
+    try:
+        cfg = load_train_config(argv[0])
+        d = Dist(cfg.device)
+        if d.main:
+            os.makedirs(cfg.run_dir, exist_ok=True)
+        d.barrier()
+        run = Run(cfg, d)
+        run.restore()
+        if d.main:
+            rec = run.dump_config()
+            emit("start", run_dir=cfg.run_dir, steps=run.steps, start_step=run.step, world_size=d.world_size,
+                 grad_accum_steps=run.accum, tokens_per_step=cfg.tokens_per_step(), backends=rec["backends"],
+                 resumed_from=run.resumed_from, branched_from=run.branched_from, schedule=rec["schedule"])
+        run.train()
+        if cfg.export_hf:
+            run.export()
+        if d.main:
+            emit("done", steps=run.steps, run_dir=cfg.run_dir)
+        return 0
+    except NonFiniteLoss as e:
+        emit("error", kind="non_finite_loss", message=str(e))
+        sys.stderr.write(f"megamath_trainer: stopped: {e}\n")
+        return 3
+    except (ConfigError, TokenFileError) as e:
+        emit("error", kind="config", message=str(e))
+        sys.stderr.write(f"megamath_trainer: {e}\n")
+        return 1
+    except Exception as e:  # report through the same channel, then the traceback for debugging
+        emit("error", kind="crash", message=f"{type(e).__name__}: {e}")
+        raise
+    finally:
+        if d is not None:
+            d.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
