@@ -1,0 +1,201 @@
+// `megamath tokenize` as a library call: every input file becomes one shuffled token shard
+// (<out>/<stem>.bin/.idx + .ds sidecars + <stem>.manifest.json). A shard whose manifest exists is done and skipped
+// (resume) unless `force`. Accounting per file: docs in = written + removed(empty_text) + failed(reason).
+import { basename, join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import type { Batch } from "../arrow/batch.js";
+import { StageStats } from "../runtime/stats.js";
+import type { Logger } from "../runtime/log.js";
+import type { OnError } from "../runtime/stage.js";
+import { orderedMap } from "../runtime/pool.js";
+import { BatchTokenizer } from "./batch-tokenizer.js";
+import { renderBatch, type TemplateSpec, DEFAULT_COLUMNS } from "./templates.js";
+import { getStrings } from "../arrow/batch.js";
+import { TokenFileWriter, manifestPath, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
+import type { TokenDtype } from "../formats/megatron.js";
+import { writeFileAtomic } from "../io/atomic.js";
+
+export type ReadFn = (file: string, opts: { textKey: string; onError: OnError; stats: StageStats; batchSize?: number }) => AsyncIterable<Batch>;
+
+export interface TokenizeFilesOptions {
+  inputs: string[];
+  outDir: string;
+  tokenizer?: string;
+  bosId?: number | null;
+  eosId?: number | null;
+  template?: TemplateSpec;
+  dtype?: TokenDtype;
+  seed?: number;
+  workers?: number;
+  onError?: OnError;
+  shard?: { index: number; count: number };
+  force?: boolean;
+  dsSidecars?: boolean;
+  batchSize?: number;
+  log?: Logger;
+  /** Document reader; default: lib/io readDocuments. */
+  read?: ReadFn;
+}
+
+export interface TokenizeFilesResult {
+  shards: TokenFileManifest[];
+  skipped: string[];
+  stats: StageStats;
+}
+
+/** File name without folder and data extensions: "a/b/web.jsonl.gz" -> "web". */
+export function fileStem(path: string): string {
+  return basename(path).replace(/\.(gz|zst|zstd)$/i, "").replace(/\.(jsonl|json|parquet|arrow|ipc|feather|txt)$/i, "");
+}
+
+/** Output prefixes for inputs; duplicate stems get "-<k>" in input order, so names are stable. */
+export function shardPrefixes(inputs: string[], outDir: string): string[] {
+  const seen = new Map<string, number>();
+  return inputs.map((f) => {
+    const stem = fileStem(f);
+    const k = seen.get(stem) ?? 0;
+    seen.set(stem, k + 1);
+    return join(outDir, k === 0 ? stem : `${stem}-${k}`);
+  });
+}
+
+/** The column readDocuments must treat as `text` for a template (its main string column). */
+export function templateTextKey(t: TemplateSpec): string {
+  const c = { ...DEFAULT_COLUMNS, ...(t.columns ?? {}) };
+  switch (t.name) {
+    case "web": return c.text;
+    case "qa":
+    case "cot": return c.question;
+    case "chat": return t.columns?.prompt ? c.prompt : c.messages;
+  }
+}
+
+function remapped(t: TemplateSpec, textKey: string): TemplateSpec {
+  // The reader renamed the template's main column to "text"; point the template at it.
+  const c = { ...(t.columns ?? {}) };
+  for (const k of Object.keys(DEFAULT_COLUMNS) as (keyof typeof DEFAULT_COLUMNS)[]) {
+    if ((c[k] ?? DEFAULT_COLUMNS[k]) === textKey) c[k] = "text";
+  }
+  return { name: t.name, columns: c };
+}
+
+async function defaultRead(): Promise<ReadFn> {
+  const io = await import("../io/index.js");
+  return (file, opts) => io.readDocuments(file, opts);
+}
+
+export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<TokenizeFilesResult> {
+  const template = opts.template ?? { name: "web" };
+  const seed = opts.seed ?? 0;
+  const onError = opts.onError ?? "fail";
+  const shard = opts.shard ?? { index: 0, count: 1 };
+  const stats = new StageStats("tokenize");
+  const read = opts.read ?? (await defaultRead());
+  const prefixes = shardPrefixes(opts.inputs, opts.outDir);
+  const bt = new BatchTokenizer(opts.tokenizer ?? "llama3", { workers: opts.workers, bosId: opts.bosId, eosId: opts.eosId });
+  const t = bt.tokenizer;
+  const info: TokenizerInfo = {
+    name: t.name, hf_name: t.hfName, vocab_size: t.vocabSize, fingerprint: t.fingerprint, bos_id: bt.bosId, eos_id: bt.eosId,
+  };
+  const dtype = opts.dtype ?? "int32";
+  const shards: TokenFileManifest[] = [];
+  const skipped: string[] = [];
+  const textKey = templateTextKey(template);
+  const tmpl = remapped(template, textKey);
+  try {
+    for (let f = 0; f < opts.inputs.length; f++) {
+      if (f % shard.count !== shard.index) continue;
+      const file = opts.inputs[f];
+      const prefix = prefixes[f];
+      if (!opts.force && existsSync(manifestPath(prefix))) {
+        skipped.push(file);
+        opts.log?.info(`tokenize: ${basename(prefix)} already done, skipping (use --force to redo)`);
+        continue;
+      }
+      const writer = await TokenFileWriter.create(prefix, {
+        tokenizer: info, dtype, seed, sources: [file], template, dsSidecars: opts.dsSidecars,
+      });
+      try {
+        const fileStats = new StageStats("tokenize");
+        await tokenizeOneFile(file, read, bt, tmpl, textKey, writer, fileStats, onError, opts.batchSize);
+        const m = await writer.finish();
+        const problem = fileStats.check();
+        if (problem) throw new Error(`${file}: ${problem}`);
+        stats.merge(fileStats);
+        shards.push(m);
+        opts.log?.info(`tokenize: ${basename(prefix)}: ${m.documents} documents, ${m.tokens} tokens`);
+      } catch (e) {
+        await writer.abort();
+        throw e;
+      }
+    }
+  } finally {
+    await bt.close();
+  }
+  await writeFolderManifest(opts.outDir);
+  return { shards, skipped, stats };
+}
+
+async function tokenizeOneFile(file: string, read: ReadFn, bt: BatchTokenizer, tmpl: TemplateSpec, textKey: string,
+  writer: TokenFileWriter, stats: StageStats, onError: OnError, batchSize?: number): Promise<void> {
+  let yielded = 0;
+  let templateFailed = 0;
+  const batches = read(file, { textKey, onError, stats, batchSize });
+  const prepared = (async function* () {
+    for await (const batch of batches) {
+      yielded += batch.numRows;
+      const ids = getStrings(batch, "id");
+      const { texts, failures } = renderBatch(batch, tmpl);
+      for (const fl of failures) {
+        const where = `${file} row id ${ids[fl.row]}`;
+        if (onError === "fail") throw new Error(`${where}: ${fl.reason}: ${fl.message}`);
+        stats.fail(fl.reason, 1, where, fl.message);
+        templateFailed++;
+      }
+      const keep: string[] = [];
+      const keepIds: (string | null)[] = [];
+      for (let i = 0; i < texts.length; i++) {
+        const s = texts[i];
+        if (s === null) continue;
+        if (s.length === 0) {
+          stats.remove("empty_text");
+          continue;
+        }
+        keep.push(s);
+        keepIds.push(ids[i]);
+        stats.bytesIn += s.length;
+      }
+      yield { keep, keepIds };
+    }
+  })();
+  const inFlight = Math.max(2, bt.workers * 2);
+  for await (const r of orderedMap(prepared, async (b) => ({ ...b, framed: await bt.tokenize(b.keep) }), inFlight)) {
+    let off = 0;
+    for (let i = 0; i < r.keep.length; i++) {
+      const len = r.framed.lengths[i];
+      await writer.add(r.framed.ids.subarray(off, off + len), `${file} document ${r.keepIds[i]}`);
+      off += len;
+    }
+    stats.docsOut += r.keep.length;
+    stats.count("tokens", off);
+  }
+  // Rows the reader rejected were input documents too (counted as failed by the reader).
+  stats.docsIn = yielded + (stats.failedTotal - templateFailed);
+}
+
+/** <out>/manifest.json: every finished shard in the folder, rebuilt from the shard manifests on disk. */
+export async function writeFolderManifest(outDir: string): Promise<void> {
+  if (!existsSync(outDir)) return;
+  const names = readdirSync(outDir).filter((n) => n.endsWith(".manifest.json") && !n.startsWith(".tmp-")).sort();
+  const shards = names.map((n) => JSON.parse(readFileSync(join(outDir, n), "utf8")) as TokenFileManifest);
+  const summary = {
+    format: "megamath-token-folder",
+    shards: shards.map((s) => ({ prefix: s.prefix, documents: s.documents, tokens: s.tokens })),
+    documents: shards.reduce((a, s) => a + s.documents, 0),
+    tokens: shards.reduce((a, s) => a + s.tokens, 0),
+    tokenizer: shards[0]?.tokenizer ?? null,
+    bos_eos: shards[0]?.bos_eos ?? null,
+    dtype: shards[0]?.dtype ?? null,
+  };
+  await writeFileAtomic(join(outDir, "manifest.json"), JSON.stringify(summary, null, 2) + "\n");
+}
