@@ -100,8 +100,8 @@ export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGen
       kinds.set(name, k);
       cols.push({ name, kind: k ?? "utf8", values });
     }
-    const batchOpts = { ...opts, batchSize: maxRows, batchBytes: Number.MAX_SAFE_INTEGER };
-    yield* documentBatches(path, cols, n, firstRow, batchOpts);
+    // The block may overshoot maxBytes by its last document; documentBatches cuts it to the bounds.
+    yield* documentBatches(path, cols, n, firstRow, opts);
     rows = [];
     textBytes = 0;
     firstRow = docIndex;
