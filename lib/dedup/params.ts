@@ -19,7 +19,7 @@ export interface DedupParams {
   keepColumn: string | null;
 }
 
-export const defaultDedupParams: DedupParams = { bands: 11, rows: 10, ngram: 5, seed: 1, keepColumn: "math_score" };
+export const defaultDedupParams: DedupParams = { bands: 11, rows: 10, ngram: 5, seed: 0, keepColumn: "math_score" };
 
 export function checkParams(p: DedupParams): DedupParams {
   const int = (name: keyof DedupParams, min: number, max: number) => {

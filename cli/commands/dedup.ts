@@ -1,0 +1,44 @@
+import { join } from "node:path";
+import { defineCommand, parseShard, UsageError } from "../command.js";
+import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
+import { expandInputs } from "../../lib/io/index.js";
+import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
+import { minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions } from "../../lib/dedup/options.js";
+
+export default defineCommand({
+  name: "dedup",
+  summary: "MinHash-LSH near-dedup: all four stages locally (signatures, band merge, clusters, filter).",
+  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score]",
+  details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
+    "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
+    "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work).",
+  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusterColumnOption },
+  async run({ opts, ctx }) {
+    const { inputs: patterns, output } = requireInputOutput(opts);
+    if (parseShard(opts.shard as string).count !== 1) {
+      throw new UsageError("megamath dedup runs all stages on one machine; for a cluster use the four stage commands");
+    }
+    let params;
+    try {
+      params = paramsFromOptions(opts);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const workDir = String(opts["work-dir"] ?? join(output, "dedup-work"));
+    const inputs = await expandInputs(patterns);
+    const onError = opts["on-error"] as "fail" | "skip";
+    const r = await runDedupStages({
+      inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log,
+      read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string },
+      maxDocsPerPart: opts["max-docs-per-part"] as number,
+    });
+    const c = (i: number) => Object.entries(r.stages[i].counters).map(([k, v]) => `${k}=${v}`).join(" ");
+    ctx.log.info(["dedup stages 1-3:", ...formatStats({ files: inputs.length, stages: [r.stages[0]] }),
+      `  dedup-buckets    ${c(1)}`, `  dedup-clusters   ${c(2)}`].join("\n"));
+    // New clusters make any stage-4 output of an earlier run stale: recompute all of it then.
+    const stage4Opts = r.clustersChanged ? { ...opts, force: true } : opts;
+    const filter = dedupFilterStage({ workDir, inputs, clusterColumn: (opts["cluster-column"] as string) || null });
+    const { code } = await runPipelineCommand(stage4Opts, ctx, [filter], { name: "dedup" });
+    return code;
+  },
+});

@@ -1,0 +1,45 @@
+// Glue for the commands: the reader stage 1 shares with stage 4, and stages 1-3 in a row for `megamath dedup`.
+import { readDocuments, type ReadOptions } from "../io/index.js";
+import type { Logger } from "../runtime/log.js";
+import type { OnError } from "../runtime/stage.js";
+import type { StageStatsJSON } from "../runtime/stats.js";
+import type { DedupParams } from "./params.js";
+import { type ReadFile, runSignatureStage } from "./signatures.js";
+import { runBucketStage } from "./buckets.js";
+import { runClusterStage } from "./clusters.js";
+
+/** The document reader of stage 1. Stage 4 runs under the pipeline runner, which reads with the same
+ * readDocuments and the same options, so both number the rows of a file identically. */
+export function documentReader(read: ReadOptions, onError: OnError): ReadFile {
+  return (file, stats) => readDocuments(file, { ...read, onError, stats });
+}
+
+export interface DedupStagesOptions {
+  /** Expanded, sorted input files. */
+  inputs: string[];
+  workDir: string;
+  params: DedupParams;
+  read: ReadOptions;
+  onError: OnError;
+  force?: boolean;
+  log?: Logger;
+  maxDocsPerPart?: number;
+  sidecar?: boolean;
+}
+
+export interface DedupStagesResult {
+  stages: StageStatsJSON[];
+  /** True when stage 3 (re)computed the clusters, so stage 4 outputs from an earlier run are stale. */
+  clustersChanged: boolean;
+}
+
+/** Stages 1-3 locally, each skipping the pieces an earlier (possibly killed) run completed. */
+export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStagesResult> {
+  const s1 = await runSignatureStage({
+    inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader(o.read, o.onError), force: o.force,
+    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
+  });
+  const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
+  const s3 = await runClusterStage({ workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar });
+  return { stages: [s1.stats.toJSON(), s2.stats.toJSON(), s3.stats.toJSON()], clustersChanged: s3.done.length > 0 };
+}
