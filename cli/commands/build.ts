@@ -1,0 +1,88 @@
+import { readFile, mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineCommand, UsageError } from "../command.js";
+import { commands } from "../registry.js";
+import { validateRecipe } from "../../pipelines/recipe/types.js";
+import { planBuild, finalFolder } from "../../pipelines/recipe/plan.js";
+import { runPlanLocally } from "../../pipelines/recipe/run.js";
+import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { collectReport } from "../../pipelines/report/collect.js";
+import { renderReport } from "../../pipelines/report/html.js";
+import { writeFileAtomic } from "../../lib/io/atomic.js";
+
+/** The package root (works from sources and from dist/). */
+function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${"/dist/"}`) ? resolve(here, "..", "..", "..") : resolve(here, "..", "..");
+}
+
+export default defineCommand({
+  name: "build",
+  summary: "Run a whole recipe: sample → annotate → train classifier → score → filter → dedup → decontaminate → refine → mixtures (→ train).",
+  usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N]",
+  details: [
+    "With no recipe, runs the shipped Pro-Max recipe (pipelines/pro-max.json) on the bundled demo corpus (fixtures/demo).",
+    "Without --llm, annotation and refinement cannot run: the demo classifier learns from the fixture's `label` column",
+    "and refinement is skipped; the report says so. Steps already completed with the same arguments are skipped.",
+  ].join("\n"),
+  options: {
+    output: { type: "string", short: "o", placeholder: "DIR", default: "megamath-out", description: "Build folder (one subfolder per step, report.html, report.json)." },
+    input: { type: "list", short: "i", placeholder: "GLOB", description: "Override the recipe's inputs." },
+    llm: { type: "string", placeholder: "URL", description: "OpenAI-compatible server base URL (e.g. http://127.0.0.1:8000/v1) for annotation and refinement." },
+    model: { type: "string", placeholder: "NAME", description: "Model name on the LLM server." },
+    "api-key-env": { type: "string", placeholder: "VAR", description: "Environment variable holding the LLM API key." },
+    train: { type: "boolean", description: "Also run the training step(s) of the recipe." },
+    emit: { type: "string", choices: ["slurm", "k8s", "local"], description: "Write cluster launch scripts instead of running." },
+    shards: { type: "integer", default: 4, description: "Shard tasks per step for --emit." },
+    seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
+    workers: { type: "integer", description: "Worker threads per step." },
+    force: { type: "boolean", description: "Recompute every step." },
+  },
+  async run({ positionals, opts, ctx }) {
+    if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
+    const root = packageRoot();
+    const recipePath = resolve(positionals[0] ?? join(root, "pipelines", "pro-max.json"));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(recipePath, "utf8"));
+    } catch (e) {
+      throw new UsageError(`cannot read recipe ${recipePath}: ${(e as Error).message}`);
+    }
+    const recipe = validateRecipe(raw, recipePath, Object.keys(commands));
+    if (opts.input) recipe.inputs = (opts.input as string[]).map((p) => resolve(p));
+    if (Boolean(opts.llm) !== Boolean(opts.model)) throw new UsageError("--llm and --model go together");
+    const outDir = resolve(opts.output as string);
+    const common: string[] = [];
+    if (opts.quiet) common.push("--quiet");
+    if (opts.workers) common.push("--workers", String(opts.workers));
+    const plan = planBuild(recipe, {
+      recipeDir: dirname(recipePath), outDir, seed: (opts.seed as number | undefined) ?? recipe.seed,
+      llm: opts.llm ? { url: opts.llm as string, model: opts.model as string, apiKeyEnv: opts["api-key-env"] as string | undefined } : undefined,
+      train: Boolean(opts.train), common,
+    });
+    if (opts.emit) {
+      const dir = join(outDir, "launch", opts.emit as string);
+      const files = await emit(opts.emit as EmitTarget, plan, dir, { shards: opts.shards as number });
+      ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
+      return 0;
+    }
+    await mkdir(outDir, { recursive: true });
+    ctx.log.info(`build "${recipe.name}" → ${outDir}`);
+    if (!opts.llm) ctx.log.warn("no LLM server given: annotation and refinement will not run (see the report); pass --llm URL --model NAME to run them");
+    const t0 = performance.now();
+    const results = await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
+    const final = finalFolder(recipe, plan);
+    const report = await collectReport({ recipe: recipe.name, plan, results, differences: recipe.differences_from_paper ?? {}, finalDir: final });
+    await writeFileAtomic(join(outDir, "report.json"), JSON.stringify(report, null, 1) + "\n");
+    await writeFileAtomic(join(outDir, "report.html"), renderReport(report));
+    const secs = ((performance.now() - t0) / 1000).toFixed(1);
+    const lines = [`build "${recipe.name}" finished in ${secs} s`];
+    for (const s of report.steps) lines.push(`  ${s.step.padEnd(18)} ${s.status}${s.note ? ` — ${s.note}` : ""}`);
+    if (report.finalCorpus) lines.push(`final corpus: ${report.finalCorpus.docs} documents in ${report.finalCorpus.folder}`);
+    lines.push(`report: ${join(outDir, "report.html")}`);
+    ctx.stdout.write(lines.join("\n") + "\n");
+    return 0;
+  },
+});
+

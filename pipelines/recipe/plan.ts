@@ -1,0 +1,100 @@
+// Turn a recipe into concrete subcommand invocations: inputs resolved to paths, ${STEP} references to folders,
+// conditional steps replaced by their fallbacks or marked skipped with the reason.
+import { resolve, dirname, join, isAbsolute } from "node:path";
+import type { Recipe, RecipeStep, ShardMode } from "./types.js";
+
+export interface BuildSettings {
+  /** Where the recipe file lives (relative inputs resolve against it). */
+  recipeDir: string;
+  outDir: string;
+  /** OpenAI-compatible server for the LLM steps; absent = those steps use their fallback or are skipped. */
+  llm?: { url: string; model: string; apiKeyEnv?: string };
+  train?: boolean;
+  seed?: number;
+  /** Extra flags for every step (e.g. --quiet, --force, --workers). */
+  common?: string[];
+}
+
+export interface Invocation {
+  step: string;
+  command: string;
+  /** Arguments after the command name, without --shard. */
+  args: string[];
+  shard: ShardMode;
+  outDir: string;
+  about?: string;
+  /** Set when the step does not run, with the reason. */
+  skipped?: string;
+  /** Set when a fallback replaced the step, with its note. */
+  substituted?: string;
+  /** Folder holding this step's documents: its own, or (when skipped) its input's. */
+  effectiveDir?: string;
+}
+
+/** Option names the LLM steps take for the server (see lib/llm). */
+export const LLM_FLAGS = { url: "base-url", model: "model", apiKeyEnv: "api-key-env" };
+
+export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
+  const stepDir = (name: string) => join(s.outDir, name);
+  // Each step's "effective output": its own folder, or (when skipped) whatever its input was.
+  const effective = new Map<string, string[]>();
+  const inputs = recipe.inputs.map((g) => (isAbsolute(g) ? g : resolve(s.recipeDir, g)));
+  const resolveInput = (ref: string): string[] => (ref === "@input" ? inputs : effective.get(ref.slice(1))!);
+  const out: Invocation[] = [];
+  for (const step of recipe.steps) {
+    const active = step.when === undefined || step.when === "always" || (step.when === "llm" ? Boolean(s.llm) : Boolean(s.train));
+    let use: Pick<RecipeStep, "command" | "input" | "options" | "shard" | "output"> | null = step;
+    let substituted: string | undefined;
+    let skipped: string | undefined;
+    if (!active) {
+      if (step.otherwise) {
+        use = step.otherwise;
+        substituted = step.otherwise.note;
+      } else {
+        use = null;
+        skipped = step.when === "llm" ? "no LLM server given (--llm URL --model NAME)" : "training not requested (--train)";
+      }
+    }
+    if (!use) {
+      const passThrough = step.input ? resolveInput(step.input) : [];
+      effective.set(step.name, passThrough);
+      out.push({ step: step.name, command: step.command, args: [], shard: "none", outDir: stepDir(step.name), about: step.about, skipped,
+        effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
+      continue;
+    }
+    const args: string[] = [];
+    if (use.input) for (const p of resolveInput(use.input)) args.push("--input", p);
+    if (use.output !== false) args.push("--output", stepDir(step.name));
+    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, (name) => folderOf(name, effective)));
+    if (s.seed !== undefined && !("seed" in (use.options ?? {})) && use.output !== false) args.push("--seed", String(s.seed));
+    if (active && step.when === "llm" && s.llm) {
+      args.push(`--${LLM_FLAGS.url}`, s.llm.url, `--${LLM_FLAGS.model}`, s.llm.model);
+      if (s.llm.apiKeyEnv) args.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
+    }
+    args.push(...(s.common ?? []));
+    effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
+    out.push({ step: step.name, command: use.command, args, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
+      effectiveDir: stepDir(step.name) });
+  }
+  return out;
+}
+
+function folderOf(name: string, effective: Map<string, string[]>): string {
+  const e = effective.get(name);
+  if (!e) throw new Error(`option references \${${name}}, which is not an earlier step`);
+  return dirname(e[0]);
+}
+
+/** {"min": ["a=1","b=2"], "langid": true, "dim": 16} → --min a=1 --min b=2 --langid --dim 16 */
+export function optionArgs(key: string, value: unknown, folder: (step: string) => string): string[] {
+  const sub = (v: unknown) => String(v).replace(/\$\{([a-z0-9-]+)\}/g, (_, n) => folder(n));
+  if (value === true) return [`--${key}`];
+  if (value === false || value === null || value === undefined) return [];
+  if (Array.isArray(value)) return value.flatMap((v) => [`--${key}`, sub(v)]);
+  return [`--${key}`, sub(value)];
+}
+
+/** The final corpus folder of a plan (the `final` step's documents, or what it passed through if skipped). */
+export function finalFolder(recipe: Recipe, plan: Invocation[]): string | undefined {
+  return recipe.final ? plan.find((p) => p.step === recipe.final)?.effectiveDir : undefined;
+}

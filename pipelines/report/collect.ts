@@ -1,0 +1,204 @@
+// Gather the numbers of a finished build into report.json: the document funnel with removal reasons, the
+// math_score histogram and threshold curve, kept share per year, dedup cluster sizes, decontamination hits,
+// mixture token shares against targets, and throughput per stage. Every number comes from the steps' own outputs.
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { StepResult } from "../recipe/run.js";
+import type { Invocation } from "../recipe/plan.js";
+import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
+import { expandInputs, readDocuments } from "../../lib/io/index.js";
+import { getNumbers, getStrings, hasColumn } from "../../lib/arrow/batch.js";
+
+export interface FunnelRow {
+  step: string;
+  command: string;
+  status: string;
+  note?: string;
+  docsIn: number;
+  docsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  removed: Record<string, number>;
+  failed: Record<string, number>;
+  seconds: number;
+  mbPerSec: number;
+  docsPerSec: number;
+}
+
+export interface Report {
+  recipe: string;
+  createdBy: string;
+  steps: { step: string; command: string; status: string; note?: string; about?: string }[];
+  funnel: FunnelRow[];
+  scoreHistogram?: { edges: number[]; counts: number[]; column: string };
+  thresholdCurve?: { threshold: number; kept: number; share: number }[];
+  keptByYear?: { year: string; scored: number; final: number; share: number }[];
+  dedupClusters?: { size: number; clusters: number }[];
+  decontamination?: { benchmark: string; documents: number }[];
+  mixtures: { name: string; totalTokens: number; sources: { name: string; weight: number; tokens: number; share: number }[] }[];
+  differencesFromPaper: Record<string, string>;
+  finalCorpus?: { folder: string; docs: number; bytes: number };
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as T;
+  } catch {
+    return null;
+  }
+}
+
+export async function collectReport(args: {
+  recipe: string;
+  plan: Invocation[];
+  results: StepResult[];
+  differences: Record<string, string>;
+  finalDir?: string;
+  scoreStep?: string;
+  dedupStep?: string;
+  decontStep?: string;
+  threshold?: number;
+}): Promise<Report> {
+  const report: Report = {
+    recipe: args.recipe, createdBy: "megamath build",
+    steps: args.plan.map((p) => {
+      const r = args.results.find((x) => x.step === p.step);
+      return { step: p.step, command: p.command, status: r?.status ?? "not-run", note: p.skipped ?? p.substituted, about: p.about };
+    }),
+    funnel: [], mixtures: [], differencesFromPaper: args.differences,
+  };
+  for (const p of args.plan) {
+    if (p.skipped) continue;
+    const r = args.results.find((x) => x.step === p.step);
+    const stats = await readJson<RunStatsJSON>(join(p.outDir, "stats.json"));
+    if (!stats || !stats.stages?.length) continue;
+    const first = stats.stages[0];
+    const last = stats.stages[stats.stages.length - 1];
+    const removed: Record<string, number> = {};
+    const failed: Record<string, number> = {};
+    let ms = 0;
+    for (const s of stats.stages as StageStatsJSON[]) {
+      for (const [k, v] of Object.entries(s.removed)) removed[k] = (removed[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(s.failed)) failed[k] = (failed[k] ?? 0) + v;
+      ms += s.timeMs;
+    }
+    const seconds = r?.seconds || ms / 1000;
+    report.funnel.push({
+      step: p.step, command: p.command, status: r?.status ?? "", note: p.substituted,
+      docsIn: first.docsIn, docsOut: last.docsOut, bytesIn: first.bytesIn, bytesOut: last.bytesOut, removed, failed,
+      seconds: round(seconds, 3), mbPerSec: seconds > 0 ? round(first.bytesIn / 1e6 / seconds, 2) : 0,
+      docsPerSec: seconds > 0 ? Math.round(first.docsIn / seconds) : 0,
+    });
+    if (p.command === "decontaminate") {
+      report.decontamination = Object.entries(removed).filter(([k]) => k.startsWith("contaminated")).map(([k, v]) => ({ benchmark: k.split(":")[1] ?? k, documents: v }));
+    }
+  }
+  const scoreDir = args.plan.find((p) => p.step === (args.scoreStep ?? "score") && !p.skipped)?.outDir;
+  if (scoreDir) Object.assign(report, await scoreFigures(scoreDir, args.finalDir, args.threshold ?? 0.4));
+  const dedupDir = args.plan.find((p) => p.command === "dedup" && !p.skipped)?.outDir;
+  if (dedupDir) report.dedupClusters = await clusterSizes(dedupDir);
+  for (const p of args.plan) {
+    if (p.command !== "mix" || p.skipped) continue;
+    const m = await readJson<{ name: string; total_tokens: number; sources: { name: string; weight: number; planned_tokens: number; packed_tokens?: number }[] }>(join(p.outDir, "mixture.json"));
+    if (!m) continue;
+    const total = m.sources.reduce((a, s) => a + (s.packed_tokens ?? s.planned_tokens), 0);
+    report.mixtures.push({
+      name: m.name ?? p.step, totalTokens: total,
+      sources: m.sources.map((s) => ({ name: s.name, weight: s.weight, tokens: s.packed_tokens ?? s.planned_tokens, share: total ? round((s.packed_tokens ?? s.planned_tokens) / total, 5) : 0 })),
+    });
+  }
+  if (args.finalDir) {
+    let docs = 0;
+    let bytes = 0;
+    for (const f of await expandInputs([join(args.finalDir, "*.parquet")]).catch(() => [] as string[])) {
+      for await (const b of readDocuments(f, { columns: ["text", "id"] })) {
+        docs += b.numRows;
+        for (const t of getStrings(b, "text")) bytes += Buffer.byteLength(t ?? "");
+      }
+    }
+    report.finalCorpus = { folder: args.finalDir, docs, bytes };
+  }
+  return report;
+}
+
+const YEAR = /CC-MAIN-(\d{4})-\d{2}/;
+
+async function scoreFigures(scoreDir: string, finalDir: string | undefined, threshold: number) {
+  const edges = Array.from({ length: 21 }, (_, i) => i / 20);
+  const counts = new Array(20).fill(0);
+  const scores: number[] = [];
+  const perYear = new Map<string, { scored: number; final: number }>();
+  const yearOf = (b: Parameters<typeof getStrings>[0], i: number, cols: (string | null)[][]) => {
+    for (const c of cols) {
+      const m = YEAR.exec(c[i] ?? "");
+      if (m) return m[1];
+    }
+    return "unknown";
+  };
+  const yearCols = (b: Parameters<typeof getStrings>[0]) => ["year", "cc-path", "dump", "url"].filter((c) => hasColumn(b, c)).map((c) => {
+    try {
+      return getStrings(b, c);
+    } catch {
+      return getNumbers(b, c).map((x) => `CC-MAIN-${x}-00`) as unknown as (string | null)[];
+    }
+  });
+  for (const f of await expandInputs([join(scoreDir, "*.parquet")])) {
+    for await (const b of readDocuments(f)) {
+      if (!hasColumn(b, "math_score")) continue;
+      const s = getNumbers(b, "math_score");
+      const cols = yearCols(b);
+      for (let i = 0; i < s.length; i++) {
+        if (Number.isNaN(s[i])) continue;
+        scores.push(s[i]);
+        counts[Math.min(19, Math.floor(s[i] * 20))]++;
+        const y = yearOf(b, i, cols);
+        const e = perYear.get(y) ?? { scored: 0, final: 0 };
+        e.scored++;
+        perYear.set(y, e);
+      }
+    }
+  }
+  if (finalDir) {
+    for (const f of await expandInputs([join(finalDir, "*.parquet")]).catch(() => [] as string[])) {
+      for await (const b of readDocuments(f)) {
+        const cols = yearCols(b);
+        for (let i = 0; i < b.numRows; i++) {
+          const y = yearOf(b, i, cols);
+          const e = perYear.get(y) ?? { scored: 0, final: 0 };
+          e.final++;
+          perYear.set(y, e);
+        }
+      }
+    }
+  }
+  const n = scores.length;
+  const thresholdCurve = [0.1, 0.2, 0.3, threshold, 0.5, 0.6, 0.7, 0.8, 0.9]
+    .filter((t, i, a) => a.indexOf(t) === i).sort((a, b) => a - b)
+    .map((t) => {
+      const kept = scores.filter((s) => s >= t).length;
+      return { threshold: t, kept, share: n ? round(kept / n, 4) : 0 };
+    });
+  const keptByYear = [...perYear.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([year, e]) => ({ year, scored: e.scored, final: e.final, share: e.scored ? round(e.final / e.scored, 4) : 0 }));
+  return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, keptByYear };
+}
+
+/** Cluster sizes from the dedup step's sidecar (clusters.jsonl: one cluster per line with its members). */
+async function clusterSizes(dir: string): Promise<{ size: number; clusters: number }[] | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const file = names.find((n) => /^clusters.*\.jsonl$/.test(n));
+  if (!file) return undefined;
+  const hist = new Map<number, number>();
+  for (const line of (await readFile(join(dir, file), "utf8")).split("\n")) {
+    if (!line.trim()) continue;
+    const c = JSON.parse(line) as { size?: number; members?: unknown[] };
+    const size = c.size ?? c.members?.length ?? 0;
+    hist.set(size, (hist.get(size) ?? 0) + 1);
+  }
+  return [...hist.entries()].sort(([a], [b]) => a - b).map(([size, clusters]) => ({ size, clusters }));
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
