@@ -1,7 +1,7 @@
 // The part annotate and refine share: turn each row of a batch into one request, answer it from the journal when a
 // previous run already paid for it, else send it, and record the answer durably. Batches overlap so the server sees a
 // steady `maxInFlight` requests instead of a drain at every batch end; results come back in input order.
-import { join, basename } from "node:path";
+import { join, basename, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { getStrings, getTexts } from "../arrow/batch.js";
@@ -36,7 +36,7 @@ export interface AskOptions {
 
 /** Where the journal of one input file lives: one file per input so shards never share one. */
 export function journalPathFor(dir: string, file: string): string {
-  const h = createHash("sha256").update(file).digest("hex").slice(0, 12);
+  const h = createHash("sha256").update(resolve(file)).digest("hex").slice(0, 12);
   return join(dir, `${basename(file).replace(/[^A-Za-z0-9._-]/g, "_")}.${h}.jsonl`);
 }
 

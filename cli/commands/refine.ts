@@ -1,0 +1,43 @@
+import { defineCommand, UsageError } from "../command.js";
+import { pipelineOptions, runPipelineCommand } from "../pipeline.js";
+import { DEFAULT_REFINE_LIMITS, refineStage } from "../../lib/llm/refine-stage.js";
+import { clientFromOptions, llmOptions } from "../../lib/llm/cli-options.js";
+import { loadPrompt, type DocumentFence } from "../../lib/llm/prompts.js";
+
+export default defineCommand({
+  name: "refine",
+  summary: "Rewrite documents with an LLM and the Pro-Max refinement prompt (the answer replaces text).",
+  usage: "refine --input GLOB --output DIR --model NAME [--base-url URL] [options]",
+  details: [
+    "Each document goes into the Pro-Max refinement prompt (OctoThinker App. Fig. 16) and the answer replaces text.",
+    "Removed, each counted by reason: input over --max-input-chars (not sent), empty answer, answer cut off",
+    "(finish_reason=length), answer/input length ratio outside [--min-ratio, --max-ratio]. A lead-in line such as",
+    "'Here is the refined text:' is stripped. Answers are journaled for request-level resume.",
+  ].join("\n"),
+  options: {
+    ...pipelineOptions,
+    ...llmOptions({ maxTokens: 8192, temperature: 0 }),
+    "max-input-chars": { type: "integer", default: DEFAULT_REFINE_LIMITS.maxInputChars,
+      description: "Documents longer than this are removed without a request (0: no limit)." },
+    "min-ratio": { type: "number", default: DEFAULT_REFINE_LIMITS.minRatio, description: "Smallest answer/input length ratio kept." },
+    "max-ratio": { type: "number", default: DEFAULT_REFINE_LIMITS.maxRatio, description: "Largest answer/input length ratio kept." },
+    "keep-original": { type: "string", placeholder: "COLUMN", description: "Keep the original text in this column." },
+  },
+  async run({ opts, ctx }) {
+    const minRatio = opts["min-ratio"] as number;
+    const maxRatio = opts["max-ratio"] as number;
+    if (!(minRatio >= 0 && maxRatio > minRatio)) throw new UsageError("need 0 <= --min-ratio < --max-ratio");
+    const client = clientFromOptions(opts);
+    const stage = refineStage({
+      client,
+      prompt: loadPrompt((opts.prompt as string | undefined) ?? "promax-refine"),
+      fence: opts.fence as DocumentFence,
+      maxInputChars: opts["max-input-chars"] as number,
+      minRatio, maxRatio,
+      originalColumn: opts["keep-original"] as string | undefined,
+      journalDir: opts["journal-dir"] as string | undefined,
+    });
+    ctx.log.info(`refine: ${client.endpointUrl}, model ${client.model}, ${client.maxInFlight} requests in flight`);
+    return (await runPipelineCommand(opts, ctx, [stage], { name: "refine" })).code;
+  },
+});

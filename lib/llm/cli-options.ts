@@ -1,0 +1,63 @@
+// The flags every LLM command shares (server, model, key, concurrency, retries, sampling), declared once, and the
+// client they describe. The key is read from the environment variable named by --api-key-env, never from a flag or
+// a config file, so it cannot end up in shell history, a config file or a log line.
+import type { OptionSpecs, OptionValues } from "../../cli/command.js";
+import { UsageError } from "../../cli/command.js";
+import { LlmClient, apiKeyFromEnv, type Endpoint } from "./client.js";
+
+export function llmOptions(defaults: { maxTokens: number; temperature: number }): OptionSpecs {
+  return {
+    "base-url": { type: "string", placeholder: "URL", default: process.env.MEGAMATH_LLM_BASE_URL ?? "http://127.0.0.1:8000/v1",
+      description: "OpenAI-compatible server, including /v1 (vLLM: http://HOST:8000/v1). Env MEGAMATH_LLM_BASE_URL sets the default." },
+    model: { type: "string", placeholder: "NAME", description: "Model name as the server knows it (e.g. meta-llama/Llama-3.1-70B-Instruct)." },
+    "api-key-env": { type: "string", placeholder: "VAR", default: "OPENAI_API_KEY",
+      description: "Environment variable holding the API key (sent as a Bearer token; never logged or written). Unset: no key." },
+    endpoint: { type: "string", choices: ["chat", "completions"], default: "chat",
+      description: "chat: /v1/chat/completions (instruct models); completions: /v1/completions (raw prompt)." },
+    "max-in-flight": { type: "integer", default: 256, description: "Requests in flight at once." },
+    "timeout-s": { type: "number", default: 600, description: "Deadline of one request attempt, in seconds." },
+    "max-retries": { type: "integer", default: 6,
+      description: "Retries on connection errors, timeouts, 429 (honouring Retry-After) and 5xx; other 4xx are not retried." },
+    "max-tokens": { type: "integer", default: defaults.maxTokens, description: "max_tokens of each answer." },
+    temperature: { type: "number", default: defaults.temperature, description: "Sampling temperature." },
+    "top-p": { type: "number", description: "Nucleus sampling top_p (server default when unset)." },
+    param: { type: "list", placeholder: "KEY=JSON",
+      description: "Extra request field, e.g. seed=1 or stop=[\"\\n\\n\"] (repeatable; part of the cache key)." },
+    prompt: { type: "string", placeholder: "NAME|FILE",
+      description: "Built-in prompt name or a prompt text file containing <EXAMPLE> once." },
+    fence: { type: "string", choices: ["tags", "none"], default: "tags",
+      description: "Put the document between <document> tags inside the prompt (tags), or in place of <EXAMPLE> bare (none, the paper's exact text)." },
+    "journal-dir": { type: "string", placeholder: "DIR",
+      description: "Where answered requests are journaled for resume (default OUTPUT/.llm-journal/COMMAND)." },
+  };
+}
+
+export function clientFromOptions(opts: OptionValues): LlmClient {
+  if (!opts.model) throw new UsageError("--model is required (the model name the server serves)");
+  const params: Record<string, unknown> = { max_tokens: opts["max-tokens"], temperature: opts.temperature };
+  if (opts["top-p"] !== undefined) params.top_p = opts["top-p"];
+  for (const kv of (opts.param as string[] | undefined) ?? []) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--param must look like KEY=JSON, got "${kv}"`);
+    const raw = kv.slice(eq + 1);
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      v = raw; // a bare word is a string
+    }
+    params[kv.slice(0, eq)] = v;
+  }
+  const inFlight = opts["max-in-flight"] as number;
+  if (inFlight < 1) throw new UsageError("--max-in-flight must be >= 1");
+  return new LlmClient({
+    baseUrl: String(opts["base-url"]),
+    model: String(opts.model),
+    apiKey: apiKeyFromEnv(String(opts["api-key-env"])),
+    endpoint: opts.endpoint as Endpoint,
+    params,
+    maxInFlight: inFlight,
+    timeoutMs: Math.round((opts["timeout-s"] as number) * 1000),
+    maxRetries: opts["max-retries"] as number,
+  });
+}
