@@ -1,0 +1,65 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { writeDocuments } from "../../lib/io/index.js";
+import { makeBatch } from "../../lib/arrow/batch.js";
+import { sharedData, tmpDir, repoRoot } from "../helpers.js";
+
+function megamath(args: string[], cwd = repoRoot) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "cli/main.ts"), ...args], { cwd, encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** GSM8K train problems (real data) converted to Parquet. */
+async function gsmParquet(dir: string): Promise<string> {
+  const rows = gunzipSync(readFileSync(sharedData("math-qa", "gsm8k_train.jsonl.gz"))).toString().split("\n").filter(Boolean).slice(0, 200).map((l) => JSON.parse(l));
+  await writeDocuments(join(dir, "gsm8k"), [makeBatch({ id: rows.map((_, i) => `gsm8k/${i}`), text: rows.map((r) => `${r.question}\n${r.answer}`), answer: rows.map((r) => r.answer) })], { format: "parquet" });
+  return join(dir, "gsm8k.parquet");
+}
+
+test("megamath --help lists the commands; unknown command exits 2", () => {
+  const h = megamath(["--help"]);
+  assert.equal(h.code, 0);
+  for (const c of ["build", "inspect", "stats", "score", "dedup", "decontaminate", "mix", "train"]) assert.match(h.out, new RegExp(`\\b${c}\\b`));
+  const u = megamath(["no-such-command"]);
+  assert.equal(u.code, 2);
+  assert.match(u.err, /unknown command "no-such-command"/);
+});
+
+test("megamath inspect shows schema, row count and rows of a Parquet file made from shared data", async () => {
+  const dir = tmpDir();
+  const file = await gsmParquet(dir);
+  const r = megamath(["inspect", file, "--rows", "2"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /200/);
+  assert.match(r.out, /text/);
+  assert.match(r.out, /answer/);
+  assert.match(r.out, /Natalia/);
+  const j = megamath(["inspect", file, "--json"]);
+  const d = JSON.parse(j.out);
+  assert.equal(d.rows, 200);
+});
+
+test("bad usage exits 2 with a message naming the field; runtime failure exits 1", async () => {
+  const dir = tmpDir();
+  const file = await gsmParquet(dir);
+  const bad = megamath(["inspect", file, "--rows", "many"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--rows must be an integer/);
+  const cfg = join(dir, "cfg.json");
+  writeFileSync(cfg, JSON.stringify({ rowz: 3 }));
+  const c = megamath(["inspect", file, "--config", cfg]);
+  assert.equal(c.code, 2);
+  assert.match(c.err, /unknown field "rowz"; allowed fields: .*\brows\b/);
+  writeFileSync(cfg, JSON.stringify({ rows: 1 }));
+  assert.equal(megamath(["inspect", file, "--config", cfg]).code, 0);
+  const missing = megamath(["inspect", join(dir, "nope.parquet")]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /nope\.parquet/);
+  const flt = megamath(["stats", dir]);
+  assert.equal(flt.code, 1);
+  assert.match(flt.err, /not the output folder of a megamath command/);
+});
