@@ -125,7 +125,7 @@ class Out {
   }
 
   text(): string {
-    return this.buf.latin1Slice(0, this.len);
+    return this.buf.toString("latin1", 0, this.len);
   }
 }
 

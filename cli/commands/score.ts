@@ -1,0 +1,55 @@
+import { defineCommand, UsageError } from "../command.js";
+import { pipelineOptions, runPipelineCommand, workersFrom } from "../pipeline.js";
+import { scoreStage } from "../../classifiers/score-stage.js";
+import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "../../classifiers/training-data.js";
+import { ENGLISH_MIN_SCORE } from "../../classifiers/langid.js";
+
+export default defineCommand({
+  name: "score",
+  summary: "Add math_score = P(positive label) from a fastText model (and optionally lang, lang_score).",
+  usage: "score --model M.bin --input GLOB --output DIR [--langid] [--label __label__MATH] [--workers N]",
+  details: [
+    "Each document is normalised exactly like MegaMath's preprocess_for_fasttext (NFKC, nltk wordpunct tokens,",
+    "lowercase, digits to <NUM>, ...) and the model's probability of --label becomes the score column. Rows keep",
+    "their order and all their columns. Thresholds are applied later with 'megamath filter --min math_score=0.4'.",
+    "--langid adds lang and lang_score from fastText's lid.176.ftz (newlines replaced by spaces first);",
+    "--english-only also drops rows that fail MegaMath's rule (top label en with score >= 0.65).",
+    `Empty documents get the model's score for an empty line; documents over --max-chars (default ${DEFAULT_MAX_CHARS}`,
+    "UTF-16 units) are scored on their first --max-chars (stage counter 'truncated').",
+  ].join("\n"),
+  options: {
+    ...pipelineOptions,
+    model: { type: "string", short: "m", placeholder: "FILE", description: "fastText supervised model (.bin or .ftz)." },
+    label: { type: "string", default: DEFAULT_POSITIVE_LABEL, description: "Label whose probability is the score." },
+    column: { type: "string", default: "math_score", description: "Output column of the score." },
+    langid: { type: "boolean", description: "Also add lang and lang_score (lid.176.ftz)." },
+    "lid-model": { type: "string", placeholder: "FILE", description: "Language-ID model (default: lid.176.ftz from the fasttext.wasm.js package)." },
+    "english-only": { type: "boolean", description: "Drop rows that are not English by MegaMath's rule (implies --langid)." },
+    "english-min-score": { type: "number", default: ENGLISH_MIN_SCORE, description: "lang_score needed with --english-only." },
+    "max-chars": { type: "integer", default: DEFAULT_MAX_CHARS, description: "Score at most this many leading UTF-16 units of a document." },
+    preprocess: { type: "string", choices: ["megamath", "none"], default: "megamath", description: "Text normalisation before the math model." },
+  },
+  async run({ opts, ctx }) {
+    if (!opts.model && !opts.langid && !opts["english-only"]) {
+      throw new UsageError("give --model FILE (math classifier) and/or --langid");
+    }
+    if ((opts["max-chars"] as number) < 1) throw new UsageError("--max-chars must be >= 1");
+    const stage = scoreStage({
+      modelPath: opts.model as string | undefined,
+      label: opts.label as string,
+      column: opts.column as string,
+      langid: Boolean(opts.langid),
+      lidModelPath: opts["lid-model"] as string | undefined,
+      englishOnly: Boolean(opts["english-only"]),
+      englishMinScore: opts["english-min-score"] as number,
+      maxChars: opts["max-chars"] as number,
+      preprocess: opts.preprocess as "megamath" | "none",
+      workers: workersFrom(opts),
+    });
+    try {
+      return (await runPipelineCommand(opts, ctx, [stage], { name: "score" })).code;
+    } finally {
+      await stage.close?.();
+    }
+  },
+});
