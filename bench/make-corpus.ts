@@ -8,8 +8,9 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSources } from "./corpus/sources.js";
 import { generateCorpus, type CorpusRow } from "./corpus/generate.js";
+import { mixtureStandIns } from "./corpus/mixture-sources.js";
 import { makeBatch } from "../lib/arrow/batch.js";
-import { openWriter } from "../lib/io/index.js";
+import { openWriter, writeDocuments } from "../lib/io/index.js";
 
 export function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?$/i.exec(s.trim());
@@ -67,12 +68,54 @@ export async function makeCorpus(o: MakeCorpusOptions): Promise<{ files: string[
     for (let i = 0; i < shards; i++) await flush(i);
     const files: string[] = [];
     for (const w of writers) files.push(...(await w.close()));
+    if (o.demo) await writeDemoExtras(o.out, dataDir, resolve(here, ".."), set.files, docs, bytes, planted);
     writeFileSync(join(o.out, "corpus.json"), JSON.stringify({ seed: o.seed, demo: Boolean(o.demo), docs, textBytes: bytes, planted, sources: set.files }, null, 1) + "\n");
     return { files, docs, bytes, planted };
   } catch (e) {
     for (const w of writers) await w.abort().catch(() => {});
     throw e;
   }
+}
+
+/** The demo's mixture stand-ins and its PROVENANCE.md. */
+async function writeDemoExtras(out: string, dataDir: string, repoRoot: string, files: { file: string; docs: number; licence: string }[],
+  docs: number, bytes: number, planted: Record<string, number>): Promise<void> {
+  const standIns = mixtureStandIns(dataDir, repoRoot);
+  mkdirSync(join(out, "sources"), { recursive: true });
+  for (const s of standIns) {
+    const n = Object.values(s.columns)[0].length;
+    await writeDocuments(join(out, "sources", s.name), [makeBatch({ id: Array.from({ length: n }, (_, i) => `${s.name}/${i}`), ...s.columns })], { format: "parquet" });
+  }
+  const md = [
+    "# fixtures/demo: the bundled demo corpus",
+    "",
+    "Built by `node --import tsx bench/make-corpus.ts --demo --seed 1` from real third-party documents in",
+    "`../shared/data` (each folder there has its own PROVENANCE.md with repository, commit and path). Rebuilding it",
+    "gives the same corpus bytes (the code stand-ins below are a snapshot of this repository when it was built).",
+    "",
+    `\`megamath-web-*.parquet\`: ${docs} documents, ${(bytes / 1e6).toFixed(1)} MB of text, columns id, text, url, domain,`,
+    "cc-path, source, label, planted. The documents are real; their Common Crawl dump names (`cc-path`) are assigned",
+    "at random from MegaMath's 2014-2024 range, because these sources are not Common Crawl math pages. `label` is 1 for",
+    "math Q&A sites and GSM8K and 0 for general web text: the demo classifier learns from it when no LLM server is",
+    `given. Planted on purpose, recorded in \`planted\`: ${JSON.stringify(planted)} (exact copies, near-duplicates with ~3% of`,
+    "words replaced, and GSM8K/MATH test items inserted into documents, which decontamination must remove).",
+    "",
+    "| file | documents | licence |",
+    "|---|---|---|",
+    ...files.filter((f) => !f.file.startsWith("decontamination/")).map((f) => `| shared/data/${f.file} | ${f.docs} | ${f.licence} |`),
+    "| shared/data/decontamination/gsm8k.jsonl.gz, math.jsonl.gz (planted leaks only) | — | MIT |",
+    "",
+    "Left out: Khan Academy and Alpaca/DPO files (non-commercial licences).",
+    "",
+    "`sources/*.parquet`: stand-ins for the other mixture sources of the Stable and Decay stages, which cannot be",
+    "obtained here. They show the mechanics of the mixtures; they are not the paper's data.",
+    "",
+    "| file | stands in for | from | licence |",
+    "|---|---|---|---|",
+    ...standIns.map((s) => `| sources/${s.name}.parquet | ${s.standsInFor} | ${s.source} | ${s.licence} |`),
+    "",
+  ].join("\n");
+  writeFileSync(join(out, "PROVENANCE.md"), md);
 }
 
 async function main() {
