@@ -1,0 +1,51 @@
+// megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
+import { defineCommand, UsageError } from "../command.js";
+import { workersFrom } from "../pipeline.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, type MixSpec } from "../../pipelines/mix/index.js";
+
+export default defineCommand({
+  name: "mix",
+  summary: "Plan and pack a weighted token mixture (Stable / Decay presets).",
+  usage: "mix (--preset NAME | --spec FILE) --source NAME=PATH ... -o DIR [--tokens 2M] [--seed N]",
+  details: [
+    "Weights are shares of tokens; weights that do not sum to 1 are normalized with a warning.",
+    "PATH is token files (a folder of .bin/.idx, a prefix, a glob) or documents (Parquet/JSONL globs), which are",
+    "tokenized with the source's template. The plan fails before packing if a source would need more than its",
+    "max_repetition epochs. Writes DIR/<source>/<source>.bin/.idx(+.ds sidecars) and DIR/mixture.json with the plan,",
+    "Megatron --data-path weights and a nanotron datasets block.",
+    `Presets: ${PRESETS.join(", ")} (OctoThinker: Stable 200B tokens, Decay branches 20B).`,
+  ].join("\n"),
+  options: {
+    preset: { type: "string", choices: PRESETS, description: "Built-in mixture." },
+    spec: { type: "string", placeholder: "FILE", description: "Mixture spec JSON (name, total_tokens, max_repetition, seed, sources[{name, weight, path?, template?, max_repetition?}])." },
+    source: { type: "list", placeholder: "NAME=PATH", description: "Data for a source of the mixture; repeatable." },
+    tokens: { type: "string", placeholder: "N", description: "Total token budget (e.g. 2M, 20B); default: the spec's." },
+    "max-repetition": { type: "number", description: "Override the spec's max epochs per source." },
+    output: { type: "string", short: "o", placeholder: "DIR", description: "Mixture folder." },
+    seed: { type: "integer", description: "Seed (default: the spec's, else 0)." },
+    tokenizer: { type: "string", default: "llama3", description: "Tokenizer for document sources (token sources must match it)." },
+    workers: { type: "integer", description: "Tokenizer worker threads for document sources." },
+    force: { type: "boolean", description: "Replace an existing mixture folder." },
+    "dry-run": { type: "boolean", description: "Plan only; write nothing." },
+  },
+  async run({ opts, ctx }) {
+    if (!opts.preset === !opts.spec) throw new UsageError("give exactly one of --preset or --spec");
+    if (!opts.output && !opts["dry-run"]) throw new UsageError("--output is required (a folder)");
+    let spec: MixSpec = opts.preset ? loadPreset(opts.preset as string) : loadSpecFile(opts.spec as string);
+    if (opts.tokens !== undefined) spec = { ...spec, total_tokens: parseTokenCount(opts.tokens as string) };
+    if (opts["max-repetition"] !== undefined) spec = { ...spec, max_repetition: opts["max-repetition"] as number };
+    if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed as number };
+    const paths: Record<string, string> = {};
+    for (const s of (opts.source as string[] | undefined) ?? []) {
+      const k = s.indexOf("=");
+      if (k <= 0) throw new UsageError(`--source must look like NAME=PATH, got "${s}"`);
+      paths[s.slice(0, k)] = s.slice(k + 1);
+    }
+    const { mixture } = await runMix({
+      spec, paths, outDir: (opts.output as string) ?? ".", tokenizer: opts.tokenizer as string,
+      workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,
+    });
+    if (mixture) ctx.log.info(`mix: wrote ${opts.output}/mixture.json: ${mixture.tokens_written} tokens from ${mixture.sources.length} sources`);
+    return 0;
+  },
+});

@@ -1,0 +1,4 @@
+// Mixture planning and packing (OctoThinker Stable / Decay presets).
+export { PRESETS, loadPreset, loadSpecFile, parseMixSpec, parseTokenCount, normalizeWeights, MixSpecError, type MixSpec, type MixSourceSpec } from "./spec.js";
+export { planMixture, largestRemainder, MixPlanError, type MixPlan, type PlannedSource } from "./plan.js";
+export { runMix, type RunMixOptions, type MixtureJson } from "./run.js";
