@@ -48,9 +48,12 @@ export function zstdCompress(input: Uint8Array, level = 3): Uint8Array {
 }
 
 /** Decompress one buffer whose decompressed size is known (Parquet pages carry it in their header). */
+// MEGAMATH_ZSTD_DECODER=fzstd forces the pure-JS decoder (bench/io.ts uses it to compare the two on Node 20).
+const forceFzstd = process.env.MEGAMATH_ZSTD_DECODER === "fzstd";
+
 export function zstdDecompress(input: Uint8Array, outputLength?: number): Uint8Array {
-  if (z.zstdDecompressSync) return z.zstdDecompressSync(input);
-  if (wasm && outputLength !== undefined) {
+  if (z.zstdDecompressSync && !forceFzstd) return z.zstdDecompressSync(input);
+  if (wasm && outputLength !== undefined && !forceFzstd) {
     // The wasm build sizes its output from the frame header; pass the page's own size for frames without one.
     return wasm.decompress(input, { defaultHeapSize: Math.max(outputLength, 1) });
   }
