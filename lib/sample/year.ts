@@ -1,0 +1,88 @@
+// The publication year of a document, from whichever column carries it: a Common Crawl dump name anywhere in a
+// string (CC-MAIN-2019-04, also inside an s3:// or https:// WARC/WET path), an ISO date or timestamp
+// (2020-03-29T09:04:10Z), a bare year, or an Arrow date/timestamp column. Page URLs with dates in their paths are
+// NOT read as years (a blog's /2016/11/ says when the post claims to be from, not when it was crawled).
+import { DataType, type Vector } from "apache-arrow";
+import type { Batch } from "../arrow/batch.js";
+import { ColumnError } from "../arrow/batch.js";
+
+export const MIN_YEAR = 1990;
+export const MAX_YEAR = 2100;
+
+const CC_DUMP = /CC-MAIN-(\d{4})-\d{2}/;
+const ISO_DATE = /^\s*(\d{4})-(0[1-9]|1[0-2])(?:-\d{2})?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\s*$/;
+const BARE_YEAR = /^\s*(\d{4})\s*$/;
+
+export function yearFromString(s: string): number | null {
+  const m = CC_DUMP.exec(s) ?? ISO_DATE.exec(s) ?? BARE_YEAR.exec(s);
+  if (!m) return null;
+  const y = Number(m[1]);
+  return y >= MIN_YEAR && y <= MAX_YEAR ? y : null;
+}
+
+/** Default year columns, tried in order per row; the first one that yields a year wins. */
+export const DEFAULT_YEAR_COLUMNS = ["dump", "cc-path", "cc_path", "warc_path", "url", "timestamp", "date"];
+
+/** A column by name, or a nested struct field by dotted path ("metadata.cc_segment"). */
+function lookup(batch: Batch, path: string): Vector | null {
+  const direct = batch.getChild(path);
+  if (direct) return direct;
+  const parts = path.split(".");
+  let v: Vector | null = batch.getChild(parts[0]);
+  for (const p of parts.slice(1)) {
+    if (!v || !DataType.isStruct(v.type)) return null;
+    v = (v as Vector).getChild(p as never) as Vector | null;
+  }
+  return v;
+}
+
+function yearsOf(col: Vector): (number | null)[] {
+  const t = col.type;
+  const out: (number | null)[] = new Array(col.length);
+  if (DataType.isTimestamp(t) || DataType.isDate(t)) {
+    for (let i = 0; i < col.length; i++) {
+      const v = col.get(i) as number | bigint | Date | null;
+      if (v == null) out[i] = null;
+      else {
+        const y = new Date(v instanceof Date ? v.getTime() : Number(v)).getUTCFullYear();
+        out[i] = y >= MIN_YEAR && y <= MAX_YEAR ? y : null;
+      }
+    }
+    return out;
+  }
+  if (DataType.isInt(t) || DataType.isFloat(t)) {
+    for (let i = 0; i < col.length; i++) {
+      const v = col.get(i);
+      const y = v == null ? NaN : Number(v);
+      out[i] = Number.isInteger(y) && y >= MIN_YEAR && y <= MAX_YEAR ? y : null;
+    }
+    return out;
+  }
+  if (DataType.isUtf8(t) || DataType.isLargeUtf8(t) || (DataType.isDictionary(t) && DataType.isUtf8(t.dictionary))) {
+    for (let i = 0; i < col.length; i++) {
+      const v = col.get(i) as string | null;
+      out[i] = v == null ? null : yearFromString(v);
+    }
+    return out;
+  }
+  throw new ColumnError(`year column has type ${t}; expected a string, integer, date or timestamp column`);
+}
+
+/** Per row, the year from the first of `columns` (present in the batch) that has one; null when none does. */
+export function batchYears(batch: Batch, columns: readonly string[]): (number | null)[] {
+  const result: (number | null)[] = new Array(batch.numRows).fill(null);
+  let remaining = batch.numRows;
+  for (const name of columns) {
+    if (remaining === 0) break;
+    const col = lookup(batch, name);
+    if (!col) continue;
+    const ys = yearsOf(col);
+    for (let i = 0; i < ys.length; i++) {
+      if (result[i] === null && ys[i] !== null) {
+        result[i] = ys[i];
+        remaining--;
+      }
+    }
+  }
+  return result;
+}

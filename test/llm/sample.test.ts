@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DateMillisecond, TimestampMillisecond } from "apache-arrow";
+import { makeBatch, type Batch } from "../../lib/arrow/batch.js";
+import { yearFromString, batchYears } from "../../lib/sample/year.js";
+import { hashUnit } from "../../lib/sample/hash.js";
+import { PlanBuilder } from "../../lib/sample/plan.js";
+import { sampleStage } from "../../lib/sample/sample-stage.js";
+import { tmpDir } from "../helpers.js";
+import { runStage } from "./util.js";
+
+const OUT = tmpDir(); // the sample stage writes nothing there
+
+test("years from dump names, WARC paths, ISO timestamps, bare years, date columns", () => {
+  assert.equal(yearFromString("CC-MAIN-2019-04"), 2019);
+  assert.equal(yearFromString("s3://commoncrawl/crawl-data/CC-MAIN-2020-16/segments/1585/wet/x.warc.wet.gz"), 2020);
+  assert.equal(yearFromString('{"cc_segment":"crawl-data/CC-MAIN-2014-10/segments"}'), 2014);
+  assert.equal(yearFromString("2020-03-29T09:04:10Z"), 2020);
+  assert.equal(yearFromString("2023-04-07T15:24:38.743534+00:00"), 2023);
+  assert.equal(yearFromString("2017"), 2017);
+  assert.equal(yearFromString("http://100kinvesting.com/2016/11/28/post/"), null); // a page URL is not a crawl date
+  assert.equal(yearFromString("1066"), null);
+  assert.equal(yearFromString("n/a"), null);
+  const b = makeBatch({
+    id: ["a", "b", "c", "d"],
+    dump: [null, "CC-MAIN-2018-05", null, null],
+    date: [Date.UTC(2016, 5, 1), Date.UTC(2016, 5, 1), null, Date.UTC(2021, 0, 1)],
+    ts: [null, null, Date.UTC(2015, 0, 1), null],
+  }, { date: new DateMillisecond(), ts: new TimestampMillisecond() });
+  assert.deepEqual(batchYears(b, ["dump", "ts", "date"]), [2016, 2018, 2015, 2021]);
+});
+
+test("hash is uniform enough and seed-dependent", () => {
+  let sum = 0;
+  let under = 0;
+  for (let i = 0; i < 20000; i++) {
+    const u = hashUnit(`doc-${i}`, 7);
+    assert.ok(u >= 0 && u < 1);
+    sum += u;
+    if (u < 0.1) under++;
+  }
+  assert.ok(Math.abs(sum / 20000 - 0.5) < 0.01, `mean ${sum / 20000}`);
+  assert.ok(Math.abs(under - 2000) < 200, `under 0.1: ${under}`);
+  assert.notEqual(hashUnit("x", 1), hashUnit("x", 2));
+});
+
+// 5 "files" of documents from years 2014..2024 (years weighted unevenly), some without any year.
+function corpus(): Batch[] {
+  const files: Batch[] = [];
+  let n = 0;
+  for (let f = 0; f < 5; f++) {
+    const ids: string[] = [];
+    const dumps: (string | null)[] = [];
+    for (let i = 0; i < 400; i++, n++) {
+      ids.push(`https://example.org/page/${n}`);
+      const y = 2014 + ((n * 7919) % 97) % 11;
+      dumps.push(n % 23 === 0 ? null : `crawl-data/CC-MAIN-${y}-${String(10 + (n % 40)).padStart(2, "0")}/segments/x.warc.gz`);
+    }
+    files.push(makeBatch({ id: ids, text: ids.map((i) => `text of ${i}`), "cc-path": dumps }));
+  }
+  return files;
+}
+
+test("per-year N is exact across shards and independent of sharding; no-year documents counted", async () => {
+  const files = corpus();
+  const builder = new PlanBuilder(30, 42, ["cc-path"]);
+  for (const b of files) builder.add(b);
+  const plan = builder.build();
+  assert.equal(plan.noYear, files.length * 400 - Object.values(plan.years).reduce((s, e) => s + e.docs, 0));
+  // Two shardings: one stage run per file, and one run over all files at once.
+  const perFile: string[] = [];
+  let removed = { no_year: 0, not_sampled: 0 };
+  for (const b of files) {
+    const { rows, stats } = await runStage(sampleStage({ plan, yearColumn: "year" }), [b], { outDir: OUT });
+    perFile.push(...rows.map((r) => `${r.year}:${r.id}`));
+    removed = { no_year: removed.no_year + (stats.removed.no_year ?? 0), not_sampled: removed.not_sampled + (stats.removed.not_sampled ?? 0) };
+    assert.equal(stats.check(), null);
+  }
+  const { rows: whole } = await runStage(sampleStage({ plan, yearColumn: "year" }), files, { outDir: OUT });
+  assert.deepEqual(whole.map((r) => `${r.year}:${r.id}`).sort(), [...perFile].sort());
+  const perYear = new Map<number, number>();
+  for (const r of whole) perYear.set(r.year as number, (perYear.get(r.year as number) ?? 0) + 1);
+  for (const [y, e] of Object.entries(plan.years)) assert.equal(perYear.get(Number(y)), Math.min(30, e.docs), `year ${y}`);
+  assert.equal(removed.no_year, plan.noYear);
+  assert.equal(whole.length + removed.no_year + removed.not_sampled, 2000);
+});
+
+test("fraction sampling: same ids drawn whatever the batching; seed changes the draw", async () => {
+  const files = corpus();
+  const run = async (batches: Batch[], seed: number) =>
+    (await runStage(sampleStage({ fraction: 0.25, yearColumns: ["cc-path"], seed }), batches, { outDir: OUT })).rows.map((r) => r.id);
+  const a = await run(files, 1);
+  const b = (await Promise.all(files.map((f) => run([f], 1)))).flat();
+  assert.deepEqual(a, b);
+  const withYear = 2000 - files.reduce((s, f) => s + batchYears(f, ["cc-path"]).filter((y) => y === null).length, 0);
+  assert.ok(Math.abs(a.length - withYear * 0.25) < withYear * 0.05, `${a.length} of ${withYear}`);
+  assert.notDeepEqual(await run(files, 2), a);
+});
