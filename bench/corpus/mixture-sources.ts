@@ -38,26 +38,38 @@ function codeFiles(root: string, dirs: string[], exts: string[]): { path: string
   return out;
 }
 
+/** One file per source name of the shipped presets, with the columns each preset's template reads. */
 export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
   const dclm = jsonl(join(dataDir, "web-nonmath", "dclm_human_quality_majority.jsonl.gz")).filter((r) => Number(r.label) === 1);
-  const gsm = jsonl(join(dataDir, "math-qa", "gsm8k_train.jsonl.gz")).slice(1000, 3000);
+  const gsm = jsonl(join(dataDir, "math-qa", "gsm8k_train.jsonl.gz"));
   const se = jsonl(join(dataDir, "math-qa", "se_math_33votes.jsonl.gz"));
   const mo = jsonl(join(dataDir, "math-qa", "se_mathoverflow_40votes.jsonl.gz"));
+  const phys = jsonl(join(dataDir, "math-qa", "se_physics_35votes.jsonl.gz"));
   const ts = codeFiles(repoRoot, ["lib", "classifiers", "pipelines", "cli"], [".ts"]);
   const py = codeFiles(repoRoot, ["trainer"], [".py"]);
   const strip = (s: unknown) => String(s).replace(/<<[^>]*>>/g, "");
+  const gsmSlice = (a: number, b: number) => gsm.slice(a, b);
+  const SE = "CC BY-SA 4.0 (Stack Exchange)";
   return [
-    { name: "dclm-baseline", standsInFor: "DCLM-Baseline", source: "DCLM human-quality docs labelled 1 (shared/data/web-nonmath)", licence: "Common Crawl text via DCLM (MIT repo)",
+    { name: "dclm-baseline", standsInFor: "DCLM-Baseline", source: "DCLM human-quality docs labelled 1 (web-nonmath)", licence: "Common Crawl text via DCLM (MIT repo)",
       columns: { text: dclm.map((r) => String(r.text)) } },
-    { name: "qa-short", standsInFor: "MegaMath-QA, OpenMathInstruct-2, NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 1000-2999", licence: "MIT",
-      columns: { question: gsm.map((r) => String(r.question)), answer: gsm.map((r) => strip(r.answer)) } },
-    { name: "qa-long", standsInFor: "OpenR1-Math-220K, AM-DeepSeek-Distilled (long CoT)", source: "MathOverflow questions with long accepted answers", licence: "CC BY-SA 4.0 (Stack Exchange)",
-      columns: { question: mo.map((r) => String(r.input)), answer: mo.map((r) => String(r.output)) } },
-    { name: "instruct-chat", standsInFor: "instruction-following chat (TULU3 personas, WildChat, UltraChat)", source: "math.stackexchange questions and answers as User/Assistant turns", licence: "CC BY-SA 4.0 (Stack Exchange)",
+    { name: "megamath-qa", standsInFor: "MegaMath-QA (short CoT)", source: "GSM8K train problems 1000-1999", licence: "MIT",
+      columns: { question: gsmSlice(1000, 2000).map((r) => String(r.question)), answer: gsmSlice(1000, 2000).map((r) => strip(r.answer)) } },
+    { name: "openmathinstruct-2", standsInFor: "OpenMathInstruct-2 (short CoT)", source: "GSM8K train problems 2000-3999", licence: "MIT",
+      columns: { problem: gsmSlice(2000, 4000).map((r) => String(r.question)), generated_solution: gsmSlice(2000, 4000).map((r) => strip(r.answer)) } },
+    { name: "numinamath-1.5", standsInFor: "NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 4000-5999", licence: "MIT",
+      columns: { problem: gsmSlice(4000, 6000).map((r) => String(r.question)), solution: gsmSlice(4000, 6000).map((r) => strip(r.answer)) } },
+    { name: "openr1-math-220k", standsInFor: "OpenR1-Math-220K (long CoT)", source: "MathOverflow questions and their long answers as reasoning", licence: SE,
+      columns: { problem: mo.map((r) => String(r.input)), reasoning: mo.map((r) => String(r.output)) } },
+    { name: "am-deepseek-distilled-40m", standsInFor: "AM-DeepSeek-Distilled-40M (long CoT)", source: "physics.stackexchange questions and answers as reasoning", licence: SE,
+      columns: { question: phys.map((r) => String(r.input)), reasoning: phys.map((r) => String(r.output)) } },
+    { name: "instruction", standsInFor: "instruction-following chat (TULU3 personas, WildChat, UltraChat)", source: "math.stackexchange questions and answers as User/Assistant turns", licence: SE,
       columns: { prompt: se.map((r) => String(r.input)), response: se.map((r) => String(r.output)) } },
-    { name: "code", standsInFor: "MegaMath-Code, MegaMath text & code block", source: "megamath's own TypeScript sources", licence: "Apache-2.0 (this project)",
+    { name: "megamath-code", standsInFor: "MegaMath-Code", source: "megamath's own TypeScript sources", licence: "Apache-2.0 (this project)",
       columns: { text: ts.map((f) => `// ${f.path}\n${f.text}`) } },
-    { name: "translated-code", standsInFor: "MegaMath translated code", source: "megamath's own Python trainer sources", licence: "Apache-2.0 (this project)",
+    { name: "megamath-text-code-block", standsInFor: "MegaMath text & code block", source: "megamath's own TypeScript sources (same files as megamath-code)", licence: "Apache-2.0 (this project)",
+      columns: { text: ts.map((f) => `// ${f.path}\n${f.text}`) } },
+    { name: "megamath-translated-code", standsInFor: "MegaMath translated code", source: "megamath's Python trainer sources", licence: "Apache-2.0 (this project)",
       columns: { text: py.map((f) => `# ${f.path}\n${f.text}`) } },
   ];
 }

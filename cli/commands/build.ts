@@ -35,6 +35,7 @@ export default defineCommand({
     train: { type: "boolean", description: "Also run the training step(s) of the recipe." },
     emit: { type: "string", choices: ["slurm", "k8s", "local"], description: "Write cluster launch scripts instead of running." },
     shards: { type: "integer", default: 4, description: "Shard tasks per step for --emit." },
+    launcher: { type: "string", default: "npx megamath", description: "How emitted tasks call megamath (e.g. a path to bin/megamath.js)." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
     workers: { type: "integer", description: "Worker threads per step." },
     force: { type: "boolean", description: "Recompute every step." },
@@ -63,7 +64,7 @@ export default defineCommand({
     });
     if (opts.emit) {
       const dir = join(outDir, "launch", opts.emit as string);
-      const files = await emit(opts.emit as EmitTarget, plan, dir, { shards: opts.shards as number });
+      const files = await emit(opts.emit as EmitTarget, plan, dir, { shards: opts.shards as number, megamath: opts.launcher as string });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;
     }

@@ -65,7 +65,7 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     const args: string[] = [];
     if (use.input) for (const p of resolveInput(use.input)) args.push("--input", p);
     if (use.output !== false) args.push("--output", stepDir(step.name));
-    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, (name) => folderOf(name, effective)));
+    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, (name) => folderOf(name, effective, s.recipeDir)));
     if (s.seed !== undefined && !("seed" in (use.options ?? {})) && use.output !== false) args.push("--seed", String(s.seed));
     if (active && step.when === "llm" && s.llm) {
       args.push(`--${LLM_FLAGS.url}`, s.llm.url, `--${LLM_FLAGS.model}`, s.llm.model);
@@ -79,7 +79,9 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
   return out;
 }
 
-function folderOf(name: string, effective: Map<string, string[]>): string {
+/** ${STEP} is that step's documents folder; ${recipe-dir} is the folder of the recipe file. */
+function folderOf(name: string, effective: Map<string, string[]>, recipeDir: string): string {
+  if (name === "recipe-dir") return recipeDir;
   const e = effective.get(name);
   if (!e) throw new Error(`option references \${${name}}, which is not an earlier step`);
   return dirname(e[0]);
@@ -88,9 +90,9 @@ function folderOf(name: string, effective: Map<string, string[]>): string {
 /** {"min": ["a=1","b=2"], "langid": true, "dim": 16} → --min a=1 --min b=2 --langid --dim 16 */
 export function optionArgs(key: string, value: unknown, folder: (step: string) => string): string[] {
   const sub = (v: unknown) => String(v).replace(/\$\{([a-z0-9-]+)\}/g, (_, n) => folder(n));
+  if (Array.isArray(value)) return value.flatMap((v) => [`--${key}`, sub(v)]);
   if (value === true) return [`--${key}`];
   if (value === false || value === null || value === undefined) return [];
-  if (Array.isArray(value)) return value.flatMap((v) => [`--${key}`, sub(v)]);
   return [`--${key}`, sub(value)];
 }
 

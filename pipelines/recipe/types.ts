@@ -64,7 +64,9 @@ export function validateRecipe(r: unknown, where: string, knownCommands: string[
     if (!s || typeof s !== "object") fail(`${at} must be an object`);
     const st = s as Record<string, unknown>;
     for (const k of Object.keys(st)) if (!STEP_KEYS.has(k)) fail(`${at}: unknown field "${k}"; allowed: ${[...STEP_KEYS].join(", ")}`);
-    if (typeof st.name !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(st.name)) fail(`${at}.name must be lowercase letters, digits and dashes`);
+    if (typeof st.name !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(st.name) || st.name === "recipe-dir") {
+      fail(`${at}.name must be lowercase letters, digits and dashes (and not the reserved "recipe-dir")`);
+    }
     if (names.has(st.name as string)) fail(`${at}.name "${st.name}" is used twice`);
     for (const c of [st.command, (st.otherwise as Record<string, unknown> | undefined)?.command]) {
       if (c !== undefined && !knownCommands.includes(c as string)) fail(`${at}: command "${c}" is not one of: ${knownCommands.join(", ")}`);

@@ -1,0 +1,108 @@
+// The product as a user meets it: `megamath build` on the bundled demo, the same build emitted as shard tasks and
+// run as parallel processes, and the report rendered by a real headless browser.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync, execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { tmpDir, repoRoot } from "../helpers.js";
+
+const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
+function megamath(args: string[]) {
+  const r = spawnSync(process.execPath, [...cli, ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer: 1 << 26 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Hash of every data file under a folder (not stats, markers or logs, which hold timings and paths). */
+function digestTree(dir: string): string {
+  const h = createHash("sha256");
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(d, e.name);
+      if (e.name.startsWith(".")) continue;
+      if (e.isDirectory()) walk(p);
+      else if (/\.(parquet|bin|idx)$/.test(e.name)) {
+        h.update(p.slice(dir.length));
+        h.update(readFileSync(p));
+      }
+    }
+  };
+  walk(dir);
+  return h.digest("hex");
+}
+
+const single = tmpDir("megamath-build-");
+
+test("megamath build with no arguments runs the Pro-Max recipe on the bundled demo", () => {
+  const r = megamath(["build", "--output", single, "--quiet"]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
+  const status = Object.fromEntries(report.steps.map((s: { step: string; status: string }) => [s.step, s.status]));
+  // Without an LLM server: annotation and refinement are skipped, the classifier learns from the fixture's labels.
+  assert.equal(status.annotate, "skipped");
+  assert.equal(status.refine, "skipped");
+  assert.equal(status["train-classifier"], "substituted");
+  for (const s of ["sample", "score", "filter", "dedup", "decontaminate", "mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) {
+    assert.equal(status[s], "ran", `step ${s}: ${status[s]}`);
+  }
+  // Every step's accounting holds, and the planted problems were found.
+  for (const f of report.funnel) {
+    const removed = Object.values(f.removed as Record<string, number>).reduce((a, b) => a + b, 0);
+    const failed = Object.values(f.failed as Record<string, number>).reduce((a, b) => a + b, 0);
+    if (!["sample"].includes(f.step)) assert.equal(f.docsIn, f.docsOut + removed + failed, `funnel ${f.step}`);
+  }
+  const dedup = report.funnel.find((f: { step: string }) => f.step === "dedup");
+  assert.ok(dedup.removed.duplicate > 0, "dedup removed nothing");
+  assert.ok(report.decontamination.length > 0, "decontamination found no planted leak");
+  assert.ok(report.finalCorpus.docs > 500);
+  // Mixture shares within 0.5% of their weights.
+  assert.equal(report.mixtures.length, 4);
+  for (const m of report.mixtures) {
+    for (const s of m.sources) assert.ok(Math.abs(s.share - s.weight) <= 0.005, `${m.name}/${s.name}: share ${s.share} vs weight ${s.weight}`);
+  }
+  // A second run skips every step.
+  const again = megamath(["build", "--output", single]);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.err, /done before, skipped/);
+});
+
+test("the build emitted as shard tasks and run as parallel processes gives identical output", () => {
+  const sharded = tmpDir("megamath-build-sharded-");
+  const launcher = `${process.execPath} ${cli.join(" ")}`;
+  const e = megamath(["build", "--output", sharded, "--emit", "local", "--shards", "2", "--launcher", launcher]);
+  assert.equal(e.code, 0, e.err);
+  for (const target of ["slurm", "k8s"]) {
+    const r = megamath(["build", "--output", sharded, "--emit", target, "--shards", "3"]);
+    assert.equal(r.code, 0, r.err);
+  }
+  const slurm = readdirSync(join(sharded, "launch", "slurm"));
+  assert.ok(slurm.includes("submit.sh") && slurm.some((f) => /dedup-buckets\.sbatch$/.test(f)));
+  assert.match(readFileSync(join(sharded, "launch", "slurm", slurm.find((f) => /-score\.sbatch$/.test(f))!), "utf8"), /#SBATCH --array=0-2[\s\S]*--shard \$\{SLURM_ARRAY_TASK_ID:-0\}\/3/);
+  execFileSync("bash", [join(sharded, "launch", "local", "run-local.sh")], { cwd: repoRoot, stdio: "ignore" });
+  for (const step of ["score", "filter", "dedup", "decontaminate", "mix-stable"]) {
+    assert.equal(digestTree(join(sharded, step)), digestTree(join(single, step)), `step ${step} differs between sharded and single-process runs`);
+  }
+});
+
+test("report.html renders in headless Chromium, shows report.json's numbers and makes no request", { skip: !hasChromium() && "chromium not installed" }, () => {
+  const html = join(single, "report.html");
+  const dom = execFileSync("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom", `file://${html}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const report = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
+  const shown = new Map<string, string>();
+  for (const m of dom.matchAll(/data-key="([^"]+)" data-value="([^"]+)"/g)) shown.set(m[1].replace(/&amp;/g, "&"), m[2]);
+  assert.ok(shown.size > 20, `only ${shown.size} numbers rendered`);
+  for (const f of report.funnel) {
+    assert.equal(Number(shown.get(`funnel.${f.step}.docsIn`)), f.docsIn);
+    assert.equal(Number(shown.get(`funnel.${f.step}.docsOut`)), f.docsOut);
+    for (const [k, v] of Object.entries(f.removed)) assert.equal(Number(shown.get(`funnel.${f.step}.removed.${k}`)), v);
+  }
+  for (const m of report.mixtures) for (const s of m.sources) assert.equal(Number(shown.get(`mix.${m.name}.${s.name}.tokens`)), s.tokens);
+  assert.equal(Number(shown.get("final.docs")), report.finalCorpus.docs);
+  const resources = /<p id="resources"[^>]*>([^<]*)<\/p>/.exec(dom)?.[1];
+  assert.equal(resources, "0", "the page requested resources");
+});
+
+function hasChromium(): boolean {
+  return spawnSync("chromium", ["--version"], { stdio: "ignore" }).status === 0;
+}
