@@ -1,0 +1,125 @@
+// Dedup benchmark: docs/s and MB/s per core for each of the four stages, scaling with 2 shard processes, peak
+// RSS per stage, intermediate disk per million documents, and the projected cost of 100M docs / 264B tokens.
+//   node --import tsx bench/dedup.ts [--size 60MB] [--runs 3] [--out bench/out/dedup-60MB]
+// Each measurement runs in a fresh child process pinned with taskset (1 core; 2 cores for the 2-shard runs), so
+// peak RSS is per stage. Input: the shared corpus generator (bench/make-corpus.ts), Parquet, 4 files.
+import { parseArgs } from "node:util";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, statSync, rmSync, readFileSync } from "node:fs";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..");
+
+async function child(stage: string, corpus: string, work: string, out: string, shard: string): Promise<void> {
+  const { expandInputs } = await import("../lib/io/index.js");
+  const d = await import("../lib/dedup/index.js");
+  const { runPipeline } = await import("../lib/runtime/runner.js");
+  const inputs = await expandInputs([join(corpus, "*.parquet")]);
+  const [i, n] = shard.split("/").map(Number);
+  const sh = { index: i, count: n };
+  const t0 = performance.now();
+  if (stage === "1") {
+    await d.runSignatureStage({ inputs, workDir: work, params: d.defaultDedupParams, read: d.documentReader({}, "fail"), shard: sh, force: true });
+  } else if (stage === "2") {
+    await d.runBucketStage({ workDir: work, shard: sh, force: true });
+  } else if (stage === "3") {
+    await d.runClusterStage({ workDir: work, force: true });
+  } else {
+    await runPipeline({ inputs, outDir: out, stages: [d.dedupFilterStage({ workDir: work, inputs })], shard: sh, force: true,
+      write: { format: "parquet" } });
+  }
+  const ms = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + "\n");
+}
+
+function runChild(cpus: string, args: string[]): Promise<{ ms: number; maxRssMB: number }> {
+  return new Promise((res, rej) => {
+    const p = spawn("taskset", ["-c", cpus, process.execPath, "--import", "tsx", join(here, "dedup.ts"), ...args],
+      { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (b) => (out += b));
+    p.on("exit", (code) => (code === 0 ? res(JSON.parse(out.trim().split("\n").pop()!)) : rej(new Error(`child ${args.join(" ")} exited ${code}`))));
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function dirBytes(d: string): number {
+  if (!existsSync(d)) return 0;
+  let n = 0;
+  for (const e of readdirSync(d)) {
+    const p = join(d, e);
+    const s = statSync(p);
+    n += s.isDirectory() ? dirBytes(p) : s.size;
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    size: { type: "string", default: "60MB" }, runs: { type: "string", default: "3" }, out: { type: "string" },
+    child: { type: "string" }, corpus: { type: "string" }, work: { type: "string" }, output: { type: "string" },
+    shard: { type: "string", default: "0/1" },
+  } });
+  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!);
+
+  const base = resolve(values.out ?? join(here, "out", `dedup-${values.size}`));
+  const corpus = join(base, "corpus");
+  if (!existsSync(join(corpus, "corpus.json"))) {
+    const { makeCorpus, parseSize } = await import("./make-corpus.js");
+    await makeCorpus({ out: corpus, seed: 1, sizeBytes: parseSize(values.size!), shards: 4 });
+  }
+  const meta = JSON.parse(readFileSync(join(corpus, "corpus.json"), "utf8")) as { docs: number; textBytes: number };
+  const runs = Number(values.runs);
+  const work = join(base, "work");
+  const out = join(base, "output");
+  const a = (stage: string, shard = "0/1") =>
+    ["--child", stage, "--corpus", corpus, "--work", work, "--output", out, "--shard", shard];
+  rmSync(work, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+
+  const one: Record<string, { ms: number[]; rss: number[] }> = {};
+  const two: Record<string, number[]> = {};
+  for (let r = 0; r < runs; r++) {
+    for (const s of ["1", "2", "3", "4"]) {
+      const x = await runChild("0", a(s));
+      (one[s] ??= { ms: [], rss: [] }).ms.push(x.ms);
+      one[s].rss.push(x.maxRssMB);
+    }
+    // Two shard processes on two cores (stage 3 is a single task by design).
+    for (const s of ["1", "2", "4"]) {
+      const xs = await Promise.all([runChild("0", a(s, "0/2")), runChild("1", a(s, "1/2"))]);
+      (two[s] ??= []).push(Math.max(xs[0].ms, xs[1].ms)); // in-process time of the slower shard
+    }
+  }
+  const docs = meta.docs;
+  const mb = meta.textBytes / 1e6;
+  const lines: string[] = [];
+  lines.push(`corpus: ${docs} docs, ${mb.toFixed(1)} MB text, 4 Parquet files; ${runs} runs, medians; 1 core = taskset -c 0`);
+  let totalMs = 0;
+  const names: Record<string, string> = { "1": "signatures", "2": "buckets", "3": "clusters", "4": "filter" };
+  for (const s of ["1", "2", "3", "4"]) {
+    const ms = median(one[s].ms);
+    totalMs += ms;
+    const scale = two[s] ? `, 2 shards: ${(docs / (median(two[s]) / 1000)).toFixed(0)} docs/s (x${(ms / median(two[s])).toFixed(2)}, process spawn incl.)` : "";
+    lines.push(`stage ${s} ${names[s].padEnd(10)} ${(ms / 1000).toFixed(2)} s  ${(docs / (ms / 1000)).toFixed(0)} docs/s/core  ` +
+      `${(mb / (ms / 1000)).toFixed(1)} MB/s/core  peak RSS ${median(one[s].rss).toFixed(0)} MiB${scale}`);
+  }
+  const perCore = docs / (totalMs / 1000);
+  lines.push(`stages 1-4: ${(totalMs / 1000).toFixed(2)} s, ${perCore.toFixed(0)} docs/s/core, ${(mb / (totalMs / 1000)).toFixed(1)} MB/s/core ` +
+    `(datatrove on this machine: 444 docs/s/core => x${(perCore / 444).toFixed(1)})`);
+  const inter = dirBytes(work);
+  lines.push(`intermediate disk: ${(inter / 1e6).toFixed(1)} MB = ${((inter / docs) * 1e6 / 1e6).toFixed(0)} MB per million docs`);
+  const bytesPerToken = 3.7; // Llama-3 tokenizer on the peer-baseline corpus (peer-baselines.md)
+  const tokHours = (264e9 * bytesPerToken) / 1e6 / (mb / (totalMs / 1000)) / 3600;
+  lines.push(`projection: 100M docs = ${(100e6 / perCore / 3600).toFixed(1)} core-hours; 264B tokens (~${(264e9 * bytesPerToken / 1e12).toFixed(2)} TB ` +
+    `text at ${bytesPerToken} B/token) = ${tokHours.toFixed(0)} core-hours at this corpus's MB/s`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+main().catch((e) => {
+  process.stderr.write(String(e?.stack ?? e) + "\n");
+  process.exit(1);
+});
