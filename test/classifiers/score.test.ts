@@ -128,3 +128,20 @@ test("score: missing model, corrupt model and absent label fail clearly", async 
   await stage.close!();
   assert.throws(() => scoreStage({}), /--model.*--langid/);
 });
+
+test("score --langid: lang/lang_score equal the native tool on lid.176.ftz", async () => {
+  const { defaultLidModelPath, langidText } = await import("../../classifiers/langid.js");
+  const texts = mixed.slice(0, 120).map((d) => d.text);
+  const f = join(dir, "lid-input.txt");
+  writeFileSync(f, texts.map(langidText).join("\n") + "\n");
+  const native = execFileSync("fasttext", ["predict-prob", defaultLidModelPath(), f, "1"]).toString().trimEnd().split("\n")
+    .map((l) => { const [label, p] = l.split(" "); return { lang: label.replace("__label__", ""), p: Number(p) }; });
+  const stage = scoreStage({ langid: true, workers: 2 });
+  const { out } = await runStage(stage, [makeBatch({ id: texts.map((_, i) => String(i)), text: texts })]);
+  await stage.close!();
+  const rows = out.flatMap(batchRows);
+  rows.forEach((r, i) => {
+    assert.equal(r.lang, native[i].lang, `row ${i}`);
+    assert.ok(Math.abs((r.lang_score as number) - native[i].p) < 2e-5, `row ${i}: ${r.lang_score} vs ${native[i].p}`);
+  });
+});

@@ -1,0 +1,148 @@
+// Benchmark of the classifier hot path against the native fastText tool, on the same model and documents:
+//   node --import tsx bench/classify.ts [--docs 4000] [--bucket 2000000] [--dim 256] [--runs 3] [--model M.bin]
+// 1. Math scoring: our `score` stage (MegaMath preprocessing included, worker threads = 1 and 2) vs the Debian
+//    `fasttext predict-prob M.bin FILE -1` on one thread over the already-preprocessed lines (so the native side
+//    does less work than ours). Without --model, a model is trained first with the native tool using MegaMath's
+//    settings (dim 256, lr 0.1, wordNgrams 3, minCount 3, epoch 3, bucket 2M: a ~2 GB model, as in production).
+// 2. Language ID on lid.176.ftz: ours (one thread) vs `fasttext predict-prob lid.176.ftz FILE 1`.
+// Documents: real math and web documents from ../shared/data (bench/corpus/sources.ts), cycled to --docs.
+// Prints docs/s and MB/s (raw text bytes) per core, medians of --runs, peak RSS, and the ratios.
+import { parseArgs } from "node:util";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadSources } from "./corpus/sources.js";
+import { makeBatch, type Batch } from "../lib/arrow/batch.js";
+import { StageStats } from "../lib/runtime/stats.js";
+import { memoryLogger } from "../lib/runtime/log.js";
+import type { StageContext } from "../lib/runtime/stage.js";
+import { scoreStage } from "../classifiers/score-stage.js";
+import { preprocessForFastText } from "../classifiers/preprocess.js";
+import { FastTextModel } from "../classifiers/fasttext/model.js";
+import { defaultLidModelPath, identifyLanguage, langidText } from "../classifiers/langid.js";
+
+const { values: args } = parseArgs({
+  options: {
+    docs: { type: "string", default: "4000" },
+    bucket: { type: "string", default: "2000000" },
+    dim: { type: "string", default: "256" },
+    runs: { type: "string", default: "3" },
+    model: { type: "string" },
+    "batch-rows": { type: "string", default: "512" },
+  },
+});
+const nDocs = Number(args.docs), runs = Number(args.runs), batchRows = Number(args["batch-rows"]);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dataDir = process.env.MEGAMATH_SHARED_DATA ?? resolve(here, "..", "..", "shared", "data");
+const set = loadSources(dataDir);
+const pool = [...set.math, ...set.web];
+// Interleave classes deterministically (every 7th doc of the pooled list, cycled) so batches are mixed.
+const texts = Array.from({ length: nDocs }, (_, i) => pool[(i * 7919) % pool.length].text);
+const bytes = texts.reduce((a, t) => a + Buffer.byteLength(t), 0);
+const dir = mkdtempSync(join(tmpdir(), "megamath-bench-classify-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+console.log(`documents: ${nDocs} (${(bytes / 1e6).toFixed(1)} MB raw text) from ${pool.length} real docs; runs: ${runs}`);
+
+/** Wall seconds and peak RSS (MB) of a native command, via /usr/bin/time. */
+function timeNative(cmd: string[]): { s: number; rssMB: number } {
+  const t = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", ...cmd], { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 1 << 26 });
+  const s = (performance.now() - t) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr}`);
+  const lines = r.stderr.toString().trim().split("\n");
+  return { s, rssMB: Number(lines[lines.length - 1]) / 1024 };
+}
+
+// ---- the math model -------------------------------------------------------------------------------------------
+let modelPath = args.model;
+if (!modelPath) {
+  const train = pool.map((d) => `${d.label ? "__label__MATH" : "__label__NON_MATH"} ${preprocessForFastText(d.text)}`);
+  writeFileSync(join(dir, "train.txt"), train.join("\n") + "\n");
+  const t = performance.now();
+  execFileSync("fasttext", ["supervised", "-input", join(dir, "train.txt"), "-output", join(dir, "math"), "-dim", args.dim!,
+    "-lr", "0.1", "-wordNgrams", "3", "-minCount", "3", "-epoch", "3", "-bucket", args.bucket!, "-thread", "2", "-verbose", "0"]);
+  modelPath = join(dir, "math.bin");
+  console.log(`model: trained natively on ${train.length} docs in ${((performance.now() - t) / 1000).toFixed(1)} s ` +
+    `(dim ${args.dim}, bucket ${args.bucket})`);
+}
+
+// ---- native scoring ---------------------------------------------------------------------------------------------
+const prepFile = join(dir, "prep.txt");
+writeFileSync(prepFile, texts.map(preprocessForFastText).join("\n") + "\n");
+writeFileSync(join(dir, "empty.txt"), "");
+const nativeLoad = median(Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", modelPath!, join(dir, "empty.txt"), "-1"]).s));
+const nativeRuns = Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", modelPath!, prepFile, "-1"]));
+const nativeS = median(nativeRuns.map((r) => r.s));
+const nativeNet = Math.max(1e-9, nativeS - nativeLoad);
+const nativeRss = Math.max(...nativeRuns.map((r) => r.rssMB));
+
+// ---- our scoring ------------------------------------------------------------------------------------------------
+const batches: Batch[] = [];
+for (let i = 0; i < nDocs; i += batchRows) {
+  const part = texts.slice(i, i + batchRows);
+  batches.push(makeBatch({ id: part.map((_, j) => String(i + j)), text: part }));
+}
+function ctxFor(workers: number): StageContext {
+  return { stats: new StageStats("score"), file: "bench", shard: { index: 0, count: 1 }, seed: 0, onError: "fail",
+    workers, log: memoryLogger(), outDir: dir };
+}
+async function* source() { yield* batches; }
+
+interface Ours { workers: number; s: number; loadS: number }
+const ours: Ours[] = [];
+for (const workers of [1, 2]) {
+  const stage = scoreStage({ modelPath, workers });
+  // First pass loads the model and starts the workers (timed separately), later passes are the measurement.
+  const t0 = performance.now();
+  for await (const _ of stage.run((async function* () { yield batches[0]; })(), ctxFor(workers))) void _;
+  const loadS = (performance.now() - t0) / 1000;
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    let n = 0;
+    for await (const b of stage.run(source(), ctxFor(workers))) n += b.numRows;
+    if (n !== nDocs) throw new Error(`scored ${n} of ${nDocs}`);
+    times.push((performance.now() - t) / 1000);
+  }
+  await stage.close!();
+  ours.push({ workers, s: median(times), loadS });
+}
+
+const line = (name: string, s: number, cores: number) =>
+  `${name.padEnd(44)} ${(nDocs / s / cores).toFixed(0).padStart(7)} docs/s/core ${(bytes / 1e6 / s / cores).toFixed(2).padStart(7)} MB/s/core` +
+  `  (${s.toFixed(2)} s, ${cores} core${cores > 1 ? "s" : ""})`;
+console.log("\nmath scoring (P(__label__MATH), all labels):");
+console.log(line(`native predict-prob, 1 thread, net of load`, nativeNet, 1) + `  load ${nativeLoad.toFixed(2)} s, peak RSS ${nativeRss.toFixed(0)} MB`);
+for (const o of ours) {
+  console.log(line(`ours, preprocessing included, ${o.workers} worker${o.workers > 1 ? "s" : ""}`, o.s, o.workers) +
+    `  load+start ${o.loadS.toFixed(2)} s`);
+}
+const perCore1 = nDocs / ours[0].s, perCore2 = nDocs / ours[1].s / 2, native = nDocs / nativeNet;
+console.log(`ratio per core vs native: 1 worker ${(perCore1 / native).toFixed(2)}x, 2 workers ${(perCore2 / native).toFixed(2)}x; ` +
+  `2-worker total vs native ${((nDocs / ours[1].s) / native).toFixed(2)}x`);
+
+// ---- language ID ------------------------------------------------------------------------------------------------
+const lidPath = defaultLidModelPath();
+const lidFile = join(dir, "lid.txt");
+writeFileSync(lidFile, texts.map(langidText).join("\n") + "\n");
+const lidNativeRuns = Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", lidPath, lidFile, "1"]));
+const lidNativeLoad = median(Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", lidPath, join(dir, "empty.txt"), "1"]).s));
+const lidNative = Math.max(1e-9, median(lidNativeRuns.map((r) => r.s)) - lidNativeLoad);
+const lid = await FastTextModel.load(lidPath);
+const lidTimes: number[] = [];
+for (let r = 0; r < runs; r++) {
+  const t = performance.now();
+  for (const text of texts) identifyLanguage(lid, text);
+  lidTimes.push((performance.now() - t) / 1000);
+}
+const lidOurs = median(lidTimes);
+console.log("\nlanguage ID (lid.176.ftz, top-1, newlines -> spaces):");
+console.log(line("native predict-prob, 1 thread, net of load", lidNative, 1) + `  peak RSS ${Math.max(...lidNativeRuns.map((r) => r.rssMB)).toFixed(0)} MB`);
+console.log(line("ours, main thread", lidOurs, 1));
+console.log(`ratio vs native: ${(lidNative / lidOurs).toFixed(2)}x`);
+console.log(`\nour peak RSS (this process, all models): ${rssMB().toFixed(0)} MB`);
