@@ -172,7 +172,7 @@ class TrainConfig:
     final_lr_factor: float = 0.1
     warmup_steps: int = 0
     train_steps: Optional[int] = None
-    train_tokens: Optional[int] = None        # alternative to train_steps: steps = floor(tokens / tokens per step)
+    train_tokens: Optional[int] = None        # alternative to train_steps: steps = round(tokens / tokens per step)
     seq_len: int = 8192
     global_batch_size: int = 512              # sequences per optimizer step, whatever the GPU count
     micro_batch_size: int = 1                 # sequences per forward pass per rank
@@ -213,7 +213,8 @@ class TrainConfig:
     def total_steps(self):
         if self.train_steps is not None:
             return int(self.train_steps)
-        return int(self.train_tokens) // self.tokens_per_step()
+        # Nearest whole step, as recipe.md section 8 counts them (200B -> 47,684 steps, 20B -> 4,768).
+        return int(round(int(self.train_tokens) / self.tokens_per_step()))
 
     def peak_lr(self):
         if self.lr is not None:

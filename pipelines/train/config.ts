@@ -1,0 +1,236 @@
+// Builds the trainer's run config (trainer/megamath_trainer/config.py TrainConfig, as JSON) and the human plan
+// from a mixture folder (mixture.json written by `megamath mix`) + a model preset + flags.
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
+import { flopsPerToken, paramCount, resolvePreset, type PresetInfo } from "./presets.js";
+import { lrLandmarks, type PhaseSpec } from "./schedule.js";
+
+export class TrainConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TrainConfigError";
+  }
+}
+
+export interface MixtureManifest {
+  name: string;
+  seed: number;
+  total_tokens: number;
+  tokens_written?: number;
+  tokenizer: { name: string; vocab_size: number; bos_id: number; eos_id: number };
+  sources: { name: string; weight: number; prefix: string; planned_tokens?: number; tokens_written?: number; available_tokens?: number }[];
+}
+
+export interface TrainOptions {
+  mixture: string;
+  output: string;
+  preset: string;
+  phase: "stable" | "decay";
+  initHf?: string;
+  initCheckpoint?: string;
+  hfBase?: string;
+  tokens?: number;
+  steps?: number;
+  lr?: number;
+  finalLrFactor?: number;
+  warmup?: number;
+  seqLen?: number;
+  globalBatch?: number;
+  microBatch?: number;
+  seed?: number;
+  /** Processes per node (GPUs per node; CPU processes with --device cpu). */
+  procsPerNode: number;
+  nodes?: number;
+  device?: "auto" | "cpu" | "cuda";
+  docMasking?: boolean;
+  activationCheckpointing?: boolean;
+  compile?: "auto" | "on" | "off";
+  attention?: "auto" | "flex" | "sdpa" | "math";
+  precision?: "auto" | "bf16" | "fp32";
+  parallel?: "auto" | "fsdp" | "ddp" | "none";
+  logEvery?: number;
+  checkpointEvery?: number;
+  keepCheckpoints?: number;
+  exportHf?: boolean;
+}
+
+export interface TrainPlan {
+  mixture: string;
+  run_dir: string;
+  model: { preset: string; params: number; flops_per_token: number; rope_factor: number; tied_embeddings: boolean; init: string };
+  phase: PhaseSpec["phase"];
+  world_size: number;
+  nodes: number;
+  procs_per_node: number;
+  seq_len: number;
+  global_batch: number;
+  micro_batch: number;
+  grad_accum_steps: number;
+  tokens_per_step: number;
+  steps: number;
+  tokens: number;
+  lr: { peak: number; final_factor: number | null; warmup_steps: number; at: { step: number; lr: number }[] };
+  sources: { name: string; weight: number; tokens: number; available_tokens: number; epochs: number }[];
+  /** GPU-hours for the whole phase if the run reaches 40% MFU on H100s (the trainer-anchors pass bar). */
+  h100_hours_at_40pct_mfu: number;
+}
+
+export function readMixture(dir: string): MixtureManifest {
+  const path = join(dir, "mixture.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new TrainConfigError(err.code === "ENOENT" ? `${path}: not found (make the mixture with 'megamath mix')` : `${path}: ${err.message}`);
+  }
+  const m = raw as MixtureManifest;
+  if (!m || !Array.isArray(m.sources) || m.sources.length === 0) throw new TrainConfigError(`${path}: "sources" must be a non-empty list`);
+  if (!m.tokenizer || !(m.tokenizer.vocab_size > 0)) throw new TrainConfigError(`${path}: "tokenizer.vocab_size" is missing`);
+  m.sources.forEach((s, i) => {
+    if (typeof s.prefix !== "string" || !(s.weight > 0)) {
+      throw new TrainConfigError(`${path}: sources[${i}] needs a "prefix" and a positive "weight"`);
+    }
+  });
+  return m;
+}
+
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new TrainConfigError(`${name} must be a positive integer, got ${v}`);
+}
+
+export function buildRunConfig(o: TrainOptions): { config: Record<string, unknown>; plan: TrainPlan } {
+  const preset: PresetInfo = (() => {
+    try {
+      return resolvePreset(o.preset);
+    } catch (e) {
+      throw new TrainConfigError((e as Error).message);
+    }
+  })();
+  const mixDir = resolve(o.mixture);
+  const mix = readMixture(mixDir);
+  const sources = mix.sources.map((s) => {
+    const prefix = isAbsolute(s.prefix) ? s.prefix : join(mixDir, s.prefix);
+    for (const ext of [".bin", ".idx"]) {
+      if (!existsSync(prefix + ext)) throw new TrainConfigError(`source "${s.name}": ${prefix}${ext} not found (listed in ${join(mixDir, "mixture.json")})`);
+    }
+    return { name: s.name, prefix, weight: s.weight, available: s.tokens_written ?? s.planned_tokens ?? s.available_tokens ?? 0 };
+  });
+  const tiny = preset.name === "tiny";
+  if (!tiny && mix.tokenizer.vocab_size > preset.vocab) {
+    throw new TrainConfigError(`mixture tokenizer ${mix.tokenizer.name} has ${mix.tokenizer.vocab_size} ids, more than ${preset.name}'s vocabulary (${preset.vocab})`);
+  }
+  if (o.phase === "decay" && !o.initCheckpoint && !o.initHf) {
+    throw new TrainConfigError("a decay phase starts from a Stable checkpoint: give --init-checkpoint RUN/checkpoints/step-N (or --init-hf DIR)");
+  }
+  if (o.initCheckpoint && !existsSync(join(o.initCheckpoint, "state.json"))) {
+    throw new TrainConfigError(`--init-checkpoint ${o.initCheckpoint}: not a trainer checkpoint (no state.json)`);
+  }
+  if (o.initHf && !existsSync(join(o.initHf, "config.json"))) throw new TrainConfigError(`--init-hf ${o.initHf}: no config.json there`);
+  for (const [k, v] of Object.entries({ "--seq-len": o.seqLen, "--global-batch": o.globalBatch, "--micro-batch": o.microBatch, "--steps": o.steps, "--nodes": o.nodes, "--gpus": o.procsPerNode })) positiveInt(k, v);
+
+  const seqLen = o.seqLen ?? preset.seqLen;
+  const globalBatch = o.globalBatch ?? preset.globalBatch;
+  const nodes = o.nodes ?? 1;
+  const world = nodes * o.procsPerNode;
+  let microBatch = o.microBatch ?? preset.microBatch;
+  if (o.microBatch === undefined) while (microBatch > 1 && globalBatch % (microBatch * world) !== 0) microBatch--;
+  if (globalBatch % (microBatch * world) !== 0) {
+    throw new TrainConfigError(`--global-batch ${globalBatch} is not a multiple of --micro-batch ${microBatch} x ${world} processes`);
+  }
+  const tokensPerStep = seqLen * globalBatch;
+  const budget = o.tokens ?? mix.total_tokens;
+  // Rounded to the nearest step, as recipe.md §8 counts them (200B -> 47,684 steps, 20B -> 4,768).
+  const steps = o.steps ?? Math.round(budget / tokensPerStep);
+  if (steps < 1) {
+    throw new TrainConfigError(`the budget of ${budget} tokens is less than one step (${globalBatch} x ${seqLen} = ${tokensPerStep} tokens); pass --steps N or a smaller --global-batch/--seq-len`);
+  }
+  const lr = o.lr ?? preset.stableLr;
+  const phase: PhaseSpec = { phase: o.phase, peakLr: lr, steps, finalFactor: o.finalLrFactor ?? 0.1, warmup: o.warmup ?? 0 };
+  const vocab = tiny ? mix.tokenizer.vocab_size : preset.vocab;
+  const tokens = steps * tokensPerStep;
+  const weightSum = sources.reduce((a, s) => a + s.weight, 0);
+
+  const config: Record<string, unknown> = {
+    run_dir: resolve(o.output),
+    sources: sources.map((s) => ({ prefix: s.prefix, weight: s.weight, name: s.name })),
+    model: preset.name,
+    model_overrides: tiny ? { vocab_size: mix.tokenizer.vocab_size, bos_id: mix.tokenizer.bos_id, eos_id: mix.tokenizer.eos_id } : {},
+    init_hf: o.initHf ? resolve(o.initHf) : null,
+    init_checkpoint: o.initCheckpoint ? resolve(o.initCheckpoint) : null,
+    hf_base: o.hfBase ? resolve(o.hfBase) : null,
+    phase: o.phase,
+    lr,
+    final_lr_factor: phase.finalFactor,
+    warmup_steps: phase.warmup,
+    train_steps: steps,
+    seq_len: seqLen,
+    global_batch_size: globalBatch,
+    micro_batch_size: microBatch,
+    seed: o.seed ?? 1234,
+    data_seed: mix.seed ?? 0,
+    device: o.device ?? "auto",
+    doc_masking: o.docMasking ?? true,
+    activation_checkpointing: o.activationCheckpointing ?? false,
+    compile: o.compile ?? "auto",
+    attention: o.attention ?? "auto",
+    precision: o.precision ?? "auto",
+    parallel: o.parallel ?? "auto",
+    log_every: o.logEvery ?? 10,
+    checkpoint_every: o.checkpointEvery ?? 500,
+    keep_checkpoints: o.keepCheckpoints ?? 2,
+    export_hf: o.exportHf ?? true,
+    mixture: { dir: mixDir, name: mix.name, seed: mix.seed, total_tokens: mix.total_tokens, tokenizer: mix.tokenizer },
+  };
+  const fpt = flopsPerToken(preset, seqLen, vocab);
+  const plan: TrainPlan = {
+    mixture: mixDir,
+    run_dir: resolve(o.output),
+    model: {
+      preset: preset.name, params: paramCount(preset, vocab), flops_per_token: fpt, rope_factor: preset.ropeFactor,
+      tied_embeddings: preset.tied, init: o.initCheckpoint ? `checkpoint ${resolve(o.initCheckpoint)}` : o.initHf ? `HF ${resolve(o.initHf)}` : "random (seeded)",
+    },
+    phase: o.phase,
+    world_size: world,
+    nodes,
+    procs_per_node: o.procsPerNode,
+    seq_len: seqLen,
+    global_batch: globalBatch,
+    micro_batch: microBatch,
+    grad_accum_steps: globalBatch / (microBatch * world),
+    tokens_per_step: tokensPerStep,
+    steps,
+    tokens,
+    lr: { peak: lr, final_factor: o.phase === "decay" ? phase.finalFactor : null, warmup_steps: phase.warmup, at: lrLandmarks(phase) },
+    sources: sources.map((s) => {
+      const t = Math.round((tokens * s.weight) / weightSum);
+      return { name: s.name, weight: s.weight / weightSum, tokens: t, available_tokens: s.available, epochs: s.available ? t / s.available : NaN };
+    }),
+    h100_hours_at_40pct_mfu: (fpt * tokens) / (0.4 * 989e12) / 3600,
+  };
+  return { config, plan };
+}
+
+function fmtCount(n: number): string {
+  for (const [unit, v] of [["T", 1e12], ["B", 1e9], ["M", 1e6], ["k", 1e3]] as const) if (Math.abs(n) >= v) return `${(n / v).toFixed(2)}${unit}`;
+  return String(n);
+}
+
+/** The --dry-run text. */
+export function formatPlan(p: TrainPlan): string {
+  const lines = [
+    `megamath train plan (${p.phase} phase)`,
+    `  mixture      ${p.mixture}`,
+    `  run folder   ${p.run_dir}`,
+    `  model        ${p.model.preset}: ${fmtCount(p.model.params)} params, rope llama3 factor ${p.model.rope_factor}, ${p.model.tied_embeddings ? "tied" : "untied"} embeddings; init ${p.model.init}`,
+    `  processes    ${p.world_size} (${p.nodes} node(s) x ${p.procs_per_node})`,
+    `  batch        ${p.global_batch} sequences x ${p.seq_len} tokens = ${p.tokens_per_step} tokens/step (micro-batch ${p.micro_batch}, ${p.grad_accum_steps} accumulation steps)`,
+    `  budget       ${p.steps} steps = ${p.tokens} tokens (${fmtCount(p.tokens)})`,
+    `  LR           ${p.phase === "stable" ? `constant ${p.lr.peak}` : `cosine ${p.lr.peak} -> ${p.lr.peak * (p.lr.final_factor ?? 0)} (${(p.lr.final_factor ?? 0) * 100}%)`}, warmup ${p.lr.warmup_steps}`,
+    ...p.lr.at.map((x) => `    step ${String(x.step).padStart(8)}  lr ${x.lr.toExponential(4)}`),
+    `  sources`,
+    ...p.sources.map((s) => `    ${s.name.padEnd(28)} ${(s.weight * 100).toFixed(2).padStart(6)}%  ${fmtCount(s.tokens).padStart(8)} tokens of ${fmtCount(s.available_tokens)} packed (${Number.isFinite(s.epochs) ? s.epochs.toFixed(3) : "?"} epochs)`),
+    `  estimate     ${p.model.flops_per_token.toExponential(3)} FLOPs/token; ${p.h100_hours_at_40pct_mfu.toFixed(1)} H100-hours at 40% MFU`,
+  ];
+  return lines.join("\n") + "\n";
+}
