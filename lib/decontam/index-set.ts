@@ -1,0 +1,65 @@
+// The indexes one decontamination run matches against: the shipped index of the 12 benchmarks (or a user-built
+// one) plus indexes built on the fly from the user's own benchmark files.
+import { existsSync, readFileSync } from "node:fs";
+import { packagePath } from "../paths.js";
+import { loadExtraBenchmark, type ExtraBenchmarkOptions } from "./benchmarks.js";
+import { NgramIndex } from "./ngram-index.js";
+
+/** The index shipped with the package (built from ../shared/data/decontamination by `--build-index`). */
+export const SHIPPED_INDEX = ["fixtures", "decontam", "benchmarks-13gram.idx"] as const;
+
+export function shippedIndexPath(): string {
+  return packagePath(...SHIPPED_INDEX);
+}
+
+export interface IndexSetOptions {
+  /** Index file; default the shipped one. Pass null to use only extra benchmarks. */
+  index?: string | null;
+  /** User benchmark files (`PATH` or `NAME=PATH`), JSONL(.gz/.zst). */
+  extraBenchmarks?: string[];
+  extra?: ExtraBenchmarkOptions;
+}
+
+export interface IndexSet {
+  indexes: NgramIndex[];
+  /** The same indexes serialized, for worker threads (each worker parses its own copy). */
+  bytes: Uint8Array[];
+  /** Human-readable description for logs. */
+  describe(): string;
+}
+
+export function loadIndexSet(o: IndexSetOptions = {}): IndexSet {
+  const indexes: NgramIndex[] = [];
+  const bytes: Uint8Array[] = [];
+  const path = o.index === undefined ? shippedIndexPath() : o.index;
+  if (path !== null) {
+    if (o.index === undefined && !existsSync(path)) {
+      throw new Error(`the shipped decontamination index is missing (${path}); rebuild it with ` +
+        "'megamath decontaminate --build-index fixtures/decontam/benchmarks-13gram.idx --benchmarks DIR'");
+    }
+    let raw: Uint8Array;
+    try {
+      raw = readFileSync(path);
+    } catch (e) {
+      throw new Error(`cannot read decontamination index ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    indexes.push(NgramIndex.parse(raw, path));
+    bytes.push(raw);
+  }
+  const extras = o.extraBenchmarks ?? [];
+  if (extras.length) {
+    const n = indexes[0]?.n ?? 13;
+    const ix = NgramIndex.build(extras.map((s) => loadExtraBenchmark(s, o.extra)), n);
+    indexes.push(ix);
+    bytes.push(ix.serialize());
+  }
+  if (!indexes.length) throw new Error("no decontamination index: give --index or --extra-benchmark");
+  return {
+    indexes,
+    bytes,
+    describe: () =>
+      indexes
+        .flatMap((ix) => ix.benchmarks.map((b) => `${b.name} (${b.items} items)`))
+        .join(", "),
+  };
+}
