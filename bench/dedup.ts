@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   for (const s of ["1", "2", "3", "4"]) {
     const ms = median(one[s].ms);
     totalMs += ms;
-    const scale = two[s] ? `, 2 shards: ${(docs / (median(two[s]) / 1000)).toFixed(0)} docs/s (x${(ms / median(two[s])).toFixed(2)}, process spawn incl.)` : "";
+    const scale = two[s] ? `, 2 shards: ${(docs / (median(two[s]) / 1000)).toFixed(0)} docs/s (x${(ms / median(two[s])).toFixed(2)}, slower shard)` : "";
     lines.push(`stage ${s} ${names[s].padEnd(10)} ${(ms / 1000).toFixed(2)} s  ${(docs / (ms / 1000)).toFixed(0)} docs/s/core  ` +
       `${(mb / (ms / 1000)).toFixed(1)} MB/s/core  peak RSS ${median(one[s].rss).toFixed(0)} MiB${scale}`);
   }

@@ -44,7 +44,6 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
       const { data: dups } = await readRecordFile(paths.dups(o.workDir, f), "dups");
       let next = 0; // index into dups (rows ascending)
       let row = 0;
-      let removed = 0;
       for await (const batch of input) {
         const n = batch.numRows;
         const keep = new Uint8Array(n).fill(1);
@@ -60,7 +59,6 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
         if (drop) {
           out = filterRows(out, keep);
           ctx.stats.remove("duplicate", drop);
-          removed += drop;
         }
         row += n;
         yield out;
@@ -70,7 +68,6 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
           `exactly the input stage 1 read (same files, same --text-key/--id-key, same --on-error)`);
       }
       ctx.stats.count("clustered", dups.length / 3);
-      void removed;
     },
   };
 }
