@@ -5,6 +5,7 @@
 //    does less work than ours). Without --model, a model is trained first with the native tool using MegaMath's
 //    settings (dim 256, lr 0.1, wordNgrams 3, minCount 3, epoch 3, bucket 2M: a ~2 GB model, as in production).
 // 2. Language ID on lid.176.ftz: ours (one thread) vs `fasttext predict-prob lid.176.ftz FILE 1`.
+// 3. With --train: training time of our trainSupervised vs `fasttext supervised`, same file, options, threads.
 // Documents: real math and web documents from ../shared/data (bench/corpus/sources.ts), cycled to --docs.
 // Prints docs/s and MB/s (raw text bytes) per core, medians of --runs, peak RSS, and the ratios.
 import { parseArgs } from "node:util";
@@ -21,6 +22,7 @@ import type { StageContext } from "../lib/runtime/stage.js";
 import { scoreStage } from "../classifiers/score-stage.js";
 import { preprocessForFastText } from "../classifiers/preprocess.js";
 import { FastTextModel } from "../classifiers/fasttext/model.js";
+import { trainSupervised } from "../classifiers/fasttext/train.js";
 import { defaultLidModelPath, identifyLanguage, langidText } from "../classifiers/langid.js";
 
 const { values: args } = parseArgs({
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "3" },
     model: { type: "string" },
     "batch-rows": { type: "string", default: "512" },
+    train: { type: "boolean", default: false },
   },
 });
 const nDocs = Number(args.docs), runs = Number(args.runs), batchRows = Number(args["batch-rows"]);
@@ -60,9 +63,9 @@ function timeNative(cmd: string[]): { s: number; rssMB: number } {
 
 // ---- the math model -------------------------------------------------------------------------------------------
 let modelPath = args.model;
+const train = pool.map((d) => `${d.label ? "__label__MATH" : "__label__NON_MATH"} ${preprocessForFastText(d.text)}`);
+writeFileSync(join(dir, "train.txt"), train.join("\n") + "\n");
 if (!modelPath) {
-  const train = pool.map((d) => `${d.label ? "__label__MATH" : "__label__NON_MATH"} ${preprocessForFastText(d.text)}`);
-  writeFileSync(join(dir, "train.txt"), train.join("\n") + "\n");
   const t = performance.now();
   execFileSync("fasttext", ["supervised", "-input", join(dir, "train.txt"), "-output", join(dir, "math"), "-dim", args.dim!,
     "-lr", "0.1", "-wordNgrams", "3", "-minCount", "3", "-epoch", "3", "-bucket", args.bucket!, "-thread", "2", "-verbose", "0"]);
@@ -146,3 +149,23 @@ console.log(line("native predict-prob, 1 thread, net of load", lidNative, 1) + `
 console.log(line("ours, main thread", lidOurs, 1));
 console.log(`ratio vs native: ${(lidNative / lidOurs).toFixed(2)}x`);
 console.log(`\nour peak RSS (this process, all models): ${rssMB().toFixed(0)} MB`);
+
+// ---- training -----------------------------------------------------------------------------------------------
+if (args.train) {
+  const trainWords = train.reduce((a, l) => a + l.split(" ").length, 0);
+  console.log(`\ntraining (${train.length} docs, ${trainWords} tokens; dim ${args.dim}, lr 0.1, wordNgrams 3, minCount 3, epoch 3, bucket ${args.bucket}):`);
+  for (const thread of [1, 2]) {
+    const nat = median(Array.from({ length: runs }, () => timeNative(["fasttext", "supervised", "-input", join(dir, "train.txt"),
+      "-output", join(dir, `nat${thread}`), "-dim", args.dim!, "-lr", "0.1", "-wordNgrams", "3", "-minCount", "3", "-epoch", "3",
+      "-bucket", args.bucket!, "-thread", String(thread), "-verbose", "0"]).s));
+    const mine: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      await trainSupervised(join(dir, "train.txt"), { dim: Number(args.dim), lr: 0.1, wordNgrams: 3, minCount: 3, epoch: 3,
+        bucket: Number(args.bucket), thread, seed: r });
+      mine.push((performance.now() - t) / 1000);
+    }
+    const ours = median(mine);
+    console.log(`  ${thread} thread(s): native ${nat.toFixed(2)} s (incl. writing the .bin), ours ${ours.toFixed(2)} s (in memory) -> ours/native ${(ours / nat).toFixed(2)}x time`);
+  }
+}

@@ -10,6 +10,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { expandInputs, readDocuments, writeFileAtomic, tempPathFor, type ReadOptions } from "../lib/io/index.js";
 import type { Logger } from "../lib/runtime/log.js";
 import { StageStats } from "../lib/runtime/stats.js";
+import { hasColumn } from "../lib/arrow/batch.js";
 import { trainSupervised } from "./fasttext/train.js";
 import { writeTrainingData, readLabelledLines, type LabelRule, type TrainingDataResult,
   DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS } from "./training-data.js";
@@ -85,7 +86,16 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
 
   async function* allBatches() {
     for (const file of files) {
-      yield* readDocuments(file, { ...o.read, columns: [o.rule.column], stats: readStats });
+      let row = 0;
+      for await (const batch of readDocuments(file, { ...o.read, columns: [o.rule.column], stats: readStats })) {
+        if (!hasColumn(batch, o.rule.column)) {
+          const have = batch.schema.fields.map((f) => f.name).join(", ");
+          throw new Error(`${file}: no label column "${o.rule.column}" (columns: ${have})`);
+        }
+        row += batch.numRows;
+        yield batch;
+      }
+      if (row === 0) o.log?.warn(`train-classifier: ${file} has no rows`);
     }
   }
   const trainPath = join(outDir, "train.txt");

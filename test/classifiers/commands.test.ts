@@ -85,3 +85,12 @@ test("commands reject bad usage with exit code 2", () => {
   assert.equal(megamath(["score", "--input", "x", "--output", "y"]).code, 2);
   assert.match(megamath(["train-classifier", "--input", "x", "--output", "y", "--score-column", "s"]).err, /--threshold/);
 });
+
+test("train-classifier names the file when the label column is absent", async () => {
+  const dir = tmpDir();
+  await writeLabelledParquet(join(dir, "in"), labelledDocs(5), 100);
+  const r = megamath(["train-classifier", "--input", join(dir, "in", "*.parquet"), "--output", join(dir, "o"),
+    "--score-column", "no_such_score", "--threshold", "3", "--bucket", "1000", "--dim", "8"]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /labelled-000\.parquet.*no_such_score/);
+});
