@@ -87,11 +87,29 @@ async function main() {
   const N = arg("requests", 20000);
   const runs = arg("runs", 5);
   const inflight = arg("inflight", 10000);
+  const prompt0 = "Evaluate the following text extract ... Final score: <total points>.\n" + "x".repeat(2000);
   console.log(`node ${process.version}; affinity: ${safe(() => execFileSync("taskset", ["-p", String(process.pid)]).toString().trim())}`);
 
-  // 1. Raw client: N prompts through complete(), 256 in flight.
+  // 1. Memory with `inflight` requests in flight at once (first, in a fresh process, so the baseline is clean).
+  const hold = await startServerProcess(inflight);
+  const rss0 = process.memoryUsage().rss;
+  const heap0 = process.memoryUsage().heapUsed;
+  const client = new LlmClient({ baseUrl: hold.url, model: "m", maxInFlight: inflight, timeoutMs: 600_000 });
+  const all = Promise.all(Array.from({ length: inflight }, (_, i) => client.complete(`${prompt0} ${i}`)));
+  await new Promise<void>((r) => hold.p.once("message", () => r()));
+  const rssHeld = process.memoryUsage().rss;
+  const heapHeld = process.memoryUsage().heapUsed - heap0;
+  hold.p.send("go");
+  await all;
+  client.close();
+  hold.p.kill();
+  const peak = process.resourceUsage().maxRSS * 1024;
+  console.log(`${inflight} requests in flight: RSS ${(rss0 / 1e6).toFixed(0)} MB before, ${(rssHeld / 1e6).toFixed(0)} MB while held ` +
+    `(${((rssHeld - rss0) / inflight / 1024).toFixed(1)} KiB per request), JS heap +${(heapHeld / 1e6).toFixed(0)} MB; peak RSS so far ${(peak / 1e6).toFixed(0)} MB`);
+
+  // 2. Raw client: N prompts through complete(), 256 in flight.
   const srv = await startServerProcess(0);
-  const prompt = "Evaluate the following text extract ... Final score: <total points>.\n" + "x".repeat(2000);
+  const prompt = prompt0;
   const rps: number[] = [];
   const cpuRps: number[] = [];
   for (let r = 0; r < runs; r++) {
@@ -108,7 +126,7 @@ async function main() {
   console.log(`client.complete: ${N} requests x ${runs} runs, 256 in flight: median ${median(rps).toFixed(0)} req/s wall, ` +
     `${median(cpuRps).toFixed(0)} req per client CPU-second (wall runs: ${rps.map((x) => x.toFixed(0)).join(", ")})`);
 
-  // 2. The annotate stage: real documents, journal to a temp dir, batches of 1024.
+  // 3. The annotate stage: real documents, journal to a temp dir, batches of 1024.
   const texts = realTexts(N);
   const bytes = texts.reduce((s, t) => s + Buffer.byteLength(t), 0);
   const stageDocs: number[] = [];
@@ -141,24 +159,6 @@ async function main() {
   console.log(`annotate stage: ${N} docs (${(bytes / 1e6).toFixed(1)} MB) x ${runs} runs: median ${med.toFixed(0)} docs/s, ` +
     `${((med * bytes) / N / 1e6).toFixed(1)} MB/s wall; ${median(stageCpu).toFixed(0)} docs per CPU-second (runs: ${stageDocs.map((x) => x.toFixed(0)).join(", ")})`);
   srv.p.kill();
-
-  // 3. Memory with `inflight` requests in flight at once.
-  const hold = await startServerProcess(inflight);
-  global.gc?.();
-  const rss0 = process.memoryUsage().rss;
-  const client = new LlmClient({ baseUrl: hold.url, model: "m", maxInFlight: inflight, timeoutMs: 600_000 });
-  const all = Promise.all(Array.from({ length: inflight }, (_, i) => client.complete(`${prompt} ${i}`)));
-  await new Promise<void>((r) => hold.p.once("message", () => r()));
-  const rssHeld = process.memoryUsage().rss;
-  const heapHeld = process.memoryUsage().heapUsed;
-  hold.p.send("go");
-  await all;
-  client.close();
-  hold.p.kill();
-  const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(`${inflight} requests in flight: RSS ${(rss0 / 1e6).toFixed(0)} MB before, ${(rssHeld / 1e6).toFixed(0)} MB while held ` +
-    `(${((rssHeld - rss0) / inflight / 1024).toFixed(1)} KiB per request), heap ${(heapHeld / 1e6).toFixed(0)} MB; peak RSS of the whole bench ${(peak / 1e6).toFixed(0)} MB`);
-}
 
 function safe(f: () => string): string {
   try {

@@ -3,6 +3,7 @@
 // raw text is kept in a sidecar file (<outDir>/failures/annotate/<input>.<hash>.jsonl) for inspection — never a silent 0.
 import { Int32, Utf8 } from "apache-arrow";
 import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import type { Batch } from "../arrow/batch.js";
 import { takeRows, withColumn } from "../arrow/batch.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
@@ -78,9 +79,10 @@ export function annotateStage(o: AnnotateOptions): Stage {
         yield b;
       }
       // Written once the file is complete, atomically, so a resumed run rewrites the same bytes.
-      if (failures.length) {
-        await writeFileAtomic(journalPathFor(join(ctx.outDir, "failures", name), ctx.file || "input"), failures.join(""));
-      }
+      // No failures this time: remove a sidecar an earlier (--force) run left, so it never describes stale output.
+      const sidecar = journalPathFor(join(ctx.outDir, "failures", name), ctx.file || "input");
+      if (failures.length) await writeFileAtomic(sidecar, failures.join(""));
+      else await rm(sidecar, { force: true });
     },
     async close() {
       o.client.close();
