@@ -125,7 +125,7 @@ export default defineCommand({
       }
       return 0;
     }
-    for (const w of checkEnv(env!, { device, procsPerNode, nodes })) ctx.log.warn(w);
+    for (const w of [...plan.warnings, ...checkEnv(env!, { device, procsPerNode, nodes })]) ctx.log.warn(w);
     if (opts.force) rmSync(plan.run_dir, { recursive: true, force: true });
     await writeFileAtomic(configPath, JSON.stringify(config, null, 2) + "\n");
     ctx.log.info(`train: ${plan.phase} phase, ${plan.model.preset}, ${plan.steps} steps x ${plan.tokens_per_step} tokens on ${plan.world_size} process(es) with ${env!.python} (torch ${env!.torch}); run folder ${plan.run_dir}`);

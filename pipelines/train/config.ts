@@ -73,6 +73,7 @@ export interface TrainPlan {
   sources: { name: string; weight: number; tokens: number; available_tokens: number; epochs: number }[];
   /** GPU-hours for the whole phase if the run reaches 40% MFU on H100s (the trainer-anchors pass bar). */
   h100_hours_at_40pct_mfu: number;
+  warnings: string[];
 }
 
 export function readMixture(dir: string): MixtureManifest {
@@ -207,7 +208,12 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
       return { name: s.name, weight: s.weight / weightSum, tokens: t, available_tokens: s.available, epochs: s.available ? t / s.available : NaN };
     }),
     h100_hours_at_40pct_mfu: (fpt * tokens) / (0.4 * 989e12) / 3600,
+    warnings: [],
   };
+  const packed = mix.tokens_written ?? mix.total_tokens;
+  if (tokens > packed * 1.05) {
+    plan.warnings.push(`the run reads ${fmtCount(tokens)} tokens but the mixture was packed for ${fmtCount(packed)}: every source repeats about ${(tokens / packed).toFixed(1)} times (re-pack with 'megamath mix --tokens ${fmtCount(tokens)}' or lower --steps/--tokens)`);
+  }
   return { config, plan };
 }
 
@@ -231,6 +237,7 @@ export function formatPlan(p: TrainPlan): string {
     `  sources`,
     ...p.sources.map((s) => `    ${s.name.padEnd(28)} ${(s.weight * 100).toFixed(2).padStart(6)}%  ${fmtCount(s.tokens).padStart(8)} tokens of ${fmtCount(s.available_tokens)} packed (${Number.isFinite(s.epochs) ? s.epochs.toFixed(3) : "?"} epochs)`),
     `  estimate     ${p.model.flops_per_token.toExponential(3)} FLOPs/token; ${p.h100_hours_at_40pct_mfu.toFixed(1)} H100-hours at 40% MFU`,
+    ...p.warnings.map((w) => `  warning: ${w}`),
   ];
   return lines.join("\n") + "\n";
 }

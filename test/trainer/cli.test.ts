@@ -1,0 +1,73 @@
+// `megamath train` through the real CLI: --dry-run plans, and a tiny run on CPU from a mixture that `megamath mix`
+// packs out of the bundled demo corpus (real documents, Llama-3 tokenizer, 128,256-id vocabulary).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot, tmpDir } from "../helpers.js";
+import { megamath, torchPython, writeToyMixture } from "./fixture.js";
+
+test("train --dry-run prints steps, tokens, LR landmarks and the launch line, and writes nothing", () => {
+  const mix = writeToyMixture(join(tmpDir(), "mix"));
+  const out = join(tmpDir(), "run");
+  const r = megamath(["train", mix, "-o", out, "--preset", "1b", "--tokens", "200B", "--gpus", "8", "--dry-run"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /budget\s+47684 steps = 200001191936 tokens/);
+  assert.match(r.out, /warning: the run reads 200\.00B tokens but the mixture was packed for 20\.00k/);
+  assert.match(r.out, /constant 0\.00005/);
+  assert.match(r.out, /torch\.distributed\.run --standalone --nproc_per_node 8 -m megamath_trainer\.train/);
+  assert.match(r.out, /web\s+70\.00%/);
+  assert.equal(existsSync(out), false);
+  const j = megamath(["train", mix, "-o", out, "--preset", "3b", "--phase", "decay", "--init-hf", writeHfConfig(), "--tokens", "20B", "--dry-run", "--json"]);
+  assert.equal(j.code, 0, j.err);
+  const plan = JSON.parse(j.out).plan;
+  assert.equal(plan.steps, 4768);
+  assert.deepEqual(plan.lr.at.map((x: { step: number }) => x.step), [1, 1193, 2385, 3576, 4768]);
+  assert.ok(Math.abs(plan.lr.at[2].lr - 1.1e-5) < 5e-9);   // about the cosine midpoint: (peak + 10%) / 2
+  assert.ok(Math.abs(plan.lr.at[4].lr - 2e-6) < 1e-18);     // the last update runs at exactly 10%
+  const bad = megamath(["train", mix, "--phase", "decay", "--dry-run"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /give --init-checkpoint/);
+});
+
+function writeHfConfig(): string {
+  const d = tmpDir();
+  writeFileSync(join(d, "config.json"), "{}");
+  return d;
+}
+
+test("train runs the tiny preset end to end on CPU from a mixture packed by megamath mix", () => {
+  const dir = tmpDir();
+  const spec = join(dir, "spec.json");
+  writeFileSync(spec, JSON.stringify({
+    name: "demo-small", total_tokens: 20000, max_repetition: 4, seed: 3,
+    sources: [{ name: "megamath-qa", weight: 0.6, template: { name: "qa" } }, { name: "dclm-baseline", weight: 0.4 }],
+  }));
+  const demo = join(repoRoot, "fixtures", "demo", "sources");
+  const m = megamath(["mix", "--spec", spec, "-o", join(dir, "mix"), "--source", `megamath-qa=${join(demo, "megamath-qa.parquet")}`,
+    "--source", `dclm-baseline=${join(demo, "dclm-baseline.parquet")}`]);
+  assert.equal(m.code, 0, m.err);
+
+  const run = join(dir, "run");
+  const args = ["train", join(dir, "mix"), "-o", run, "--preset", "tiny", "--steps", "3", "--seq-len", "32", "--global-batch", "4",
+    "--micro-batch", "2", "--log-every", "1", "--python", torchPython()];
+  const r = megamath(args);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /train: step 3\/3 loss \d+\.\d+ lr 1\.000e-3/);
+  assert.match(r.err, /train: done \(3 steps\)/);
+  const metrics = readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(metrics.map((x) => x.step), [1, 2, 3]);
+  const dump = JSON.parse(readFileSync(join(run, "config.json"), "utf8"));
+  assert.equal(dump.model.vocab_size, 128256);
+  assert.equal(dump.model.bos_token_id, 128000);
+  assert.deepEqual(dump.data_plan.map((s: { name: string }) => s.name), ["megamath-qa", "dclm-baseline"]);
+  assert.ok(existsSync(join(run, "hf", "model.safetensors")));
+
+  // The trainer's exit status comes through: a NaN/inf loss stops with 3.
+  const nan = megamath([...args.slice(0, 3), join(dir, "nan-run"), ...args.slice(4), "--lr", "1e12"]);
+  assert.equal(nan.code, 3, nan.err);
+  assert.match(nan.err, /non_finite_loss: step \d+: loss/);
+  const noTorch = megamath([...args, "--python", "/nonexistent/python3"]);
+  assert.equal(noTorch.code, 1);
+  assert.match(noTorch.err, /--python \/nonexistent\/python3: not found/);
+});

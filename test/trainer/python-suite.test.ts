@@ -1,0 +1,29 @@
+// The trainer's own unittest suite (trainer/tests), run with the Python that has torch (Debian's python3-torch on
+// CI). Split in two files' worth of work so node:test can run them side by side.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { repoRoot } from "../helpers.js";
+import { torchPython } from "./fixture.js";
+
+function unittest(modules: string[]) {
+  const r = spawnSync(torchPython(), ["-m", "unittest", "-v", ...modules], {
+    cwd: join(repoRoot, "trainer"), encoding: "utf8", timeout: 600_000,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", OMP_NUM_THREADS: "1" },
+  });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+test("trainer unit tests: Megatron files, sampling, schedule, model, HF safetensors round trip", () => {
+  const r = unittest(["tests.test_indexed", "tests.test_data", "tests.test_schedule", "tests.test_model", "tests.test_hf_io"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /Ran \d+ tests/);
+  assert.match(r.out, /^OK/m);
+});
+
+test("trainer end-to-end tests on CPU: loss falls, kill/resume, decay branch, NaN stop, DDP", () => {
+  const r = unittest(["tests.test_train"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /^OK/m);
+});
