@@ -159,6 +159,8 @@ async function main() {
   console.log(`annotate stage: ${N} docs (${(bytes / 1e6).toFixed(1)} MB) x ${runs} runs: median ${med.toFixed(0)} docs/s, ` +
     `${((med * bytes) / N / 1e6).toFixed(1)} MB/s wall; ${median(stageCpu).toFixed(0)} docs per CPU-second (runs: ${stageDocs.map((x) => x.toFixed(0)).join(", ")})`);
   srv.p.kill();
+  console.log(`peak RSS of the whole bench: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+}
 
 function safe(f: () => string): string {
   try {
