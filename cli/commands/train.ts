@@ -48,7 +48,7 @@ export default defineCommand({
     python: { type: "string", placeholder: "PATH", description: "Python with torch (default: $MEGAMATH_PYTHON, /usr/bin/python3, python3)." },
     "no-doc-masking": { type: "boolean", description: "Plain causal attention across packed documents (default: block-causal + per-document positions)." },
     "activation-checkpointing": { type: "boolean", description: "Recompute each layer in backward (less memory, ~30% slower)." },
-    compile: { type: "string", choices: ["auto", "on", "off"], default: "auto", description: "torch.compile per layer (auto: on with CUDA and torch >= 2.1)." },
+    compile: { type: "string", choices: ["auto", "on", "off"], default: "auto", description: "torch.compile per layer (auto: on with CUDA and torch >= 2.2)." },
     attention: { type: "string", choices: ["auto", "flex", "sdpa", "math"], default: "auto", description: "Attention kernel." },
     precision: { type: "string", choices: ["auto", "bf16", "fp32"], default: "auto", description: "auto: bf16 compute with fp32 master weights on GPU, fp32 on CPU." },
     parallel: { type: "string", choices: ["auto", "fsdp", "ddp", "none"], default: "auto", description: "Data parallelism (auto: FSDP on several GPUs)." },

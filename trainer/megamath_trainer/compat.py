@@ -30,7 +30,8 @@ def has_flex_attention():
 
 
 def has_compile():
-    return hasattr(torch, "compile") and torch_version() >= (2, 1)
+    # Per-block compilation uses nn.Module.compile (torch >= 2.2), which keeps parameter names (HF keys) intact.
+    return hasattr(torch, "compile") and hasattr(torch.nn.Module, "compile")
 
 
 def has_fused_adamw():

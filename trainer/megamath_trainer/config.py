@@ -188,7 +188,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     precision: str = "auto"                   # auto (bf16 on GPU, fp32 on CPU) | bf16 | fp32
     parallel: str = "auto"                    # auto (fsdp for >1 GPU when available, else ddp) | fsdp | ddp | none
-    compile: str = "auto"                     # auto (on with CUDA + torch>=2.1) | on | off
+    compile: str = "auto"                     # auto (on with CUDA + torch>=2.2) | on | off
     attention: str = "auto"                   # auto | flex | sdpa | math
     doc_masking: bool = True                  # block-causal attention + per-document RoPE positions
     activation_checkpointing: bool = False

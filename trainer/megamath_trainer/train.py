@@ -69,8 +69,8 @@ class Run:
             load_hf_into_model(model, cfg.init_hf)
         model.to(dev)
         if self.compile:
-            if not hasattr(torch.nn.Module, "compile"):
-                raise ConfigError("compile 'on' needs torch >= 2.2 (nn.Module.compile)")
+            if not compat.has_compile():
+                raise ConfigError(f"compile 'on' needs torch >= 2.2 (nn.Module.compile); this is torch {torch.__version__}")
             for layer in model.model.layers:   # per block: compiles fast and keeps HF parameter names
                 layer.compile()
         self.model = model
