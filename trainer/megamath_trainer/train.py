@@ -166,8 +166,21 @@ class Run:
             (loss / self.accum).backward()
         return loss.detach().float()
 
+    def trim_metrics(self):
+        """On resume, drop metric lines of steps after the checkpoint: they are about to be redone."""
+        path = os.path.join(self.cfg.run_dir, "metrics.jsonl")
+        if not os.path.isfile(path):
+            return
+        with open(path) as f:
+            keep = [line for line in f if line.strip() and json.loads(line)["step"] <= self.step]
+        with open(path + ".tmp", "w") as f:
+            f.writelines(keep)
+        os.replace(path + ".tmp", path)
+
     def train(self):
         cfg, d = self.cfg, self.d
+        if d.main:
+            self.trim_metrics()
         meter = Throughput(self.model_cfg.flops_per_token(cfg.seq_len), d.world_size, peak_flops(d.device))
         metrics = open(os.path.join(cfg.run_dir, "metrics.jsonl"), "a") if d.main else None
         self.wrapped.train()

@@ -81,6 +81,8 @@ class TrainTest(unittest.TestCase):
         self.assertFalse(os.path.exists(leftover))
         resumed = {k: v["loss"] for k, v in read_metrics(cfg2["run_dir"]).items()}
         self.assertEqual(resumed, reference)
+        with open(os.path.join(cfg2["run_dir"], "metrics.jsonl")) as f:
+            self.assertEqual(len(f.readlines()), 10)   # steps redone after the checkpoint are not logged twice
 
     def test_resume_with_other_data_settings_is_refused(self):
         path, cfg = self.config("sig", train_steps=2)
