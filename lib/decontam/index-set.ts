@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { packagePath } from "../paths.js";
 import { loadExtraBenchmark, type ExtraBenchmarkOptions } from "./benchmarks.js";
-import { NgramIndex } from "./ngram-index.js";
+import { NgramIndex, type SharedIndex } from "./ngram-index.js";
 
 /** The index shipped with the package (built from ../shared/data/decontamination by `--build-index`). */
 export const SHIPPED_INDEX = ["fixtures", "decontam", "benchmarks-13gram.idx"] as const;
@@ -22,15 +22,14 @@ export interface IndexSetOptions {
 
 export interface IndexSet {
   indexes: NgramIndex[];
-  /** The same indexes serialized, for worker threads (each worker parses its own copy). */
-  bytes: Uint8Array[];
+  /** The same indexes on shared memory, for worker threads (no copy, no re-parse). */
+  shared: SharedIndex[];
   /** Human-readable description for logs. */
   describe(): string;
 }
 
 export function loadIndexSet(o: IndexSetOptions = {}): IndexSet {
   const indexes: NgramIndex[] = [];
-  const bytes: Uint8Array[] = [];
   const path = o.index === undefined ? shippedIndexPath() : o.index;
   if (path !== null) {
     if (o.index === undefined && !existsSync(path)) {
@@ -44,19 +43,17 @@ export function loadIndexSet(o: IndexSetOptions = {}): IndexSet {
       throw new Error(`cannot read decontamination index ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     indexes.push(NgramIndex.parse(raw, path));
-    bytes.push(raw);
   }
   const extras = o.extraBenchmarks ?? [];
   if (extras.length) {
     const n = indexes[0]?.n ?? 13;
     const ix = NgramIndex.build(extras.map((s) => loadExtraBenchmark(s, o.extra)), n);
     indexes.push(ix);
-    bytes.push(ix.serialize());
   }
   if (!indexes.length) throw new Error("no decontamination index: give --index or --extra-benchmark");
   return {
     indexes,
-    bytes,
+    shared: indexes.map((ix) => ix.toShared()),
     describe: () =>
       indexes
         .flatMap((ix) => ix.benchmarks.map((b) => `${b.name} (${b.items} items)`))

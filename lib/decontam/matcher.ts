@@ -75,20 +75,43 @@ export class Matcher {
       ha = (Math.imul(ha, pa) + A[j]) | 0;
       hb = (Math.imul(hb, pb) + B[j]) | 0;
     }
+    // The common case, one index, with its tables in locals; the directory walk is inlined (see NgramIndex.find).
+    if (single) {
+      const filter = single.filter;
+      const fshift = single.filterShift;
+      const dir = single.dir;
+      const dshift = single.shift;
+      const keys = single.keys;
+      for (let i = 0; ; i++) {
+        const l = hb >>> 0;
+        const bit = l >>> fshift;
+        if (filter[bit >>> 3] & (1 << (bit & 7))) {
+          const h = ha >>> 0;
+          const bucket = h >>> dshift;
+          const end = dir[bucket + 1];
+          for (let e = dir[bucket]; e < end; e++) {
+            const x = keys[2 * e];
+            if (x < h) continue;
+            if (x > h) break;
+            const y = keys[2 * e + 1];
+            if (y < l) continue;
+            if (y > l) break;
+            if (this.lookup(single, h, l, i, record)) return true;
+            break;
+          }
+        }
+        if (i + n >= count) return false;
+        ha = (Math.imul((ha - Math.imul(A[i], topA)) | 0, pa) + A[i + n]) | 0;
+        hb = (Math.imul((hb - Math.imul(B[i], topB)) | 0, pb) + B[i + n]) | 0;
+      }
+    }
     for (let i = 0; ; i++) {
       const h = ha >>> 0;
       const l = hb >>> 0;
-      if (single) {
-        const bit = l >>> single.filterShift;
-        if (single.filter[bit >>> 3] & (1 << (bit & 7))) {
-          if (this.lookup(single, h, l, i, record)) return true;
-        }
-      } else {
-        for (let k = 0; k < indexes.length; k++) {
-          const ix = indexes[k];
-          const bit = l >>> ix.filterShift;
-          if (ix.filter[bit >>> 3] & (1 << (bit & 7)) && this.lookup(ix, h, l, i, record)) return true;
-        }
+      for (let k = 0; k < indexes.length; k++) {
+        const ix = indexes[k];
+        const bit = l >>> ix.filterShift;
+        if (ix.filter[bit >>> 3] & (1 << (bit & 7)) && this.lookup(ix, h, l, i, record)) return true;
       }
       if (i + n >= count) return false;
       ha = (Math.imul((ha - Math.imul(A[i], topA)) | 0, pa) + A[i + n]) | 0;
@@ -103,7 +126,7 @@ export class Matcher {
     let e = ix.find(h, l);
     if (e < 0) return false;
     // Several items can share an n-gram; record each.
-    for (; e < ix.size && ix.hi[e] === h && ix.lo[e] === l; e++) if (record(ix, ix.ref[e], pos, this.n)) return true;
+    for (; e < ix.size && ix.keys[2 * e] === h && ix.keys[2 * e + 1] === l; e++) if (record(ix, ix.ref[e], pos, this.n)) return true;
     return false;
   }
 

@@ -70,6 +70,21 @@ interface Header {
   compressed: boolean;
 }
 
+export interface SharedIndex {
+  n: number;
+  benchmarks: BenchmarkInfo[];
+  short: ShortEntry[];
+  keys: Uint32Array;
+  ref: Uint32Array;
+  dir: Uint32Array;
+  filter: Uint8Array;
+}
+
+/** A Uint32Array on a SharedArrayBuffer, so worker threads can read it without a copy. */
+function sharedU32(n: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(4 * n));
+}
+
 export interface ItemRef {
   benchmark: string;
   itemId: string;
@@ -77,14 +92,15 @@ export interface ItemRef {
 
 export class NgramIndex {
   readonly dir: Uint32Array;
+  readonly keys: Uint32Array;
   readonly shift: number;
   /** Global item ref → benchmark number. */
   readonly refBench: Uint16Array;
   private readonly refBase: number[];
   /**
-   * Prefilter: a bit per value of the low lane's top `filterBits` bits, set for every entry. About 1 in 8 bits is
-   * set, so 7 of 8 document n-grams are rejected by one read of a table small enough to stay in cache; only the
-   * rest go to the (cache-missing) directory lookup.
+   * Prefilter: a bit per value of the low lane's top bits (16 bits per entry), set for every entry. About 1 in 16
+   * bits is set, so most document n-grams are rejected by one read of this 2 MB table; only the rest go to the
+   * directory and the keys.
    */
   readonly filter: Uint8Array;
   readonly filterShift: number;
@@ -93,22 +109,41 @@ export class NgramIndex {
   readonly shortByLength: (Map<number, ShortEntry[]> | undefined)[];
   readonly shortMaxLen: number;
 
+  /**
+   * `keys` holds the sorted (hi, lo) hash pairs side by side, so checking an entry touches one cache line, not two
+   * arrays. `tables` (directory and prefilter) are passed when they were already computed (shared with a worker).
+   */
   constructor(
     readonly n: number,
     readonly benchmarks: BenchmarkInfo[],
-    readonly hi: Uint32Array,
-    readonly lo: Uint32Array,
+    keys: Uint32Array,
     readonly ref: Uint32Array,
     readonly short: ShortEntry[],
+    tables?: { dir: Uint32Array; filter: Uint8Array },
   ) {
-    const N = hi.length;
-    const bits = Math.min(22, Math.max(8, Math.ceil(Math.log2(Math.max(2, N)))));
+    const N = ref.length;
+    if (keys.length !== 2 * N) throw new Error(`index: ${keys.length / 2} hashes but ${N} item refs`);
+    this.keys = keys;
+    // About 4 entries per directory bucket: a bucket's pairs share a cache line, and the directory stays small.
+    const bits = Math.min(22, Math.max(4, Math.ceil(Math.log2(Math.max(2, N))) - 2));
     this.shift = 32 - bits;
-    this.dir = new Uint32Array((1 << bits) + 1);
-    let e = 0;
-    for (let b = 0; b <= 1 << bits; b++) {
-      while (e < N && hi[e] >>> this.shift < b) e++;
-      this.dir[b] = e;
+    const fbits = Math.min(27, Math.max(10, Math.ceil(Math.log2(Math.max(2, N))) + 4));
+    this.filterShift = 32 - fbits;
+    if (tables) {
+      this.dir = tables.dir;
+      this.filter = tables.filter;
+    } else {
+      this.dir = sharedU32((1 << bits) + 1);
+      let e = 0;
+      for (let b = 0; b <= 1 << bits; b++) {
+        while (e < N && keys[2 * e] >>> this.shift < b) e++;
+        this.dir[b] = e;
+      }
+      this.filter = new Uint8Array(new SharedArrayBuffer(1 << (fbits - 3)));
+      for (let i = 0; i < N; i++) {
+        const bit = keys[2 * i + 1] >>> this.filterShift;
+        this.filter[bit >>> 3] |= 1 << (bit & 7);
+      }
     }
     let total = 0;
     this.refBase = [];
@@ -118,13 +153,6 @@ export class NgramIndex {
     }
     this.refBench = new Uint16Array(total);
     benchmarks.forEach((b, k) => this.refBench.fill(k, this.refBase[k], this.refBase[k] + b.items));
-    const fbits = Math.min(27, Math.max(10, Math.ceil(Math.log2(Math.max(2, N))) + 3));
-    this.filterShift = 32 - fbits;
-    this.filter = new Uint8Array(1 << (fbits - 3));
-    for (let i = 0; i < N; i++) {
-      const bit = lo[i] >>> this.filterShift;
-      this.filter[bit >>> 3] |= 1 << (bit & 7);
-    }
     this.shortHead = new Uint8Array(8192);
     this.shortByLength = [];
     this.shortMaxLen = 0;
@@ -139,19 +167,37 @@ export class NgramIndex {
   }
 
   get size(): number {
-    return this.hi.length;
+    return this.ref.length;
+  }
+
+  hiAt(i: number): number {
+    return this.keys[2 * i];
+  }
+
+  loAt(i: number): number {
+    return this.keys[2 * i + 1];
+  }
+
+  /** Everything a worker thread needs, with the large arrays on shared memory (no copy, no re-parse). */
+  toShared(): SharedIndex {
+    return { n: this.n, benchmarks: this.benchmarks, short: this.short, keys: this.keys, ref: this.ref, dir: this.dir, filter: this.filter };
+  }
+
+  static fromShared(p: SharedIndex): NgramIndex {
+    return new NgramIndex(p.n, p.benchmarks, p.keys, p.ref, p.short, { dir: p.dir, filter: p.filter });
   }
 
   /** Index of the first entry with this hash, or -1. Entries with the same hash (several items) follow it. */
   find(h: number, l: number): number {
     const b = h >>> this.shift;
     const end = this.dir[b + 1];
-    const hi = this.hi;
+    const keys = this.keys;
     for (let i = this.dir[b]; i < end; i++) {
-      const x = hi[i];
+      const x = keys[2 * i];
       if (x === h) {
-        if (this.lo[i] === l) return i;
-        if (this.lo[i] > l) return -1;
+        const y = keys[2 * i + 1];
+        if (y === l) return i;
+        if (y > l) return -1;
       } else if (x > h) return -1;
     }
     return -1;
@@ -246,24 +292,28 @@ export class NgramIndex {
     order.sort((a, b) => his[a] - his[b] || los[a] - los[b] || refs[a] - refs[b]);
     // Drop exact (hash, item) repeats that the per-item double key could conflate (kept sorted and unique).
     const keep = order.filter((i, k) => k === 0 || his[i] !== his[order[k - 1]] || los[i] !== los[order[k - 1]] || refs[i] !== refs[order[k - 1]]);
-    const hi = Uint32Array.from(keep, (i) => his[i]);
-    const lo = Uint32Array.from(keep, (i) => los[i]);
-    const rf = Uint32Array.from(keep, (i) => refs[i]);
+    const keys = sharedU32(2 * keep.length);
+    const rf = sharedU32(keep.length);
+    keep.forEach((i, k) => {
+      keys[2 * k] = his[i];
+      keys[2 * k + 1] = los[i];
+      rf[k] = refs[i];
+    });
     his = los = refs = [];
-    const ix = new NgramIndex(n, infos, hi, lo, rf, []);
+    const ix = new NgramIndex(n, infos, keys, rf, []);
     for (let i = 0; i < rf.length; i++) infos[ix.refBench[rf[i]]].ngrams++;
     short.sort((a, b) => a.len - b.len || a.hi - b.hi || a.lo - b.lo || a.ref - b.ref);
-    return new NgramIndex(n, infos, hi, lo, rf, short);
+    return new NgramIndex(n, infos, keys, rf, short);
   }
 
   /** The binary file (see the layout at the top). The body is gzipped: the item refs and deltas compress. */
   serialize(): Uint8Array {
-    const N = this.hi.length;
+    const N = this.ref.length;
     const varints = new VarintWriter(N * 6);
     let prev = 0;
     for (let i = 0; i < N; i++) {
-      varints.write(this.hi[i] - prev);
-      prev = this.hi[i];
+      varints.write(this.keys[2 * i] - prev);
+      prev = this.keys[2 * i];
     }
     const deltas = varints.bytes();
     const refsW = new VarintWriter(N * 3);
@@ -271,7 +321,7 @@ export class NgramIndex {
     const refs = refsW.bytes();
     const lo = new Uint8Array(N * 4);
     const dv = new DataView(lo.buffer);
-    for (let i = 0; i < N; i++) dv.setUint32(i * 4, this.lo[i], true);
+    for (let i = 0; i < N; i++) dv.setUint32(i * 4, this.keys[2 * i + 1], true);
     const body = gzipSync(concat([u32(deltas.length), deltas, lo, refs]), { level: 9 });
     const header: Header = {
       normalization: NORMALIZATION_ID, hash: HASH_ID, n: this.n, entries: N, benchmarks: this.benchmarks,
@@ -310,7 +360,7 @@ export class NgramIndex {
     const bdv = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const dlen = bdv.getUint32(0, true);
     if (4 + dlen + N * 4 > body.length) throw new Error(`${where}: truncated index body`);
-    const hi = new Uint32Array(N);
+    const keys = sharedU32(2 * N);
     let p = 4;
     let acc = 0;
     for (let i = 0; i < N; i++) {
@@ -323,13 +373,12 @@ export class NgramIndex {
         mul *= 128;
       } while (b & 0x80);
       acc += v;
-      hi[i] = acc;
+      keys[2 * i] = acc;
     }
     if (p !== 4 + dlen) throw new Error(`${where}: corrupt index body (hash section length)`);
-    const lo = new Uint32Array(N);
-    for (let i = 0; i < N; i++) lo[i] = bdv.getUint32(p + i * 4, true);
+    for (let i = 0; i < N; i++) keys[2 * i + 1] = bdv.getUint32(p + i * 4, true);
     p += N * 4;
-    const ref = new Uint32Array(N);
+    const ref = sharedU32(N);
     for (let i = 0; i < N; i++) {
       let v = 0;
       let mul = 1;
@@ -342,7 +391,7 @@ export class NgramIndex {
       } while (b & 0x80);
       ref[i] = v;
     }
-    return new NgramIndex(header.n, header.benchmarks, hi, lo, ref, header.short);
+    return new NgramIndex(header.n, header.benchmarks, keys, ref, header.short);
   }
 
   static load(path: string): NgramIndex {

@@ -64,7 +64,7 @@ export function decontaminateStage(opts: DecontaminateOptions): Stage {
     pool ??= new TaskPool({
       filename: workerFile(import.meta.url, "./worker.js"),
       workers,
-      workerData: { indexBytes: opts.indexSet.bytes },
+      workerData: { indexes: opts.indexSet.shared },
     });
     const packed = packTexts(batch, "text");
     const task: DecontTask = { bytes: packed.bytes, offsets: packed.offsets, maxMatches };

@@ -1,7 +1,7 @@
-// Worker thread for decontamination: each worker parses its own copy of the indexes (from workerData) once, then
-// matches packed batches of texts. Returns only the contaminated rows, so the reply is tiny.
+// Worker thread for decontamination: the indexes arrive once in workerData on shared memory (no copy, no parse);
+// each task matches a packed batch of texts. Returns only the contaminated rows, so the reply is tiny.
 import { workerData } from "node:worker_threads";
-import { NgramIndex } from "./ngram-index.js";
+import { NgramIndex, type SharedIndex } from "./ngram-index.js";
 import { Matcher, type Match } from "./matcher.js";
 
 export interface DecontTask {
@@ -15,13 +15,13 @@ export interface DecontResult {
   matches: Match[][];
 }
 
-const data = workerData as { indexBytes: Uint8Array[] } | undefined;
+const data = workerData as { indexes: SharedIndex[] } | undefined;
 let matcher: Matcher | undefined;
 const decoder = new TextDecoder();
 
 export default function decontaminateTask(task: DecontTask): DecontResult {
-  if (!data?.indexBytes) throw new Error("decontamination worker started without indexBytes in workerData");
-  matcher ??= new Matcher(data.indexBytes.map((b, i) => NgramIndex.parse(b, `index #${i} (worker)`)));
+  if (!data?.indexes) throw new Error("decontamination worker started without indexes in workerData");
+  matcher ??= new Matcher(data.indexes.map((p) => NgramIndex.fromShared(p)));
   const out: DecontResult = { rows: [], matches: [] };
   const n = task.offsets.length - 1;
   for (let i = 0; i < n; i++) {
