@@ -27,9 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === "--version" || name === "-v") {
-    const { readFileSync } = await import("node:fs");
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url).pathname.replace(/\/dist\/\.\.\//, "/"), "utf8"));
-    process.stdout.write(pkg.version + "\n");
+    const { packageVersion } = await import("../lib/paths.js");
+    process.stdout.write(packageVersion() + "\n");
     return 0;
   }
   if (name === undefined || name.startsWith("-")) {

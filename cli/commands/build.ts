@@ -1,6 +1,6 @@
 import { readFile, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packagePath } from "../../lib/paths.js";
 import { defineCommand, UsageError } from "../command.js";
 import { commands } from "../registry.js";
 import { validateRecipe } from "../../pipelines/recipe/types.js";
@@ -11,11 +11,6 @@ import { collectReport } from "../../pipelines/report/collect.js";
 import { renderReport } from "../../pipelines/report/html.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
 
-/** The package root (works from sources and from dist/). */
-function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return here.includes(`${"/dist/"}`) ? resolve(here, "..", "..", "..") : resolve(here, "..", "..");
-}
 
 export default defineCommand({
   name: "build",
@@ -42,8 +37,7 @@ export default defineCommand({
   },
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
-    const root = packageRoot();
-    const recipePath = resolve(positionals[0] ?? join(root, "pipelines", "pro-max.json"));
+    const recipePath = resolve(positionals[0] ?? packagePath("pipelines", "pro-max.json"));
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(recipePath, "utf8"));

@@ -1,0 +1,56 @@
+// Time the whole Pro-Max recipe on a generated MegaMath-Web-like corpus and project the cost of the real thing.
+//   node --import tsx bench/build.ts --size 200MB --seed 1 [--workers 2]
+// Prints, per step: docs/s and MB/s per core, and the projected core-hours to run that step on all of
+// MegaMath-Web (~1 TB of text), scaled by the share of bytes that reaches the step in this run. Peak RSS is the
+// whole process's (all steps run in it).
+import { parseArgs } from "node:util";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { availableParallelism } from "node:os";
+import { makeCorpus, parseSize } from "./make-corpus.js";
+import { main as megamath } from "../cli/main.js";
+import type { Report } from "../pipelines/report/collect.js";
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "200MB" }, seed: { type: "string", default: "1" },
+    workers: { type: "string", default: String(availableParallelism()) }, keep: { type: "boolean", default: false },
+    "corpus-bytes": { type: "string", default: "1TB" },
+  },
+});
+const size = parseSize(values.size!);
+const workers = Number(values.workers);
+const corpusDir = resolve(`bench/out/corpus-${values.size}-s${values.seed}`);
+const outDir = resolve(`bench/out/build-${values.size}-s${values.seed}`);
+if (!existsSync(join(corpusDir, "corpus.json"))) {
+  console.log(`building a ${values.size} corpus in ${corpusDir} ...`);
+  await makeCorpus({ out: corpusDir, seed: Number(values.seed), sizeBytes: size });
+}
+rmSync(outDir, { recursive: true, force: true });
+const t0 = performance.now();
+const code = await megamath(["build", "--input", join(corpusDir, "*.parquet"), "--output", outDir, "--workers", String(workers), "--quiet"]);
+const wall = (performance.now() - t0) / 1000;
+if (code !== 0) throw new Error(`build failed with exit code ${code}`);
+const report = JSON.parse(readFileSync(join(outDir, "report.json"), "utf8")) as Report;
+const rssGB = process.resourceUsage().maxRSS / 1e6;
+const total = parseSize(values["corpus-bytes"]!);
+const firstBytes = report.funnel.find((f) => f.step === "score")?.bytesIn ?? report.funnel[0]?.bytesIn ?? 1;
+// Steps that run on one thread whatever --workers says (their commands do not use the pool).
+const singleThreaded = new Set(["sample", "filter", "dedup", "decontaminate", "train-classifier"]);
+const rows = report.funnel.map((f) => {
+  const cores = singleThreaded.has(f.step) ? 1 : workers;
+  const mbCore = f.seconds > 0 ? f.bytesIn / 1e6 / f.seconds / cores : 0;
+  const docsCore = f.seconds > 0 ? f.docsIn / f.seconds / cores : 0;
+  const share = f.bytesIn / firstBytes;
+  const coreHours = mbCore > 0 ? (total * share) / 1e6 / mbCore / 3600 : 0;
+  return { step: f.step, docs: f.docsIn, mb: f.bytesIn / 1e6, seconds: f.seconds, cores, mbCore, docsCore, share, coreHours };
+});
+const pad = (s: string | number, n: number) => String(s).padStart(n);
+console.log(`\nmegamath build on ${values.size} (${report.funnel[0]?.docsIn ?? 0} docs), ${workers} worker(s), wall ${wall.toFixed(1)} s, peak RSS ${rssGB.toFixed(2)} GB`);
+console.log(`${"step".padEnd(18)}${pad("docs in", 10)}${pad("MB in", 9)}${pad("sec", 8)}${pad("cores", 6)}${pad("MB/s/core", 11)}${pad("docs/s/core", 13)}${pad("share", 7)}${pad(`core-h @${values["corpus-bytes"]}`, 15)}`);
+for (const r of rows) {
+  console.log(`${r.step.padEnd(18)}${pad(r.docs, 10)}${pad(r.mb.toFixed(1), 9)}${pad(r.seconds.toFixed(1), 8)}${pad(r.cores, 6)}${pad(r.mbCore.toFixed(1), 11)}${pad(Math.round(r.docsCore), 13)}${pad(r.share.toFixed(2), 7)}${pad(Math.round(r.coreHours), 15)}`);
+}
+console.log(`${"total".padEnd(18)}${" ".repeat(64)}${pad(Math.round(rows.reduce((a, r) => a + r.coreHours, 0)), 15)}`);
+console.log("(LLM annotation/refinement and tokenization of other mixture sources are not included; mixture steps scale with their token budgets, not the corpus.)");
+if (!values.keep) rmSync(outDir, { recursive: true, force: true });
