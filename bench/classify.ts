@@ -74,6 +74,18 @@ if (!modelPath) {
     `(dim ${args.dim}, bucket ${args.bucket})`);
 }
 
+// ---- preprocessing alone (the part of our scoring the native side does not do) -------------------------------
+{
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    for (const text of texts) preprocessForFastText(text);
+    times.push((performance.now() - t) / 1000);
+  }
+  const s = median(times);
+  console.log(`MegaMath preprocessing alone: ${(nDocs / s).toFixed(0)} docs/s, ${(bytes / 1e6 / s).toFixed(1)} MB/s (1 thread)`);
+}
+
 // ---- native scoring ---------------------------------------------------------------------------------------------
 const prepFile = join(dir, "prep.txt");
 writeFileSync(prepFile, texts.map(preprocessForFastText).join("\n") + "\n");
