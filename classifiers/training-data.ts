@@ -10,13 +10,14 @@ import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { once } from "node:events";
 import { DataType } from "apache-arrow";
-import { type Batch, getNumbers, getStrings, getTexts } from "../lib/arrow/batch.js";
+import { type Batch, ColumnError, getNumbers, getStrings, getTexts } from "../lib/arrow/batch.js";
 import { tempPathFor } from "../lib/io/atomic.js";
 import { preprocessForFastText } from "./preprocess.js";
 
 export type LabelRule =
   | { kind: "score"; column: string; threshold: number } // positive when column >= threshold
-  | { kind: "label"; column: string; positive: string[] }; // positive when the column's value is listed
+  // positive when the column's value is listed; with no list, a numeric/boolean column is positive when > 0 / true
+  | { kind: "label"; column: string; positive?: string[] };
 
 export interface TrainingDataOptions {
   rule: LabelRule;
@@ -68,16 +69,20 @@ function labelsOf(batch: Batch, rule: LabelRule): (boolean | null)[] {
     const v = getNumbers(batch, rule.column);
     return Array.from(v, (x) => (Number.isNaN(x) ? null : x >= rule.threshold));
   }
-  const positive = new Set(rule.positive);
+  const listed = rule.positive?.length ? new Set(rule.positive) : null;
   const col = batch.getChild(rule.column);
   if (col && !(DataType.isUtf8(col.type) || DataType.isLargeUtf8(col.type) || DataType.isDictionary(col.type))) {
-    // numeric or boolean label columns: compare their printed value ("1", "true")
+    if (!listed) return Array.from(getNumbers(batch, rule.column), (x) => (Number.isNaN(x) ? null : x > 0));
+    // listed values against a numeric or boolean column: compare the printed value ("1", "true")
     return Array.from({ length: batch.numRows }, (_, i) => {
       const v = col.get(i);
-      return v == null ? null : positive.has(String(v));
+      return v == null ? null : listed.has(String(v));
     });
   }
-  return getStrings(batch, rule.column).map((v) => (v == null ? null : positive.has(v)));
+  if (!listed) {
+    throw new ColumnError(`label column "${rule.column}" holds strings: say which values are positive (--positive VALUE)`);
+  }
+  return getStrings(batch, rule.column).map((v) => (v == null ? null : listed.has(v)));
 }
 
 async function write(stream: WriteStream, s: string): Promise<void> {

@@ -8,7 +8,7 @@ export default defineCommand({
   usage: "train-classifier --input GLOB --output DIR (--score-column COL --threshold T | --label-column COL --positive V)",
   details: [
     "Rows are positive when --score-column >= --threshold (e.g. finemath_score >= 3), or when --label-column holds",
-    "one of the --positive values. Texts get MegaMath's fastText preprocessing; rows go to the validation split when",
+    "one of the --positive values (without --positive: a numeric/boolean label column is positive when > 0 / true). Texts get MegaMath's fastText preprocessing; rows go to the validation split when",
     "a hash of (seed, id) falls under --valid-fraction. fastText defaults are DeepSeekMath's (dim 256, lr 0.1,",
     "wordNgrams 3, minCount 3, epoch 3) with fastText's bucket 2,000,000 (a ~2.5 GB model at dim 256).",
     "Writes DIR/model.bin, train.txt, valid.txt, metrics.json (P/R/F1 at 0.4 and 0.5, best F1, average precision,",
@@ -20,7 +20,7 @@ export default defineCommand({
     "score-column": { type: "string", placeholder: "COL", description: "Numeric column; positive when >= --threshold." },
     threshold: { type: "number", description: "Positive threshold for --score-column." },
     "label-column": { type: "string", placeholder: "COL", description: "Label column; positive when its value is one of --positive." },
-    positive: { type: "list", placeholder: "V", description: "Positive values of --label-column (repeatable or comma-separated)." },
+    positive: { type: "list", placeholder: "V", description: "Positive values of --label-column (repeatable or comma-separated); default: > 0 / true." },
     "positive-label": { type: "string", default: DEFAULT_POSITIVE_LABEL, description: "fastText label of positives." },
     "negative-label": { type: "string", default: DEFAULT_NEGATIVE_LABEL, description: "fastText label of negatives." },
     "valid-fraction": { type: "number", default: 0.1, description: "Share of documents held out for validation." },
@@ -49,7 +49,6 @@ export default defineCommand({
       rule = { kind: "score", column: opts["score-column"] as string, threshold: opts.threshold as number };
     } else if (opts["label-column"]) {
       const positive = (opts.positive as string[] | undefined) ?? [];
-      if (!positive.length) throw new UsageError("--label-column needs --positive VALUE (the values that mean positive)");
       rule = { kind: "label", column: opts["label-column"] as string, positive };
     } else {
       throw new UsageError("give --score-column COL --threshold T, or --label-column COL --positive V");

@@ -65,3 +65,17 @@ test("truncateText never splits a surrogate pair", () => {
   assert.equal(truncateText("ab😀cd", 4), "ab😀");
   assert.equal(truncateText("abc", 10), "abc");
 });
+
+test("training data: numeric label column without a list is positive when > 0; string column needs a list", async () => {
+  const dir = tmpDir();
+  const batch = makeBatch({ id: ["a", "b", "c"], text: ["one two", "three four", "five"], is_math: [1, 0, NaN] });
+  const r = await writeTrainingData(gen([batch]), join(dir, "t.txt"), join(dir, "v.txt"), {
+    rule: { kind: "label", column: "is_math" }, validFraction: 0,
+  });
+  assert.deepEqual(r.train, { docs: 2, positives: 1, negatives: 1 });
+  assert.deepEqual(r.skipped, { "is_math:missing": 1 });
+  const strings = makeBatch({ id: ["a"], text: ["x"], label: ["math"] });
+  await assert.rejects(writeTrainingData(gen([strings]), join(dir, "t2.txt"), join(dir, "v2.txt"), {
+    rule: { kind: "label", column: "label" },
+  }), /holds strings.*--positive/);
+});
