@@ -14,6 +14,14 @@ export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
 const MULT = 116049371;
 const TWO32 = 4294967296;
 
+/** x mod m for integers 0 <= x < 2^53 via a float division and one correction step (exact). */
+function modSmall(x: number, m: number): number {
+  let r = x - Math.floor(x / m) * m;
+  if (r < 0) r += m;
+  else if (r >= m) r -= m;
+  return r;
+}
+
 /** A uint64 as two uint32 halves; mutable scratch so the hot loop allocates nothing. */
 export class U64 {
   hi = 0;
@@ -23,32 +31,25 @@ export class U64 {
     this.lo = x >>> 0;
     this.hi = (x | 0) < 0 ? 0xffffffff : 0;
   }
-  /** h = h * 116049371 + (uint64)(int64)(int32)x, modulo 2^64. */
+  /** h = h * 116049371 + (uint64)(int64)(int32)x, modulo 2^64. No floating-point modulo (fmod is a slow call). */
   mulAdd(x: number): void {
     const lo = this.lo;
-    const ll = lo & 0xffff;
-    const lh = lo >>> 16;
-    const a = ll * MULT; // < 2^43, exact
-    const b = lh * MULT; // < 2^43, exact
-    const t = a + (b % 65536) * 65536; // < 2^44, exact
-    let newLo = t % TWO32;
-    const carry = Math.floor(t / TWO32) + Math.floor(b / 65536);
+    // low 32 bits of lo * MULT, and the carry into the high word: lo = lh * 2^16 + ll, every product < 2^43.
+    let newLo = Math.imul(lo, MULT) >>> 0;
+    const carry = Math.floor(((lo >>> 16) * MULT + Math.floor(((lo & 0xffff) * MULT) / 65536)) / 65536);
     let newHi = (Math.imul(this.hi, MULT) + carry) >>> 0;
-    const xlo = x >>> 0;
-    const xhi = (x | 0) < 0 ? 0xffffffff : 0;
-    newLo += xlo;
+    newLo += x >>> 0;
     if (newLo >= TWO32) {
       newLo -= TWO32;
       newHi = (newHi + 1) >>> 0;
     }
     this.lo = newLo;
-    this.hi = (newHi + xhi) >>> 0;
+    this.hi = (x | 0) < 0 ? (newHi + 0xffffffff) >>> 0 : newHi;
   }
-  /** h % m for 0 < m < 2^31. */
+  /** h % m for 0 < m < 2^31, as three exact reductions of numbers below 2^48. */
   mod(m: number): number {
-    let r = this.hi % m;
-    r = (r * 65536) % m;
-    r = (r * 65536) % m;
-    return (r + this.lo) % m;
+    const r = modSmall(this.hi, m);
+    const t = modSmall(r * 65536 + (this.lo >>> 16), m);
+    return modSmall(t * 65536 + (this.lo & 0xffff), m);
   }
 }

@@ -1,5 +1,7 @@
 // The two matrix kinds of a fastText model: dense (float32 rows) and product-quantized (.ftz). Both keep their
 // storage in SharedArrayBuffers; the arithmetic follows fastText's float32 order so results match bit for bit.
+import { allocWasmMatrix, type WasmLayout } from "./simd-rows.js";
+
 const f = Math.fround;
 
 /** Dense m x n float32 matrix, row-major (DenseMatrix). */
@@ -8,6 +10,16 @@ export interface DenseData {
   rows: number;
   cols: number;
   data: Float32Array;
+  /** set when `data` lives in a shared WebAssembly.Memory that the SIMD row-sum kernel can use */
+  wasm?: WasmLayout;
+}
+
+/** A dense rows x cols matrix in shared memory: in the SIMD kernel's WebAssembly.Memory when possible,
+ * else in a plain SharedArrayBuffer. */
+export function allocDense(rows: number, cols: number): DenseData {
+  const w = allocWasmMatrix(rows, cols);
+  if (w) return { kind: "dense", rows, cols, data: w.data, wasm: w.layout };
+  return { kind: "dense", rows, cols, data: new Float32Array(new SharedArrayBuffer(rows * cols * 4)) };
 }
 
 /** ProductQuantizer: nsubq sub-vectors of dsub floats (the last one lastdsub), 256 centroids each. */

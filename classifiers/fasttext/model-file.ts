@@ -12,7 +12,7 @@ import { FastTextModelError } from "./errors.js";
 import { type FastTextArgs, LOSS_CODES, MODEL_CODES, lossFromCode, modelFromCode, supervisedDefaults } from "./args.js";
 import { allocDictionaryData, type DictionaryData, TYPE_LABEL, TYPE_WORD } from "./dictionary.js";
 import { fnv1a } from "./hash.js";
-import { KSUB, type DenseData, type MatrixData, type PQData, type QuantData } from "./matrix.js";
+import { KSUB, allocDense, type DenseData, type MatrixData, type PQData, type QuantData } from "./matrix.js";
 import { sharedUint8 } from "./shared.js";
 
 export const FASTTEXT_MAGIC = 793712314;
@@ -103,15 +103,15 @@ function readDictionary(r: BinaryReader): DictionaryData {
   return d;
 }
 
-function readDense(r: BinaryReader, what: string): DenseData {
+function readDense(r: BinaryReader, what: string, simd = false): DenseData {
   const rows = r.int64(`${what} rows`);
   const cols = r.int64(`${what} cols`);
   if (rows < 0 || cols < 0) r.fail(`${what} has negative shape ${rows}x${cols}`);
   const bytes = rows * cols * 4;
   if (bytes > r.remaining) r.fail(`file is truncated: ${what} (${rows}x${cols}) needs ${bytes} bytes, ${r.remaining} left`);
-  const sab = new SharedArrayBuffer(bytes);
-  r.readInto(new Uint8Array(sab), what);
-  return { kind: "dense", rows, cols, data: new Float32Array(sab) };
+  const m: DenseData = simd ? allocDense(rows, cols) : { kind: "dense", rows, cols, data: new Float32Array(new SharedArrayBuffer(bytes)) };
+  r.readInto(new Uint8Array(m.data.buffer, m.data.byteOffset, bytes), what);
+  return m;
 }
 
 function readPQ(r: BinaryReader, what: string): PQData {
@@ -169,7 +169,7 @@ export function readModelFile(path: string): SharedModelHandle {
     if (version === 11 && args.model === "supervised") args.maxn = 0; // what fastText does for old supervised models
     const dict = readDictionary(r);
     const quantInput = r.uint8("quant_input flag") !== 0;
-    const input = quantInput ? readQuant(r, "input matrix") : readDense(r, "input matrix");
+    const input = quantInput ? readQuant(r, "input matrix") : readDense(r, "input matrix", true);
     if (!quantInput && dict.pruneidxSize > 0) r.fail("dictionary is pruned but the input matrix is not quantized (invalid model)");
     args.qout = r.uint8("qout flag") !== 0;
     const output = quantInput && args.qout ? readQuant(r, "output matrix") : readDense(r, "output matrix");

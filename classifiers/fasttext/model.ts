@@ -7,6 +7,7 @@ import { quantAddRow, type MatrixData } from "./matrix.js";
 import { readModelFile, writeModelFile, type SharedModelHandle } from "./model-file.js";
 import { OutputLayer, type RawPrediction } from "./output.js";
 import { addRows } from "./row-sum.js";
+import { SimdRowSum } from "./simd-rows.js";
 
 export type { SharedModelHandle } from "./model-file.js";
 export type { FastTextArgs } from "./args.js";
@@ -27,6 +28,7 @@ export class FastTextModel {
   private readonly output: OutputLayer;
   private readonly input: MatrixData;
   private readonly hidden: Float32Array;
+  private readonly simd: SimdRowSum | null;
   private readonly words = new IntBuffer(1024);
   private bytes = new Uint8Array(1 << 16);
   private readonly encoder = new TextEncoder();
@@ -38,6 +40,7 @@ export class FastTextModel {
     this.input = handle.input;
     this.output = new OutputLayer(handle.args.loss, handle.output, this.dictionary.labelCounts());
     this.hidden = new Float32Array(handle.args.dim);
+    this.simd = this.input.kind === "dense" && this.input.wasm ? SimdRowSum.create(this.input.wasm, handle.args.dim) : null;
   }
 
   /** Load a fastText .bin (dense) or .ftz (quantized) model. Throws FastTextModelError naming the file. */
@@ -84,7 +87,9 @@ export class FastTextModel {
     const h = this.hidden;
     h.fill(0);
     const input = this.input;
-    if (input.kind === "dense") {
+    if (this.simd) {
+      this.simd.sum(words.data, words.length, h);
+    } else if (input.kind === "dense") {
       addRows(h, input.data, input.cols, words.data, words.length);
     } else {
       for (let i = 0; i < words.length; i++) quantAddRow(input, h, words.data[i]!);

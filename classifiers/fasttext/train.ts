@@ -11,6 +11,7 @@ import { FastTextModel } from "./model.js";
 import type { SharedModelHandle } from "./model-file.js";
 import { negativeTable } from "./sgd.js";
 import { sharedFloat32 } from "./shared.js";
+import { allocDense } from "./matrix.js";
 import type { Segment, TrainWorkerData } from "./train-worker.js";
 
 export interface TrainOptions {
@@ -118,7 +119,8 @@ export async function trainSupervised(inputFile: string, opts: TrainOptions = {}
   if (dict.nlabels === 0) throw new Error(`fastText train: no labels in ${inputFile} (lines must contain ${args.label}NAME tokens)`);
   const dim = args.dim;
   const inputRows = dict.nwords + args.bucket;
-  const wi = sharedFloat32(inputRows * dim);
+  const input = allocDense(inputRows, dim);
+  const wi = input.data;
   const wo = sharedFloat32(dict.nlabels * dim);
   const labelCounts = Array.from(dict.counts.subarray(dict.nwords, dict.size));
   const tokenCount = new BigInt64Array(new SharedArrayBuffer(8));
@@ -170,6 +172,6 @@ export async function trainSupervised(inputFile: string, opts: TrainOptions = {}
     await Promise.all(workers.map((w) => w.terminate()));
   }
   report();
-  const handle: SharedModelHandle = { args, dict, quantInput: false, input: { kind: "dense", rows: inputRows, cols: dim, data: wi }, output: { kind: "dense", rows: dict.nlabels, cols: dim, data: wo } };
+  const handle: SharedModelHandle = { args, dict, quantInput: false, input, output: { kind: "dense", rows: dict.nlabels, cols: dim, data: wo } };
   return FastTextModel.fromShared(handle);
 }

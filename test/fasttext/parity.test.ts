@@ -120,3 +120,11 @@ for (const loss of ["hs", "ova", "ns"] as const) {
     assert.ok(ours > 0.7 && ours >= theirs - 0.03, `${loss}: held-out accuracy ours ${ours} vs native ${theirs}`);
   });
 }
+
+test("dim not a multiple of 4 (plain JS row sums instead of the SIMD kernel) predicts the same as the CLI", { skip }, async () => {
+  const bin = nativeTrain(small.train, join(dir, "native-dim10"), { dim: 10, bucket: 10000, wordNgrams: 2, epoch: 2, thread: 2 });
+  const m = await FastTextModel.load(bin);
+  const h = m.shareable();
+  assert.ok(h.input.kind === "dense" && !h.input.wasm);
+  assertParity(bin, m, small.test, small.testDocs.map((d) => d.text));
+});
