@@ -1,7 +1,7 @@
 // fastText's Dictionary: the vocabulary (words then labels), its lookup table, char n-gram subwords, the pruning
 // map of quantized models, and getLine — the tokenizer that turns one line of bytes into input row ids exactly
 // the way fastText does (whitespace split, "</s>" at a newline, subwords per token, then word n-grams).
-import { fnv1a, U64 } from "./hash.js";
+import { fnv1a, modSmall, U64 } from "./hash.js";
 import { IntBuffer } from "./int-buffer.js";
 import { sharedInt32, sharedUint32, sharedUint8, sharedFloat64 } from "./shared.js";
 
@@ -49,7 +49,10 @@ export class Dictionary {
   private readonly table: Int32Array;
   private readonly mask: number;
   private readonly labelPrefix: Uint8Array;
-  private readonly prune: Map<number, number> | null;
+  /** pruneidx as an open-addressing table (keys, values): a Map lookup per char n-gram was the hot spot */
+  private readonly pruneKeys: Int32Array | null;
+  private readonly pruneVals: Int32Array | null;
+  private readonly pruneMask: number;
   /** CSR subword lists per word (the word's own id first), only when maxn > 0. */
   private subOffsets: Int32Array | null = null;
   private subIds: Int32Array | null = null;
@@ -76,10 +79,22 @@ export class Dictionary {
     }
     this.labelPrefix = new TextEncoder().encode(params.label);
     if (data.pruneidxSize > 0) {
-      this.prune = new Map();
-      for (let i = 0; i < data.pruneFrom.length; i++) this.prune.set(data.pruneFrom[i]!, data.pruneTo[i]!);
+      let pcap = 16;
+      while (pcap < data.pruneFrom.length * 2) pcap *= 2;
+      this.pruneKeys = new Int32Array(pcap).fill(-1);
+      this.pruneVals = new Int32Array(pcap);
+      this.pruneMask = pcap - 1;
+      for (let i = 0; i < data.pruneFrom.length; i++) {
+        const key = data.pruneFrom[i]!;
+        let slot = Math.imul(key, 0x9e3779b1) >>> 0 & this.pruneMask;
+        while (this.pruneKeys[slot] !== -1 && this.pruneKeys[slot] !== key) slot = (slot + 1) & this.pruneMask;
+        this.pruneKeys[slot] = key;
+        this.pruneVals[slot] = data.pruneTo[i]!;
+      }
     } else {
-      this.prune = null;
+      this.pruneKeys = null;
+      this.pruneVals = null;
+      this.pruneMask = 0;
     }
     if (params.maxn > 0) this.initSubwords();
   }
@@ -132,10 +147,17 @@ export class Dictionary {
 
   /** pushHash: an n-gram bucket becomes row nwords + bucket (or its pruned row, or nothing). */
   private pushHash(out: IntBuffer, id: number): void {
-    if (this.prune) {
-      const mapped = this.prune.get(id);
-      if (mapped === undefined) return;
-      id = mapped;
+    const keys = this.pruneKeys;
+    if (keys) {
+      // bucket ids are >= 0, so -1 marks an empty slot
+      let slot = Math.imul(id, 0x9e3779b1) >>> 0 & this.pruneMask;
+      for (;;) {
+        const k = keys[slot]!;
+        if (k === id) break;
+        if (k === -1) return;
+        slot = (slot + 1) & this.pruneMask;
+      }
+      id = this.pruneVals![slot]!;
     }
     out.push(this.nwords + id);
   }
@@ -150,7 +172,7 @@ export class Dictionary {
       for (let j = i, len = 1; j < n && len <= maxn; len++) {
         h = Math.imul(h ^ ((word[j++]! << 24) >> 24), 16777619);
         while (j < n && (word[j]! & 0xc0) === 0x80) h = Math.imul(h ^ ((word[j++]! << 24) >> 24), 16777619);
-        if (len >= minn && !(len === 1 && (i === 0 || j === n))) this.pushHash(out, (h >>> 0) % bucket);
+        if (len >= minn && !(len === 1 && (i === 0 || j === n))) this.pushHash(out, modSmall(h >>> 0, bucket));
       }
     }
   }

@@ -15,7 +15,7 @@ const MULT = 116049371;
 const TWO32 = 4294967296;
 
 /** x mod m for integers 0 <= x < 2^53 via a float division and one correction step (exact). */
-function modSmall(x: number, m: number): number {
+export function modSmall(x: number, m: number): number {
   let r = x - Math.floor(x / m) * m;
   if (r < 0) r += m;
   else if (r >= m) r -= m;

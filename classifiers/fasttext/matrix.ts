@@ -41,6 +41,8 @@ export interface QuantData {
   pq: PQData;
   normCodes: Uint8Array | null;
   npq: PQData | null;
+  /** the same rows decoded to dense float32, when small enough (prediction uses it; saving writes the codes) */
+  decoded?: DenseData;
 }
 
 export type MatrixData = DenseData | QuantData;

@@ -12,7 +12,7 @@ import { FastTextModelError } from "./errors.js";
 import { type FastTextArgs, LOSS_CODES, MODEL_CODES, lossFromCode, modelFromCode, supervisedDefaults } from "./args.js";
 import { allocDictionaryData, type DictionaryData, TYPE_LABEL, TYPE_WORD } from "./dictionary.js";
 import { fnv1a } from "./hash.js";
-import { KSUB, allocDense, type DenseData, type MatrixData, type PQData, type QuantData } from "./matrix.js";
+import { KSUB, allocDense, quantAddRow, type DenseData, type MatrixData, type PQData, type QuantData } from "./matrix.js";
 import { sharedUint8 } from "./shared.js";
 
 export const FASTTEXT_MAGIC = 793712314;
@@ -150,6 +150,24 @@ function readQuant(r: BinaryReader, what: string): QuantData {
   return { kind: "quant", rows, cols, qnorm, codes, pq, normCodes, npq };
 }
 
+/** Quantized input matrices up to this size (decoded) are expanded to dense rows at load time. */
+const DECODE_LIMIT_BYTES = 256 << 20;
+
+/** Decode a small quantized matrix to dense float32 rows, so prediction takes the fast dense path. Each decoded
+ * value is float32(norm * centroid), the very number QuantMatrix::addRowToVector adds, so sums are unchanged.
+ * The quantized form is kept for saving. */
+function decodeIfSmall(q: QuantData): QuantData {
+  if (q.rows * q.cols * 4 > DECODE_LIMIT_BYTES) return q;
+  const dense = allocDense(q.rows, q.cols);
+  const row = new Float32Array(q.cols);
+  for (let i = 0; i < q.rows; i++) {
+    row.fill(0);
+    quantAddRow(q, row, i);
+    dense.data.set(row, i * q.cols);
+  }
+  return { ...q, decoded: dense };
+}
+
 /** Parse a .bin or .ftz file into shared data. Throws FastTextModelError for anything unusable. */
 export function readModelFile(path: string): SharedModelHandle {
   let fd: number;
@@ -169,7 +187,7 @@ export function readModelFile(path: string): SharedModelHandle {
     if (version === 11 && args.model === "supervised") args.maxn = 0; // what fastText does for old supervised models
     const dict = readDictionary(r);
     const quantInput = r.uint8("quant_input flag") !== 0;
-    const input = quantInput ? readQuant(r, "input matrix") : readDense(r, "input matrix", true);
+    const input = quantInput ? decodeIfSmall(readQuant(r, "input matrix")) : readDense(r, "input matrix", true);
     if (!quantInput && dict.pruneidxSize > 0) r.fail("dictionary is pruned but the input matrix is not quantized (invalid model)");
     args.qout = r.uint8("qout flag") !== 0;
     const output = quantInput && args.qout ? readQuant(r, "output matrix") : readDense(r, "output matrix");

@@ -3,7 +3,7 @@
 import type { FastTextArgs } from "./args.js";
 import { Dictionary } from "./dictionary.js";
 import { IntBuffer } from "./int-buffer.js";
-import { quantAddRow, type MatrixData } from "./matrix.js";
+import { quantAddRow, type DenseData, type MatrixData } from "./matrix.js";
 import { readModelFile, writeModelFile, type SharedModelHandle } from "./model-file.js";
 import { OutputLayer, type RawPrediction } from "./output.js";
 import { addRows } from "./row-sum.js";
@@ -29,6 +29,7 @@ export class FastTextModel {
   private readonly input: MatrixData;
   private readonly hidden: Float32Array;
   private readonly simd: SimdRowSum | null;
+  private readonly rows: DenseData | null;
   private readonly words = new IntBuffer(1024);
   private bytes = new Uint8Array(1 << 16);
   private readonly encoder = new TextEncoder();
@@ -40,7 +41,9 @@ export class FastTextModel {
     this.input = handle.input;
     this.output = new OutputLayer(handle.args.loss, handle.output, this.dictionary.labelCounts());
     this.hidden = new Float32Array(handle.args.dim);
-    this.simd = this.input.kind === "dense" && this.input.wasm ? SimdRowSum.create(this.input.wasm, handle.args.dim) : null;
+    // Rows are summed from the dense matrix, or from the decoded copy of a small quantized one.
+    this.rows = this.input.kind === "dense" ? this.input : (this.input.decoded ?? null);
+    this.simd = this.rows?.wasm ? SimdRowSum.create(this.rows.wasm, handle.args.dim) : null;
   }
 
   /** Load a fastText .bin (dense) or .ftz (quantized) model. Throws FastTextModelError naming the file. */
@@ -89,9 +92,9 @@ export class FastTextModel {
     const input = this.input;
     if (this.simd) {
       this.simd.sum(words.data, words.length, h);
-    } else if (input.kind === "dense") {
-      addRows(h, input.data, input.cols, words.data, words.length);
-    } else {
+    } else if (this.rows) {
+      addRows(h, this.rows.data, this.rows.cols, words.data, words.length);
+    } else if (input.kind === "quant") {
       for (let i = 0; i < words.length; i++) quantAddRow(input, h, words.data[i]!);
     }
     const scale = f(1 / words.length);
