@@ -19,7 +19,7 @@ export const pipelineOptions: OptionSpecs = {
   "text-key": { type: "string", default: "text", description: "Input field holding the document text." },
   "id-key": { type: "string", default: "id", description: "Input field holding the document id (default: FILE/ROW when absent)." },
   "row-group-size": { type: "integer", default: 10000, description: "Parquet rows per row group." },
-  "max-file-mb": { type: "number", default: 1024, description: "Roll to a new output file past this size." },
+  "max-file-mb": { type: "number", description: "Roll to numbered output parts past this size (default: one output file per input file, named like it)." },
 };
 
 export function requireInputOutput(opts: OptionValues): { inputs: string[]; output: string } {
@@ -57,7 +57,7 @@ export async function runPipelineCommand(
     write: {
       format: opts.format as "parquet" | "jsonl" | "jsonl.gz",
       rowGroupSize: opts["row-group-size"] as number,
-      maxFileBytes: Math.round((opts["max-file-mb"] as number) * 1e6),
+      maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round((opts["max-file-mb"] as number) * 1e6),
     },
     log: ctx.log,
     progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },

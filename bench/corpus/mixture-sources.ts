@@ -42,9 +42,11 @@ function codeFiles(root: string, dirs: string[], exts: string[]): { path: string
 export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
   const dclm = jsonl(join(dataDir, "web-nonmath", "dclm_human_quality_majority.jsonl.gz")).filter((r) => Number(r.label) === 1);
   const gsm = jsonl(join(dataDir, "math-qa", "gsm8k_train.jsonl.gz"));
-  const se = jsonl(join(dataDir, "math-qa", "se_math_33votes.jsonl.gz"));
-  const mo = jsonl(join(dataDir, "math-qa", "se_mathoverflow_40votes.jsonl.gz"));
-  const phys = jsonl(join(dataDir, "math-qa", "se_physics_35votes.jsonl.gz"));
+  // Sized to about 1.5x the largest share any demo mixture takes (1M-token Stable, 500k-token Decay), so the
+  // demo does not tokenize text it never packs.
+  const se = jsonl(join(dataDir, "math-qa", "se_math_33votes.jsonl.gz")).slice(0, 150);
+  const mo = jsonl(join(dataDir, "math-qa", "se_mathoverflow_40votes.jsonl.gz")).slice(0, 150);
+  const phys = jsonl(join(dataDir, "math-qa", "se_physics_35votes.jsonl.gz")).slice(0, 180);
   const ts = codeFiles(repoRoot, ["lib", "classifiers", "pipelines", "cli"], [".ts"]);
   const py = codeFiles(repoRoot, ["trainer"], [".py"]);
   const strip = (s: unknown) => String(s).replace(/<<[^>]*>>/g, "");
@@ -53,18 +55,19 @@ export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
   return [
     { name: "dclm-baseline", standsInFor: "DCLM-Baseline", source: "DCLM human-quality docs labelled 1 (web-nonmath)", licence: "Common Crawl text via DCLM (MIT repo)",
       columns: { text: dclm.map((r) => String(r.text)) } },
-    { name: "megamath-qa", standsInFor: "MegaMath-QA (short CoT)", source: "GSM8K train problems 1000-1999", licence: "MIT",
-      columns: { question: gsmSlice(1000, 2000).map((r) => String(r.question)), answer: gsmSlice(1000, 2000).map((r) => strip(r.answer)) } },
-    { name: "openmathinstruct-2", standsInFor: "OpenMathInstruct-2 (short CoT)", source: "GSM8K train problems 2000-3999", licence: "MIT",
-      columns: { problem: gsmSlice(2000, 4000).map((r) => String(r.question)), generated_solution: gsmSlice(2000, 4000).map((r) => strip(r.answer)) } },
-    { name: "numinamath-1.5", standsInFor: "NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 4000-5999", licence: "MIT",
-      columns: { problem: gsmSlice(4000, 6000).map((r) => String(r.question)), solution: gsmSlice(4000, 6000).map((r) => strip(r.answer)) } },
-    { name: "openr1-math-220k", standsInFor: "OpenR1-Math-220K (long CoT)", source: "MathOverflow questions and their long answers as reasoning", licence: SE,
+    { name: "megamath-qa", standsInFor: "MegaMath-QA (short CoT)", source: "GSM8K train problems 1000-1599", licence: "MIT",
+      columns: { question: gsmSlice(1000, 1600).map((r) => String(r.question)), answer: gsmSlice(1000, 1600).map((r) => strip(r.answer)) } },
+    { name: "openmathinstruct-2", standsInFor: "OpenMathInstruct-2 (short CoT)", source: "GSM8K train problems 2000-2999", licence: "MIT",
+      columns: { problem: gsmSlice(2000, 3000).map((r) => String(r.question)), generated_solution: gsmSlice(2000, 3000).map((r) => strip(r.answer)) } },
+    { name: "numinamath-1.5", standsInFor: "NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 4000-4599", licence: "MIT",
+      columns: { problem: gsmSlice(4000, 4600).map((r) => String(r.question)), solution: gsmSlice(4000, 4600).map((r) => strip(r.answer)) } },
+    { name: "openr1-math-220k", standsInFor: "OpenR1-Math-220K (long CoT)", source: "150 MathOverflow questions and their long answers as reasoning", licence: SE,
       columns: { problem: mo.map((r) => String(r.input)), reasoning: mo.map((r) => String(r.output)) } },
-    { name: "am-deepseek-distilled-40m", standsInFor: "AM-DeepSeek-Distilled-40M (long CoT)", source: "physics.stackexchange questions and answers as reasoning", licence: SE,
+    { name: "am-deepseek-distilled-40m", standsInFor: "AM-DeepSeek-Distilled-40M (long CoT)", source: "180 physics.stackexchange questions and answers as reasoning", licence: SE,
       columns: { question: phys.map((r) => String(r.input)), reasoning: phys.map((r) => String(r.output)) } },
-    { name: "instruction", standsInFor: "instruction-following chat (TULU3 personas, WildChat, UltraChat)", source: "math.stackexchange questions and answers as User/Assistant turns", licence: SE,
-      columns: { prompt: se.map((r) => String(r.input)), response: se.map((r) => String(r.output)) } },
+    { name: "instruction", standsInFor: "instruction-following chat (TULU3 personas, WildChat, UltraChat)", source: "150 math.stackexchange questions and answers as User/Assistant turns", licence: SE,
+      // A JSON `messages` list per row, the shape UltraChat/WildChat ship.
+      columns: { messages: se.map((r) => JSON.stringify([{ role: "user", content: String(r.input) }, { role: "assistant", content: String(r.output) }])) } },
     { name: "megamath-code", standsInFor: "MegaMath-Code", source: "megamath's own TypeScript sources", licence: "Apache-2.0 (this project)",
       columns: { text: ts.map((f) => `// ${f.path}\n${f.text}`) } },
     { name: "megamath-text-code-block", standsInFor: "MegaMath text & code block", source: "megamath's own TypeScript sources (same files as megamath-code)", licence: "Apache-2.0 (this project)",

@@ -1,8 +1,8 @@
 import { readFile, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { packagePath } from "../../lib/paths.js";
-import { defineCommand, UsageError } from "../command.js";
-import { commands } from "../registry.js";
+import { defineCommand, globalOptions, UsageError } from "../command.js";
+import { commands, loadCommand } from "../registry.js";
 import { validateRecipe } from "../../pipelines/recipe/types.js";
 import { planBuild, finalFolder } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
@@ -48,13 +48,17 @@ export default defineCommand({
     if (opts.input) recipe.inputs = (opts.input as string[]).map((p) => resolve(p));
     if (Boolean(opts.llm) !== Boolean(opts.model)) throw new UsageError("--llm and --model go together");
     const outDir = resolve(opts.output as string);
-    const common: string[] = [];
-    if (opts.quiet) common.push("--quiet");
-    if (opts.workers) common.push("--workers", String(opts.workers));
+    const common: Record<string, string | number | boolean> = {};
+    if (opts.quiet) common.quiet = true;
+    if (opts.workers) common.workers = opts.workers as number;
+    // Load the recipe's commands so the planner passes each only the options it declares.
+    const used = new Set(recipe.steps.flatMap((s) => [s.command, s.otherwise?.command].filter(Boolean) as string[]));
+    const specs = new Map<string, Set<string>>();
+    for (const c of used) specs.set(c, new Set(Object.keys({ ...globalOptions, ...(await loadCommand(c)).options })));
     const plan = planBuild(recipe, {
       recipeDir: dirname(recipePath), outDir, seed: (opts.seed as number | undefined) ?? recipe.seed,
       llm: opts.llm ? { url: opts.llm as string, model: opts.model as string, apiKeyEnv: opts["api-key-env"] as string | undefined } : undefined,
-      train: Boolean(opts.train), common,
+      train: Boolean(opts.train), common, accepts: (c, o) => specs.get(c)?.has(o) ?? false,
     });
     if (opts.emit) {
       const dir = join(outDir, "launch", opts.emit as string);

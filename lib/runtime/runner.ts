@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/p
 import { join, resolve, sep, basename, dirname } from "node:path";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
-import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriteOptions } from "../io/index.js";
+import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
 import { writeFileAtomic, isTempName } from "../io/atomic.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";

@@ -11,8 +11,10 @@ export interface BuildSettings {
   llm?: { url: string; model: string; apiKeyEnv?: string };
   train?: boolean;
   seed?: number;
-  /** Extra flags for every step (e.g. --quiet, --force, --workers). */
-  common?: string[];
+  /** Extra options for every step that accepts them, e.g. { quiet: true, workers: 2 }. */
+  common?: Record<string, string | number | boolean>;
+  /** Does `command` take option `name`? (from the command's declaration) */
+  accepts: (command: string, option: string) => boolean;
 }
 
 export interface Invocation {
@@ -43,7 +45,7 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
   const out: Invocation[] = [];
   for (const step of recipe.steps) {
     const active = step.when === undefined || step.when === "always" || (step.when === "llm" ? Boolean(s.llm) : Boolean(s.train));
-    let use: Pick<RecipeStep, "command" | "input" | "options" | "shard" | "output"> | null = step;
+    let use: Pick<RecipeStep, "command" | "input" | "options" | "args" | "shard" | "output"> | null = step;
     let substituted: string | undefined;
     let skipped: string | undefined;
     if (!active) {
@@ -62,16 +64,19 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
         effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
       continue;
     }
-    const args: string[] = [];
+    const folder = (name: string) => folderOf(name, effective, s.recipeDir);
+    const args: string[] = (use.args ?? []).map((a) => substituteRefs(a, folder));
     if (use.input) for (const p of resolveInput(use.input)) args.push("--input", p);
     if (use.output !== false) args.push("--output", stepDir(step.name));
-    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, (name) => folderOf(name, effective, s.recipeDir)));
-    if (s.seed !== undefined && !("seed" in (use.options ?? {})) && use.output !== false) args.push("--seed", String(s.seed));
+    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, folder));
+    const common = { ...(s.seed !== undefined ? { seed: s.seed } : {}), ...(s.common ?? {}) };
+    for (const [k, v] of Object.entries(common)) {
+      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) args.push(...optionArgs(k, v, folder));
+    }
     if (active && step.when === "llm" && s.llm) {
       args.push(`--${LLM_FLAGS.url}`, s.llm.url, `--${LLM_FLAGS.model}`, s.llm.model);
       if (s.llm.apiKeyEnv) args.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
     }
-    args.push(...(s.common ?? []));
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
     out.push({ step: step.name, command: use.command, args, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
       effectiveDir: stepDir(step.name) });
@@ -89,11 +94,16 @@ function folderOf(name: string, effective: Map<string, string[]>, recipeDir: str
 
 /** {"min": ["a=1","b=2"], "langid": true, "dim": 16} → --min a=1 --min b=2 --langid --dim 16 */
 export function optionArgs(key: string, value: unknown, folder: (step: string) => string): string[] {
-  const sub = (v: unknown) => String(v).replace(/\$\{([a-z0-9-]+)\}/g, (_, n) => folder(n));
+  const sub = (v: unknown) => substituteRefs(String(v), folder);
   if (Array.isArray(value)) return value.flatMap((v) => [`--${key}`, sub(v)]);
   if (value === true) return [`--${key}`];
   if (value === false || value === null || value === undefined) return [];
   return [`--${key}`, sub(value)];
+}
+
+/** Replace ${STEP} references by folders. */
+export function substituteRefs(v: string, folder: (step: string) => string): string {
+  return v.replace(/\$\{([a-z0-9-]+)\}/g, (_, n) => folder(n));
 }
 
 /** The final corpus folder of a plan (the `final` step's documents, or what it passed through if skipped). */

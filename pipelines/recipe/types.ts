@@ -17,6 +17,8 @@ export interface RecipeStep {
   input?: string;
   /** Option values, as in the command's --config file. Strings may reference other steps' folders as ${STEP}. */
   options?: Record<string, string | number | boolean | string[]>;
+  /** Positional arguments (e.g. the mixture folder of `train`); ${STEP} references work here too. */
+  args?: string[];
   /** Run only with an LLM server (--llm) or when training was asked for (--train). */
   when?: StepCondition;
   /** What to run instead when `when` does not hold; without it the step is skipped (and the report says so). */
@@ -41,7 +43,7 @@ export interface Recipe {
   final?: string;
 }
 
-const STEP_KEYS = new Set(["name", "command", "input", "options", "when", "otherwise", "shard", "output", "about"]);
+const STEP_KEYS = new Set(["name", "command", "input", "options", "args", "when", "otherwise", "shard", "output", "about"]);
 
 /** Validate a parsed recipe; messages name the bad field and the allowed values. */
 export function validateRecipe(r: unknown, where: string, knownCommands: string[]): Recipe {

@@ -8,6 +8,7 @@ import type { Invocation } from "../recipe/plan.js";
 import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { getNumbers, getStrings, hasColumn } from "../../lib/arrow/batch.js";
+import { batchYears, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
 
 export interface FunnelRow {
   step: string;
@@ -121,37 +122,23 @@ export async function collectReport(args: {
   return report;
 }
 
-const YEAR = /CC-MAIN-(\d{4})-\d{2}/;
-
 async function scoreFigures(scoreDir: string, finalDir: string | undefined, threshold: number) {
   const edges = Array.from({ length: 21 }, (_, i) => i / 20);
   const counts = new Array(20).fill(0);
   const scores: number[] = [];
   const perYear = new Map<string, { scored: number; final: number }>();
-  const yearOf = (b: Parameters<typeof getStrings>[0], i: number, cols: (string | null)[][]) => {
-    for (const c of cols) {
-      const m = YEAR.exec(c[i] ?? "");
-      if (m) return m[1];
-    }
-    return "unknown";
-  };
-  const yearCols = (b: Parameters<typeof getStrings>[0]) => ["year", "cc-path", "dump", "url"].filter((c) => hasColumn(b, c)).map((c) => {
-    try {
-      return getStrings(b, c);
-    } catch {
-      return getNumbers(b, c).map((x) => `CC-MAIN-${x}-00`) as unknown as (string | null)[];
-    }
-  });
+  // The year of a document: a `year` column when a step added one, else a Common Crawl dump name in the usual columns.
+  const yearsOf = (b: Parameters<typeof batchYears>[0]) => batchYears(b, ["year", ...DEFAULT_YEAR_COLUMNS]).map((y) => (y === null ? "unknown" : String(y)));
   for (const f of await expandInputs([join(scoreDir, "*.parquet")])) {
     for await (const b of readDocuments(f)) {
       if (!hasColumn(b, "math_score")) continue;
       const s = getNumbers(b, "math_score");
-      const cols = yearCols(b);
+      const years = yearsOf(b);
       for (let i = 0; i < s.length; i++) {
         if (Number.isNaN(s[i])) continue;
         scores.push(s[i]);
         counts[Math.min(19, Math.floor(s[i] * 20))]++;
-        const y = yearOf(b, i, cols);
+        const y = years[i];
         const e = perYear.get(y) ?? { scored: 0, final: 0 };
         e.scored++;
         perYear.set(y, e);
@@ -161,9 +148,9 @@ async function scoreFigures(scoreDir: string, finalDir: string | undefined, thre
   if (finalDir) {
     for (const f of await expandInputs([join(finalDir, "*.parquet")]).catch(() => [] as string[])) {
       for await (const b of readDocuments(f)) {
-        const cols = yearCols(b);
+        const years = yearsOf(b);
         for (let i = 0; i < b.numRows; i++) {
-          const y = yearOf(b, i, cols);
+          const y = years[i];
           const e = perYear.get(y) ?? { scored: 0, final: 0 };
           e.final++;
           perYear.set(y, e);
