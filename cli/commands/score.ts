@@ -3,6 +3,7 @@ import { pipelineOptions, runPipelineCommand, workersFrom } from "../pipeline.js
 import { scoreStage } from "../../classifiers/score-stage.js";
 import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "../../classifiers/training-data.js";
 import { ENGLISH_MIN_SCORE } from "../../classifiers/langid.js";
+import { yearStage } from "../../lib/stages/year.js";
 
 export default defineCommand({
   name: "score",
@@ -28,6 +29,7 @@ export default defineCommand({
     "english-min-score": { type: "number", default: ENGLISH_MIN_SCORE, description: "lang_score needed with --english-only." },
     "max-chars": { type: "integer", default: DEFAULT_MAX_CHARS, description: "Score at most this many leading UTF-16 units of a document." },
     preprocess: { type: "string", choices: ["megamath", "none"], default: "megamath", description: "Text normalisation before the math model." },
+    "year-column": { type: "string", placeholder: "COLUMN", description: "Also add the Common Crawl year (from dump/cc-path/url/timestamp columns) in this column; null when none is found." },
   },
   async run({ opts, ctx }) {
     if (!opts.model && !opts.langid && !opts["english-only"]) {
@@ -47,7 +49,8 @@ export default defineCommand({
       workers: workersFrom(opts),
     });
     try {
-      return (await runPipelineCommand(opts, ctx, [stage], { name: "score" })).code;
+      const stages = opts["year-column"] ? [stage, yearStage(opts["year-column"] as string)] : [stage];
+      return (await runPipelineCommand(opts, ctx, stages, { name: "score" })).code;
     } finally {
       await stage.close?.();
     }
