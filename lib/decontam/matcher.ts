@@ -84,8 +84,8 @@ export class Matcher {
       const keys = single.keys;
       for (let i = 0; ; i++) {
         const l = hb >>> 0;
-        const bit = l >>> fshift;
-        if (filter[bit >>> 3] & (1 << (bit & 7))) {
+        const mask = (1 << (ha & 31)) | (1 << ((ha >>> 5) & 31));
+        if ((filter[l >>> fshift] & mask) === mask) {
           const h = ha >>> 0;
           const bucket = h >>> dshift;
           const end = dir[bucket + 1];
@@ -110,8 +110,8 @@ export class Matcher {
       const l = hb >>> 0;
       for (let k = 0; k < indexes.length; k++) {
         const ix = indexes[k];
-        const bit = l >>> ix.filterShift;
-        if (ix.filter[bit >>> 3] & (1 << (bit & 7)) && this.lookup(ix, h, l, i, record)) return true;
+        const mask = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
+        if ((ix.filter[l >>> ix.filterShift] & mask) === mask && this.lookup(ix, h, l, i, record)) return true;
       }
       if (i + n >= count) return false;
       ha = (Math.imul((ha - Math.imul(A[i], topA)) | 0, pa) + A[i + n]) | 0;
