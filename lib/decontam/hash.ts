@@ -14,6 +14,13 @@ const { COMMAND_ALIASES, DROPPED_COMMANDS, LETTER, SEP, charClass, codePointClas
 
 export const HASH_ID = "poly2x32-fnv-fmix-v1";
 
+const SEED_A = 0x811c9dc5 | 0;
+const SEED_B = 0x2545f491 | 0;
+const MUL_A = 0x01000193;
+const MUL_B = 0x5bd1e995;
+const P_A = 0x9e3779b1 | 0;
+const P_B = 0x85ebca77 | 0;
+
 const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, c) => charClass(c));
 
 /** Class of a non-ASCII code unit at s[i]; kept out of the tokenizer loop so the ASCII path stays small. */
@@ -22,10 +29,39 @@ function slowClass(s: string, i: number, c: number): number {
 }
 
 const DROP = "\u0000drop";
+
+/**
+ * Listed LaTeX commands keyed by their raw lane-A hash, so recognising one needs no string slice (command tokens are
+ * frequent in math text). A hit is confirmed by comparing the characters, so a hash collision cannot drop a word.
+ */
+const COMMANDS = new Map<number, { name: string; action: string }[]>();
+for (const [name, action] of [
+  ...[...DROPPED_COMMANDS].map((n) => [n, DROP] as const),
+  ...[...COMMAND_ALIASES].map(([n, a]) => [n, a] as const),
+]) {
+  const h = rawHashA(name);
+  const list = COMMANDS.get(h) ?? [];
+  list.push({ name, action });
+  COMMANDS.set(h, list);
+}
+
+function rawHashA(name: string): number {
+  let h = SEED_A;
+  for (let j = 0; j < name.length; j++) h = Math.imul(h ^ name.charCodeAt(j), MUL_A);
+  return h;
+}
+
 /** DROP for a layout-only LaTeX command, its alias for a folded synonym, else undefined. */
-function commandAction(name: string): string | undefined {
-  if (DROPPED_COMMANDS.has(name)) return DROP;
-  return COMMAND_ALIASES.get(name);
+function commandAction(s: string, start: number, end: number, rawA: number): string | undefined {
+  const list = COMMANDS.get(rawA);
+  if (list === undefined) return undefined;
+  for (const { name, action } of list) {
+    if (name.length !== end - start) continue;
+    let same = true;
+    for (let j = 0; j < name.length && same; j++) same = name.charCodeAt(j) === s.charCodeAt(start + j);
+    if (same) return action;
+  }
+  return undefined;
 }
 
 function aliasHashA(alias: string): number {
@@ -48,13 +84,6 @@ function pairClass(s: string, i: number): number {
   if (d < 0xdc00 || d > 0xdfff) return SEP;
   return codePointClass(s.codePointAt(i)!);
 }
-
-const SEED_A = 0x811c9dc5 | 0;
-const SEED_B = 0x2545f491 | 0;
-const MUL_A = 0x01000193;
-const MUL_B = 0x5bd1e995;
-const P_A = 0x9e3779b1 | 0;
-const P_B = 0x85ebca77 | 0;
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -146,7 +175,7 @@ export class TokenizedText {
       if (k === LETTER && start > 0 && s.charCodeAt(start - 1) === 92 /* \\ */) {
         // A LaTeX command name: never a prose word; dropped, or folded to its alias (then hashed as the alias).
         prose = 0;
-        const alias = commandAction(s.slice(start, i));
+        const alias = commandAction(s, start, i, ha);
         if (alias === DROP) continue;
         if (alias !== undefined) {
           ha = aliasHashA(alias);
