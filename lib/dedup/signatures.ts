@@ -42,7 +42,7 @@ export interface StageRunResult {
 
 export async function runSignatureStage(o: SignatureStageOptions): Promise<StageRunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };
-  const manifest = await initWorkDir(o.workDir, o.params, o.inputs);
+  const manifest = await initWorkDir(o.workDir, o.params, o.inputs, o.force);
   const stats = new StageStats("dedup-signatures");
   const result: StageRunResult = { stats, done: [], skipped: [] };
   for (let f = shard.index; f < o.inputs.length; f += shard.count) {

@@ -59,13 +59,18 @@ export async function describeInputs(inputs: string[]): Promise<InputEntry[]> {
 }
 
 /** Create dedup.json, or check that the existing one has the same params and inputs. Every stage-1 shard calls
- * this; they all write the same bytes, so the race between them is harmless. */
-export async function initWorkDir(work: string, params: DedupParams, inputs: string[]): Promise<WorkManifest> {
+ * this; they all write the same bytes, so the race between them is harmless. With `force` (recompute everything),
+ * a manifest describing other inputs or params is replaced instead of refused. */
+export async function initWorkDir(work: string, params: DedupParams, inputs: string[], force = false): Promise<WorkManifest> {
   const manifest: WorkManifest = { version: DEDUP_FORMAT_VERSION, params: checkParams(params), inputs: await describeInputs(inputs) };
   const existing = await readWorkManifest(work, false);
   if (existing) {
-    checkSameRun(work, existing, manifest);
-    return existing;
+    try {
+      checkSameRun(work, existing, manifest);
+      return existing;
+    } catch (e) {
+      if (!force) throw e;
+    }
   }
   await writeFileAtomic(paths.manifest(work), JSON.stringify(manifest, null, 1) + "\n");
   return manifest;

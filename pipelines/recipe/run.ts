@@ -22,6 +22,8 @@ export async function runPlanLocally(plan: Invocation[], ctx: CliContext, opts: 
   const results: StepResult[] = [];
   const active = plan.filter((p) => !p.skipped);
   let k = 0;
+  // Once a step runs, its outputs are new, so every later step must recompute rather than trust its markers.
+  let upstreamRan = Boolean(opts.force);
   for (const inv of plan) {
     if (inv.skipped) {
       ctx.log.info(`[skip] ${inv.step}: ${inv.skipped}`);
@@ -30,14 +32,20 @@ export async function runPlanLocally(plan: Invocation[], ctx: CliContext, opts: 
     }
     k++;
     const marker = join(inv.outDir, STEP_MARKER);
-    if (!opts.force && (await sameArgs(marker, inv.args))) {
+    const previous = await readStepMarker(marker);
+    if (!upstreamRan && previous && sameArgs(previous, inv.args)) {
       ctx.log.info(`[${k}/${active.length}] ${inv.step}: done before, skipped`);
       results.push({ step: inv.step, command: inv.command, status: "done-before", seconds: 0, note: inv.substituted, args: inv.args });
       continue;
     }
     ctx.log.info(`[${k}/${active.length}] ${inv.step}: megamath ${inv.command}${inv.substituted ? ` (${inv.substituted})` : ""}`);
     const cmd = await loadCommand(inv.command);
-    const { positionals, opts: values } = parseCommandArgs(cmd, opts.force ? [...inv.args, "--force"] : inv.args);
+    // Recompute from scratch when inputs changed upstream or the step's own arguments changed; a step with no
+    // marker at all (never run, or killed) resumes from its per-file completion markers.
+    const force = upstreamRan || (previous !== null && !sameArgs(previous, inv.args));
+    upstreamRan = true;
+    const forceFlag = force && "force" in cmd.options ? ["--force"] : [];
+    const { positionals, opts: values } = parseCommandArgs(cmd, [...inv.args, ...forceFlag]);
     const t0 = performance.now();
     const code = (await cmd.run({ positionals, opts: values, ctx })) ?? 0;
     const seconds = (performance.now() - t0) / 1000;
@@ -49,11 +57,14 @@ export async function runPlanLocally(plan: Invocation[], ctx: CliContext, opts: 
   return results;
 }
 
-async function sameArgs(marker: string, args: string[]): Promise<boolean> {
+async function readStepMarker(path: string): Promise<{ args: string[] } | null> {
   try {
-    const m = JSON.parse(await readFile(marker, "utf8"));
-    return JSON.stringify(m.args) === JSON.stringify(args);
+    return JSON.parse(await readFile(path, "utf8"));
   } catch {
-    return false;
+    return null;
   }
+}
+
+function sameArgs(marker: { args: string[] }, args: string[]): boolean {
+  return JSON.stringify(marker.args) === JSON.stringify(args);
 }

@@ -19,6 +19,9 @@ export interface FunnelRow {
   docsOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Tokens leaving the step: exact for the tokenize step, else bytes × the tokens/byte ratio it measured. */
+  tokensOut?: number;
+  tokensExact?: boolean;
   removed: Record<string, number>;
   failed: Record<string, number>;
   seconds: number;
@@ -38,7 +41,11 @@ export interface Report {
   decontamination?: { benchmark: string; documents: number }[];
   mixtures: { name: string; totalTokens: number; sources: { name: string; weight: number; tokens: number; share: number }[] }[];
   differencesFromPaper: Record<string, string>;
-  finalCorpus?: { folder: string; docs: number; bytes: number };
+  finalCorpus?: { folder: string; docs: number; bytes: number; tokens?: number };
+  /** Steps that are not document filters (training, tokenizing, mixing): wall time only. */
+  otherSteps: { step: string; command: string; status: string; seconds: number }[];
+  /** Tokens per byte of text, measured by the tokenize step on the final corpus (used for the funnel's estimates). */
+  tokensPerByte?: number;
 }
 
 async function readJson<T>(path: string): Promise<T | null> {
@@ -66,13 +73,16 @@ export async function collectReport(args: {
       const r = args.results.find((x) => x.step === p.step);
       return { step: p.step, command: p.command, status: r?.status ?? "not-run", note: p.skipped ?? p.substituted, about: p.about };
     }),
-    funnel: [], mixtures: [], differencesFromPaper: args.differences,
+    funnel: [], mixtures: [], differencesFromPaper: args.differences, otherSteps: [],
   };
   for (const p of args.plan) {
     if (p.skipped) continue;
     const r = args.results.find((x) => x.step === p.step);
     const stats = await readJson<RunStatsJSON>(join(p.outDir, "stats.json"));
-    if (!stats || !stats.stages?.length) continue;
+    if (!stats || !stats.stages?.length) {
+      if (r) report.otherSteps.push({ step: p.step, command: p.command, status: r.status, seconds: round(r.seconds, 3) });
+      continue;
+    }
     const first = stats.stages[0];
     const last = stats.stages[stats.stages.length - 1];
     const removed: Record<string, number> = {};
@@ -84,10 +94,12 @@ export async function collectReport(args: {
       ms += s.timeMs;
     }
     const seconds = r?.seconds || ms / 1000;
+    // The reader's stage has no bytes in (it counts what it yields): its output is the step's input text.
+    const bytesIn = first.bytesIn || first.bytesOut;
     report.funnel.push({
       step: p.step, command: p.command, status: r?.status ?? "", note: p.substituted,
-      docsIn: first.docsIn, docsOut: last.docsOut, bytesIn: first.bytesIn, bytesOut: last.bytesOut, removed, failed,
-      seconds: round(seconds, 3), mbPerSec: seconds > 0 ? round(first.bytesIn / 1e6 / seconds, 2) : 0,
+      docsIn: first.docsIn, docsOut: last.docsOut, bytesIn, bytesOut: last.bytesOut, removed, failed,
+      seconds: round(seconds, 3), mbPerSec: seconds > 0 ? round(bytesIn / 1e6 / seconds, 2) : 0,
       docsPerSec: seconds > 0 ? Math.round(first.docsIn / seconds) : 0,
     });
     if (p.command === "decontaminate") {
@@ -97,7 +109,7 @@ export async function collectReport(args: {
   const scoreDir = args.plan.find((p) => p.step === (args.scoreStep ?? "score") && !p.skipped)?.outDir;
   if (scoreDir) Object.assign(report, await scoreFigures(scoreDir, args.finalDir, args.threshold ?? 0.4));
   const dedupDir = args.plan.find((p) => p.command === "dedup" && !p.skipped)?.outDir;
-  if (dedupDir) report.dedupClusters = await clusterSizes(dedupDir);
+  if (dedupDir) report.dedupClusters = await clusterSizes(join(dedupDir, "dedup-work", "clusters"));
   for (const p of args.plan) {
     if (p.command !== "mix" || p.skipped) continue;
     const m = await readJson<{ name: string; total_tokens: number; sources: { name: string; weight: number; planned_tokens: number; packed_tokens?: number }[] }>(join(p.outDir, "mixture.json"));
@@ -118,6 +130,18 @@ export async function collectReport(args: {
       }
     }
     report.finalCorpus = { folder: args.finalDir, docs, bytes };
+  }
+  // Tokens: the tokenize step counted the final corpus exactly; earlier steps are estimated at its tokens/byte.
+  const tok = args.plan.find((p) => p.command === "tokenize" && !p.skipped);
+  const manifest = tok ? await readJson<{ tokens: number; documents: number }>(join(tok.outDir, "manifest.json")) : null;
+  if (manifest && report.finalCorpus && report.finalCorpus.bytes > 0) {
+    report.finalCorpus.tokens = manifest.tokens;
+    report.tokensPerByte = round(manifest.tokens / report.finalCorpus.bytes, 5);
+    for (const f of report.funnel) {
+      const exact = f.step === report.funnel[report.funnel.length - 1].step && f.docsOut === manifest.documents;
+      f.tokensOut = exact ? manifest.tokens : Math.round(f.bytesOut * report.tokensPerByte);
+      f.tokensExact = exact;
+    }
   }
   return report;
 }
@@ -170,7 +194,7 @@ async function scoreFigures(scoreDir: string, finalDir: string | undefined, thre
   return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, keptByYear };
 }
 
-/** Cluster sizes from the dedup step's sidecar (clusters.jsonl: one cluster per line with its members). */
+/** Cluster sizes from the dedup step's sidecar (clusters.jsonl: one cluster per line with its size). */
 async function clusterSizes(dir: string): Promise<{ size: number; clusters: number }[] | undefined> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const file = names.find((n) => /^clusters.*\.jsonl$/.test(n));

@@ -25,7 +25,9 @@ export function renderReport(r: Report): string {
 ${cell(`funnel.${f.step}.docsIn`, f.docsIn)}${cell(`funnel.${f.step}.docsOut`, f.docsOut)}
 <td>${Object.entries(f.removed).map(([k, v]) => `<span data-key="funnel.${esc(f.step)}.removed.${esc(k)}" data-value="${v}">${esc(k)}: ${num(v)}</span>`).join("<br>") || "—"}</td>
 <td>${Object.entries(f.failed).map(([k, v]) => `<span data-key="funnel.${esc(f.step)}.failed.${esc(k)}" data-value="${v}">${esc(k)}: ${num(v)}</span>`).join("<br>") || "—"}</td>
-${cell(`funnel.${f.step}.mbPerSec`, f.mbPerSec)}${cell(`funnel.${f.step}.docsPerSec`, f.docsPerSec)}</tr>`).join("\n");
+${f.tokensOut === undefined ? "<td>—</td>" : cell(`funnel.${f.step}.tokensOut`, f.tokensOut).replace("</td>", f.tokensExact ? "</td>" : "<sup>est.</sup></td>")}
+${cell(`funnel.${f.step}.seconds`, f.seconds)}${cell(`funnel.${f.step}.mbPerSec`, f.mbPerSec)}${cell(`funnel.${f.step}.docsPerSec`, f.docsPerSec)}</tr>`).join("\n");
+  const others = r.otherSteps.map((o) => `<tr><td>${esc(o.step)}</td><td>${esc(o.command)}</td><td>${esc(o.status)}</td>${cell(`other.${o.step}.seconds`, o.seconds)}</tr>`).join("");
   const steps = r.steps.map((s) => `<li><b>${esc(s.step)}</b> (${esc(s.command)}): <span data-key="steps.${esc(s.step)}.status">${esc(s.status)}</span>${s.note ? ` — ${esc(s.note)}` : ""}${s.about ? `<br><small>${esc(s.about)}</small>` : ""}</li>`).join("\n");
   const hist = r.scoreHistogram
     ? bars(r.scoreHistogram.counts, r.scoreHistogram.counts.map((_, i) => r.scoreHistogram!.edges[i].toFixed(2)), { title: "math_score histogram" })
@@ -37,7 +39,8 @@ ${cell(`funnel.${f.step}.mbPerSec`, f.mbPerSec)}${cell(`funnel.${f.step}.docsPer
   const mixes = r.mixtures.map((m) => `<h3>${esc(m.name)} — <span data-key="mix.${esc(m.name)}.totalTokens" data-value="${m.totalTokens}">${num(m.totalTokens)}</span> tokens</h3>
 <table><tr><th>source</th><th>target</th><th>tokens</th><th>share</th></tr>${m.sources.map((s) => `<tr><td>${esc(s.name)}</td>${cell(`mix.${m.name}.${s.name}.weight`, s.weight)}${cell(`mix.${m.name}.${s.name}.tokens`, s.tokens)}${cell(`mix.${m.name}.${s.name}.share`, s.share)}</tr>`).join("")}</table>`).join("\n");
   const diffs = Object.entries(r.differencesFromPaper).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`).join("");
-  const final = r.finalCorpus ? `<p>Final corpus: <span data-key="final.docs" data-value="${r.finalCorpus.docs}">${num(r.finalCorpus.docs)}</span> documents, <span data-key="final.bytes" data-value="${r.finalCorpus.bytes}">${num(r.finalCorpus.bytes)}</span> bytes of text in <code>${esc(r.finalCorpus.folder)}</code>.</p>` : "";
+  const fc = r.finalCorpus;
+  const final = fc ? `<p>Final corpus: <span data-key="final.docs" data-value="${fc.docs}">${num(fc.docs)}</span> documents, <span data-key="final.bytes" data-value="${fc.bytes}">${num(fc.bytes)}</span> bytes of text${fc.tokens !== undefined ? `, <span data-key="final.tokens" data-value="${fc.tokens}">${num(fc.tokens)}</span> Llama-3 tokens` : ""} in <code>${esc(fc.folder)}</code>.</p>` : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
@@ -52,8 +55,10 @@ h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}small{color
 ${final}
 <h2>Steps</h2><ul>${steps}</ul>
 <h2>Document funnel</h2>
-<table><tr><th>step</th><th>command</th><th>docs in</th><th>docs out</th><th>removed (reason)</th><th>failed (reason)</th><th>MB/s</th><th>docs/s</th></tr>
+<table><tr><th>step</th><th>command</th><th>docs in</th><th>docs out</th><th>removed (reason)</th><th>failed (reason)</th><th>tokens out</th><th>seconds</th><th>MB/s</th><th>docs/s</th></tr>
 ${funnelRows}</table>
+<p><small>Tokens: exact (Llama-3, counted by the tokenize step) for the final corpus; <sup>est.</sup> = bytes × the ${r.tokensPerByte ?? "—"} tokens/byte measured there.</small></p>
+<h3>Other steps</h3><table><tr><th>step</th><th>command</th><th>status</th><th>seconds</th></tr>${others}</table>
 <h2>math_score</h2>${hist}
 <table><tr><th>threshold</th><th>kept</th><th>share</th></tr>${curve}</table>
 <h2>Kept share per year</h2><table><tr><th>year</th><th>scored</th><th>in final corpus</th><th>share</th></tr>${years}</table>
