@@ -5,6 +5,7 @@ import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import { statSync } from "node:fs";
 import { workerFile } from "../../lib/runtime/pool.js";
+import { workerBootstrap } from "./worker-boot.js";
 import { supervisedDefaults, type FastTextArgs, type LossName } from "./args.js";
 import { buildDictionary } from "./dictionary-builder.js";
 import { FastTextModel } from "./model.js";
@@ -69,15 +70,6 @@ function resolveArgs(o: TrainOptions): { args: FastTextArgs; lr: number; threads
     seed: o.seed ?? 0,
     minCountLabel: positiveInt("minCountLabel", o.minCountLabel ?? 0, 0),
   };
-}
-
-/** Source of a worker that loads `url`. Running from sources (tsx), a worker thread does not get tsx's loader
- * hooks for its entry point, so the bootstrap registers tsx first and then import()s the .ts module. */
-function workerBootstrap(url: URL): string {
-  const target = JSON.stringify(url.href);
-  if (!url.pathname.endsWith(".ts")) return `import(${target});`;
-  const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  return `import(${api}).then((t) => { t.register(); return import(${target}); });`;
 }
 
 /** Run `threads` workers through one phase ("init" or "train"). */
