@@ -31,6 +31,18 @@ const BODY = [
   0x0b,
 ];
 
+// The WebAssembly JS API, typed locally: the project's TS libs have no DOM typings and @types/node 20 does not
+// declare the WebAssembly namespace.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
 function section(id: number, bytes: number[]): number[] {
   return [id, ...leb(bytes.length), ...bytes];
 }
@@ -56,11 +68,12 @@ const MODULE_BYTES = new Uint8Array([
   ...section(10, [0x01, ...leb(BODY.length), ...BODY]),
 ]);
 
-let compiled: WebAssembly.Module | null | undefined;
-function kernelModule(): WebAssembly.Module | null {
+let compiled: object | null | undefined;
+function kernelModule(): object | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(MODULE_BYTES);
+      if (!wasm) throw new Error("no WebAssembly");
+      compiled = new wasm.Module(MODULE_BYTES);
     } catch {
       compiled = null; // no WASM SIMD on this runtime: the JS loop is used
     }
@@ -70,7 +83,8 @@ function kernelModule(): WebAssembly.Module | null {
 
 /** Where the kernel's shared memory keeps its scratch slots and the matrix. */
 export interface WasmLayout {
-  memory: WebAssembly.Memory;
+  /** a shared WebAssembly.Memory */
+  memory: WasmMemory;
   slots: number;
   slotBytes: number;
   idsCapacity: number;
@@ -91,9 +105,9 @@ export function allocWasmMatrix(rows: number, cols: number): { layout: WasmLayou
   const total = matrixOffset + rows * cols * 4;
   const pages = Math.max(1, Math.ceil(total / PAGE));
   if (pages > MAX_PAGES) return null;
-  let memory: WebAssembly.Memory;
+  let memory: WasmMemory;
   try {
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    memory = new wasm!.Memory({ initial: pages, maximum: pages, shared: true });
   } catch {
     return null;
   }
@@ -120,7 +134,7 @@ export class SimdRowSum {
     const counter = new Int32Array(layout.memory.buffer, 0, 1);
     const slot = Atomics.add(counter, 0, 1);
     if (slot >= layout.slots) return null;
-    const inst = new WebAssembly.Instance(mod, { env: { memory: layout.memory } });
+    const inst = new wasm!.Instance(mod, { env: { memory: layout.memory } });
     const hPtr = 64 + slot * layout.slotBytes;
     const idsPtr = hPtr + dim * 4;
     const buf = layout.memory.buffer;
