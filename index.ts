@@ -38,6 +38,6 @@ export * as train from "./pipelines/train/index.js";
 export { validateRecipe, type Recipe, type RecipeStep } from "./pipelines/recipe/types.js";
 export { planBuild, finalFolder, type Invocation } from "./pipelines/recipe/plan.js";
 export { runPlanLocally } from "./pipelines/recipe/run.js";
-export { emit, clusterSteps } from "./pipelines/recipe/emit.js";
+export { emit, clusterSteps, DEDUP_STAGES } from "./pipelines/recipe/emit.js";
 export { collectReport } from "./pipelines/report/collect.js";
 export { renderReport } from "./pipelines/report/html.js";

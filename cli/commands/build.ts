@@ -1,12 +1,12 @@
 import { readFile, mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { packagePath } from "../../lib/paths.js";
-import { defineCommand, globalOptions, UsageError } from "../command.js";
+import { defineCommand, globalOptions, UsageError, type OptionSpecs } from "../command.js";
 import { commands, loadCommand } from "../registry.js";
 import { validateRecipe } from "../../pipelines/recipe/types.js";
 import { planBuild, finalFolder } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { emit, DEDUP_STAGES, type EmitTarget } from "../../pipelines/recipe/emit.js";
 import { collectReport } from "../../pipelines/report/collect.js";
 import { renderReport } from "../../pipelines/report/html.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
@@ -53,16 +53,17 @@ export default defineCommand({
     if (opts.workers) common.workers = opts.workers as number;
     // Load the recipe's commands so the planner passes each only the options it declares.
     const used = new Set(recipe.steps.flatMap((s) => [s.command, s.otherwise?.command].filter(Boolean) as string[]));
-    const specs = new Map<string, Set<string>>();
-    for (const c of used) specs.set(c, new Set(Object.keys({ ...globalOptions, ...(await loadCommand(c)).options })));
+    if (used.has("dedup")) for (const st of DEDUP_STAGES) used.add(st.command);
+    const specs = new Map<string, OptionSpecs>();
+    for (const c of used) specs.set(c, { ...globalOptions, ...(await loadCommand(c)).options });
     const plan = planBuild(recipe, {
       recipeDir: dirname(recipePath), outDir, seed: (opts.seed as number | undefined) ?? recipe.seed,
       llm: opts.llm ? { url: opts.llm as string, model: opts.model as string, apiKeyEnv: opts["api-key-env"] as string | undefined } : undefined,
-      train: Boolean(opts.train), common, accepts: (c, o) => specs.get(c)?.has(o) ?? false,
+      train: Boolean(opts.train), common, accepts: (c, o) => o in (specs.get(c) ?? {}),
     });
     if (opts.emit) {
       const dir = join(outDir, "launch", opts.emit as string);
-      const files = await emit(opts.emit as EmitTarget, plan, dir, { shards: opts.shards as number, megamath: opts.launcher as string });
+      const files = await emit(opts.emit as EmitTarget, plan, dir, { shards: opts.shards as number, megamath: opts.launcher as string, specOf: (c) => specs.get(c) ?? {} });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;
     }

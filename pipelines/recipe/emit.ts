@@ -5,6 +5,7 @@
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import type { Invocation } from "./plan.js";
+import type { OptionSpecs } from "../../cli/command.js";
 
 export type EmitTarget = "slurm" | "k8s" | "local";
 
@@ -14,35 +15,57 @@ export interface EmitOptions {
   megamath?: string;
   cpusPerTask?: number;
   image?: string;
+  /** Each subcommand's declared options (to give dedup's stage commands only the flags they take). */
+  specOf: (command: string) => OptionSpecs;
 }
 
 /** A task list: the invocations a cluster runs, with dedup split into its four file-exchanging stages. */
-export function clusterSteps(plan: Invocation[]): Invocation[] {
-  return plan.filter((p) => !p.skipped).flatMap(expandForCluster);
+export function clusterSteps(plan: Invocation[], specOf: (command: string) => OptionSpecs): Invocation[] {
+  return plan.filter((p) => !p.skipped).flatMap((inv) => expandForCluster(inv, specOf));
 }
 
+/** The dedup stage commands `megamath dedup` runs in one process, in order, with how each one shards. */
+export const DEDUP_STAGES = [
+  { suffix: "signatures", command: "dedup-signatures", shard: "files" },
+  { suffix: "buckets", command: "dedup-buckets", shard: "bands" },
+  { suffix: "clusters", command: "dedup-clusters", shard: "none" },
+  { suffix: "filter", command: "dedup-filter", shard: "files" },
+] as const;
+
 /** `dedup` runs its four stages in one process locally; on a cluster each stage is its own step so stage 2 can
- * fan out over bands and stages 1 and 4 over files. */
-function expandForCluster(inv: Invocation): Invocation[] {
+ * fan out over bands and stages 1 and 4 over files. They share the work folder `megamath dedup` uses. */
+function expandForCluster(inv: Invocation, specOf: (command: string) => OptionSpecs): Invocation[] {
   if (inv.command !== "dedup") return [inv];
-  return [
-    { ...inv, step: `${inv.step}-signatures`, command: "dedup-signatures", shard: "files" },
-    { ...inv, step: `${inv.step}-buckets`, command: "dedup-buckets", shard: "bands" },
-    { ...inv, step: `${inv.step}-clusters`, command: "dedup-clusters", shard: "none" },
-    { ...inv, step: `${inv.step}-filter`, command: "dedup-filter", shard: "files" },
-  ];
+  const workDir = join(inv.outDir, "dedup-work");
+  return DEDUP_STAGES.map((st) => ({
+    ...inv, step: `${inv.step}-${st.suffix}`, command: st.command, shard: st.shard,
+    args: [...flagsAccepted(inv.args, specOf(st.command)), "--work-dir", workDir],
+    extra: flagsAccepted(inv.extra, specOf(st.command)),
+  }));
+}
+
+/** The --flag [value] pairs of `args` that a command declares. */
+function flagsAccepted(args: string[], spec: OptionSpecs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : null;
+    const takesValue = name !== null && spec[name]?.type !== "boolean";
+    if (name !== null && name in spec) out.push(...args.slice(i, takesValue ? i + 2 : i + 1));
+    if (takesValue) i++;
+  }
+  return out;
 }
 
 const q = (s: string) => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 export async function emit(target: EmitTarget, plan: Invocation[], dir: string, o: EmitOptions): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const steps = clusterSteps(plan);
+  const steps = clusterSteps(plan, o.specOf);
   const mm = o.megamath ?? "npx megamath";
   const files: string[] = [];
   const tasks = (s: Invocation) => (s.shard === "none" ? 1 : o.shards);
   const line = (s: Invocation, shardExpr: string) =>
-    `${mm} ${s.command} ${s.args.map(q).join(" ")}${s.shard === "none" ? "" : ` --shard ${shardExpr}/${o.shards}`}`;
+    `${mm} ${s.command} ${[...s.args, ...s.extra].map(q).join(" ")}${s.shard === "none" ? "" : ` --shard ${shardExpr}/${o.shards}`}`;
   if (target === "slurm") {
     const submit = ["#!/usr/bin/env bash", "# Submit every step as a Slurm job array; each waits for the previous one.", "set -euo pipefail", 'cd "$(dirname "$0")"', "mkdir -p logs", "prev="];
     for (const [i, s] of steps.entries()) {
@@ -71,7 +94,7 @@ export async function emit(target: EmitTarget, plan: Invocation[], dir: string, 
     for (const [i, s] of steps.entries()) {
       const name = `${String(i + 1).padStart(2, "0")}-${s.step}.yaml`;
       const n = tasks(s);
-      const argv = [...mm.split(" "), s.command, ...s.args, ...(s.shard === "none" ? [] : ["--shard", `$(JOB_COMPLETION_INDEX)/${o.shards}`])];
+      const argv = [...mm.split(" "), s.command, ...s.args, ...s.extra, ...(s.shard === "none" ? [] : ["--shard", `$(JOB_COMPLETION_INDEX)/${o.shards}`])];
       const yaml = [
         "apiVersion: batch/v1",
         "kind: Job",

@@ -11,7 +11,7 @@ export interface BuildSettings {
   llm?: { url: string; model: string; apiKeyEnv?: string };
   train?: boolean;
   seed?: number;
-  /** Extra options for every step that accepts them, e.g. { quiet: true, workers: 2 }. */
+  /** Options for every step that accepts them and that do not change its output, e.g. { quiet: true, workers: 2 }. */
   common?: Record<string, string | number | boolean>;
   /** Does `command` take option `name`? (from the command's declaration) */
   accepts: (command: string, option: string) => boolean;
@@ -20,8 +20,10 @@ export interface BuildSettings {
 export interface Invocation {
   step: string;
   command: string;
-  /** Arguments after the command name, without --shard. */
+  /** Arguments after the command name, without --shard: what the step computes (its identity for resume). */
   args: string[];
+  /** Flags that change how it runs but not what it computes (--quiet, --workers). */
+  extra: string[];
   shard: ShardMode;
   outDir: string;
   about?: string;
@@ -60,7 +62,7 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     if (!use) {
       const passThrough = step.input ? resolveInput(step.input) : [];
       effective.set(step.name, passThrough);
-      out.push({ step: step.name, command: step.command, args: [], shard: "none", outDir: stepDir(step.name), about: step.about, skipped,
+      out.push({ step: step.name, command: step.command, args: [], extra: [], shard: "none", outDir: stepDir(step.name), about: step.about, skipped,
         effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
       continue;
     }
@@ -69,16 +71,17 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     if (use.input) for (const p of resolveInput(use.input)) args.push("--input", p);
     if (use.output !== false) args.push("--output", stepDir(step.name));
     for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, folder));
-    const common = { ...(s.seed !== undefined ? { seed: s.seed } : {}), ...(s.common ?? {}) };
-    for (const [k, v] of Object.entries(common)) {
-      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) args.push(...optionArgs(k, v, folder));
+    if (s.seed !== undefined && !("seed" in (use.options ?? {})) && s.accepts(use.command, "seed")) args.push("--seed", String(s.seed));
+    const extra: string[] = [];
+    for (const [k, v] of Object.entries(s.common ?? {})) {
+      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) extra.push(...optionArgs(k, v, folder));
     }
     if (active && step.when === "llm" && s.llm) {
       args.push(`--${LLM_FLAGS.url}`, s.llm.url, `--${LLM_FLAGS.model}`, s.llm.model);
       if (s.llm.apiKeyEnv) args.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
-    out.push({ step: step.name, command: use.command, args, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
+    out.push({ step: step.name, command: use.command, args, extra, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
       effectiveDir: stepDir(step.name) });
   }
   return out;

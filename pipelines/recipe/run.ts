@@ -45,7 +45,7 @@ export async function runPlanLocally(plan: Invocation[], ctx: CliContext, opts: 
     const force = upstreamRan || (previous !== null && !sameArgs(previous, inv.args));
     upstreamRan = true;
     const forceFlag = force && "force" in cmd.options ? ["--force"] : [];
-    const { positionals, opts: values } = parseCommandArgs(cmd, [...inv.args, ...forceFlag]);
+    const { positionals, opts: values } = parseCommandArgs(cmd, [...inv.args, ...inv.extra, ...forceFlag]);
     const t0 = performance.now();
     const code = (await cmd.run({ positionals, opts: values, ctx })) ?? 0;
     const seconds = (performance.now() - t0) / 1000;

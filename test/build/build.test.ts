@@ -90,7 +90,8 @@ test("report.html renders in headless Chromium, shows report.json's numbers and 
   const dom = execFileSync("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom", `file://${html}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   const report = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
   const shown = new Map<string, string>();
-  for (const m of dom.matchAll(/data-key="([^"]+)" data-value="([^"]+)"/g)) shown.set(m[1].replace(/&amp;/g, "&"), m[2]);
+  const unescape = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&");
+  for (const m of dom.matchAll(/data-key="([^"]+)" data-value="([^"]+)"/g)) shown.set(unescape(m[1]), m[2]);
   assert.ok(shown.size > 20, `only ${shown.size} numbers rendered`);
   for (const f of report.funnel) {
     assert.equal(Number(shown.get(`funnel.${f.step}.docsIn`)), f.docsIn);

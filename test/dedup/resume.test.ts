@@ -75,7 +75,7 @@ test("all-in-one on Parquet equals the four stage commands run as shards", async
   assert.equal(st.docsIn, st.docsOut + st.removed.duplicate);
   // The cluster column is there, null for unclustered documents.
   let clustered = 0;
-  for await (const b of readDocuments(join(dir, "all", "part-0-00000.parquet"))) {
+  for await (const b of readDocuments(join(dir, "all", "part-0.parquet"))) {
     const col = b.getChild("dup_cluster")!;
     for (let i = 0; i < b.numRows; i++) if (col.get(i) != null) clustered++;
   }
@@ -102,7 +102,7 @@ test("corrupt, truncated and partial pieces are detected, redone, and the output
   // Stage 2: a truncated pairs file. Stage 3: lost marker. Stage 4: lost output of one file.
   truncateSync(dedupPaths.pairs(work, 7), 64);
   rmSync(dedupPaths.clustersDone(work));
-  rmSync(join(out, "part-3-00000.parquet"));
+  rmSync(join(out, "part-3.parquet"));
   const warnings: string[] = [];
   const origWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string) => (warnings.push(String(chunk)), true)) as typeof process.stderr.write;
