@@ -13,7 +13,7 @@
 //   (test/dedup/lsh-curve.test.ts) checks exactly that on planted pairs of known Jaccard similarity.
 // - A band's r values are folded into a 64-bit key (two independent 32-bit mixes). A false key collision needs
 //   two 64-bit values to collide: about n^2 / 2^65 per band, < 10^-3 for 10^8 documents.
-import { SEPARATOR, prenormalize } from "./normalize.js";
+import { SEPARATOR, lowerNfd, normalizeInto } from "./normalize.js";
 import { type DedupParams, permutationCoefficients } from "./params.js";
 
 export function fmix32(h: number): number {
@@ -25,28 +25,37 @@ export function fmix32(h: number): number {
 export class MinHasher {
   readonly numHashes: number;
   private readonly a: Int32Array;
-  private readonly b: Int32Array;
-  private words: Uint32Array = new Uint32Array(4096);
+  /** b_k + 2^31 (mod 2^32): (a*x + b) ^ 0x80000000 compared as signed int32 orders like the unsigned value,
+   * so the min-reduction stays in int32 (small-integer) arithmetic; uint32 values above 2^31 would be doubles. */
+  private readonly bBiased: Int32Array;
+  private words: Int32Array = new Int32Array(4096);
+  private shingles: Int32Array = new Int32Array(4096);
+  private text: Uint16Array = new Uint16Array(1 << 16);
 
   constructor(readonly params: DedupParams) {
     this.numHashes = params.bands * params.rows;
-    ({ a: this.a, b: this.b } = permutationCoefficients(params));
+    const { a, b } = permutationCoefficients(params);
+    this.a = a;
+    this.bBiased = b.map((v) => v ^ 0x80000000);
   }
 
   /** Hash every normalized word of `text` into this.words; returns the word count. */
   private hashWords(text: string): number {
-    const s = prenormalize(text);
+    const s = lowerNfd(text);
+    if (this.text.length < s.length) this.text = new Uint16Array(Math.max(s.length, this.text.length * 2));
+    const u = this.text;
+    const len = normalizeInto(s, u);
     const sep = SEPARATOR;
-    let words = this.words;
+    // A text of len units has at most len/2 + 1 words.
+    if (this.words.length < (len >> 1) + 1) this.words = new Int32Array(Math.max((len >> 1) + 1, this.words.length * 2));
+    const words = this.words;
     let n = 0;
     let h = 0x811c9dc5;
     let inWord = false;
-    const len = s.length;
     for (let i = 0; i < len; i++) {
-      const c = s.charCodeAt(i);
+      const c = u[i];
       if (sep[c] === 1) {
         if (inWord) {
-          if (n === words.length) words = this.grow();
           words[n++] = fmix32(h);
           h = 0x811c9dc5;
           inWord = false;
@@ -56,55 +65,79 @@ export class MinHasher {
         inWord = true;
       }
     }
-    if (inWord) {
-      if (n === words.length) words = this.grow();
-      words[n++] = fmix32(h);
-    }
+    if (inWord) words[n++] = fmix32(h);
     return n;
   }
 
-  private grow(): Uint32Array {
-    const w = new Uint32Array(this.words.length * 2);
-    w.set(this.words);
-    this.words = w;
-    return w;
+  /** Shingle hashes of the first n words into this.shingles (as int32); returns their count. */
+  private hashShingles(n: number): number {
+    const k = this.params.ngram;
+    const m = n - k + 1;
+    if (m <= 0) return 0;
+    if (this.shingles.length < m) this.shingles = new Int32Array(Math.max(m, this.shingles.length * 2));
+    const w = this.words;
+    const out = this.shingles;
+    for (let i = 0; i < m; i++) {
+      let h = 0x2545f491;
+      for (let j = i, end = i + k; j < end; j++) {
+        h = Math.imul(h ^ w[j], 0x9e3779b1);
+        h = (h << 15) | (h >>> 17);
+      }
+      out[i] = fmix32(h);
+    }
+    return m;
   }
 
   /** The shingle hashes of a text (one per window position, repeats kept), for tests and inspection. */
   shingleHashes(text: string): Uint32Array {
-    const n = this.hashWords(text);
-    const k = this.params.ngram;
-    const out = new Uint32Array(Math.max(0, n - k + 1));
-    for (let i = 0; i + k <= n; i++) out[i] = this.shingleAt(i);
-    return out;
-  }
-
-  private shingleAt(i: number): number {
-    const w = this.words;
-    let h = 0x2545f491;
-    for (let j = 0; j < this.params.ngram; j++) {
-      h = Math.imul(h ^ w[i + j], 0x9e3779b1);
-      h = (h << 15) | (h >>> 17);
-    }
-    return fmix32(h);
+    const m = this.hashShingles(this.hashWords(text));
+    return Uint32Array.from(this.shingles.subarray(0, m), (x) => x >>> 0);
   }
 
   /** Fill `sig` (length bands*rows) with the MinHash signature of `text`. Returns false, leaving `sig`
    * untouched, when the text has fewer than `ngram` words: such documents are never duplicates. */
   signature(text: string, sig: Uint32Array): boolean {
-    const n = this.hashWords(text);
-    const k = this.params.ngram;
-    if (n < k) return false;
+    const m = this.hashShingles(this.hashWords(text));
+    if (m === 0) return false;
     const P = this.numHashes;
     const a = this.a;
-    const b = this.b;
-    sig.fill(0xffffffff, 0, P);
-    for (let i = 0; i + k <= n; i++) {
-      const x = this.shingleAt(i);
-      for (let p = 0; p < P; p++) {
-        const v = (Math.imul(a[p], x) + b[p]) >>> 0;
-        if (v < sig[p]) sig[p] = v;
+    const b = this.bBiased;
+    const x = this.shingles;
+    // Permutation-major, five permutations per pass: coefficients and running minima stay in registers and each
+    // loaded shingle hash serves five multiply-adds (measured: 1.15 ns per permutation x shingle one at a time,
+    // 0.6 ns five at a time; shingle-major with sig[] updates in memory was 2.4 ns).
+    let p = 0;
+    for (; p + 5 <= P; p += 5) {
+      const a0 = a[p], a1 = a[p + 1], a2 = a[p + 2], a3 = a[p + 3], a4 = a[p + 4];
+      const b0 = b[p], b1 = b[p + 1], b2 = b[p + 2], b3 = b[p + 3], b4 = b[p + 4];
+      let m0 = 0x7fffffff, m1 = m0, m2 = m0, m3 = m0, m4 = m0;
+      for (let i = 0; i < m; i++) {
+        const xi = x[i];
+        const v0 = (Math.imul(a0, xi) + b0) | 0;
+        const v1 = (Math.imul(a1, xi) + b1) | 0;
+        const v2 = (Math.imul(a2, xi) + b2) | 0;
+        const v3 = (Math.imul(a3, xi) + b3) | 0;
+        const v4 = (Math.imul(a4, xi) + b4) | 0;
+        if (v0 < m0) m0 = v0;
+        if (v1 < m1) m1 = v1;
+        if (v2 < m2) m2 = v2;
+        if (v3 < m3) m3 = v3;
+        if (v4 < m4) m4 = v4;
       }
+      sig[p] = m0 ^ 0x80000000;
+      sig[p + 1] = m1 ^ 0x80000000;
+      sig[p + 2] = m2 ^ 0x80000000;
+      sig[p + 3] = m3 ^ 0x80000000;
+      sig[p + 4] = m4 ^ 0x80000000;
+    }
+    for (; p < P; p++) {
+      const a0 = a[p], b0 = b[p];
+      let m0 = 0x7fffffff;
+      for (let i = 0; i < m; i++) {
+        const v0 = (Math.imul(a0, x[i]) + b0) | 0;
+        if (v0 < m0) m0 = v0;
+      }
+      sig[p] = m0 ^ 0x80000000;
     }
     return true;
   }

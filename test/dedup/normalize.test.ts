@@ -7,6 +7,7 @@ import { tmpDir } from "../helpers.js";
 import { normalizeForDedup, normalizedWords, MinHasher, defaultDedupParams, lshProbability, lshThreshold,
   readRecordFile, CorruptFileError } from "../../lib/dedup/index.js";
 import { writeRecordFile } from "../../lib/dedup/recordfile.js";
+import { prenormalize, prenormalizeReference } from "../../lib/dedup/normalize.js";
 import { sortByKey64 } from "../../lib/dedup/radix.js";
 
 test("normalization: lowercase, digit runs to 0, punctuation to space, whitespace collapse, no diacritics", () => {
@@ -67,4 +68,16 @@ test("record files: round trip; a flipped byte, a truncation or a wrong kind is 
   await assert.rejects(readRecordFile(p), /x\.bin: checksum mismatch/);
   writeFileSync(p, bytes.subarray(0, bytes.length - 16));
   await assert.rejects(readRecordFile(p), /x\.bin: truncated/);
+});
+
+test("one-pass prenormalize equals the two-regex reference (digits, marks, sigma, astral, lone surrogates)", () => {
+  const pool = [..."aAzZ09 .,;-_!?'\t\n\u00a0\u3000ÀÉçñßẞİıΣσςΑά\u0301\u0308\u0345\u0334\u093f\u0903٠١٩\u066b\u066c०१０１\uff11\uff0e한가\u037e\u212b" +
+    "𝟎𝟗𝟘𝑥𝐀😀𐐀\u{1D165}\u{1D15E}\u{1109A}\u{11127}“”—…「」。，", "\ud800", "\udc00"];
+  let seed = 1;
+  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  for (let t = 0; t < 20000; t++) {
+    let s = "";
+    for (let i = rnd(20); i > 0; i--) s += pool[rnd(pool.length)];
+    assert.equal(prenormalize(s), prenormalizeReference(s), JSON.stringify(s));
+  }
 });
