@@ -6,6 +6,8 @@
 //   write  openWriter from in-memory batches (~100 MB of text) to snappy and zstd Parquet
 //   node --import tsx bench/io.ts [--size 300MB] [--seed 1] [--runs 3]
 // Pin to one core for per-core figures: taskset -c 0 node --import tsx bench/io.ts
+// Wall time is unreliable on a shared machine, so each child also reports the process CPU time (user + system,
+// all threads) spent on the measured work; "cpu MB/s" is MB of text per CPU-second, the per-core throughput.
 import { parseArgs } from "node:util";
 import { existsSync, mkdirSync, statSync, rmSync } from "node:fs";
 import { join, resolve, dirname } from "node:path";
@@ -55,9 +57,12 @@ async function buildCorpus(dir: string, size: number, seed: number): Promise<Rec
   return files;
 }
 
-interface Result { seconds: number; textMB: number; docs: number; rssMB: number }
+interface Result { seconds: number; cpuSeconds: number; textMB: number; docs: number; rssMB: number }
+
+const cpuSince = (c0: NodeJS.CpuUsage) => { const d = process.cpuUsage(c0); return (d.user + d.system) / 1e6; };
 
 async function childRead(file: string, mode: string): Promise<Result> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let bytes = 0;
   let docs = 0;
@@ -86,7 +91,7 @@ async function childRead(file: string, mode: string): Promise<Result> {
     await pq.close();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, textMB: bytes / MB, docs, rssMB: process.resourceUsage().maxRSS / 1024 };
+  return { seconds, cpuSeconds: cpuSince(c0), textMB: bytes / MB, docs, rssMB: process.resourceUsage().maxRSS / 1024 };
 }
 
 async function childWrite(file: string, codec: ParquetCodec, out: string, limitBytes: number): Promise<Result> {
@@ -99,13 +104,15 @@ async function childWrite(file: string, codec: ParquetCodec, out: string, limitB
     docs += b.numRows;
     if (bytes >= limitBytes) break;
   }
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const w = openWriter(out, { codec });
   for (const b of batches) await w.write(b);
   const files = await w.close();
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSince(c0);
   for (const f of files) rmSync(f);
-  return { seconds, textMB: bytes / MB, docs, rssMB: process.resourceUsage().maxRSS / 1024 };
+  return { seconds, cpuSeconds, textMB: bytes / MB, docs, rssMB: process.resourceUsage().maxRSS / 1024 };
 }
 
 function median(xs: number[]): number {
@@ -137,7 +144,7 @@ async function main() {
   console.log(`corpus: ${dir} (built/found in ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   for (const [c, f] of Object.entries(files)) console.log(`  ${c}: ${(statSync(f).size / MB).toFixed(0)} MB on disk`);
   console.log(`node ${process.version}, zstd backend ${process.env.MEGAMATH_ZSTD_DECODER === "fzstd" ? "fzstd (forced)" : zstdBackend}, ${runs} runs, medians`);
-  console.log("mode          codec   text MB   docs      s      MB/s   docs/s   peak RSS MB");
+  console.log("mode          codec   text MB   docs  wall s  wall MB/s  cpu s  cpu MB/s  docs/cpu-s  peak RSS MB");
   const modes = values.modes!.split(",");
   for (const mode of modes) {
     for (const codec of ["snappy", "zstd"]) {
@@ -148,8 +155,9 @@ async function main() {
         rs.push(JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 })));
       }
       const sec = median(rs.map((r) => r.seconds));
+      const cpu = median(rs.map((r) => r.cpuSeconds));
       const r = rs[0];
-      console.log(`${mode.padEnd(13)} ${codec.padEnd(7)} ${r.textMB.toFixed(0).padStart(7)} ${String(r.docs).padStart(7)} ${sec.toFixed(2).padStart(6)} ${(r.textMB / sec).toFixed(0).padStart(8)} ${(r.docs / sec).toFixed(0).padStart(8)} ${median(rs.map((x) => x.rssMB)).toFixed(0).padStart(10)}`);
+      console.log(`${mode.padEnd(13)} ${codec.padEnd(7)} ${r.textMB.toFixed(0).padStart(7)} ${String(r.docs).padStart(6)} ${sec.toFixed(2).padStart(7)} ${(r.textMB / sec).toFixed(0).padStart(10)} ${cpu.toFixed(2).padStart(6)} ${(r.textMB / cpu).toFixed(0).padStart(9)} ${(r.docs / cpu).toFixed(0).padStart(11)} ${median(rs.map((x) => x.rssMB)).toFixed(0).padStart(12)}`);
     }
   }
 }

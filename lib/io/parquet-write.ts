@@ -9,6 +9,7 @@ import { ParquetWriter, ByteWriter } from "hyparquet-writer";
 import type { SchemaElement, CompressionCodec } from "hyparquet";
 import { DataType, type RecordBatch, type Vector } from "apache-arrow";
 import { zstdCompress } from "./zstd.js";
+import { snappyCompress } from "./snappy-compress.js";
 import { valueAsString } from "./columns.js";
 import * as zlib from "node:zlib";
 
@@ -70,23 +71,42 @@ export function columnValues(col: Vector, kind: Kind): unknown[] {
   return out;
 }
 
-/** A hyparquet-writer Writer that streams to an open file handle after each row group. */
+/** A hyparquet-writer Writer that streams to an open file handle after each row group. Large appends (the
+ * compressed pages, each a fresh array nobody writes to afterwards) are kept by reference and written from where
+ * they are: copying them into one growing buffer cost a reallocation and copy of the whole row group every time
+ * it doubled. Small appends (headers, levels, the footer) still go to the buffer. */
 class FileSink extends ByteWriter {
   written = 0;
+  private chunks: Uint8Array[] = [];
   constructor(private fh: FileHandle) {
-    super(1 << 20);
+    super(1 << 16);
+  }
+  private get pos(): number {
+    return (this as unknown as { index: number }).index;
+  }
+  private set pos(n: number) {
+    (this as unknown as { index: number }).index = n;
+  }
+  /** Move what is in the buffer to the chunk list (as a copy: the buffer is reused). */
+  private seal(): void {
+    if (!this.pos) return;
+    this.chunks.push(new Uint8Array(this.buffer.slice(0, this.pos)));
+    this.pos = 0;
+  }
+  appendBytes(value: Uint8Array): void {
+    if (value.length < 1 << 16) return super.appendBytes(value);
+    this.seal();
+    this.chunks.push(value);
+    this.offset += value.length;
   }
   async flush(): Promise<void> {
-    const n = (this as unknown as { index: number }).index;
-    if (!n) return;
-    const view = new Uint8Array(this.buffer, 0, n);
-    let off = 0;
-    while (off < n) {
-      const { bytesWritten } = await this.fh.write(view, off, n - off);
-      off += bytesWritten;
+    this.seal();
+    for (const c of this.chunks) {
+      let off = 0;
+      while (off < c.length) off += (await this.fh.write(c, off, c.length - off)).bytesWritten;
+      this.written += c.length;
     }
-    this.written += n;
-    (this as unknown as { index: number }).index = 0;
+    this.chunks = [];
   }
   async finish(): Promise<void> {
     await this.flush();
@@ -96,6 +116,8 @@ class FileSink extends ByteWriter {
 function compressorsFor(codec: ParquetCodec, level: number) {
   if (codec === "zstd") return { ZSTD: (b: Uint8Array) => zstdCompress(b, level) };
   if (codec === "gzip") return { GZIP: (b: Uint8Array) => zlib.gzipSync(b, { level }) };
+  // Replaces hyparquet-writer's built-in snappy (same bytes, faster).
+  if (codec === "snappy") return { SNAPPY: snappyCompress };
   return {};
 }
 
