@@ -1,33 +1,54 @@
-// A 140-byte hand-assembled WebAssembly SIMD kernel for the hot loop of prediction: hidden += row[id] for a list
-// of ids, four float32 lanes at a time. f32x4.add rounds each lane exactly like a scalar float32 add and the rows
-// are added in the same order, so the result is bit-identical to fastText's loop — just faster than the JS one.
+// A small hand-assembled WebAssembly SIMD kernel for the hot loop of prediction: hidden += row[id] for a list of
+// ids, four float32 lanes at a time. f32x4.add rounds each lane exactly like a scalar float32 add and the rows are
+// added in the same order, so the result is bit-identical to fastText's loop — just faster than the JS one.
 // The input matrix lives in a shared WebAssembly.Memory (a SharedArrayBuffer underneath), so every worker thread
 // runs the kernel over the same weights; each model instance claims a private scratch slot (hidden vector + ids)
 // at the start of that memory.
+//
+// Rows are consumed ROWS_PER_STEP at a time: for each 16-byte lane group, h = ((h + r0) + r1) + ... + r7. Per lane
+// that is the same sequence of float32 adds as one row after the other (so the same bits), but the rows of a big
+// model are cache misses at random addresses, and loading several of them in the same inner loop lets the CPU
+// wait for those misses in parallel instead of one row at a time; h is also loaded and stored once per step.
+// The ids left over (n mod ROWS_PER_STEP) go through the one-row loop.
+//
+// (func (param h base dimBytes ids n)  ;; locals: end endR j r0..r{R-1}
+//   end = ids + n*4; endR = ids + (n & -R)*4
+//   if ids < endR: loop { r_k = base + i32.load(ids + 4k) * dimBytes (k < R); j = 0;
+//     loop { v128.store(h+j, add(...add(v128.load(h+j), v128.load(r0+j))..., v128.load(r{R-1}+j))); j += 16;
+//            br_if j < dimBytes }
+//     ids += 4R; br_if ids < endR }
+//   if ids < end: loop { r0 = base + i32.load(ids) * dimBytes; j = 0; loop { h+j += r0+j; ... }; ids += 4; ... })
+const ROWS_PER_STEP = 8; // a power of two (the n & -R mask) and at most 15 (4R is a one-byte LEB immediate); 8 measured best
+const L_END = 5, L_ENDR = 6, L_J = 7, L_ROW0 = 8;
+const get = (l: number) => [0x20, l];
+const set = (l: number) => [0x21, l];
+const tee = (l: number) => [0x22, l];
+const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74, I32_AND = 0x71, I32_LT_U = 0x49, I32_GE_U = 0x4f;
+const V128_LOAD = [0xfd, 0x00, 0x02, 0x00], V128_STORE = [0xfd, 0x0b, 0x02, 0x00], F32X4_ADD = [0xfd, 0xe4, 0x01];
 
-// (func (param h base dimBytes ids n)
-//   end = ids + n*4; if ids < end: loop { row = base + i32.load(ids) * dimBytes;
-//     j = 0; loop { v128.store(h+j, f32x4.add(v128.load(h+j), v128.load(row+j))); j += 16; br_if j < dimBytes }
-//     ids += 4; br_if ids < end })
+/** One pass over `rows` ids from `ids` on, then ids += 4*rows, looping while ids < limit (guarded by a block). */
+function rowLoop(rows: number, limit: number): number[] {
+  const code: number[] = [0x02, 0x40, ...get(3), ...get(limit), I32_GE_U, 0x0d, 0x00, 0x03, 0x40];
+  for (let k = 0; k < rows; k++) {
+    // r_k = base + i32.load offset=4k (ids) * dimBytes
+    code.push(...get(1), ...get(3), 0x28, 0x02, 4 * k, ...get(2), I32_MUL, I32_ADD, ...set(L_ROW0 + k));
+  }
+  code.push(0x41, 0x00, ...set(L_J), 0x03, 0x40);
+  code.push(...get(0), ...get(L_J), I32_ADD); // store address
+  code.push(...get(0), ...get(L_J), I32_ADD, ...V128_LOAD);
+  for (let k = 0; k < rows; k++) code.push(...get(L_ROW0 + k), ...get(L_J), I32_ADD, ...V128_LOAD, ...F32X4_ADD);
+  code.push(...V128_STORE);
+  code.push(...get(L_J), 0x41, 0x10, I32_ADD, ...tee(L_J), ...get(2), I32_LT_U, 0x0d, 0x00, 0x0b);
+  code.push(...get(3), 0x41, 4 * rows, I32_ADD, ...tee(3), ...get(limit), I32_LT_U, 0x0d, 0x00, 0x0b, 0x0b);
+  return code;
+}
+
 const BODY = [
-  0x01, 0x03, 0x7f, // 3 locals i32: end(5) row(6) j(7)
-  0x20, 0x03, 0x20, 0x04, 0x41, 0x02, 0x74, 0x6a, 0x21, 0x05,
-  0x02, 0x40,
-  0x20, 0x03, 0x20, 0x05, 0x4f, 0x0d, 0x00,
-  0x03, 0x40,
-  0x20, 0x01, 0x20, 0x03, 0x28, 0x02, 0x00, 0x20, 0x02, 0x6c, 0x6a, 0x21, 0x06,
-  0x41, 0x00, 0x21, 0x07,
-  0x03, 0x40,
-  0x20, 0x00, 0x20, 0x07, 0x6a,
-  0x20, 0x00, 0x20, 0x07, 0x6a, 0xfd, 0x00, 0x02, 0x00,
-  0x20, 0x06, 0x20, 0x07, 0x6a, 0xfd, 0x00, 0x02, 0x00,
-  0xfd, 0xe4, 0x01,
-  0xfd, 0x0b, 0x02, 0x00,
-  0x20, 0x07, 0x41, 0x10, 0x6a, 0x22, 0x07, 0x20, 0x02, 0x49, 0x0d, 0x00,
-  0x0b,
-  0x20, 0x03, 0x41, 0x04, 0x6a, 0x22, 0x03, 0x20, 0x05, 0x49, 0x0d, 0x00,
-  0x0b,
-  0x0b,
+  0x01, 3 + ROWS_PER_STEP, 0x7f, // i32 locals: end endR j r0..
+  ...get(3), ...get(4), 0x41, 0x02, I32_SHL, I32_ADD, ...set(L_END),
+  ...get(3), ...get(4), 0x41, (-ROWS_PER_STEP) & 0x7f, I32_AND, 0x41, 0x02, I32_SHL, I32_ADD, ...set(L_ENDR),
+  ...rowLoop(ROWS_PER_STEP, L_ENDR),
+  ...rowLoop(1, L_END),
   0x0b,
 ];
 
