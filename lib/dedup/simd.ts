@@ -95,6 +95,7 @@ export class SimdMinHash {
   private readonly memory: WasmMemory;
   private readonly f: (xPtr: number, m: number, coefPtr: number, passes: number, outPtr: number) => void;
   private readonly passes: number;
+  private readonly perms: number;
   private readonly outAt: number;
   private readonly shinglesAt: number;
   /** The shingle hashes go here (a view of the module's memory; replaced when the memory grows). */
@@ -110,6 +111,7 @@ export class SimdMinHash {
 
   private constructor(bytes: Uint8Array, a: Int32Array, b: Int32Array) {
     const P = a.length;
+    this.perms = P;
     this.passes = Math.ceil(P / SIMD_PERMS_PER_PASS);
     this.outAt = this.passes * 128;
     this.shinglesAt = this.outAt + this.passes * 64;
@@ -134,7 +136,7 @@ export class SimdMinHash {
       this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / 65536));
       // Growing detaches the old buffer: both views must be made again.
       this.shingles = new Int32Array(this.memory.buffer, this.shinglesAt);
-      this.out = new Uint32Array(this.memory.buffer, this.outAt, this.out.length);
+      this.out = new Uint32Array(this.memory.buffer, this.outAt, this.perms); // (a detached view has length 0)
     }
   }
 
