@@ -3,6 +3,7 @@
 // the way fastText does (whitespace split, "</s>" at a newline, subwords per token, then word n-grams).
 import { fnv1a, modSmall, U64 } from "./hash.js";
 import { IntBuffer } from "./int-buffer.js";
+import { SubwordCache } from "./subword-cache.js";
 import { sharedInt32, sharedUint32, sharedUint8, sharedFloat64 } from "./shared.js";
 
 export const EOS = "</s>";
@@ -60,6 +61,8 @@ export class Dictionary {
   private readonly wordHashes = new IntBuffer(256);
   private subBytes = new Uint8Array(256);
   private labelCache: string[] | null = null;
+  /** memo of out-of-vocabulary tokens' char n-gram ids (created on first use, only for models with subwords) */
+  private oovCache: SubwordCache | null = null;
 
   constructor(
     readonly data: DictionaryData,
@@ -257,7 +260,7 @@ export class Dictionary {
     const isLabel = wid < 0 ? this.startsWithLabel(bytes, s, e) : this.data.types[wid] === TYPE_LABEL;
     if (!isLabel) {
       if (wid < 0) {
-        if (!this.isEos(bytes, s, e) && this.params.maxn > 0) this.addCharNgrams(bytes, s, e, words);
+        if (!this.isEos(bytes, s, e) && this.params.maxn > 0) this.oovSubwords(bytes, s, e, h, words);
       } else {
         this.subwordsOf(wid, words);
       }
@@ -265,6 +268,20 @@ export class Dictionary {
     } else if (wid >= 0 && labels) {
       labels.push(wid - this.nwords);
     }
+  }
+
+  /** addCharNgrams for an out-of-vocabulary token, through the memo (same ids, computed once per distinct token). */
+  private oovSubwords(bytes: Uint8Array, s: number, e: number, h: number, out: IntBuffer): void {
+    const cache = (this.oovCache ??= new SubwordCache());
+    const hit = cache.find(bytes, s, e, h);
+    if (hit >= 0) {
+      const ids = cache.ids;
+      for (let k = cache.start(hit), end = cache.end(hit); k < end; k++) out.push(ids[k]!);
+      return;
+    }
+    const before = out.length;
+    this.addCharNgrams(bytes, s, e, out);
+    cache.insert(bytes, s, e, h, out.data, before, out.length);
   }
 
   private addWordNgrams(words: IntBuffer): void {

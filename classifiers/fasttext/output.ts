@@ -106,6 +106,12 @@ export class OutputLayer {
   private readonly out: Float32Array;
   readonly tree: HsTree | null;
 
+  /** Top-1 search only: a subtree whose score is below the best leaf found so far by more than this cannot hold
+   * the best leaf (see dfs). */
+  private readonly pruneMargin: number;
+  /** Best leaf score found so far by the current top-1 dfs. */
+  private best = -Infinity;
+
   constructor(
     readonly loss: LossName,
     readonly wo: MatrixData,
@@ -113,6 +119,11 @@ export class OutputLayer {
   ) {
     this.out = new Float32Array(wo.rows);
     this.tree = loss === "hs" ? buildHsTree(labelCounts) : null;
+    let depth = 0;
+    for (const p of this.tree?.paths ?? []) depth = Math.max(depth, p.length);
+    // A step down adds stdLog(p) <= log(1 + 1e-5) ~ 1e-5, plus at most one float32 rounding of the sum (< 2e-6
+    // for |score| < 16, and deeper scores are pruned by the threshold anyway): 4e-5 per level is a safe bound.
+    this.pruneMargin = (depth + 1) * 4e-5;
   }
 
   /** Per-label probabilities for softmax / ova / ns (Loss::computeOutput). */
@@ -140,6 +151,7 @@ export class OutputLayer {
     const preds: RawPrediction[] = [];
     if (this.loss === "hs") {
       const osz = this.labelCounts.length;
+      this.best = -Infinity;
       if (osz > 0) this.dfs(k, stdLog(threshold), 2 * osz - 2, 0, preds, hidden);
     } else {
       const out = this.computeOutput(hidden);
@@ -153,19 +165,34 @@ export class OutputLayer {
     return preds;
   }
 
-  /** HierarchicalSoftmaxLoss::dfs; it prunes branches below the threshold as fastText does. */
+  /**
+   * HierarchicalSoftmaxLoss::dfs; it prunes branches below the threshold as fastText does. For k = 1 (language ID)
+   * it also skips subtrees that provably cannot hold the best leaf: scores can grow by at most pruneMargin on the
+   * way down, so a subtree more than that below the best leaf found so far only has leaves strictly worse than it.
+   * The best leaf, ties included, is therefore the one a full walk finds: same result, a fraction of the dot products.
+   */
   private dfs(k: number, logThreshold: number, node: number, score: number, preds: RawPrediction[], hidden: Float32Array): void {
     if (score < logThreshold) return;
+    if (k === 1 && score + this.pruneMargin < this.best) return;
     const tree = this.tree!;
     const osz = this.labelCounts.length;
     if (tree.left[node] === -1 && tree.right[node] === -1) {
       preds.push({ score, label: node });
+      if (score > this.best) this.best = score;
       return;
     }
     const d = dotRow(this.wo, hidden, node - osz);
     const p = f(1 / f(1 + f(Math.exp(-d))));
-    this.dfs(k, logThreshold, tree.left[node]!, f(score + stdLog(1 - p)), preds, hidden);
-    this.dfs(k, logThreshold, tree.right[node]!, f(score + stdLog(p)), preds, hidden);
+    const left = f(score + stdLog(1 - p)), right = f(score + stdLog(p));
+    // The walk order does not change the result (predict sorts what is found, and a pruned leaf cannot be the best),
+    // so with pruning on, the likelier branch goes first: the best leaf is found early and prunes the most.
+    if (k === 1 && p > 0.5) {
+      this.dfs(k, logThreshold, tree.right[node]!, right, preds, hidden);
+      this.dfs(k, logThreshold, tree.left[node]!, left, preds, hidden);
+    } else {
+      this.dfs(k, logThreshold, tree.left[node]!, left, preds, hidden);
+      this.dfs(k, logThreshold, tree.right[node]!, right, preds, hidden);
+    }
   }
 
   /** log-probability of one label, without the threshold pruning of predict (hs walks the label's path). */
