@@ -35,22 +35,23 @@ const report = JSON.parse(readFileSync(join(outDir, "report.json"), "utf8")) as 
 const rssGB = process.resourceUsage().maxRSS / 1e6;
 const total = parseSize(values["corpus-bytes"]!);
 const firstBytes = report.funnel.find((f) => f.step === "score")?.bytesIn ?? report.funnel[0]?.bytesIn ?? 1;
-// Steps that run on one thread whatever --workers says (their commands do not use the pool).
-const singleThreaded = new Set(["sample", "filter", "dedup", "decontaminate", "train-classifier"]);
+// Per-core throughput = input bytes / CPU seconds of the whole process (all threads) during the step. Unlike wall
+// time divided by a guessed core count, this stays meaningful when other work shares the machine.
 const rows = report.funnel.map((f) => {
-  const cores = singleThreaded.has(f.step) ? 1 : workers;
-  const mbCore = f.seconds > 0 ? f.bytesIn / 1e6 / f.seconds / cores : 0;
-  const docsCore = f.seconds > 0 ? f.docsIn / f.seconds / cores : 0;
+  const cpu = f.cpuSeconds ?? f.seconds;
+  const mbCore = cpu > 0 ? f.bytesIn / 1e6 / cpu : 0;
+  const docsCore = cpu > 0 ? f.docsIn / cpu : 0;
   const share = f.bytesIn / firstBytes;
   const coreHours = mbCore > 0 ? (total * share) / 1e6 / mbCore / 3600 : 0;
-  return { step: f.step, docs: f.docsIn, mb: f.bytesIn / 1e6, seconds: f.seconds, cores, mbCore, docsCore, share, coreHours };
+  return { step: f.step, docs: f.docsIn, mb: f.bytesIn / 1e6, seconds: f.seconds, cpu, mbCore, docsCore, share, coreHours };
 });
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 console.log(`\nmegamath build on ${values.size} (${report.funnel[0]?.docsIn ?? 0} docs), ${workers} worker(s), wall ${wall.toFixed(1)} s, peak RSS ${rssGB.toFixed(2)} GB`);
-console.log(`${"step".padEnd(18)}${pad("docs in", 10)}${pad("MB in", 9)}${pad("sec", 8)}${pad("cores", 6)}${pad("MB/s/core", 11)}${pad("docs/s/core", 13)}${pad("share", 7)}${pad(`core-h @${values["corpus-bytes"]}`, 15)}`);
+console.log(`${"step".padEnd(18)}${pad("docs in", 10)}${pad("MB in", 9)}${pad("wall s", 8)}${pad("CPU s", 8)}${pad("MB/s/core", 11)}${pad("docs/s/core", 13)}${pad("share", 7)}${pad(`core-h @${values["corpus-bytes"]}`, 15)}`);
 for (const r of rows) {
-  console.log(`${r.step.padEnd(18)}${pad(r.docs, 10)}${pad(r.mb.toFixed(1), 9)}${pad(r.seconds.toFixed(1), 8)}${pad(r.cores, 6)}${pad(r.mbCore.toFixed(1), 11)}${pad(Math.round(r.docsCore), 13)}${pad(r.share.toFixed(2), 7)}${pad(Math.round(r.coreHours), 15)}`);
+  console.log(`${r.step.padEnd(18)}${pad(r.docs, 10)}${pad(r.mb.toFixed(1), 9)}${pad(r.seconds.toFixed(1), 8)}${pad(r.cpu.toFixed(1), 8)}${pad(r.mbCore.toFixed(1), 11)}${pad(Math.round(r.docsCore), 13)}${pad(r.share.toFixed(2), 7)}${pad(Math.round(r.coreHours), 15)}`);
 }
-console.log(`${"total".padEnd(18)}${" ".repeat(64)}${pad(Math.round(rows.reduce((a, r) => a + r.coreHours, 0)), 15)}`);
+for (const o of report.otherSteps) console.log(`${o.step.padEnd(18)}${" ".repeat(28)}${pad(o.seconds.toFixed(1), 8)}${pad((o.cpuSeconds ?? 0).toFixed(1), 8)}`);
+console.log(`${"total".padEnd(18)}${" ".repeat(66)}${pad(Math.round(rows.reduce((a, r) => a + r.coreHours, 0)), 15)}`);
 console.log("(LLM annotation/refinement and tokenization of other mixture sources are not included; mixture steps scale with their token budgets, not the corpus.)");
 if (!values.keep) rmSync(outDir, { recursive: true, force: true });

@@ -12,6 +12,8 @@ export interface StepResult {
   command: string;
   status: "ran" | "done-before" | "skipped" | "substituted";
   seconds: number;
+  /** CPU seconds of the whole process (all threads) during the step: per-core cost, robust to other load. */
+  cpuSeconds?: number;
   note?: string;
   args: string[];
 }
@@ -47,12 +49,15 @@ export async function runPlanLocally(plan: Invocation[], ctx: CliContext, opts: 
     const forceFlag = force && "force" in cmd.options ? ["--force"] : [];
     const { positionals, opts: values } = parseCommandArgs(cmd, [...inv.args, ...inv.extra, ...forceFlag]);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const code = (await cmd.run({ positionals, opts: values, ctx })) ?? 0;
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     if (code !== 0) throw new Error(`step "${inv.step}" (megamath ${inv.command}) failed with exit code ${code}`);
     await mkdir(inv.outDir, { recursive: true });
-    await writeFileAtomic(marker, JSON.stringify({ step: inv.step, command: inv.command, args: inv.args, seconds }, null, 1) + "\n");
-    results.push({ step: inv.step, command: inv.command, status: inv.substituted ? "substituted" : "ran", seconds, note: inv.substituted, args: inv.args });
+    await writeFileAtomic(marker, JSON.stringify({ step: inv.step, command: inv.command, args: inv.args, seconds, cpuSeconds }, null, 1) + "\n");
+    results.push({ step: inv.step, command: inv.command, status: inv.substituted ? "substituted" : "ran", seconds, cpuSeconds, note: inv.substituted, args: inv.args });
   }
   return results;
 }

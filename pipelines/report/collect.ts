@@ -27,6 +27,9 @@ export interface FunnelRow {
   seconds: number;
   mbPerSec: number;
   docsPerSec: number;
+  /** CPU seconds (all threads) the step used, when it ran in this build; and MB of input per CPU-second. */
+  cpuSeconds?: number;
+  mbPerCpuSec?: number;
 }
 
 export interface Report {
@@ -43,7 +46,7 @@ export interface Report {
   differencesFromPaper: Record<string, string>;
   finalCorpus?: { folder: string; docs: number; bytes: number; tokens?: number };
   /** Steps that are not document filters (training, tokenizing, mixing): wall time only. */
-  otherSteps: { step: string; command: string; status: string; seconds: number }[];
+  otherSteps: { step: string; command: string; status: string; seconds: number; cpuSeconds?: number }[];
   /** Tokens per byte of text, measured by the tokenize step on the final corpus (used for the funnel's estimates). */
   tokensPerByte?: number;
 }
@@ -80,7 +83,7 @@ export async function collectReport(args: {
     const r = args.results.find((x) => x.step === p.step);
     const stats = await readJson<RunStatsJSON>(join(p.outDir, "stats.json"));
     if (!stats || !stats.stages?.length) {
-      if (r) report.otherSteps.push({ step: p.step, command: p.command, status: r.status, seconds: round(r.seconds, 3) });
+      if (r) report.otherSteps.push({ step: p.step, command: p.command, status: r.status, seconds: round(r.seconds, 3), ...(r.cpuSeconds ? { cpuSeconds: round(r.cpuSeconds, 3) } : {}) });
       continue;
     }
     const first = stats.stages[0];
@@ -101,6 +104,7 @@ export async function collectReport(args: {
       docsIn: first.docsIn, docsOut: last.docsOut, bytesIn, bytesOut: last.bytesOut, removed, failed,
       seconds: round(seconds, 3), mbPerSec: seconds > 0 ? round(bytesIn / 1e6 / seconds, 2) : 0,
       docsPerSec: seconds > 0 ? Math.round(first.docsIn / seconds) : 0,
+      ...(r?.cpuSeconds ? { cpuSeconds: round(r.cpuSeconds, 3), mbPerCpuSec: round(bytesIn / 1e6 / r.cpuSeconds, 2) } : {}),
     });
     if (p.command === "decontaminate") {
       report.decontamination = Object.entries(removed).filter(([k]) => k.startsWith("contaminated")).map(([k, v]) => ({ benchmark: k.split(":")[1] ?? k, documents: v }));
