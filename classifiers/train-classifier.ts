@@ -12,7 +12,7 @@ import type { Logger } from "../lib/runtime/log.js";
 import { StageStats } from "../lib/runtime/stats.js";
 import { hasColumn } from "../lib/arrow/batch.js";
 import { trainSupervised } from "./fasttext/train.js";
-import { writeTrainingData, readLabelledLines, type LabelRule, type TrainingDataResult,
+import { writeTrainingData, readLabelledLines, type LabelRule, type TrainingDataResult, type TrainingDataOptions,
   DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS } from "./training-data.js";
 import { metricsAt, prCurve, averagePrecision, bestF1, thresholdGrid, type ThresholdMetrics } from "./metrics.js";
 import { prCurveSvg } from "./pr-svg.js";
@@ -37,15 +37,10 @@ export const MEGAMATH_FASTTEXT: Omit<FastTextTrainSettings, "thread" | "seed"> =
 /** Thresholds the report always includes: fastText's 0.5 and the recipe's 0.4. */
 export const REPORT_THRESHOLDS = [0.4, 0.5];
 
-export interface TrainClassifierOptions {
+/** The training-data options (label rule, split, labels, truncation) plus where to read and write. */
+export interface TrainClassifierOptions extends Omit<TrainingDataOptions, "buckets"> {
   inputs: string[];
   outDir: string;
-  rule: LabelRule;
-  seed?: number;
-  validFraction?: number;
-  positiveLabel?: string;
-  negativeLabel?: string;
-  maxChars?: number;
   read?: Pick<ReadOptions, "textKey" | "idKey" | "onError">;
   fasttext?: Partial<FastTextTrainSettings>;
   log?: Logger;

@@ -108,7 +108,9 @@ test("a model trained here (2 Hogwild threads) loads in the CLI and predicts the
 
 for (const loss of ["hs", "ova", "ns"] as const) {
   test(`training with loss ${loss} and char n-grams: the CLI agrees, accuracy on par with the CLI's own training`, { skip }, async () => {
-    const flags = { dim: 16, bucket: 20000, wordNgrams: 2, minn: 3, maxn: 5, epoch: 3, lr: 0.3, loss, thread: 2 };
+    // One thread on both sides: the comparison is of the algorithm, and one-thread training is deterministic, so
+    // the test cannot flip under machine load. Hogwild (2 threads) is covered by the CLI-agreement test above.
+    const flags = { dim: 16, bucket: 20000, wordNgrams: 2, minn: 3, maxn: 5, epoch: 3, lr: 0.3, loss, thread: 1 };
     const m = await trainSupervised(small.train, { ...flags, seed: 2 });
     const bin = join(dir, `ours-${loss}.bin`);
     await m.save(bin);
