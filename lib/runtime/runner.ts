@@ -2,7 +2,7 @@
 // set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
-import { join, resolve, sep, basename, dirname } from "node:path";
+import { join, resolve, sep, dirname } from "node:path";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
@@ -325,4 +325,3 @@ export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { co
   return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length };
 }
 
-export { basename };
