@@ -89,7 +89,7 @@ export function getStrings(batch: Batch, name: string): (string | null)[] {
         out[k++] = data.getValid(i) ? decoder.decode(bytes.subarray(Number(offs[i]), Number(offs[i + 1]))) : null;
       }
     } else {
-      for (let i = 0; i < data.length; i++) out[k++] = (col.get(k) as string | null) ?? null;
+      for (let i = 0; i < data.length; i++, k++) out[k] = (col.get(k) as string | null) ?? null;
     }
   }
   return out;
