@@ -185,8 +185,10 @@ async function runFile(
 
 function wrapError(e: unknown, file: string): Error {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === "ENOSPC" || err.code === "EDQUOT") {
-    return new FatalError(`writing output for ${file}: disk full (${err.code}); nothing was left under a final name`);
+  // The writer reports a failed write as an OutputError whose cause holds the system error.
+  const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new FatalError(`writing output for ${file}: disk full (${code}); nothing was left under a final name`);
   }
   if (err instanceof Error && !err.message.includes(file)) err.message = `${file}: ${err.message}`;
   return err as Error;

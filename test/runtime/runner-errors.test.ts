@@ -1,0 +1,50 @@
+// Runner error paths: what stops a run even under --on-error skip, and what a dry run leaves behind.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { runPipeline, FatalError } from "../../lib/runtime/runner.js";
+import { writeDocuments } from "../../lib/io/index.js";
+import { makeBatch } from "../../lib/arrow/batch.js";
+import { tmpDir } from "../helpers.js";
+
+/** `files` JSONL inputs of `docs` documents of 10,000 pseudo-random letters each (barely compressible). */
+async function randomInputs(dir: string, files: number, docs: number): Promise<string[]> {
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % 26;
+  const out: string[] = [];
+  for (let f = 0; f < files; f++) {
+    const texts = Array.from({ length: docs }, () => Array.from({ length: 10_000 }, () => String.fromCharCode(97 + rnd())).join(""));
+    await writeDocuments(join(dir, `in-${f}`), [makeBatch({ text: texts, id: texts.map((_, i) => `${f}-${i}`) })], { format: "jsonl" });
+    out.push(join(dir, `in-${f}.jsonl`));
+  }
+  return out;
+}
+
+test("runner: a full output disk stops the run even under --on-error skip", async (t) => {
+  if (process.getuid?.() !== 0) return t.skip("needs root to mount a tmpfs");
+  const dir = tmpDir();
+  const inputs = await randomInputs(dir, 3, 100);
+  const mnt = join(dir, "small");
+  mkdirSync(mnt);
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt], { stdio: "ignore" });
+  } catch {
+    return t.skip("mount not permitted here");
+  }
+  try {
+    for (const format of ["parquet", "jsonl"] as const) {
+      const out = join(mnt, format);
+      await assert.rejects(
+        runPipeline({ inputs, outDir: out, stages: [], onError: "skip", write: { format, rowGroupSize: 20 } }),
+        (e: unknown) => e instanceof FatalError && /disk full \(ENOSPC\)/.test((e as Error).message) && (e as Error).message.includes("in-0.jsonl"),
+        format,
+      );
+      // Nothing half-written is left under a final name.
+      assert.deepEqual(readdirSync(out).filter((n) => n !== ".done"), [], format);
+    }
+  } finally {
+    execFileSync("umount", [mnt]);
+  }
+});
