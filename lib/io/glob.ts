@@ -96,15 +96,22 @@ async function expandOne(pattern: string): Promise<string[]> {
 }
 
 /** Expand files, folders and glob patterns into a sorted, de-duplicated file list. Throws when nothing matches
- * (naming the patterns), because an empty input is almost always a typo and would otherwise "succeed" silently. */
+ * (naming the patterns), because an empty input is almost always a typo and would otherwise "succeed" silently;
+ * likewise when a plain path (no glob characters) names nothing, even if other patterns match. */
 export async function expandInputs(patterns: string[]): Promise<string[]> {
   if (patterns.length === 0) throw new Error("no input given");
   const seen = new Map<string, string>();
+  const missing: string[] = [];
   for (const pat of patterns) {
-    for (const f of await expandOne(pat)) {
+    const files = await expandOne(pat);
+    if (files.length === 0 && !GLOB_CHARS.test(pat) && (await kind(pat)) === null) missing.push(pat);
+    for (const f of files) {
       const key = resolve(f);
       if (!seen.has(key)) seen.set(key, f);
     }
+  }
+  if (missing.length) {
+    throw new Error(`no input files match ${missing.map((p) => JSON.stringify(p)).join(", ")}: no such file or folder`);
   }
   if (seen.size === 0) {
     throw new Error(`no input files match ${patterns.map((p) => JSON.stringify(p)).join(", ")}`);

@@ -145,6 +145,17 @@ test("an empty input glob is an error naming the pattern", async () => {
   await assert.rejects(expandInputs([join(dir, "missing", "x.jsonl")]), /no input files match/);
 });
 
+test("a named input file that does not exist is an error even when other inputs match", async () => {
+  const dir = tmpDir();
+  const real = join(dir, "real.jsonl");
+  writeFileSync(real, JSON.stringify({ text: "a" }) + "\n");
+  const typo = join(dir, "raal.jsonl");
+  await assert.rejects(expandInputs([real, typo]), (e: unknown) =>
+    e instanceof Error && e.message.includes(JSON.stringify(typo)) && !e.message.includes(JSON.stringify(real)));
+  // A glob that matches nothing next to one that does stays allowed (e.g. "*.jsonl" and "*.parquet").
+  assert.deepEqual(await expandInputs([real, join(dir, "*.parquet")]), [real]);
+});
+
 test("an unwritable output folder: a clear OutputError naming the output, no files left", async () => {
   const dir = tmpDir();
   writeFileSync(join(dir, "afile"), "");
