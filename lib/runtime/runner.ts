@@ -99,8 +99,11 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       try {
         const { stats, outputs } = await runFile(file, join(outDir, outName), o, ctxBase, progress);
         const rel = outputs.map((p) => p.slice(outDir.length + 1));
-        const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats };
-        await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
+        // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
+        if (o.writeOutput !== false) {
+          const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats };
+          await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
+        }
         perFile.push(stats);
         result.outputs.push(...outputs);
         result.filesDone++;

@@ -48,3 +48,17 @@ test("runner: a full output disk stops the run even under --on-error skip", asyn
     execFileSync("umount", [mnt]);
   }
 });
+
+test("runner: a run with writeOutput false counts but leaves no markers, so the real run still processes every file", async () => {
+  const dir = tmpDir();
+  const inputs = await randomInputs(dir, 2, 3);
+  const out = join(dir, "out");
+  const dry = await runPipeline({ inputs, outDir: out, stages: [], writeOutput: false });
+  assert.equal(dry.filesDone, 2);
+  assert.equal(dry.stats.stages[0].docsOut, 6);
+  assert.deepEqual(readdirSync(join(out, ".done")), []);
+  const real = await runPipeline({ inputs, outDir: out, stages: [] });
+  assert.equal(real.filesDone, 2);
+  assert.equal(real.filesSkipped, 0);
+  assert.deepEqual(readdirSync(out).filter((n) => n.endsWith(".parquet")).sort(), ["in-0.parquet", "in-1.parquet"]);
+});
