@@ -1,6 +1,6 @@
 // Run a planned build locally: each step in-process, one after another, each resumable. A finished step leaves
 // `.step.json` (its arguments and timing) in its folder; a rerun with the same arguments skips it.
-import { readFile, mkdir } from "node:fs/promises";
+import { readFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { loadCommand } from "../../cli/registry.js";
 import { parseCommandArgs, type CliContext } from "../../cli/command.js";
@@ -47,6 +47,9 @@ export async function runPlanLocally(plan: Invocation[], ctx: CliContext, opts: 
     const force = upstreamRan || (previous !== null && !sameArgs(previous, inv.args));
     upstreamRan = true;
     const forceFlag = force && "force" in cmd.options ? ["--force"] : [];
+    // The old marker no longer describes the folder once the step starts over: a run that fails now must not be
+    // taken for "done before" next time.
+    await rm(marker, { force: true });
     const { positionals, opts: values } = parseCommandArgs(cmd, [...inv.args, ...inv.extra, ...forceFlag]);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
