@@ -116,10 +116,13 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       }
       progress?.fileDone(sizes.get(file)!);
     }
+  } catch (e) {
+    await closeStages(o.stages).catch(() => {}); // the run's own error is the one to report
+    throw e;
   } finally {
     progress?.stop();
-    for (const s of o.stages) await s.close?.();
   }
+  await closeStages(o.stages);
   result.stats = mergeRunStats(perFile);
   const shardStats = { ...result.stats, shard, filesFailed: result.filesFailed };
   if (o.writeOutput !== false) {
@@ -128,6 +131,19 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     await writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(await mergeFolderStats(outDir), null, 1) + "\n");
   }
   return result;
+}
+
+/** Close every stage (releasing workers) even when one close fails; then throw the first failure. */
+async function closeStages(stages: Stage[]): Promise<void> {
+  let first: unknown;
+  for (const s of stages) {
+    try {
+      await s.close?.();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  if (first !== undefined) throw first;
 }
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */

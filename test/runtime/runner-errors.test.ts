@@ -8,6 +8,7 @@ import { runPipeline, FatalError } from "../../lib/runtime/runner.js";
 import { writeDocuments } from "../../lib/io/index.js";
 import { makeBatch } from "../../lib/arrow/batch.js";
 import { tmpDir } from "../helpers.js";
+import type { Stage } from "../../lib/runtime/stage.js";
 
 /** `files` JSONL inputs of `docs` documents of 10,000 pseudo-random letters each (barely compressible). */
 async function randomInputs(dir: string, files: number, docs: number): Promise<string[]> {
@@ -61,4 +62,25 @@ test("runner: a run with writeOutput false counts but leaves no markers, so the 
   assert.equal(real.filesDone, 2);
   assert.equal(real.filesSkipped, 0);
   assert.deepEqual(readdirSync(out).filter((n) => n.endsWith(".parquet")).sort(), ["in-0.parquet", "in-1.parquet"]);
+});
+
+test("runner: every stage is closed even when one close fails, and a run's own error is not masked by it", async () => {
+  const dir = tmpDir();
+  const inputs = await randomInputs(dir, 1, 2);
+  let closedB = 0;
+  const stageA: Stage = { name: "a", run: (input) => input, close: async () => { throw new Error("close of a failed"); } };
+  const stageB = (fail: boolean): Stage => ({
+    name: "b",
+    async *run(input) {
+      for await (const b of input) {
+        if (fail) throw new Error("stage b broke");
+        yield b;
+      }
+    },
+    close: async () => void closedB++,
+  });
+  await assert.rejects(runPipeline({ inputs, outDir: join(dir, "o1"), stages: [stageA, stageB(false)] }), /close of a failed/);
+  assert.equal(closedB, 1);
+  await assert.rejects(runPipeline({ inputs, outDir: join(dir, "o2"), stages: [stageA, stageB(true)] }), /stage b broke/);
+  assert.equal(closedB, 2);
 });
