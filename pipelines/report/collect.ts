@@ -116,12 +116,14 @@ export async function collectReport(args: {
   if (dedupDir) report.dedupClusters = await clusterSizes(join(dedupDir, "dedup-work", "clusters"));
   for (const p of args.plan) {
     if (p.command !== "mix" || p.skipped) continue;
-    const m = await readJson<{ name: string; total_tokens: number; sources: { name: string; weight: number; planned_tokens: number; packed_tokens?: number }[] }>(join(p.outDir, "mixture.json"));
+    // mix records what it packed per source as tokens_written (planned_tokens is the target).
+    const m = await readJson<{ name: string; total_tokens: number; sources: { name: string; weight: number; planned_tokens: number; tokens_written?: number }[] }>(join(p.outDir, "mixture.json"));
     if (!m) continue;
-    const total = m.sources.reduce((a, s) => a + (s.packed_tokens ?? s.planned_tokens), 0);
+    const packed = (s: { planned_tokens: number; tokens_written?: number }) => s.tokens_written ?? s.planned_tokens;
+    const total = m.sources.reduce((a, s) => a + packed(s), 0);
     report.mixtures.push({
       name: m.name ?? p.step, totalTokens: total,
-      sources: m.sources.map((s) => ({ name: s.name, weight: s.weight, tokens: s.packed_tokens ?? s.planned_tokens, share: total ? round((s.packed_tokens ?? s.planned_tokens) / total, 5) : 0 })),
+      sources: m.sources.map((s) => ({ name: s.name, weight: s.weight, tokens: packed(s), share: total ? round(packed(s) / total, 5) : 0 })),
     });
   }
   if (args.finalDir) {
