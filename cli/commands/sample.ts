@@ -23,8 +23,8 @@ export default defineCommand({
     ...pipelineOptions,
     "per-year": { type: "integer", placeholder: "N", description: "Documents to draw per year (all of a year with fewer)." },
     fraction: { type: "number", placeholder: "F", description: "Fraction (0..1) of every year to draw." },
-    "year-columns": { type: "list", default: DEFAULT_YEAR_COLUMNS, placeholder: "COLS",
-      description: "Columns to take the year from, tried in order per document." },
+    "year-columns": { type: "list", placeholder: "COLS",
+      description: `Columns to take the year from, tried in order per document (default: the plan's with --plan, else ${DEFAULT_YEAR_COLUMNS.join(",")}).` },
     "year-output": { type: "string", placeholder: "COLUMN", description: "Write the year found into this column." },
     plan: { type: "string", placeholder: "FILE", description: "Use a plan written by --write-plan (with --per-year runs)." },
     "write-plan": { type: "string", placeholder: "FILE", description: "Only compute the per-year plan over all inputs, write it, and exit." },
@@ -32,7 +32,8 @@ export default defineCommand({
   async run({ opts, ctx }) {
     const perYear = opts["per-year"] as number | undefined;
     const fraction = opts.fraction as number | undefined;
-    const yearColumns = opts["year-columns"] as string[];
+    const givenColumns = opts["year-columns"] as string[] | undefined;
+    let yearColumns = givenColumns ?? DEFAULT_YEAR_COLUMNS;
     const seed = opts.seed as number;
     if (opts.plan && fraction !== undefined) throw new UsageError("--plan goes with --per-year, not --fraction");
     if ((perYear === undefined && !opts.plan) === (fraction === undefined)) {
@@ -48,6 +49,11 @@ export default defineCommand({
         throw new UsageError(`--per-year ${perYear} differs from the plan's ${plan.perYear} (${opts.plan})`);
       }
       if (plan.seed !== seed) throw new UsageError(`--seed ${seed} differs from the plan's seed ${plan.seed} (${opts.plan})`);
+      // The thresholds only mean something for years read from the columns the plan was made with.
+      if (givenColumns && givenColumns.join("\0") !== plan.yearColumns.join("\0")) {
+        throw new UsageError(`--year-columns ${givenColumns.join(",")} differs from the plan's ${plan.yearColumns.join(",")} (${opts.plan})`);
+      }
+      yearColumns = plan.yearColumns;
     } else if (perYear !== undefined) {
       plan = await buildPlan(opts, perYear, seed, yearColumns);
       const years = Object.entries(plan.years).map(([y, e]) => `${y}: ${e.keep}/${e.docs}`).join(", ");

@@ -100,6 +100,8 @@ export async function readPlan(path: string): Promise<SamplePlan> {
   } catch (e) {
     throw new Error(`cannot read sample plan ${path}: ${(e as Error).message}`);
   }
-  if (plan?.version !== 1 || typeof plan.years !== "object") throw new Error(`${path} is not a megamath sample plan`);
+  if (plan?.version !== 1 || typeof plan.years !== "object" || !Array.isArray(plan.yearColumns)) {
+    throw new Error(`${path} is not a megamath sample plan`);
+  }
   return plan;
 }

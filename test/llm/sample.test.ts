@@ -96,3 +96,23 @@ test("fraction sampling: same ids drawn whatever the batching; seed changes the 
   assert.ok(Math.abs(a.length - withYear * 0.25) < withYear * 0.05, `${a.length} of ${withYear}`);
   assert.notDeepEqual(await run(files, 2), a);
 });
+
+test("sample --plan takes the year columns the plan was made with; different --year-columns are refused", async () => {
+  const { writeFileSync, readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { main } = await import("../../cli/main.js");
+  const dir = tmpDir();
+  const input = join(dir, "docs.jsonl");
+  // The year is only in a non-default column; the default columns would find none ("date" here is not a date).
+  writeFileSync(input, Array.from({ length: 90 }, (_, i) =>
+    JSON.stringify({ id: `d${i}`, text: `doc ${i}`, crawl: `CC-MAIN-${2018 + (i % 3)}-04`, date: "n/a" }) + "\n").join(""));
+  const plan = join(dir, "plan.json");
+  const q = ["--quiet"];
+  assert.equal(await main(["sample", "-i", input, "--per-year", "5", "--year-columns", "crawl", "--write-plan", plan, ...q]), 0);
+  const out = join(dir, "out");
+  assert.equal(await main(["sample", "-i", input, "-o", out, "--plan", plan, ...q]), 0);
+  const s = JSON.parse(readFileSync(join(out, "stats.json"), "utf8")).stages.find((x: { name: string }) => x.name === "sample");
+  assert.equal(s.docsOut, 15);
+  assert.deepEqual(s.removed, { not_sampled: 75 });
+  assert.notEqual(await main(["sample", "-i", input, "-o", join(dir, "out2"), "--plan", plan, "--year-columns", "date", ...q]), 0);
+});
