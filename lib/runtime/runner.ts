@@ -264,12 +264,18 @@ export function outputNames(files: string[]): Map<string, string> {
   const root = commonDir(abs);
   const names = new Map<string, string>();
   const used = new Set<string>();
+  // A writer numbers its parts NAME-00000, NAME-00001, …: so NAME must not clash with another input named
+  // NAME-00001 (its output would be overwritten, or deleted as a stale part of NAME).
+  const PART = /-\d{5}$/;
+  const stems = new Set<string>(); // NAME of every used name that looks like NAME-ddddd
+  const clashes = (n: string) => used.has(n) || stems.has(n) || (PART.test(n) && used.has(n.replace(PART, "")));
   abs.forEach((a, i) => {
     let rel = a.slice(root.length).replace(/^[\\/]+/, "");
     rel = rel.replace(/\.(parquet|arrow|ipc|feather|jsonl|json|ndjson)(\.(gz|zst|zstd))?$/i, "");
     let name = rel.split(sep).join("__").replace(/[^A-Za-z0-9._=-]/g, "_") || `input-${i}`;
-    while (used.has(name)) name += "_";
+    while (clashes(name)) name += "_";
     used.add(name);
+    if (PART.test(name)) stems.add(name.replace(PART, ""));
     names.set(files[i], name);
   });
   return names;

@@ -2,11 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runPipeline, FatalError } from "../../lib/runtime/runner.js";
-import { writeDocuments } from "../../lib/io/index.js";
-import { makeBatch } from "../../lib/arrow/batch.js";
+import { runPipeline, FatalError, outputNames } from "../../lib/runtime/runner.js";
+import { writeDocuments, readDocuments } from "../../lib/io/index.js";
+import { makeBatch, getTexts } from "../../lib/arrow/batch.js";
 import { tmpDir } from "../helpers.js";
 import type { Stage } from "../../lib/runtime/stage.js";
 
@@ -83,4 +83,22 @@ test("runner: every stage is closed even when one close fails, and a run's own e
   assert.equal(closedB, 1);
   await assert.rejects(runPipeline({ inputs, outDir: join(dir, "o2"), stages: [stageA, stageB(true)] }), /stage b broke/);
   assert.equal(closedB, 2);
+});
+
+test("runner: inputs named NAME and NAME-00001 keep separate outputs (no overwrite, no stale-part deletion)", async () => {
+  const dir = tmpDir();
+  const a = join(dir, "a.jsonl");
+  const a1 = join(dir, "a-00001.jsonl");
+  writeFileSync(a, ["x", "y"].map((t) => JSON.stringify({ text: t }) + "\n").join(""));
+  writeFileSync(a1, ["p", "q", "r"].map((t) => JSON.stringify({ text: t }) + "\n").join(""));
+  const names = outputNames([a1, a]);
+  assert.equal(names.get(a1), "a-00001");
+  assert.notEqual(names.get(a), "a");
+  for (const maxFileBytes of [undefined, 1]) {
+    const r = await runPipeline({ inputs: [a, a1], outDir: join(dir, `out-${maxFileBytes}`), stages: [], write: { maxFileBytes } });
+    assert.equal(new Set(r.outputs).size, r.outputs.length);
+    const texts: string[] = [];
+    for (const f of r.outputs) for await (const b of readDocuments(f)) texts.push(...getTexts(b));
+    assert.deepEqual(texts.sort(), ["p", "q", "r", "x", "y"], `maxFileBytes ${maxFileBytes}`);
+  }
 });
