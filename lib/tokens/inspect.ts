@@ -69,9 +69,10 @@ function openDatatrove(prefix: string): Source {
     prev = e;
   }
   const fd = openSync(where, "r");
-  if (fstatSync(fd).size !== prev * tokenSize) {
+  const size = fstatSync(fd).size;
+  if (size !== prev * tokenSize) {
     closeSync(fd);
-    throw new Error(`${where}: ${fstatSync(fd).size} bytes, the index describes ${prev * tokenSize}`);
+    throw new Error(`${where}: ${size} bytes, the index describes ${prev * tokenSize}`);
   }
   return {
     format: "datatrove", dtype: tokenSize === 4 ? "uint32" : "uint16", lengths,

@@ -168,3 +168,14 @@ test("a datatrove-only .ds file (no .idx) is read through its .ds.index", async 
   assert.equal(d.dtype, "uint32");
   assert.deepEqual(d.samples.map((x) => x.text), ["<|begin_of_text|>The<|end_of_text|>", "<|begin_of_text|> Hello world<|end_of_text|>"]);
 });
+
+test("a .ds file whose size does not match its .ds.index is a clear error naming both sizes", async () => {
+  const { truncateSync } = await import("node:fs");
+  const out = tmpDir();
+  const w = await TokenFileWriter.create(join(out, "m"), { tokenizer: info, seed: 0, shuffle: false });
+  await w.add([128000, 791, 128001]);
+  await w.finish();
+  rmSync(join(out, "m.idx"));
+  truncateSync(join(out, "m.bin"), 8); // the .ds symlink points here
+  await assert.rejects(describeTokenFile(join(out, "m.ds")), /m\.ds: 8 bytes, the index describes 12/);
+});
