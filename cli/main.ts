@@ -44,13 +44,16 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = (await load()).default;
   const quietFlag = rest.includes("--quiet") || rest.includes("-q");
   const jsonFlag = rest.includes("--log-json");
-  const log = createLogger({ quiet: quietFlag, json: jsonFlag });
+  // From the raw flags until they are parsed (a usage error is logged before a config file is read) ...
+  let log = createLogger({ quiet: quietFlag, json: jsonFlag });
   try {
     const { positionals, opts } = parseCommandArgs(cmd, rest);
     if (opts.help) {
       process.stdout.write(helpText(cmd));
       return 0;
     }
+    // ... then from the parsed options, so "quiet" / "log-json" in a --config file apply too.
+    log = createLogger({ quiet: Boolean(opts.quiet), json: Boolean(opts["log-json"]) });
     const ctx = {
       log, quiet: Boolean(opts.quiet), logJson: Boolean(opts["log-json"]),
       tty: Boolean(process.stderr.isTTY) && !opts.quiet && !opts["log-json"], stdout: process.stdout,
