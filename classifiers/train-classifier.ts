@@ -10,7 +10,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { expandInputs, readDocuments, writeFileAtomic, tempPathFor, type ReadOptions } from "../lib/io/index.js";
 import type { Logger } from "../lib/runtime/log.js";
 import { StageStats } from "../lib/runtime/stats.js";
-import { hasColumn } from "../lib/arrow/batch.js";
+import { ColumnError, hasColumn } from "../lib/arrow/batch.js";
 import { trainSupervised } from "./fasttext/train.js";
 import { writeTrainingData, readLabelledLines, type LabelRule, type TrainingDataResult, type TrainingDataOptions,
   DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS } from "./training-data.js";
@@ -79,8 +79,10 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
   const files = await expandInputs(o.inputs);
   const readStats = new StageStats("read");
 
+  let current = "";
   async function* allBatches() {
     for (const file of files) {
+      current = file;
       let row = 0;
       for await (const batch of readDocuments(file, { ...o.read, columns: [o.rule.column], stats: readStats })) {
         if (!hasColumn(batch, o.rule.column)) {
@@ -96,9 +98,16 @@ export async function trainClassifier(o: TrainClassifierOptions): Promise<TrainC
   const trainPath = join(outDir, "train.txt");
   const validPath = join(outDir, "valid.txt");
   o.log?.info(`train-classifier: preparing data from ${files.length} file(s)`);
-  const data = await writeTrainingData(allBatches(), trainPath, validPath, {
-    rule: o.rule, seed, validFraction, positiveLabel: pos, negativeLabel: neg, maxChars: o.maxChars ?? DEFAULT_MAX_CHARS,
-  });
+  let data: TrainingDataResult;
+  try {
+    data = await writeTrainingData(allBatches(), trainPath, validPath, {
+      rule: o.rule, seed, validFraction, positiveLabel: pos, negativeLabel: neg, maxChars: o.maxChars ?? DEFAULT_MAX_CHARS,
+    });
+  } catch (e) {
+    // A label column of the wrong type is found while the batch is labelled: name the file it came from.
+    if (e instanceof ColumnError && current && !e.message.includes(current)) throw new ColumnError(`${current}: ${e.message}`);
+    throw e;
+  }
   o.log?.info(`train-classifier: train ${data.train.docs} docs (${data.train.positives} positive), ` +
     `validation ${data.valid.docs} (${data.valid.positives} positive)`);
   if (data.train.positives === 0 || data.train.negatives === 0) {
