@@ -243,6 +243,14 @@ export class MegatronReader {
       closeSync(this.fd);
       throw new Error(`${prefix}.bin has ${this.binSize} bytes, the index describes ${this.index.tokens * width}`);
     }
+    // Every sequence must lie inside the .bin (a read past its end would never complete).
+    const { lengths, pointers } = this.index;
+    for (let i = 0; i < lengths.length; i++) {
+      if (lengths[i] < 0 || pointers[i] < 0 || pointers[i] + lengths[i] * width > this.binSize) {
+        closeSync(this.fd);
+        throw new Error(`${prefix}.idx: sequence ${i} (byte offset ${pointers[i]}, ${lengths[i]} tokens) lies outside ${prefix}.bin (${this.binSize} bytes)`);
+      }
+    }
   }
 
   get documents(): number {

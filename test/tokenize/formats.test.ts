@@ -179,3 +179,16 @@ test("a .ds file whose size does not match its .ds.index is a clear error naming
   truncateSync(join(out, "m.bin"), 8); // the .ds symlink points here
   await assert.rejects(describeTokenFile(join(out, "m.ds")), /m\.ds: 8 bytes, the index describes 12/);
 });
+
+test("a .idx whose sequence pointers lie outside the .bin is refused when opened (no endless read)", async () => {
+  const { writeFileSync } = await import("node:fs");
+  const out = tmpDir();
+  const w = await MegatronWriter.create(join(out, "p"), "int32");
+  await w.add([1, 2]);
+  await w.add([3, 4]);
+  await w.finish();
+  const idx = Buffer.from(readFileSync(join(out, "p.idx")));
+  idx.writeBigInt64LE(100n, 34 + 4 * 2 + 8); // pointer of sequence 1: byte 100 of a 16-byte .bin
+  writeFileSync(join(out, "p.idx"), idx);
+  assert.throws(() => new MegatronReader(join(out, "p")), /sequence 1 \(byte offset 100, 2 tokens\) lies outside/);
+});
