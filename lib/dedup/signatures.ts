@@ -10,7 +10,7 @@ import type { Logger } from "../runtime/log.js";
 import type { OnError } from "../runtime/stage.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { MinHasher } from "./minhash.js";
-import { type DedupParams, DEDUP_FORMAT_VERSION } from "./params.js";
+import { type DedupParams, DEDUP_FORMAT_VERSION, describeParams, sameParams } from "./params.js";
 import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
 import { type SignatureDone, type WorkManifest, initWorkDir, paths, readJson, removeTemps } from "./workdir.js";
@@ -77,6 +77,10 @@ export async function signaturesValid(work: string, m: WorkManifest, f: number, 
   if (!d) return false;
   try {
     if (d.size !== m.inputs[f].size) throw new Error(`input size changed (${d.size} -> ${m.inputs[f].size} bytes)`);
+    if (!d.params || !sameParams(d.params, m.params)) {
+      throw new Error(`made with ${d.params ? describeParams(d.params) : "unrecorded params"}, ${paths.manifest(work)} ` +
+        `asks for ${describeParams(m.params)}`);
+    }
     for (const p of d.parts) {
       const info = await verifyRecordFile(paths.sigPart(work, p.band, f, p.part), "signatures");
       if (info.records !== p.records) throw new CorruptFileError(paths.sigPart(work, p.band, f, p.part), "record count differs from its completion marker");
@@ -129,7 +133,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   const cap = Math.max(1, o.maxDocsPerPart ?? 262_144);
   const buf = new PartBuffer(params.bands, cap);
   const done: SignatureDone = {
-    file: f, path: file, size: m.inputs[f].size, docs: 0, signed: 0, tooShort: 0, failed: 0, bytes: 0, parts: [],
+    file: f, path: file, size: m.inputs[f].size, params, docs: 0, signed: 0, tooShort: 0, failed: 0, bytes: 0, parts: [],
     priorities: null,
   };
   const prio = params.keepColumn

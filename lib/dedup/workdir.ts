@@ -44,6 +44,8 @@ export interface SignatureDone {
   file: number;
   path: string;
   size: number;
+  /** The params the signatures were made with (a marker without them is from before this field: redone). */
+  params?: DedupParams;
   /** Rows read (document identity runs over 0..docs-1). */
   docs: number;
   signed: number;
