@@ -58,7 +58,7 @@ function countDone(stats: StageStats, d: ClustersDone): void {
 }
 
 /** Digest of what stage 2 produced (each band's own input digest), or an error naming unfinished bands. */
-async function pairsDigest(work: string, m: WorkManifest): Promise<string> {
+export async function pairsDigest(work: string, m: WorkManifest): Promise<string> {
   const h = createHash("sha256");
   const missing: number[] = [];
   for (let b = 0; b < m.params.bands; b++) {

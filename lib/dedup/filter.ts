@@ -6,9 +6,12 @@ import { stat } from "node:fs/promises";
 import { Int32 } from "apache-arrow";
 import { type Batch, filterRows, withColumn } from "../arrow/batch.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
-import { readRecordFile } from "./recordfile.js";
-import { type ClustersDone } from "./clusters.js";
-import { type SignatureDone, type WorkManifest, checkSameInputs, paths, readJson, readWorkManifest } from "./workdir.js";
+import { readRecordFile, readRecordHeader } from "./recordfile.js";
+import { bandInputDigest } from "./buckets.js";
+import { type ClustersDone, pairsDigest } from "./clusters.js";
+import {
+  type SignatureDone, type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readWorkManifest,
+} from "./workdir.js";
 
 export interface DedupFilterOptions {
   workDir: string;
@@ -26,6 +29,19 @@ export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifes
   const clusters = await readJson<ClustersDone>(paths.clustersDone(o.workDir));
   if (!clusters) {
     throw new Error(`${paths.clustersDone(o.workDir)} not found: run stage 3 (megamath dedup-clusters) first`);
+  }
+  // The clusters must come from the current stage-1 output (which may have been redone, e.g. with other params).
+  const done = await readAllSignatureDone(o.workDir, manifest);
+  for (let b = 0; b < manifest.params.bands; b++) {
+    const info = await readRecordHeader(paths.pairs(o.workDir, b), "pairs");
+    if (info.header.inputDigest !== bandInputDigest(done, b)) {
+      throw new Error(`${paths.pairs(o.workDir, b)} was made from other signatures than stage 1's current ones; ` +
+        `rerun stage 2 (megamath dedup-buckets) and stage 3 (megamath dedup-clusters)`);
+    }
+  }
+  if (clusters.inputDigest !== (await pairsDigest(o.workDir, manifest))) {
+    throw new Error(`${paths.clustersDone(o.workDir)} was made from other duplicate pairs than stage 2's current ones; ` +
+      `rerun stage 3 (megamath dedup-clusters)`);
   }
   return { manifest, clusters };
 }

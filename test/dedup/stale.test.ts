@@ -1,13 +1,14 @@
 // Intermediate files made with other dedup params, or from an older stage-1 output, are never used silently:
 // stage 1 redoes a file whose completion marker was written under other params (a shard run without --force
-// after another shard replaced dedup.json with --force).
+// after another shard replaced dedup.json with --force), and stage 4 refuses clusters made from other signatures.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpDir } from "../helpers.js";
 import {
-  defaultDedupParams, documentReader, runSignatureStage, type DedupParams,
+  checkFilterReady, defaultDedupParams, documentReader, runBucketStage, runClusterStage, runSignatureStage,
+  type DedupParams,
 } from "../../lib/dedup/index.js";
 
 const base = "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat near the old barn";
@@ -44,4 +45,21 @@ test("stage 1 redoes a file whose signatures were made with other params, even w
   // And with the same params a rerun does skip it.
   const again = await sign(inputs, work, p4, { index: 1, count: 2 });
   assert.deepEqual(again.skipped, [1]);
+});
+
+test("stage 4 refuses clusters made from other signatures", async () => {
+  const dir = tmpDir("dedup-stale-");
+  const inputs = corpus(join(dir, "in"));
+  const work = join(dir, "work");
+  await sign(inputs, work, { ...defaultDedupParams, ngram: 5 });
+  await runBucketStage({ workDir: work });
+  await runClusterStage({ workDir: work, sidecar: false });
+  await checkFilterReady({ workDir: work, inputs }); // current: fine
+  // Stage 1 redone with other params; stages 2 and 3 not rerun.
+  await sign(inputs, work, { ...defaultDedupParams, ngram: 4 }, undefined, true);
+  await assert.rejects(checkFilterReady({ workDir: work, inputs }), /dedup-buckets|dedup-clusters/);
+  await runBucketStage({ workDir: work });
+  await assert.rejects(checkFilterReady({ workDir: work, inputs }), /dedup-clusters/);
+  await runClusterStage({ workDir: work, sidecar: false });
+  await checkFilterReady({ workDir: work, inputs });
 });
