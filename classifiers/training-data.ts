@@ -107,7 +107,10 @@ export async function writeTrainingData(
   const neg = opts.negativeLabel ?? DEFAULT_NEGATIVE_LABEL;
   const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
   const nBuckets = opts.buckets ?? 32;
+  if (!(Number.isInteger(nBuckets) && nBuckets >= 1)) throw new Error(`training data: buckets must be an integer >= 1, got ${nBuckets}`);
+  // 2^bucketBits buckets picked by the top bits of the order key (">>> 32" would be ">>> 0" in JS, so 1 bucket is 0).
   const bucketBits = Math.ceil(Math.log2(nBuckets));
+  const bucketOf = (order: number) => (bucketBits === 0 ? 0 : order >>> (32 - bucketBits));
   await mkdir(dirname(trainPath), { recursive: true });
   await mkdir(dirname(validPath), { recursive: true });
   const tmpDir = tempPathFor(trainPath) + ".buckets";
@@ -144,7 +147,7 @@ export async function writeTrainingData(
         split.docs++;
         label ? split.positives++ : split.negatives++;
         if (split === result.valid) await write(valid, line);
-        else await write(buckets[order >>> (32 - bucketBits)], `${order.toString(16).padStart(8, "0")}\t${line}`);
+        else await write(buckets[bucketOf(order)], `${order.toString(16).padStart(8, "0")}\t${line}`);
       }
     }
     await Promise.all([...buckets.map(finish), finish(valid)]);

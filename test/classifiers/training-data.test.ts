@@ -79,3 +79,20 @@ test("training data: numeric label column without a list is positive when > 0; s
     rule: { kind: "label", column: "label" },
   }), /holds strings.*--positive/);
 });
+
+test("training data: the shuffle is one global order whatever the bucket count (1 bucket included)", async () => {
+  const dir = tmpDir();
+  const files = [];
+  for (const buckets of [1, 2, 8]) {
+    await writeTrainingData(gen(batches(200)), join(dir, `${buckets}.train.txt`), join(dir, `${buckets}.valid.txt`), {
+      rule: { kind: "score", column: "finemath_score", threshold: 3 }, seed: 3, validFraction: 0.1, buckets,
+    });
+    files.push(readFileSync(join(dir, `${buckets}.train.txt`), "utf8"));
+  }
+  assert.ok(files[0].split("\n").length > 150);
+  assert.equal(files[0], files[1]);
+  assert.equal(files[0], files[2]);
+  await assert.rejects(writeTrainingData(gen(batches(20)), join(dir, "0.train.txt"), join(dir, "0.valid.txt"), {
+    rule: { kind: "score", column: "finemath_score", threshold: 3 }, buckets: 0,
+  }), /buckets must be an integer >= 1/);
+});
