@@ -100,6 +100,7 @@ function describeEvent(e: TrainerEvent): string | null {
 export async function runTrainer(s: LaunchSpec, log: Logger, onEvent?: (e: TrainerEvent) => void): Promise<number> {
   const plans = processPlans(s, chooseLauncher(s) === "local" ? s.masterPort ?? (await freePort()) : s.masterPort);
   const children: ChildProcess[] = [];
+  let firstFailure = 0;
   const forward = (sig: NodeJS.Signals) => () => children.forEach((c) => c.exitCode === null && c.kill(sig));
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
@@ -133,15 +134,25 @@ export async function runTrainer(s: LaunchSpec, log: Logger, onEvent?: (e: Train
       });
       child.on("error", (err) => {
         log.error(`train: cannot start ${p.argv[0]}: ${err.message}`);
+        if (firstFailure === 0) {
+          firstFailure = 127;
+          if (children.length > 1) forward("SIGTERM")();
+        }
         res(127);
       });
       child.on("close", (code, signal) => {
-        if (code !== 0 && i === 0 && children.length > 1) forward("SIGTERM")();   // one rank died: stop the others
-        res(code ?? 128 + (signal ? constants.signals[signal] ?? 1 : 1));
+        const status = code ?? 128 + (signal ? constants.signals[signal] ?? 1 : 1);
+        if (status !== 0 && firstFailure === 0) {
+          // One rank died: stop the others (they would wait in a collective), and report its status, not
+          // the SIGTERM of the ranks stopped because of it.
+          firstFailure = status;
+          if (children.length > 1) forward("SIGTERM")();
+        }
+        res(status);
       });
     }));
-    const codes = await Promise.all(exits);
-    return codes.find((c) => c !== 0) ?? 0;
+    await Promise.all(exits);
+    return firstFailure;
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
