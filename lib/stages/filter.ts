@@ -68,10 +68,12 @@ export function filterStage(opts: FilterOptions): Stage {
 /** Parse "col=value" pairs from --min/--max/--equals flags (errors name the flag and the bad value). */
 export function parseConditions(flags: { min?: string[]; max?: string[]; equals?: string[] }): Condition[] {
   const out: Condition[] = [];
+  // Split at the first "=": column names hold no "=", but an --equals value may (a URL with a query string).
   const split = (flag: string, s: string): [string, string] => {
-    const eq = s.lastIndexOf("=");
-    if (eq <= 0 || eq === s.length - 1) throw new Error(`--${flag} expects COLUMN=VALUE, got "${s}"`);
-    return [s.slice(0, eq).trim(), s.slice(eq + 1).trim()];
+    const eq = s.indexOf("=");
+    const column = s.slice(0, eq).trim(), value = s.slice(eq + 1).trim();
+    if (eq < 0 || column === "" || value === "") throw new Error(`--${flag} expects COLUMN=VALUE, got "${s}"`);
+    return [column, value];
   };
   for (const kind of ["min", "max"] as const) {
     for (const s of flags[kind] ?? []) {

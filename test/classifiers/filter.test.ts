@@ -45,3 +45,11 @@ test("filter: bad flags and missing or non-numeric columns fail clearly", async 
   await assert.rejects(runStage(filterStage({ conditions: parseConditions({ min: ["lang=1"] }) }), [batch()]),
     /column "lang" has type Utf8, expected a numeric column/);
 });
+
+test("filter flags: split at the first '=' (values may hold '='); blank columns or values are rejected", () => {
+  assert.deepEqual(parseConditions({ equals: ["url=https://x.org/?a=b"] }),
+    [{ kind: "equals", column: "url", value: "https://x.org/?a=b" }]);
+  assert.deepEqual(parseConditions({ min: [" math_score = 0.4 "] }), [{ kind: "min", column: "math_score", value: 0.4 }]);
+  assert.throws(() => parseConditions({ min: ["math_score= "] }), /COLUMN=VALUE/); // was read as math_score >= 0
+  assert.throws(() => parseConditions({ equals: [" =en"] }), /COLUMN=VALUE/);
+});
