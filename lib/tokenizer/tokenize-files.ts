@@ -71,10 +71,13 @@ export function templateTextKey(t: TemplateSpec): string {
 }
 
 function remapped(t: TemplateSpec, textKey: string): TemplateSpec {
-  // The reader renamed the template's main column to "text"; point the template at it.
+  // The reader renamed the template's main column to "text", and an input column already called "text" (when it is
+  // not the main one) to "text_original"; point the template at both.
   const c = { ...(t.columns ?? {}) };
   for (const k of Object.keys(DEFAULT_COLUMNS) as (keyof typeof DEFAULT_COLUMNS)[]) {
-    if ((c[k] ?? DEFAULT_COLUMNS[k]) === textKey) c[k] = "text";
+    const col = c[k] ?? DEFAULT_COLUMNS[k];
+    if (col === textKey) c[k] = "text";
+    else if (col === "text") c[k] = "text_original";
   }
   return { name: t.name, columns: c };
 }

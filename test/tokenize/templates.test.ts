@@ -38,3 +38,24 @@ test("missing values are failures with reasons; a missing column is a ColumnErro
   assert.deepEqual(r.failures.map((f) => f.reason), ["template_missing_answer", "template_missing_question"]);
   assert.throws(() => renderBatch(makeBatch({ id: ["1"], text: ["x"] }), { name: "qa" }), ColumnError);
 });
+
+test("tokenize: a template column literally named \"text\" that is not the main column keeps its own data", async () => {
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpDir } = await import("../helpers.js");
+  const { tokenizeFiles } = await import("../../lib/tokenizer/tokenize-files.js");
+  const { MegatronReader } = await import("../../lib/formats/megatron.js");
+  const { loadTokenizer } = await import("../../lib/tokenizer/load.js");
+  const dir = tmpDir();
+  const input = join(dir, "q.jsonl");
+  writeFileSync(input, JSON.stringify({ id: "a", question: "What is 1+1?", text: "It is 2." }) + "\n");
+  await tokenizeFiles({ inputs: [input], outDir: join(dir, "out"), workers: 1, template: { name: "qa", columns: { answer: "text" } } });
+  const r = new MegatronReader(join(dir, "out", "q"));
+  const tok = loadTokenizer("llama3");
+  try {
+    assert.equal(tok.decode(r.document(0)), "<|begin_of_text|>Question: What is 1+1?\nAnswer: It is 2.<|end_of_text|>");
+  } finally {
+    r.close();
+    tok.free();
+  }
+});
