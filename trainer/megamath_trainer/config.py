@@ -247,6 +247,9 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if self.phase == "decay" and not (0 <= self.final_lr_factor <= 1):
             raise ConfigError("final_lr_factor must be within [0, 1]")
+        for name in ("log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.warmup_steps < 0 or self.seq_len < 1 or self.micro_batch_size < 1:
             raise ConfigError("warmup_steps, seq_len and micro_batch_size must be positive")
         return self

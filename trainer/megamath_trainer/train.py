@@ -171,8 +171,15 @@ class Run:
         path = os.path.join(self.cfg.run_dir, "metrics.jsonl")
         if not os.path.isfile(path):
             return
+        keep = []
         with open(path) as f:
-            keep = [line for line in f if line.strip() and json.loads(line)["step"] <= self.step]
+            for line in f:
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue   # a line torn by a kill while it was written
+                if rec["step"] <= self.step:
+                    keep.append(line if line.endswith("\n") else line + "\n")
         with open(path + ".tmp", "w") as f:
             f.writelines(keep)
         os.replace(path + ".tmp", path)

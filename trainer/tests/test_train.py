@@ -121,6 +121,25 @@ class TrainTest(unittest.TestCase):
         done = max(read_metrics(cfg["run_dir"]) or [0])
         self.assertLess(done, 6)
 
+    def test_resume_after_a_kill_mid_metrics_line(self):
+        path, cfg = self.config("torn", train_steps=4)
+        self.assertEqual(train(path).returncode, 0)
+        with open(os.path.join(cfg["run_dir"], "metrics.jsonl"), "a") as f:
+            f.write('{"step": 5, "loss": 1.2')   # a kill while the line was being written
+        r = train(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(cfg["run_dir"], "metrics.jsonl")) as f:
+            self.assertEqual([json.loads(line)["step"] for line in f], [1, 2, 3, 4])
+
+    def test_zero_intervals_are_refused_before_training(self):
+        for field in ("checkpoint_every", "log_every"):
+            path, _ = self.config("zero-" + field, train_steps=2, **{field: 0})
+            r = train(path)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            err = events(r.stdout)[-1]
+            self.assertEqual(err["kind"], "config", err)
+            self.assertIn(field, err["message"])
+
     def test_bad_config_names_the_field(self):
         path, _ = self.config("bad", train_steps=2, learning_rate=1e-3)
         r = train(path)
