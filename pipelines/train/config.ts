@@ -128,7 +128,7 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
     throw new TrainConfigError(`--init-checkpoint ${o.initCheckpoint}: not a trainer checkpoint (no state.json)`);
   }
   if (o.initHf && !existsSync(join(o.initHf, "config.json"))) throw new TrainConfigError(`--init-hf ${o.initHf}: no config.json there`);
-  for (const [k, v] of Object.entries({ "--seq-len": o.seqLen, "--global-batch": o.globalBatch, "--micro-batch": o.microBatch, "--steps": o.steps, "--nodes": o.nodes, "--gpus": o.procsPerNode })) positiveInt(k, v);
+  for (const [k, v] of Object.entries({ "--seq-len": o.seqLen, "--global-batch": o.globalBatch, "--micro-batch": o.microBatch, "--steps": o.steps, "--nodes": o.nodes, "--gpus": o.procsPerNode, "--log-every": o.logEvery, "--checkpoint-every": o.checkpointEvery })) positiveInt(k, v);
 
   const seqLen = o.seqLen ?? preset.seqLen;
   const globalBatch = o.globalBatch ?? preset.globalBatch;

@@ -75,6 +75,8 @@ test("bad runs are refused with messages that say what to change", () => {
   assert.throws(() => buildRunConfig(base({ preset: "70b" })), /unknown model preset "70b"/);
   assert.throws(() => buildRunConfig(base({ mixture: tmpDir() })), /mixture\.json: not found/);
   err({ steps: 0 });
+  assert.throws(() => buildRunConfig(base({ checkpointEvery: 0 })), /--checkpoint-every must be a positive integer/);
+  assert.throws(() => buildRunConfig(base({ logEvery: 0 })), /--log-every must be a positive integer/);
   const broken = writeToyMixture(join(tmpDir(), "broken"));
   rmSync(join(broken, "qa", "qa.bin"));
   assert.throws(() => buildRunConfig(base({ mixture: broken })), /source "qa": .*qa\/qa\.bin not found/);
