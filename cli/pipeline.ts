@@ -45,6 +45,7 @@ export async function runPipelineCommand(
   const { inputs, output } = requireInputOutput(opts);
   const result = await runPipeline({
     name: meta.name,
+    identity: optionsIdentity(meta.name, opts),
     inputs,
     outDir: output,
     stages,
@@ -65,6 +66,15 @@ export async function runPipelineCommand(
   ctx.log.info(summarize(meta.name, result));
   for (const f of result.filesFailed) ctx.log.warn(`file skipped: ${f.file}: ${f.error}`);
   return { code: 0, result };
+}
+
+/** Options that change how a command runs but not what it writes: left out of the outputs' identity. */
+const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error"]);
+
+/** The command name and every option value that can change an output file, as one string (markers record it). */
+export function optionsIdentity(name: string, opts: OptionValues): string {
+  const kept = Object.keys(opts).filter((k) => !NOT_IDENTITY.has(k) && opts[k] !== undefined).sort();
+  return JSON.stringify([name, kept.map((k) => [k, opts[k]])]);
 }
 
 export function summarize(name: string, r: RunResult): string {

@@ -51,6 +51,11 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
   let ready: Promise<unknown> | null = null;
   return {
     name: "dedup",
+    // Outputs depend on the clusters applied: a rerun after stage 3 changed recomputes every file.
+    async identity() {
+      const { clusters } = await checkFilterReady(o);
+      return `${clusters.inputDigest}:${o.clusterColumn ?? ""}`;
+    },
     async *run(input: AsyncIterable<Batch>, ctx: StageContext): AsyncIterable<Batch> {
       ready ??= checkFilterReady(o);
       await ready;

@@ -3,6 +3,7 @@
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
 import { join, resolve, sep, dirname } from "node:path";
+import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
@@ -30,6 +31,9 @@ export interface RunOptions {
   progress?: { tty: boolean } | false;
   /** Command name, recorded in stats and markers. */
   name?: string;
+  /** What the outputs depend on besides the input file (the command's options, say). A completion marker made
+   * under another identity (or another stage identity) is redone rather than reused. */
+  identity?: string;
   /** When false, stages only count and nothing is written (e.g. a dry run). Default true. */
   writeOutput?: boolean;
 }
@@ -48,6 +52,8 @@ export interface Marker {
   input: string;
   outputs: string[];
   stats: RunStatsJSON;
+  /** RunOptions.identity plus every stage's identity, hashed. */
+  identity?: string;
   failed?: string;
 }
 
@@ -77,6 +83,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
     : undefined;
 
+  const identity = await runIdentity(o);
   const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
   const perFile: RunStatsJSON[] = [];
   try {
@@ -85,7 +92,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       const markerPath = join(outDir, MARKER_DIR, `${outName}.json`);
       if (!o.force) {
         const m = await readMarker(markerPath);
-        if (m && (await allExist(outDir, m.outputs))) {
+        if (m && (m.identity ?? "") !== identity) log.info(`${file}: done before with other options or inputs; recomputing`);
+        if (m && (m.identity ?? "") === identity && (await allExist(outDir, m.outputs))) {
           perFile.push(m.stats);
           result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
           result.filesSkipped++;
@@ -101,7 +109,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         const rel = outputs.map((p) => p.slice(outDir.length + 1));
         // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
         if (o.writeOutput !== false) {
-          const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats };
+          const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats, identity };
           await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
         }
         perFile.push(stats);
@@ -144,6 +152,14 @@ async function closeStages(stages: Stage[]): Promise<void> {
     }
   }
   if (first !== undefined) throw first;
+}
+
+/** One hash of the run's identity and its stages' (empty when neither says anything, so old markers stay valid). */
+async function runIdentity(o: RunOptions): Promise<string> {
+  const parts = [o.identity ?? ""];
+  for (const s of o.stages) parts.push(s.identity ? `${s.name}:${await s.identity()}` : "");
+  if (parts.every((p) => p === "")) return "";
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */

@@ -31,6 +31,9 @@ export interface Stage {
   /** Input columns the stage needs; the runner fails early, naming the file, when one is absent. */
   readonly requires?: string[];
   run(input: AsyncIterable<Batch>, ctx: StageContext): AsyncIterable<Batch>;
+  /** What this stage's output depends on beyond its options (e.g. the clusters dedup applies). Recorded in every
+   * completion marker; a marker made under another identity is not trusted on resume. */
+  identity?(): Promise<string> | string;
   /** Release workers, models, files. Called once after all files are done (or on failure). */
   close?(): Promise<void>;
 }

@@ -138,3 +138,22 @@ test("outputNames are unique and independent of sharding", () => {
   assert.equal(statSync(repoRoot).isDirectory(), true);
   void getStrings;
 });
+
+test("runner: a completion marker made with other options or another stage identity is redone, not reused", async () => {
+  const dir = tmpDir();
+  const inputs = await makeInputs(dir);
+  const out = join(dir, "out");
+  const first = await runPipeline({ inputs, outDir: out, stages: [minLengthStage(200)], identity: "min=200" });
+  assert.equal(first.filesDone, 4);
+  const same = await runPipeline({ inputs, outDir: out, stages: [minLengthStage(200)], identity: "min=200" });
+  assert.equal(same.filesSkipped, 4);
+  const changed = await runPipeline({ inputs, outDir: out, stages: [minLengthStage(300)], identity: "min=300" });
+  assert.equal(changed.filesDone, 4);
+  assert.ok(changed.stats.stages[1].removed["length<300"] > 0);
+  let clusters = "v1";
+  const stage = { ...minLengthStage(300), identity: () => clusters };
+  assert.equal((await runPipeline({ inputs, outDir: out, stages: [stage], identity: "min=300" })).filesDone, 4);
+  assert.equal((await runPipeline({ inputs, outDir: out, stages: [stage], identity: "min=300" })).filesSkipped, 4);
+  clusters = "v2";
+  assert.equal((await runPipeline({ inputs, outDir: out, stages: [stage], identity: "min=300" })).filesDone, 4);
+});
