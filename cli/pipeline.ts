@@ -65,7 +65,11 @@ export async function runPipelineCommand(
   });
   ctx.log.info(summarize(meta.name, result));
   for (const f of result.filesFailed) ctx.log.warn(`file skipped: ${f.file}: ${f.error}`);
-  return { code: 0, result };
+  // Under --on-error skip a bad file is skipped and the run goes on; but a run in which every file of this shard
+  // failed produced nothing, so it exits 1 (e.g. a missing model makes every file fail the same way).
+  const nothingDone = result.filesFailed.length > 0 && result.filesDone + result.filesSkipped === 0;
+  if (nothingDone) ctx.log.error(`${meta.name}: every input file of this shard failed; nothing was written`);
+  return { code: nothingDone ? 1 : 0, result };
 }
 
 /** Options that change how a command runs but not what it writes: left out of the outputs' identity. */

@@ -78,3 +78,13 @@ test("quiet and log-json from a --config file apply to the log like the flags do
   const lines = j.err.trim().split("\n");
   assert.ok(lines.length > 0 && lines.every((l) => typeof JSON.parse(l).msg === "string"), j.err);
 });
+
+test("under --on-error skip a run in which every input file fails (a missing model) exits 1 and says so", async () => {
+  const dir = tmpDir();
+  const file = await gsmParquet(dir);
+  const missingModel = join(dir, "no-such-model.bin");
+  const all = megamath(["score", "--model", missingModel, "-i", file, "-o", join(dir, "out"), "--on-error", "skip", "--workers", "1"]);
+  assert.equal(all.code, 1, all.err);
+  assert.match(all.err, /no-such-model\.bin/);
+  assert.match(all.err, /every input file of this shard failed/);
+});
