@@ -85,7 +85,7 @@ class Out {
     this.inWord = false;
   }
 
-  private ensure(extra: number): void {
+  ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + extra));
     this.buf.copy(next, 0, 0, this.len);
@@ -102,6 +102,36 @@ class Out {
     }
     this.words++;
     this.inWord = true;
+  }
+
+  /** Write an ASCII word token [start, end) of `text` (no surrogates, at most MAX_TOKEN_CHARS), lowercased, with
+   * "_" splitting it. The hot path of typical web text, so the buffer, length and word count live in locals and the
+   * room is reserved once: each char adds at most one byte plus, when it opens a word, a space and "<EOS> ". */
+  asciiWord(text: string, start: number, end: number): void {
+    this.ensure((end - start) * (2 + EOS.length));
+    const buf = this.buf;
+    let len = this.len, words = this.words, inWord = this.inWord;
+    for (let i = start; i < end; i++) {
+      let c = text.charCodeAt(i);
+      if (c === CH_UNDERSCORE) {
+        inWord = false;
+        continue;
+      }
+      if (!inWord) {
+        if (len > 0) buf[len++] = 0x20;
+        if (words > 0 && words % MAX_LINE_TOKENS === 0) {
+          EOS.copy(buf, len);
+          len += EOS.length;
+        }
+        words++;
+        inWord = true;
+      }
+      if (c >= 0x41 && c <= 0x5a) c += 32;
+      buf[len++] = c; // a-z, 0-9 (the only other ASCII \w chars)
+    }
+    this.len = len;
+    this.words = words;
+    this.inWord = inWord;
   }
 
   byte(b: number): void {
@@ -148,13 +178,7 @@ function codePointLength(s: string): number {
 /** Emit a word token [start, end) of `text`: lowercase, keep [a-z0-9], "_" splits. */
 function emitWord(text: string, start: number, end: number, cps: number, nonAscii: boolean): void {
   if (!nonAscii) {
-    if (cps > MAX_TOKEN_CHARS) return;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x41 && c <= 0x5a) out.byte(c + 32);
-      else if (c === CH_UNDERSCORE) out.close();
-      else out.byte(c); // a-z, 0-9 (the only other ASCII \w chars)
-    }
+    if (cps <= MAX_TOKEN_CHARS) out.asciiWord(text, start, end);
     return;
   }
   // Full Unicode lowercasing can change the length (U+0130 -> "i" + U+0307), and the length rule applies after it.

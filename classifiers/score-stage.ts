@@ -15,7 +15,7 @@ import { TaskPool, orderedMap, packTexts, packedTransfer, workerFile, type Packe
 import type { Stage, StageContext } from "../lib/runtime/stage.js";
 import { FastTextModel } from "./fasttext/model.js";
 import { defaultLidModelPath, isEnglish, ENGLISH_MIN_SCORE } from "./langid.js";
-import { scorePacked, slicePacked, type ScoreModels, type ScoreResult, type ScoreSettings } from "./score-core.js";
+import { scorePacked, packTextSlices, byteBalancedRanges as rangesByOffsets, type ScoreModels, type ScoreResult, type ScoreSettings } from "./score-core.js";
 import type { ScoreWorkerData } from "./score-worker.js";
 import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "./training-data.js";
 
@@ -87,13 +87,9 @@ export function scoreStage(opts: ScoreStageOptions): Stage {
 
   /** Score one batch: split it into about `workers` slices of equal bytes, run them in parallel, merge in order. */
   async function scoreBatch(l: Loaded, batch: Batch): Promise<ScoreResult> {
-    const packed = packTexts(batch);
-    if (!l.pool) return scorePacked(l.models, packed, settings);
-    const ranges = byteBalancedRanges(packed, l.workers);
-    const parts = await Promise.all(ranges.map(([a, b]) => {
-      const texts = ranges.length === 1 ? packed : slicePacked(packed, a, b);
-      return l.pool!.run<{ texts: PackedTexts }, ScoreResult>({ texts }, packedTransfer(texts));
-    }));
+    if (!l.pool) return scorePacked(l.models, packTexts(batch), settings);
+    const parts = await Promise.all(packTextSlices(batch, l.workers).map((texts) =>
+      l.pool!.run<{ texts: PackedTexts }, ScoreResult>({ texts }, packedTransfer(texts))));
     return mergeResults(parts, batch.numRows);
   }
 
@@ -141,21 +137,7 @@ function keepEnglish(batch: Batch, r: ScoreResult, minScore: number, ctx: StageC
 
 /** Up to `k` contiguous row ranges holding about equal text bytes (never empty). */
 export function byteBalancedRanges(p: PackedTexts, k: number): [number, number][] {
-  const n = p.offsets.length - 1;
-  if (n === 0) return [[0, 0]];
-  const parts = Math.max(1, Math.min(k, n));
-  const total = p.offsets[n];
-  const ranges: [number, number][] = [];
-  let a = 0;
-  for (let j = 1; j <= parts && a < n; j++) {
-    let b = a + 1;
-    const target = (total * j) / parts;
-    while (b < n && p.offsets[b] < target && n - b > parts - j) b++;
-    if (j === parts) b = n;
-    ranges.push([a, b]);
-    a = b;
-  }
-  return ranges;
+  return rangesByOffsets(p.offsets, k);
 }
 
 function mergeResults(parts: ScoreResult[], n: number): ScoreResult {
