@@ -31,6 +31,9 @@ export default defineCommand({
     emit: { type: "string", choices: ["slurm", "k8s", "local"], description: "Write cluster launch scripts instead of running." },
     shards: { type: "integer", default: 4, description: "Shard tasks per step for --emit." },
     launcher: { type: "string", default: "npx megamath", description: "How emitted tasks call megamath (e.g. a path to bin/megamath.js)." },
+    image: { type: "string", default: "node:22", description: "Container image of the emitted Kubernetes Jobs (must contain megamath)." },
+    "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
+    "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
     workers: { type: "integer", description: "Worker threads per step." },
     force: { type: "boolean", description: "Recompute every step." },
@@ -63,7 +66,10 @@ export default defineCommand({
     });
     if (opts.emit) {
       const dir = join(outDir, "launch", opts.emit as string);
-      const files = await emit(opts.emit as EmitTarget, plan, dir, { shards: opts.shards as number, megamath: opts.launcher as string, specOf: (c) => specs.get(c) ?? {} });
+      const files = await emit(opts.emit as EmitTarget, plan, dir, {
+        shards: opts.shards as number, megamath: opts.launcher as string, specOf: (c) => specs.get(c) ?? {},
+        image: opts.image as string, k8sClaim: opts["k8s-claim"] as string | undefined, k8sMount: opts["k8s-mount"] as string,
+      });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;
     }

@@ -15,6 +15,10 @@ export interface EmitOptions {
   megamath?: string;
   cpusPerTask?: number;
   image?: string;
+  /** Kubernetes: a PersistentVolumeClaim every Job mounts, so steps see each other's files (ReadWriteMany). */
+  k8sClaim?: string;
+  /** Kubernetes: where the claim is mounted; the build's inputs and outputs must live under it. */
+  k8sMount?: string;
   /** Each subcommand's declared options (to give dedup's stage commands only the flags they take). */
   specOf: (command: string) => OptionSpecs;
 }
@@ -90,7 +94,15 @@ export async function emit(target: EmitTarget, plan: Invocation[], dir: string, 
     await chmod(join(dir, "submit.sh"), 0o755);
     files.push("submit.sh");
   } else if (target === "k8s") {
-    const apply = ["#!/usr/bin/env bash", "# Apply each Indexed Job in order, waiting for the previous one to complete.", "set -euo pipefail", 'cd "$(dirname "$0")"'];
+    const apply = ["#!/usr/bin/env bash", "# Apply each Indexed Job in order, waiting for the previous one to complete. Steps exchange files, so every",
+      "# Job mounts one shared volume (--k8s-claim, ReadWriteMany) at the same path. Rerunnable: a Job of the same name",
+      "# is deleted first (its finished shards keep their completion markers on the volume, so work is not redone).",
+      "set -euo pipefail", 'cd "$(dirname "$0")"'];
+    if (!o.k8sClaim) apply.push(`echo "warning: no --k8s-claim given: each pod writes to its own disk, so steps cannot see each other's files" >&2`);
+    const mount = o.k8sMount ?? "/data";
+    const volume = o.k8sClaim
+      ? [`          volumeMounts: [{ name: data, mountPath: ${JSON.stringify(mount)} }]`, "      volumes:", `        - name: data`, `          persistentVolumeClaim: { claimName: ${JSON.stringify(o.k8sClaim)} }`]
+      : [];
     for (const [i, s] of steps.entries()) {
       const name = `${String(i + 1).padStart(2, "0")}-${s.step}.yaml`;
       const n = tasks(s);
@@ -113,10 +125,12 @@ export async function emit(target: EmitTarget, plan: Invocation[], dir: string, 
         `          image: ${o.image ?? "node:22"}`,
         `          command: ${JSON.stringify(argv)}`,
         `          resources: { requests: { cpu: "${o.cpusPerTask ?? 2}" } }`,
+        ...volume,
         "",
       ].join("\n");
       await writeFile(join(dir, name), yaml);
-      apply.push(`kubectl apply -f ${name}`, `kubectl wait --for=condition=complete --timeout=-1s job/megamath-${s.step}`);
+      apply.push(`kubectl delete job megamath-${s.step} --ignore-not-found`, `kubectl apply -f ${name}`,
+        `kubectl wait --for=condition=complete --timeout=-1s job/megamath-${s.step}`);
       files.push(name);
     }
     await writeFile(join(dir, "apply.sh"), apply.join("\n") + "\n");

@@ -73,9 +73,13 @@ test("the build emitted as shard tasks and run as parallel processes gives ident
   const e = megamath(["build", "--output", sharded, "--emit", "local", "--shards", "2", "--launcher", launcher]);
   assert.equal(e.code, 0, e.err);
   for (const target of ["slurm", "k8s"]) {
-    const r = megamath(["build", "--output", sharded, "--emit", target, "--shards", "3"]);
+    const r = megamath(["build", "--output", sharded, "--emit", target, "--shards", "3", "--k8s-claim", "megamath-data", "--k8s-mount", sharded]);
     assert.equal(r.code, 0, r.err);
   }
+  const k8s = readdirSync(join(sharded, "launch", "k8s"));
+  const scoreJob = readFileSync(join(sharded, "launch", "k8s", k8s.find((f) => /-score\.yaml$/.test(f))!), "utf8");
+  assert.match(scoreJob, /completionMode: Indexed[\s\S]*completions: 3[\s\S]*\$\(JOB_COMPLETION_INDEX\)\/3/);
+  assert.match(scoreJob, /claimName: "megamath-data"/);
   const slurm = readdirSync(join(sharded, "launch", "slurm"));
   assert.ok(slurm.includes("submit.sh") && slurm.some((f) => /dedup-buckets\.sbatch$/.test(f)));
   assert.match(readFileSync(join(sharded, "launch", "slurm", slurm.find((f) => /-score\.sbatch$/.test(f))!), "utf8"), /#SBATCH --array=0-2[\s\S]*--shard \$\{SLURM_ARRAY_TASK_ID:-0\}\/3/);
