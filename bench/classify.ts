@@ -1,6 +1,10 @@
 // Benchmark of the classifier hot path against the native fastText tool, on the same model and documents:
 //   node --import tsx bench/classify.ts [--docs 4000] [--bucket 2000000] [--dim 256] [--runs 3] [--model M.bin]
 //     [--save-model M.bin] [--only math|lid]
+//   node --import tsx bench/classify.ts --score-input 'bench/out/corpus-100MB-s1/*.parquet' --model M.bin [--runs 3]
+//     [--workers 2]: the real `megamath score --langid --year-column year` command end to end (Parquet read and
+//     write, worker start-up, packing, both models), run in this process: MB of input text per CPU-second of the
+//     whole process (all threads), median of --runs, and the sha256 of the outputs (must not change with an edit).
 // 1. Math scoring: our `score` stage (MegaMath preprocessing included, worker threads = 1 and 2) vs the Debian
 //    `fasttext predict-prob M.bin FILE -1` on one thread over the already-preprocessed lines (so the native side
 //    does less work than ours). Without --model, a model is trained first with the native tool using MegaMath's
@@ -13,7 +17,8 @@
 // /usr/bin/time for native), which stays meaningful on a loaded machine, and by wall time.
 import { parseArgs } from "node:util";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,6 +31,8 @@ import { scoreStage } from "../classifiers/score-stage.js";
 import { preprocessForFastText } from "../classifiers/preprocess.js";
 import { FastTextModel } from "../classifiers/fasttext/model.js";
 import { trainSupervised } from "../classifiers/fasttext/train.js";
+import { main as megamath } from "../cli/main.js";
+import { expandInputs, readDocuments } from "../lib/io/index.js";
 import { defaultLidModelPath, identifyLanguage, langidText } from "../classifiers/langid.js";
 
 const { values: args } = parseArgs({
@@ -39,8 +46,14 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     "batch-rows": { type: "string", default: "512" },
     train: { type: "boolean", default: false },
+    "score-input": { type: "string" },
+    workers: { type: "string", default: "2" },
   },
 });
+if (args["score-input"]) {
+  await scoreCommandBench(args["score-input"], args.model, Number(args.runs), Number(args.workers));
+  process.exit(0);
+}
 const nDocs = Number(args.docs), runs = Number(args.runs), batchRows = Number(args["batch-rows"]);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
@@ -211,4 +224,44 @@ if (args.train) {
     const ours = median(mine);
     console.log(`  ${thread} thread(s): native ${nat.toFixed(2)} s (incl. writing the .bin), ours ${ours.toFixed(2)} s (in memory) -> ours/native ${(ours / nat).toFixed(2)}x time`);
   }
+}
+
+/** The real score command end to end, in this process (so process.cpuUsage covers the main thread and workers). */
+async function scoreCommandBench(input: string, model: string | undefined, runs: number, workers: number): Promise<void> {
+  if (!model) throw new Error("--score-input needs --model M.bin (e.g. from megamath train-classifier)");
+  const files = await expandInputs([input]);
+  let bytes = 0, docs = 0;
+  for (const f of files) {
+    for await (const b of readDocuments(f)) {
+      docs += b.numRows;
+      for (const d of b.getChild("text")!.data) bytes += (d.valueOffsets as Int32Array)[d.length] - (d.valueOffsets as Int32Array)[0];
+    }
+  }
+  // Own helpers: this runs before the module-level ones below are initialised.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const cpuSince = (since: NodeJS.CpuUsage) => { const d = process.cpuUsage(since); return (d.user + d.system) / 1e6; };
+  const out = mkdtempSync(join(tmpdir(), "megamath-bench-score-"));
+  const times: number[] = [], cpus: number[] = [];
+  let digest = "";
+  try {
+    for (let r = 0; r < runs; r++) {
+      rmSync(out, { recursive: true, force: true });
+      const t = performance.now(), c = process.cpuUsage();
+      const code = await megamath(["score", "--model", model, "--langid", "--year-column", "year", "--input", ...files,
+        "--output", out, "--workers", String(workers), "--quiet"]);
+      cpus.push(cpuSince(c));
+      times.push((performance.now() - t) / 1000);
+      if (code !== 0) throw new Error(`score exited with ${code}`);
+      const h = createHash("sha256");
+      for (const f of readdirSync(out).filter((f) => f.endsWith(".parquet")).sort()) h.update(readFileSync(join(out, f)));
+      digest = h.digest("hex");
+      console.log(`  run ${r + 1}: ${cpus[r].toFixed(2)} CPU-s, wall ${times[r].toFixed(2)} s`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const cpu = median(cpus), s = median(times);
+  console.log(`megamath score --langid --year-column year, ${workers} worker(s), ${docs} docs, ${(bytes / 1e6).toFixed(1)} MB text: ` +
+    `${(bytes / 1e6 / cpu).toFixed(2)} MB/CPU-s (median ${cpu.toFixed(2)} CPU-s of ${runs}), wall ${s.toFixed(2)} s ` +
+    `(${(bytes / 1e6 / s).toFixed(2)} MB/s); outputs sha256 ${digest.slice(0, 16)}`);
 }
