@@ -1,5 +1,6 @@
 // Shared test helpers: where the real data lives, and throwaway folders.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,4 +20,18 @@ export function tmpDir(prefix = "megamath-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   process.on("exit", () => rmSync(d, { recursive: true, force: true }));
   return d;
+}
+
+/** A fresh tmpfs of `size` (e.g. "256k") mounted under a temporary folder, for disk-full tests; null (with the
+ * reason) when this process may not mount one. Call `unmount` in a finally block. */
+export function mountTinyTmpfs(size: string): { path: string; unmount: () => void } | { skip: string } {
+  if (process.getuid?.() !== 0) return { skip: "needs root to mount a tmpfs" };
+  const path = join(tmpDir(), "small");
+  mkdirSync(path);
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", path], { stdio: "ignore" });
+  } catch {
+    return { skip: "mount not permitted here" };
+  }
+  return { path, unmount: () => execFileSync("umount", [path]) };
 }

@@ -9,7 +9,7 @@ import { tableToIPC, Table, type RecordBatch } from "apache-arrow";
 import { readDocuments, writeDocuments, openWriter, expandInputs, InputError, OutputError, zstdCompress, ensureZstd } from "../../lib/io/index.js";
 import { makeBatch, getTexts, batchRows } from "../../lib/arrow/batch.js";
 import { StageStats } from "../../lib/runtime/stats.js";
-import { tmpDir } from "../helpers.js";
+import { tmpDir, mountTinyTmpfs } from "../helpers.js";
 
 async function collect(it: AsyncIterable<RecordBatch>): Promise<RecordBatch[]> {
   const out: RecordBatch[] = [];
@@ -185,15 +185,9 @@ test("an unwritable output folder: a clear OutputError naming the output, no fil
 });
 
 test("disk full while writing (a 256 KiB tmpfs): OutputError, temp files removed, nothing under a final name", async (t) => {
-  if (process.getuid?.() !== 0) return t.skip("needs root to mount a tmpfs");
-  const dir = tmpDir();
-  const mnt = join(dir, "small");
-  mkdirSync(mnt);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt], { stdio: "ignore" });
-  } catch {
-    return t.skip("mount not permitted here");
-  }
+  const fs = mountTinyTmpfs("256k");
+  if ("skip" in fs) return t.skip(fs.skip);
+  const mnt = fs.path;
   try {
     // ~4 MB of incompressible-ish text: far more than fits.
     let seed = 1;
@@ -213,6 +207,6 @@ test("disk full while writing (a 256 KiB tmpfs): OutputError, temp files removed
     assert.deepEqual(readdirSync(mnt), []);
     assert.equal(existsSync(join(mnt, "aborted.parquet")), false);
   } finally {
-    execFileSync("umount", [mnt]);
+    fs.unmount();
   }
 });

@@ -1,13 +1,12 @@
 // Runner error paths: what stops a run even under --on-error skip, and what a dry run leaves behind.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runPipeline, FatalError, outputNames } from "../../lib/runtime/runner.js";
 import { writeDocuments, readDocuments } from "../../lib/io/index.js";
 import { makeBatch, getTexts } from "../../lib/arrow/batch.js";
-import { tmpDir } from "../helpers.js";
+import { tmpDir, mountTinyTmpfs } from "../helpers.js";
 import type { Stage } from "../../lib/runtime/stage.js";
 
 /** `files` JSONL inputs of `docs` documents of 10,000 pseudo-random letters each (barely compressible). */
@@ -24,16 +23,10 @@ async function randomInputs(dir: string, files: number, docs: number): Promise<s
 }
 
 test("runner: a full output disk stops the run even under --on-error skip", async (t) => {
-  if (process.getuid?.() !== 0) return t.skip("needs root to mount a tmpfs");
-  const dir = tmpDir();
-  const inputs = await randomInputs(dir, 3, 100);
-  const mnt = join(dir, "small");
-  mkdirSync(mnt);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt], { stdio: "ignore" });
-  } catch {
-    return t.skip("mount not permitted here");
-  }
+  const fs = mountTinyTmpfs("256k");
+  if ("skip" in fs) return t.skip(fs.skip);
+  const mnt = fs.path;
+  const inputs = await randomInputs(tmpDir(), 3, 100);
   try {
     for (const format of ["parquet", "jsonl"] as const) {
       const out = join(mnt, format);
@@ -46,7 +39,7 @@ test("runner: a full output disk stops the run even under --on-error skip", asyn
       assert.deepEqual(readdirSync(out).filter((n) => n !== ".done"), [], format);
     }
   } finally {
-    execFileSync("umount", [mnt]);
+    fs.unmount();
   }
 });
 
