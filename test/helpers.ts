@@ -1,5 +1,6 @@
 // Shared test helpers: where the real data lives, and throwaway folders.
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
@@ -34,4 +35,13 @@ export function mountTinyTmpfs(size: string): { path: string; unmount: () => voi
     return { skip: "mount not permitted here" };
   }
   return { path, unmount: () => execFileSync("umount", [path]) };
+}
+
+/** The records of a gzipped JSONL file under ../shared/data (blank lines skipped). */
+export function sharedJsonl(...parts: string[]): Record<string, unknown>[] {
+  return readGzJsonl(sharedData(...parts));
+}
+
+export function readGzJsonl(path: string): Record<string, unknown>[] {
+  return gunzipSync(readFileSync(path)).toString("utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }

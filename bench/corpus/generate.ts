@@ -2,6 +2,7 @@
 // planted exact duplicates, near-duplicates and benchmark leaks at known rates (recorded in a `planted` column so
 // dedup and decontamination can be scored against ground truth).
 import type { SourceDoc, SourceSet } from "./sources.js";
+import { mulberry32 } from "../../lib/random.js";
 
 export interface CorpusRow {
   id: string;
@@ -34,18 +35,6 @@ export const DUMPS = [
   "CC-MAIN-2023-14", "CC-MAIN-2023-50", "CC-MAIN-2024-18", "CC-MAIN-2024-46",
 ];
 
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function pick<T>(r: () => number, xs: T[]): T {
   return xs[Math.floor(r() * xs.length)];
 }
@@ -55,7 +44,7 @@ function gaussian(r: () => number): number {
 }
 
 export function* generateCorpus(set: SourceSet, o: GenerateOptions): Generator<CorpusRow> {
-  const r = rng(o.seed);
+  const r = mulberry32(o.seed);
   const exact = o.exactDupRate ?? 0.02;
   const near = o.nearDupRate ?? 0.02;
   const leak = o.leakRate ?? 0.005;

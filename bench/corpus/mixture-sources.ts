@@ -2,7 +2,7 @@
 // text&code, instruction data, long- and short-CoT QA). None of those corpora is obtainable here, so the demo
 // packs small real substitutes with compatible licences and says so in the report and PROVENANCE.md.
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { readJsonl } from "./sources.js";
 import { join, relative, extname } from "node:path";
 
 export interface StandIn {
@@ -13,10 +13,6 @@ export interface StandIn {
   source: string;
   licence: string;
   columns: Record<string, string[]>;
-}
-
-function jsonl(path: string): Record<string, unknown>[] {
-  return gunzipSync(readFileSync(path)).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 }
 
 function codeFiles(root: string, dirs: string[], exts: string[]): { path: string; text: string }[] {
@@ -40,13 +36,13 @@ function codeFiles(root: string, dirs: string[], exts: string[]): { path: string
 
 /** One file per source name of the shipped presets, with the columns each preset's template reads. */
 export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
-  const dclm = jsonl(join(dataDir, "web-nonmath", "dclm_human_quality_majority.jsonl.gz")).filter((r) => Number(r.label) === 1);
-  const gsm = jsonl(join(dataDir, "math-qa", "gsm8k_train.jsonl.gz"));
+  const dclm = readJsonl(join(dataDir, "web-nonmath", "dclm_human_quality_majority.jsonl.gz")).filter((r) => Number(r.label) === 1);
+  const gsm = readJsonl(join(dataDir, "math-qa", "gsm8k_train.jsonl.gz"));
   // Sized to about 1.5x the largest share any demo mixture takes (1M-token Stable, 500k-token Decay), so the
   // demo does not tokenize text it never packs.
-  const se = jsonl(join(dataDir, "math-qa", "se_math_33votes.jsonl.gz")).slice(0, 150);
-  const mo = jsonl(join(dataDir, "math-qa", "se_mathoverflow_40votes.jsonl.gz")).slice(0, 150);
-  const phys = jsonl(join(dataDir, "math-qa", "se_physics_35votes.jsonl.gz")).slice(0, 180);
+  const se = readJsonl(join(dataDir, "math-qa", "se_math_33votes.jsonl.gz")).slice(0, 150);
+  const mo = readJsonl(join(dataDir, "math-qa", "se_mathoverflow_40votes.jsonl.gz")).slice(0, 150);
+  const phys = readJsonl(join(dataDir, "math-qa", "se_physics_35votes.jsonl.gz")).slice(0, 180);
   const ts = codeFiles(repoRoot, ["lib", "classifiers", "pipelines", "cli"], [".ts"]);
   const py = codeFiles(repoRoot, ["trainer"], [".py"]);
   const strip = (s: unknown) => String(s).replace(/<<[^>]*>>/g, "");

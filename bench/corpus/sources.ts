@@ -27,7 +27,8 @@ export interface SourceSet {
   files: { file: string; docs: number; licence: string }[];
 }
 
-function readJsonl(path: string): Record<string, unknown>[] {
+/** Records of a gzipped JSONL file (blank lines skipped). */
+export function readJsonl(path: string): Record<string, unknown>[] {
   return gunzipSync(readFileSync(path)).toString("utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
 

@@ -1,14 +1,12 @@
 // Small labelled Parquet inputs built from real documents in ../shared/data: math-qa positives (Stack Exchange
 // math, GSM8K) and web-nonmath negatives (C4, DCLM Common Crawl). Khan/Alpaca (non-commercial) are not used.
-import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { makeBatch } from "../../lib/arrow/batch.js";
 import { openWriter } from "../../lib/io/index.js";
-import { sharedData } from "../helpers.js";
+import { sharedJsonl } from "../helpers.js";
 
 function rows(file: string, n: number): Record<string, unknown>[] {
-  return gunzipSync(readFileSync(sharedData(file))).toString("utf8").split("\n").filter(Boolean).slice(0, n).map((l) => JSON.parse(l));
+  return sharedJsonl(file).slice(0, n);
 }
 
 function textOf(o: Record<string, unknown>): string {

@@ -1,12 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { writeDocuments } from "../../lib/io/index.js";
 import { makeBatch } from "../../lib/arrow/batch.js";
-import { sharedData, tmpDir, repoRoot } from "../helpers.js";
+import { sharedJsonl, tmpDir, repoRoot } from "../helpers.js";
 
 function megamath(args: string[], cwd = repoRoot) {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "cli/main.ts"), ...args], { cwd, encoding: "utf8" });
@@ -15,8 +14,8 @@ function megamath(args: string[], cwd = repoRoot) {
 
 /** GSM8K train problems (real data) converted to Parquet. */
 async function gsmParquet(dir: string): Promise<string> {
-  const rows = gunzipSync(readFileSync(sharedData("math-qa", "gsm8k_train.jsonl.gz"))).toString().split("\n").filter(Boolean).slice(0, 200).map((l) => JSON.parse(l));
-  await writeDocuments(join(dir, "gsm8k"), [makeBatch({ id: rows.map((_, i) => `gsm8k/${i}`), text: rows.map((r) => `${r.question}\n${r.answer}`), answer: rows.map((r) => r.answer) })], { format: "parquet" });
+  const rows = sharedJsonl("math-qa", "gsm8k_train.jsonl.gz").slice(0, 200);
+  await writeDocuments(join(dir, "gsm8k"), [makeBatch({ id: rows.map((_, i) => `gsm8k/${i}`), text: rows.map((r) => `${r.question}\n${r.answer}`), answer: rows.map((r) => String(r.answer)) })], { format: "parquet" });
   return join(dir, "gsm8k.parquet");
 }
 

@@ -10,16 +10,7 @@ export interface Doc {
   text: string;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from "../../lib/random.js";
 
 const asText = (r: Record<string, unknown>): string =>
   r.text !== undefined ? String(r.text) : `${String(r.input ?? r.question ?? "")}\n\n${String(r.output ?? r.answer ?? "")}`;

@@ -1,38 +1,23 @@
 // A test corpus from real text in ../shared/data with planted exact duplicates and planted near-duplicates whose
 // word-5-gram Jaccard similarity to their source is known (constructed, then measured exactly).
-import { readFileSync, writeFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sharedData } from "../helpers.js";
+import { sharedData, readGzJsonl } from "../helpers.js";
+import { mulberry32 } from "../../lib/random.js";
 import { normalizedWords } from "../../lib/dedup/normalize.js";
-
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function jsonl(path: string): Record<string, unknown>[] {
-  return gunzipSync(readFileSync(path)).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-}
 
 /** Normalized word sequences of real documents (40..300 words each, first 300 words of longer ones). */
 export function baseDocuments(): string[][] {
   const texts: string[] = [];
   for (const f of ["se_math_33votes", "se_mathoverflow_40votes", "se_physics_35votes", "se_cstheory_10votes", "se_proofassistants_7votes"]) {
-    for (const r of jsonl(sharedData("math-qa", `${f}.jsonl.gz`))) texts.push(`${r.input}\n${r.output}`);
+    for (const r of readGzJsonl(sharedData("math-qa", `${f}.jsonl.gz`))) texts.push(`${r.input}\n${r.output}`);
   }
-  const gsm = jsonl(sharedData("math-qa", "gsm8k_train.jsonl.gz"));
+  const gsm = readGzJsonl(sharedData("math-qa", "gsm8k_train.jsonl.gz"));
   for (let i = 0; i + 3 <= gsm.length && i < 1800; i += 3) {
     texts.push(gsm.slice(i, i + 3).map((r) => `${r.question}\n${r.answer}`).join("\n\n"));
   }
-  for (const r of jsonl(sharedData("web-nonmath", "dclm_human_quality_majority.jsonl.gz"))) texts.push(String(r.text));
-  for (const r of jsonl(sharedData("web-nonmath", "c4_demo.jsonl.gz"))) texts.push(String(r.text));
+  for (const r of readGzJsonl(sharedData("web-nonmath", "dclm_human_quality_majority.jsonl.gz"))) texts.push(String(r.text));
+  for (const r of readGzJsonl(sharedData("web-nonmath", "c4_demo.jsonl.gz"))) texts.push(String(r.text));
   const seen = new Set<string>();
   const out: string[][] = [];
   for (const t of texts) {

@@ -3,15 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
-import { sharedData } from "../helpers.js";
-
-function jsonl(path: string): Record<string, unknown>[] {
-  return gunzipSync(readFileSync(path))
-    .toString("utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+import { sharedData, readGzJsonl } from "../helpers.js";
 
 /** One line per document: newlines and tabs become spaces (a fastText line cannot hold a newline). */
 export function oneLine(text: string): string {
@@ -27,11 +19,11 @@ export interface LabelledDoc {
 export function labelledDocs(): LabelledDoc[] {
   const math: string[] = [];
   for (const f of ["se_math_33votes", "se_mathoverflow_40votes", "se_physics_35votes"])
-    for (const r of jsonl(sharedData("math-qa", `${f}.jsonl.gz`))) math.push(`${r.input} ${r.output}`);
-  for (const r of jsonl(sharedData("math-qa", "gsm8k_train.jsonl.gz")).slice(0, 1500)) math.push(`${r.question} ${r.answer}`);
+    for (const r of readGzJsonl(sharedData("math-qa", `${f}.jsonl.gz`))) math.push(`${r.input} ${r.output}`);
+  for (const r of readGzJsonl(sharedData("math-qa", "gsm8k_train.jsonl.gz")).slice(0, 1500)) math.push(`${r.question} ${r.answer}`);
   const web: string[] = [];
   for (const f of ["c4_demo", "dclm_human_quality_majority", "dolma_cc_en_head-0091", "dolma_cc_en_head-0174"])
-    for (const r of jsonl(sharedData("web-nonmath", `${f}.jsonl.gz`))) web.push(String(r.text));
+    for (const r of readGzJsonl(sharedData("web-nonmath", `${f}.jsonl.gz`))) web.push(String(r.text));
   for (const l of gunzipSync(readFileSync(sharedData("web-nonmath", "wiki_demo.txt.gz"))).toString("utf8").split("\n"))
     if (l.trim()) web.push(l);
   const out: LabelledDoc[] = [];

@@ -3,12 +3,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, readdirSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { tableToIPC, Table, Int64, Float32, Int32 } from "apache-arrow";
 import { readDocuments, writeDocuments, openWriter, expandInputs, detectFormat } from "../../lib/io/index.js";
 import { makeBatch, batchRows, getTexts, getStrings } from "../../lib/arrow/batch.js";
 import { describeFile, formatDescription } from "../../lib/io/inspect.js";
-import { sharedData, tmpDir } from "../helpers.js";
+import { sharedData, tmpDir, readGzJsonl } from "../helpers.js";
 import type { RecordBatch } from "apache-arrow";
 
 async function collect(it: AsyncIterable<RecordBatch>): Promise<RecordBatch[]> {
@@ -21,7 +20,7 @@ const rowsOf = async (file: string, opts = {}) => (await collect(readDocuments(f
 const C4 = sharedData("web-nonmath", "c4_demo.jsonl.gz");
 
 function c4Lines(): Record<string, unknown>[] {
-  return gunzipSync(readFileSync(C4)).toString("utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  return readGzJsonl(C4);
 }
 
 test("JSONL.gz from shared/data: every document, text intact, positional ids, bounded batches", async () => {

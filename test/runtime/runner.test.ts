@@ -4,19 +4,16 @@ import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { gunzipSync } from "node:zlib";
 import { runPipeline, mergeFolderStats, outputNames } from "../../lib/runtime/runner.js";
 import { writeDocuments, readDocuments } from "../../lib/io/index.js";
 import { makeBatch, getStrings } from "../../lib/arrow/batch.js";
 import { hashStage, minLengthStage } from "./stages.js";
-import { sharedData, tmpDir, repoRoot } from "../helpers.js";
+import { sharedJsonl, tmpDir, repoRoot } from "../helpers.js";
 
 /** Four Parquet shards of real documents (C4 + Stack Exchange math), 300 docs each. */
 async function makeInputs(dir: string): Promise<string[]> {
-  const lines = [
-    ...gunzipSync(readFileSync(sharedData("web-nonmath", "c4_demo.jsonl.gz"))).toString().split("\n"),
-    ...gunzipSync(readFileSync(sharedData("math-qa", "se_math_33votes.jsonl.gz"))).toString().split("\n"),
-  ].filter(Boolean).map((l) => JSON.parse(l) as { text?: string; input?: string; output?: string });
+  const lines = [...sharedJsonl("web-nonmath", "c4_demo.jsonl.gz"), ...sharedJsonl("math-qa", "se_math_33votes.jsonl.gz")] as
+    { text?: string; input?: string; output?: string }[];
   const texts = lines.map((r) => r.text ?? `${r.input}\n\n${r.output}`);
   const files: string[] = [];
   for (let s = 0; s < 4; s++) {
