@@ -35,10 +35,10 @@ export default defineCommand({
     const c = (i: number) => Object.entries(r.stages[i].counters).map(([k, v]) => `${k}=${v}`).join(" ");
     ctx.log.info(["dedup stages 1-3:", ...formatStats({ files: inputs.length, stages: [r.stages[0]] }),
       `  dedup-buckets    ${c(1)}`, `  dedup-clusters   ${c(2)}`].join("\n"));
-    // New clusters make any stage-4 output of an earlier run stale: recompute all of it then.
-    const stage4Opts = r.clustersChanged ? { ...opts, force: true } : opts;
+    // Stage 4's completion markers record the clusters they applied (the stage's identity), so outputs made with
+    // other clusters are recomputed and the rest resume.
     const filter = dedupFilterStage({ workDir, inputs, clusterColumn: (opts["cluster-column"] as string) || null });
-    const { code } = await runPipelineCommand(stage4Opts, ctx, [filter], { name: "dedup" });
+    const { code } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
     return code;
   },
 });

@@ -29,8 +29,6 @@ export interface DedupStagesOptions {
 
 export interface DedupStagesResult {
   stages: StageStatsJSON[];
-  /** True when stage 3 (re)computed the clusters, so stage 4 outputs from an earlier run are stale. */
-  clustersChanged: boolean;
 }
 
 /** Stages 1-3 locally, each skipping the pieces an earlier (possibly killed) run completed. */
@@ -41,5 +39,5 @@ export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStages
   });
   const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
   const s3 = await runClusterStage({ workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar });
-  return { stages: [s1.stats.toJSON(), s2.stats.toJSON(), s3.stats.toJSON()], clustersChanged: s3.done.length > 0 };
+  return { stages: [s1.stats.toJSON(), s2.stats.toJSON(), s3.stats.toJSON()] };
 }
