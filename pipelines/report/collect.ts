@@ -7,7 +7,7 @@ import type { StepResult } from "../recipe/run.js";
 import type { Invocation } from "../recipe/plan.js";
 import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
-import { getNumbers, getStrings, hasColumn } from "../../lib/arrow/batch.js";
+import { getNumbers, hasColumn, textBytes } from "../../lib/arrow/batch.js";
 import { batchYears, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
 
 export interface FunnelRow {
@@ -111,7 +111,14 @@ export async function collectReport(args: {
     }
   }
   const scoreDir = args.plan.find((p) => p.step === (args.scoreStep ?? "score") && !p.skipped)?.outDir;
-  if (scoreDir) Object.assign(report, await scoreFigures(scoreDir, args.finalDir, args.threshold ?? 0.4));
+  let scoredYears = new Map<string, number>();
+  if (scoreDir) {
+    const sf = await scoreFigures(scoreDir, args.threshold ?? 0.4);
+    scoredYears = sf.perYear;
+    report.scoreHistogram = sf.scoreHistogram;
+    report.thresholdCurve = sf.thresholdCurve;
+    report.keptByYear = keptByYear(scoredYears, new Map());
+  }
   const dedupDir = args.plan.find((p) => p.command === "dedup" && !p.skipped)?.outDir;
   if (dedupDir) report.dedupClusters = await clusterSizes(join(dedupDir, "dedup-work", "clusters"));
   for (const p of args.plan) {
@@ -127,15 +134,9 @@ export async function collectReport(args: {
     });
   }
   if (args.finalDir) {
-    let docs = 0;
-    let bytes = 0;
-    for (const f of await expandInputs([join(args.finalDir, "*.parquet")]).catch(() => [] as string[])) {
-      for await (const b of readDocuments(f, { columns: ["text", "id"] })) {
-        docs += b.numRows;
-        for (const t of getStrings(b, "text")) bytes += Buffer.byteLength(t ?? "");
-      }
-    }
-    report.finalCorpus = { folder: args.finalDir, docs, bytes };
+    const final = await scanFinal(args.finalDir);
+    report.finalCorpus = { folder: args.finalDir, docs: final.docs, bytes: final.bytes };
+    if (report.keptByYear) report.keptByYear = keptByYear(scoredYears, final.perYear);
   }
   // Tokens: the tokenize step counted the final corpus exactly; earlier steps are estimated at its tokens/byte.
   const tok = args.plan.find((p) => p.command === "tokenize" && !p.skipped);
@@ -152,13 +153,19 @@ export async function collectReport(args: {
   return report;
 }
 
-async function scoreFigures(scoreDir: string, finalDir: string | undefined, threshold: number) {
+// The year of a document: a `year` column when a step added one, else a Common Crawl dump name in the usual columns.
+const yearsOf = (b: Parameters<typeof batchYears>[0]) =>
+  batchYears(b, ["year", ...DEFAULT_YEAR_COLUMNS]).map((y) => (y === null ? "unknown" : String(y)));
+
+/** One pass over the scored documents: histogram, kept count at each threshold, documents per year. Memory does
+ * not grow with the corpus (counters only). */
+async function scoreFigures(scoreDir: string, threshold: number) {
   const edges = Array.from({ length: 21 }, (_, i) => i / 20);
   const counts = new Array(20).fill(0);
-  const scores: number[] = [];
-  const perYear = new Map<string, { scored: number; final: number }>();
-  // The year of a document: a `year` column when a step added one, else a Common Crawl dump name in the usual columns.
-  const yearsOf = (b: Parameters<typeof batchYears>[0]) => batchYears(b, ["year", ...DEFAULT_YEAR_COLUMNS]).map((y) => (y === null ? "unknown" : String(y)));
+  const thresholds = [0.1, 0.2, 0.3, threshold, 0.5, 0.6, 0.7, 0.8, 0.9].filter((t, i, a) => a.indexOf(t) === i).sort((a, b) => a - b);
+  const kept = new Array(thresholds.length).fill(0);
+  let n = 0;
+  const perYear = new Map<string, number>();
   for (const f of await expandInputs([join(scoreDir, "*.parquet")])) {
     for await (const b of readDocuments(f)) {
       if (!hasColumn(b, "math_score")) continue;
@@ -166,38 +173,39 @@ async function scoreFigures(scoreDir: string, finalDir: string | undefined, thre
       const years = yearsOf(b);
       for (let i = 0; i < s.length; i++) {
         if (Number.isNaN(s[i])) continue;
-        scores.push(s[i]);
+        n++;
         counts[Math.min(19, Math.floor(s[i] * 20))]++;
-        const y = years[i];
-        const e = perYear.get(y) ?? { scored: 0, final: 0 };
-        e.scored++;
-        perYear.set(y, e);
+        for (let k = 0; k < thresholds.length; k++) if (s[i] >= thresholds[k]) kept[k]++;
+        perYear.set(years[i], (perYear.get(years[i]) ?? 0) + 1);
       }
     }
   }
-  if (finalDir) {
-    for (const f of await expandInputs([join(finalDir, "*.parquet")]).catch(() => [] as string[])) {
-      for await (const b of readDocuments(f)) {
-        const years = yearsOf(b);
-        for (let i = 0; i < b.numRows; i++) {
-          const y = years[i];
-          const e = perYear.get(y) ?? { scored: 0, final: 0 };
-          e.final++;
-          perYear.set(y, e);
-        }
-      }
+  const thresholdCurve = thresholds.map((t, k) => ({ threshold: t, kept: kept[k], share: n ? round(kept[k] / n, 4) : 0 }));
+  return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, perYear };
+}
+
+/** One pass over the final corpus: documents, text bytes, documents per year. */
+async function scanFinal(dir: string): Promise<{ docs: number; bytes: number; perYear: Map<string, number> }> {
+  let docs = 0;
+  let bytes = 0;
+  const perYear = new Map<string, number>();
+  for (const f of await expandInputs([join(dir, "*.parquet")]).catch(() => [] as string[])) {
+    for await (const b of readDocuments(f)) {
+      docs += b.numRows;
+      bytes += textBytes(b);
+      for (const y of yearsOf(b)) perYear.set(y, (perYear.get(y) ?? 0) + 1);
     }
   }
-  const n = scores.length;
-  const thresholdCurve = [0.1, 0.2, 0.3, threshold, 0.5, 0.6, 0.7, 0.8, 0.9]
-    .filter((t, i, a) => a.indexOf(t) === i).sort((a, b) => a - b)
-    .map((t) => {
-      const kept = scores.filter((s) => s >= t).length;
-      return { threshold: t, kept, share: n ? round(kept / n, 4) : 0 };
-    });
-  const keptByYear = [...perYear.entries()].sort(([a], [b]) => a.localeCompare(b))
-    .map(([year, e]) => ({ year, scored: e.scored, final: e.final, share: e.scored ? round(e.final / e.scored, 4) : 0 }));
-  return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, keptByYear };
+  return { docs, bytes, perYear };
+}
+
+function keptByYear(scored: Map<string, number>, final: Map<string, number>) {
+  const years = [...new Set([...scored.keys(), ...final.keys()])].sort((a, b) => a.localeCompare(b));
+  return years.map((year) => {
+    const sc = scored.get(year) ?? 0;
+    const fi = final.get(year) ?? 0;
+    return { year, scored: sc, final: fi, share: sc ? round(fi / sc, 4) : 0 };
+  });
 }
 
 /** Cluster sizes from the dedup step's sidecar (clusters.jsonl: one cluster per line with its size). */
