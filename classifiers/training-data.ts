@@ -85,11 +85,38 @@ function labelsOf(batch: Batch, rule: LabelRule): (boolean | null)[] {
   return getStrings(batch, rule.column).map((v) => (v == null ? null : listed.has(v)));
 }
 
+// A stream's error (ENOSPC, a removed folder) is kept here and rethrown by the next write or finish, so it never
+// surfaces as an uncaught 'error' event between awaits.
+const streamErrors = new WeakMap<WriteStream, Error>();
+
+/** Create the file and wait until it is open, so no open is still pending if the run fails and cleans up. */
+async function openStream(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  stream.on("error", (e) => streamErrors.set(stream, e));
+  await new Promise<void>((resolve, reject) => {
+    stream.once("ready", resolve);
+    stream.once("error", reject);
+  });
+  return stream;
+}
+
+/** Destroy a stream and wait until its descriptor is closed (before its folder is removed). */
+async function discard(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  const closed = once(stream, "close").catch(() => {});
+  stream.destroy();
+  await closed;
+}
+
 async function write(stream: WriteStream, s: string): Promise<void> {
+  const err = streamErrors.get(stream);
+  if (err) throw err;
   if (!stream.write(s)) await once(stream, "drain");
 }
 
 async function finish(stream: WriteStream): Promise<void> {
+  const err = streamErrors.get(stream);
+  if (err) throw err;
   stream.end();
   await once(stream, "finish");
 }
@@ -116,9 +143,8 @@ export async function writeTrainingData(
   const tmpDir = tempPathFor(trainPath) + ".buckets";
   await mkdir(tmpDir, { recursive: true });
   const bucketFiles = Array.from({ length: 1 << bucketBits }, (_, b) => join(tmpDir, `b${b}`));
-  const buckets = bucketFiles.map((f) => createWriteStream(f));
   const validTmp = tempPathFor(validPath);
-  const valid = createWriteStream(validTmp);
+  const opened: WriteStream[] = [];
   const result: TrainingDataResult = {
     train: { docs: 0, positives: 0, negatives: 0 },
     valid: { docs: 0, positives: 0, negatives: 0 },
@@ -126,6 +152,10 @@ export async function writeTrainingData(
   };
   const skip = (reason: string) => void (result.skipped[reason] = (result.skipped[reason] ?? 0) + 1);
   try {
+    for (const f of bucketFiles) opened.push(await openStream(f));
+    opened.push(await openStream(validTmp));
+    const buckets = opened.slice(0, bucketFiles.length);
+    const valid = opened[bucketFiles.length];
     for await (const batch of batches) {
       const ids = getStrings(batch, "id");
       const texts = getTexts(batch);
@@ -154,7 +184,7 @@ export async function writeTrainingData(
     await shuffleBuckets(bucketFiles, trainPath);
     await rename(validTmp, validPath);
   } catch (e) {
-    for (const s of [...buckets, valid]) s.destroy();
+    await Promise.all(opened.map(discard));
     await rm(validTmp, { force: true });
     throw e;
   } finally {
@@ -166,7 +196,7 @@ export async function writeTrainingData(
 /** Concatenate the buckets in order, each sorted by its order key (then by line, so ties are deterministic). */
 async function shuffleBuckets(files: string[], outPath: string): Promise<void> {
   const tmp = tempPathFor(outPath);
-  const out = createWriteStream(tmp);
+  const out = await openStream(tmp);
   try {
     for (const f of files) {
       const lines = (await readFile(f, "utf8")).split("\n");
@@ -177,7 +207,7 @@ async function shuffleBuckets(files: string[], outPath: string): Promise<void> {
     await finish(out);
     await rename(tmp, outPath);
   } catch (e) {
-    out.destroy();
+    await discard(out);
     await rm(tmp, { force: true });
     throw e;
   }
