@@ -2,8 +2,14 @@
 // RSS per stage, intermediate disk per million documents, and the projected cost of 100M docs / 264B tokens.
 //   node --import tsx bench/dedup.ts [--size 60MB] [--runs 3] [--out bench/out/dedup-60MB]
 //   node --import tsx bench/dedup.ts --kernel [--size 40MB] [--runs 5]   (stage-1 compute only, see kernel())
+//   node --import tsx bench/dedup.ts --size 40MB --doc-kb 4.45 --format jsonl   (datatrove's peer-baseline setting:
+//     its corpus's document sizes, JSONL in, gzipped JSONL out)
 // Each measurement runs in a fresh child process pinned with taskset (1 core; 2 cores for the 2-shard runs), so
-// peak RSS is per stage. Input: the shared corpus generator (bench/make-corpus.ts), Parquet, 4 files.
+// peak RSS is per stage. Input: the shared corpus generator (bench/make-corpus.ts), 4 files, Parquet (default) or
+// JSONL (--format jsonl); --doc-kb picks the sized document-length profile (GenerateOptions.docKB). Stage 4 writes
+// Parquet for Parquet input and .jsonl.gz for JSONL input (what datatrove wrote) unless --output-format says.
+// --one-core skips the 2-shard runs; --stages 1,4 measures only those stages (the others run once, untimed, when
+// their input is missing).
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync, rmSync, readFileSync } from "node:fs";
@@ -14,11 +20,15 @@ import { createHash } from "node:crypto";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 
-async function child(stage: string, corpus: string, work: string, out: string, shard: string): Promise<void> {
+type InputFormat = "parquet" | "jsonl";
+type OutputFormat = "parquet" | "jsonl" | "jsonl.gz";
+
+async function child(stage: string, corpus: string, work: string, out: string, shard: string, format: InputFormat,
+  outFormat: OutputFormat): Promise<void> {
   const { expandInputs } = await import("../lib/io/index.js");
   const d = await import("../lib/dedup/index.js");
   const { runPipeline } = await import("../lib/runtime/runner.js");
-  const inputs = await expandInputs([join(corpus, "*.parquet")]);
+  const inputs = await expandInputs([join(corpus, `*.${format}`)]);
   const [i, n] = shard.split("/").map(Number);
   const sh = { index: i, count: n };
   const t0 = performance.now();
@@ -31,7 +41,7 @@ async function child(stage: string, corpus: string, work: string, out: string, s
     await d.runClusterStage({ workDir: work, force: true });
   } else {
     await runPipeline({ inputs, outDir: out, stages: [d.dedupFilterStage({ workDir: work, inputs })], shard: sh, force: true,
-      write: { format: "parquet" } });
+      write: { format: outFormat } });
   }
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
@@ -51,13 +61,13 @@ function cpuSeconds(fn: () => void): { cpu: number; wall: number } {
 /** Stage-1 compute without I/O: the corpus texts are read into memory first (not timed), then prenormalize alone
  * and full signatures + band keys are timed by CPU time (wall time is unreliable on a shared machine). The digest
  * of all signatures and band keys must not change when the hashing code is optimised (bit-identical output). */
-async function kernel(corpus: string, runs: number): Promise<void> {
+async function kernel(corpus: string, runs: number, format: InputFormat): Promise<void> {
   const { expandInputs } = await import("../lib/io/index.js");
   const { getTexts } = await import("../lib/arrow/batch.js");
   const { StageStats } = await import("../lib/runtime/stats.js");
   const d = await import("../lib/dedup/index.js");
   const texts: string[] = [];
-  for (const f of await expandInputs([join(corpus, "*.parquet")])) {
+  for (const f of await expandInputs([join(corpus, `*.${format}`)])) {
     for await (const b of d.documentReader({}, "fail")(f, new StageStats("read"))) texts.push(...getTexts(b));
   }
   const mb = texts.reduce((n, t) => n + Buffer.byteLength(t), 0) / 1e6;
@@ -121,48 +131,74 @@ async function main(): Promise<void> {
     size: { type: "string", default: "60MB" }, runs: { type: "string", default: "3" }, out: { type: "string" },
     child: { type: "string" }, corpus: { type: "string" }, work: { type: "string" }, output: { type: "string" },
     shard: { type: "string", default: "0/1" }, kernel: { type: "boolean", default: false },
+    "doc-kb": { type: "string" }, format: { type: "string", default: "parquet" }, "output-format": { type: "string" },
+    "one-core": { type: "boolean", default: false }, stages: { type: "string", default: "1,2,3,4" },
   } });
-  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!);
+  const format = values.format as InputFormat;
+  if (format !== "parquet" && format !== "jsonl") throw new Error(`--format must be parquet or jsonl, got "${format}"`);
+  const outFormat = (values["output-format"] ?? (format === "jsonl" ? "jsonl.gz" : "parquet")) as OutputFormat;
+  if (!["parquet", "jsonl", "jsonl.gz"].includes(outFormat)) throw new Error(`--output-format must be parquet, jsonl or jsonl.gz, got "${outFormat}"`);
+  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!, format, outFormat);
+  const docKB = values["doc-kb"] === undefined ? undefined : Number(values["doc-kb"]);
+  if (docKB !== undefined && !(docKB > 0)) throw new Error(`--doc-kb must be a positive number of KB, got "${values["doc-kb"]}"`);
+  const timed = values.stages!.split(",").map((x) => x.trim());
+  if (!timed.length || timed.some((x) => !["1", "2", "3", "4"].includes(x))) throw new Error(`--stages takes a list of 1-4, got "${values.stages}"`);
 
-  const base = resolve(values.out ?? join(here, "out", `dedup-${values.size}`));
+  const profile = (docKB !== undefined ? `-${docKB}kb` : "") + (format === "jsonl" ? "-jsonl" : "");
+  const base = resolve(values.out ?? join(here, "out", `dedup-${values.size}${profile}`));
   const corpus = join(base, "corpus");
   if (!existsSync(join(corpus, "corpus.json"))) {
     const { makeCorpus, parseSize } = await import("./make-corpus.js");
-    await makeCorpus({ out: corpus, seed: 1, sizeBytes: parseSize(values.size!), shards: 4 });
+    await makeCorpus({ out: corpus, seed: 1, sizeBytes: parseSize(values.size!), shards: 4, docKB, format });
   }
-  const meta = JSON.parse(readFileSync(join(corpus, "corpus.json"), "utf8")) as { docs: number; textBytes: number };
+  const meta = JSON.parse(readFileSync(join(corpus, "corpus.json"), "utf8")) as {
+    docs: number; textBytes: number; docBytes?: { mean: number; p10: number; median: number; p90: number };
+  };
   const runs = Number(values.runs);
-  if (values.kernel) return kernel(corpus, runs);
+  if (values.kernel) return kernel(corpus, runs, format);
   const work = join(base, "work");
   const out = join(base, "output");
   const a = (stage: string, shard = "0/1") =>
-    ["--child", stage, "--corpus", corpus, "--work", work, "--output", out, "--shard", shard];
+    ["--child", stage, "--corpus", corpus, "--work", work, "--output", out, "--shard", shard, "--format", format,
+      "--output-format", outFormat];
   rmSync(work, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
 
+  const all = ["1", "2", "3", "4"];
   const one: Record<string, { ms: number[]; cpu: number[]; rss: number[] }> = {};
   const two: Record<string, number[]> = {};
   for (let r = 0; r < runs; r++) {
-    for (const s of ["1", "2", "3", "4"]) {
+    for (const s of all) {
+      // A stage left out of --stages still runs once (untimed) so that the later stages have their input.
+      if (!timed.includes(s)) {
+        if (r === 0) await runChild("0", a(s));
+        continue;
+      }
       const x = await runChild("0", a(s));
       (one[s] ??= { ms: [], cpu: [], rss: [] }).ms.push(x.ms);
       one[s].cpu.push(x.cpuMs);
       one[s].rss.push(x.maxRssMB);
     }
     // Two shard processes on two cores (stage 3 is a single task by design).
-    for (const s of ["1", "2", "4"]) {
-      const xs = await Promise.all([runChild("0", a(s, "0/2")), runChild("1", a(s, "1/2"))]);
-      (two[s] ??= []).push(Math.max(xs[0].ms, xs[1].ms)); // in-process time of the slower shard
+    if (!values["one-core"]) {
+      for (const s of ["1", "2", "4"].filter((x) => timed.includes(x))) {
+        const xs = await Promise.all([runChild("0", a(s, "0/2")), runChild("1", a(s, "1/2"))]);
+        (two[s] ??= []).push(Math.max(xs[0].ms, xs[1].ms)); // in-process time of the slower shard
+      }
     }
   }
   const docs = meta.docs;
   const mb = meta.textBytes / 1e6;
   const lines: string[] = [];
-  lines.push(`corpus: ${docs} docs, ${mb.toFixed(1)} MB text, 4 Parquet files; ${runs} runs, medians; 1 core = taskset -c 0`);
+  const sizes = meta.docBytes
+    ? ` (doc bytes mean ${meta.docBytes.mean}, p10 ${meta.docBytes.p10}, median ${meta.docBytes.median}, p90 ${meta.docBytes.p90})`
+    : ` (mean ${((meta.textBytes / docs) / 1000).toFixed(2)} KB)`;
+  lines.push(`corpus: ${docs} docs, ${mb.toFixed(1)} MB text${sizes}, 4 ${format === "jsonl" ? "JSONL" : "Parquet"} files, ` +
+    `stage 4 writes ${outFormat}; ${runs} runs, medians; 1 core = taskset -c 0`);
   let totalMs = 0;
   let totalCpuMs = 0;
   const names: Record<string, string> = { "1": "signatures", "2": "buckets", "3": "clusters", "4": "filter" };
-  for (const s of ["1", "2", "3", "4"]) {
+  for (const s of all.filter((x) => timed.includes(x))) {
     const ms = median(one[s].ms);
     const cpuMs = median(one[s].cpu);
     totalMs += ms;
@@ -174,12 +210,19 @@ async function main(): Promise<void> {
     lines.push(`        cpu ${(cpuMs / 1000).toFixed(2)} CPU-s  ${(docs / (cpuMs / 1000)).toFixed(0)} docs/CPU-s  ` +
       `${(mb / (cpuMs / 1000)).toFixed(1)} MB/CPU-s`);
   }
+  const which = timed.length === 4 ? "stages 1-4" : `stages ${timed.join("+")}`;
+  if (timed.length !== 4) {
+    process.stdout.write(lines.concat(`${which} by CPU time: ${(totalCpuMs / 1000).toFixed(2)} CPU-s, ` +
+      `${(docs / (totalCpuMs / 1000)).toFixed(0)} docs/CPU-s, ${(mb / (totalCpuMs / 1000)).toFixed(1)} MB/CPU-s`).join("\n") + "\n");
+    return;
+  }
   const perCore = docs / (totalMs / 1000);
   lines.push(`stages 1-4: ${(totalMs / 1000).toFixed(2)} s, ${perCore.toFixed(0)} docs/s/core, ${(mb / (totalMs / 1000)).toFixed(1)} MB/s/core ` +
     `(datatrove on this machine: 444 docs/s/core => x${(perCore / 444).toFixed(1)})`);
   const perCpu = docs / (totalCpuMs / 1000);
   lines.push(`stages 1-4 by CPU time: ${(totalCpuMs / 1000).toFixed(2)} CPU-s, ${perCpu.toFixed(0)} docs/CPU-s, ` +
-    `${(mb / (totalCpuMs / 1000)).toFixed(1)} MB/CPU-s; 100M docs of this size = ${(100e6 / perCpu / 3600).toFixed(1)} core-hours`);
+    `${(mb / (totalCpuMs / 1000)).toFixed(1)} MB/CPU-s; 100M docs of this size = ${(100e6 / perCpu / 3600).toFixed(1)} core-hours ` +
+    `(issue #5 target: >= 3,552 docs/CPU-s = 8 x datatrove's 444 on its 4.45 KB docs => x${(perCpu / 444).toFixed(1)})`);
   const inter = dirBytes(work);
   lines.push(`intermediate disk: ${(inter / 1e6).toFixed(1)} MB = ${((inter / docs) * 1e6 / 1e6).toFixed(0)} MB per million docs`);
   const bytesPerToken = 3.7; // Llama-3 tokenizer on the peer-baseline corpus (peer-baselines.md)

@@ -1,6 +1,8 @@
 // Build a MegaMath-Web-like Parquet corpus from the real documents in ../shared/data, at any size:
 //   node --import tsx bench/make-corpus.ts --size 1GB --seed 1 --out bench/out/corpus-1g [--shards 8]
 //   node --import tsx bench/make-corpus.ts --demo --out fixtures/demo      (the small corpus that ships)
+//   node --import tsx bench/make-corpus.ts --size 233MB --doc-kb 4.45 --format jsonl   (datatrove's peer-corpus
+//     document sizes, as JSONL: see GenerateOptions.docKB)
 // Every benchmark and the end-to-end run use this one generator, so figures are comparable at any scale.
 import { parseArgs } from "node:util";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -27,22 +29,30 @@ export interface MakeCorpusOptions {
   shards?: number;
   batchRows?: number;
   dataDir?: string;
+  /** Mean document size in KB for the sized length profile (GenerateOptions.docKB); not with demo. */
+  docKB?: number;
+  /** Output files: Parquet (default) or plain JSONL with the same columns. */
+  format?: "parquet" | "jsonl";
 }
 
-/** Writes `shards` Parquet files (rows dealt round-robin) and returns their paths and counts. */
+/** Writes `shards` Parquet (or JSONL) files (rows dealt round-robin) and returns their paths and counts. */
 export async function makeCorpus(o: MakeCorpusOptions): Promise<{ files: string[]; docs: number; bytes: number; planted: Record<string, number> }> {
   const here = dirname(fileURLToPath(import.meta.url));
   const dataDir = o.dataDir ?? process.env.MEGAMATH_SHARED_DATA ?? resolve(here, "..", "..", "shared", "data");
   const set = loadSources(dataDir, { gsm8kCap: o.demo ? 600 : 1000 });
   const shards = o.shards ?? (o.demo ? 2 : Math.max(1, Math.ceil((o.sizeBytes ?? 0) / 128e6)));
+  if (o.demo && (o.docKB !== undefined || (o.format ?? "parquet") !== "parquet")) {
+    throw new Error("the demo corpus has one fixed form: --doc-kb and --format do not apply to --demo");
+  }
   mkdirSync(o.out, { recursive: true });
   const writers = Array.from({ length: shards }, (_, i) =>
-    openWriter(join(o.out, `megamath-web-${String(i).padStart(5, "0")}`), { format: "parquet", rowGroupSize: 5000 }));
+    openWriter(join(o.out, `megamath-web-${String(i).padStart(5, "0")}`), { format: o.format ?? "parquet", rowGroupSize: 5000 }));
   const buffers: CorpusRow[][] = writers.map(() => []);
   const batchRows = o.batchRows ?? 2000;
   let docs = 0;
   let bytes = 0;
   const planted: Record<string, number> = {};
+  const sizes: number[] = []; // document bytes, for the size summary of non-demo corpora
   const flush = async (i: number) => {
     const rows = buffers[i];
     if (!rows.length) return;
@@ -54,11 +64,13 @@ export async function makeCorpus(o: MakeCorpusOptions): Promise<{ files: string[
     }));
   };
   try {
-    for (const row of generateCorpus(set, { seed: o.seed, mode: o.demo ? "demo" : "remix", targetBytes: o.sizeBytes })) {
+    for (const row of generateCorpus(set, { seed: o.seed, mode: o.demo ? "demo" : "remix", targetBytes: o.sizeBytes, docKB: o.docKB })) {
       const i = docs % shards;
       buffers[i].push(row);
       docs++;
-      bytes += Buffer.byteLength(row.text);
+      const size = Buffer.byteLength(row.text);
+      bytes += size;
+      if (!o.demo) sizes.push(size);
       if (row.planted) {
         const kind = row.planted.split(":")[0] + (row.planted.startsWith("leak:") ? `:${row.planted.split(":")[1]}` : "");
         planted[kind] = (planted[kind] ?? 0) + 1;
@@ -69,12 +81,24 @@ export async function makeCorpus(o: MakeCorpusOptions): Promise<{ files: string[
     const files: string[] = [];
     for (const w of writers) files.push(...(await w.close()));
     if (o.demo) await writeDemoExtras(o.out, dataDir, resolve(here, ".."), set.files, docs, bytes, planted);
-    writeFileSync(join(o.out, "corpus.json"), JSON.stringify({ seed: o.seed, demo: Boolean(o.demo), docs, textBytes: bytes, planted, sources: set.files }, null, 1) + "\n");
+    // The demo's corpus.json keeps its original fields (fixture bytes must not change); other corpora also record
+    // how they were made and their document-size distribution.
+    const extra = o.demo ? {} : { docKB: o.docKB ?? null, format: o.format ?? "parquet", docBytes: sizeSummary(sizes) };
+    writeFileSync(join(o.out, "corpus.json"), JSON.stringify({ seed: o.seed, demo: Boolean(o.demo), docs, textBytes: bytes, ...extra, planted, sources: set.files }, null, 1) + "\n");
     return { files, docs, bytes, planted };
   } catch (e) {
     for (const w of writers) await w.abort().catch(() => {});
     throw e;
   }
+}
+
+/** Mean and percentiles of document sizes in bytes. */
+export function sizeSummary(sizes: number[]): { mean: number; p10: number; median: number; p90: number; min: number; max: number } {
+  if (!sizes.length) return { mean: 0, p10: 0, median: 0, p90: 0, min: 0, max: 0 };
+  const s = Float64Array.from(sizes).sort();
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  return { mean: Math.round(mean), p10: at(0.1), median: at(0.5), p90: at(0.9), min: s[0], max: s[s.length - 1] };
 }
 
 /** The demo's mixture stand-ins and its PROVENANCE.md. */
@@ -122,14 +146,19 @@ async function main() {
   const { values } = parseArgs({
     options: {
       size: { type: "string", default: "300MB" }, seed: { type: "string", default: "1" }, out: { type: "string" },
-      shards: { type: "string" }, demo: { type: "boolean", default: false },
+      shards: { type: "string" }, demo: { type: "boolean", default: false }, "doc-kb": { type: "string" },
+      format: { type: "string", default: "parquet" },
     },
   });
-  const out = values.out ?? (values.demo ? "fixtures/demo" : `bench/out/corpus-${values.size}-s${values.seed}`);
+  if (values.format !== "parquet" && values.format !== "jsonl") throw new Error(`--format must be parquet or jsonl, got "${values.format}"`);
+  const docKB = values["doc-kb"] === undefined ? undefined : Number(values["doc-kb"]);
+  if (docKB !== undefined && !(docKB > 0)) throw new Error(`--doc-kb must be a positive number of KB, got "${values["doc-kb"]}"`);
+  const profile = (docKB !== undefined ? `-${docKB}kb` : "") + (values.format === "jsonl" ? "-jsonl" : "");
+  const out = values.out ?? (values.demo ? "fixtures/demo" : `bench/out/corpus-${values.size}-s${values.seed}${profile}`);
   const t0 = performance.now();
   const r = await makeCorpus({
     out, seed: Number(values.seed), demo: values.demo, sizeBytes: values.demo ? undefined : parseSize(values.size!),
-    shards: values.shards ? Number(values.shards) : undefined,
+    shards: values.shards ? Number(values.shards) : undefined, docKB, format: values.format as "parquet" | "jsonl",
   });
   const secs = (performance.now() - t0) / 1000;
   console.log(`wrote ${r.files.length} file(s) to ${out}: ${r.docs} docs, ${(r.bytes / 1e6).toFixed(1)} MB of text in ${secs.toFixed(1)} s; planted ${JSON.stringify(r.planted)}`);

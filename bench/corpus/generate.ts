@@ -22,6 +22,11 @@ export interface GenerateOptions {
    * `targetBytes` of text, with a realistic length distribution. */
   mode: "demo" | "remix";
   targetBytes?: number;
+  /** "remix" only: mean document size in KB (1000 bytes). Unset: the default profile (log-normal around 5 KB,
+   * paragraphs appended whole, mean ~9.7 KB). Set: log-normal with sigma 0.55 and this mean, clipped to
+   * [0.45, 4.5] x the mean, the last paragraph cut at a word boundary so each document lands on its drawn length.
+   * 4.45 gives datatrove's peer corpus (peer-baselines.md: mean 4.45 KB, p10 2.1, median 3.7, p90 7.8, 2-20 KB). */
+  docKB?: number;
   exactDupRate?: number;
   nearDupRate?: number;
   leakRate?: number;
@@ -48,7 +53,7 @@ export function* generateCorpus(set: SourceSet, o: GenerateOptions): Generator<C
   const exact = o.exactDupRate ?? 0.02;
   const near = o.nearDupRate ?? 0.02;
   const leak = o.leakRate ?? 0.005;
-  const base = o.mode === "demo" ? demoDocs(set, r) : remixDocs(set, r, o.targetBytes ?? 1e9);
+  const base = o.mode === "demo" ? demoDocs(set, r) : remixDocs(set, r, o.targetBytes ?? 1e9, o.docKB);
   const recent: CorpusRow[] = []; // a window of earlier documents to copy from
   let n = 0;
   for (const doc of base) {
@@ -98,17 +103,24 @@ function* demoDocs(set: SourceSet, r: () => number): Generator<SourceDoc> {
   yield* all;
 }
 
-/** Documents assembled from paragraphs of real documents of one class, lengths log-normal around 5 KB. */
-function* remixDocs(set: SourceSet, r: () => number, targetBytes: number): Generator<SourceDoc> {
+/** Documents assembled from paragraphs of real documents of one class, lengths log-normal around 5 KB (or with
+ * mean `docKB`, see GenerateOptions.docKB). */
+function* remixDocs(set: SourceSet, r: () => number, targetBytes: number, docKB?: number): Generator<SourceDoc> {
+  if (docKB !== undefined && !(docKB > 0)) throw new RangeError(`docKB must be a positive number, got ${docKB}`);
   const paras = {
     1: set.math.flatMap((d) => d.text.split(/\n\s*\n/).filter((p) => p.trim().length > 20).map((p) => ({ p, d }))),
     0: set.web.flatMap((d) => d.text.split(/\n\s*\n|\n/).filter((p) => p.trim().length > 20).map((p) => ({ p, d }))),
   };
+  // The sized profile: median = mean / e^(sigma^2 / 2) for a log-normal of that mean.
+  const sigma = 0.55;
+  const median = docKB === undefined ? 0 : (docKB * 1000) / Math.exp((sigma * sigma) / 2);
   let bytes = 0;
   while (bytes < targetBytes) {
     const label: 0 | 1 = r() < 0.55 ? 1 : 0;
     const pool = paras[label];
-    const want = Math.min(200_000, Math.max(200, Math.exp(Math.log(5000) + 0.9 * gaussian(r))));
+    const want = docKB === undefined
+      ? Math.min(200_000, Math.max(200, Math.exp(Math.log(5000) + 0.9 * gaussian(r))))
+      : Math.min(docKB * 4500, Math.max(docKB * 450, median * Math.exp(sigma * gaussian(r))));
     const first = pick(r, pool);
     const parts = [first.p];
     let len = first.p.length;
@@ -117,10 +129,25 @@ function* remixDocs(set: SourceSet, r: () => number, targetBytes: number): Gener
       parts.push(next);
       len += next.length + 2;
     }
-    const text = parts.join("\n\n");
+    let text = parts.join("\n\n");
+    if (docKB !== undefined) text = cutAtWord(text, Math.round(want));
     bytes += Buffer.byteLength(text);
     yield { text, source: `remix:${first.d.source}`, url: first.d.url, label };
   }
+}
+
+/** `text` cut to at most about `len` code units, at the last whitespace at or before len (never mid-word, and
+ * never mid surrogate pair); unchanged when it is not longer. */
+export function cutAtWord(text: string, len: number): string {
+  if (text.length <= len) return text;
+  let i = len;
+  while (i > 0 && !/\s/.test(text[i])) i--;
+  if (i === 0) {
+    i = len; // one long "word": cut anyway, but not between the halves of a surrogate pair
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) i--;
+  }
+  return text.slice(0, i).trimEnd();
 }
 
 /** Replace about `rate` of the words with other words of the document: a near-duplicate at Jaccard ~0.7-0.9. */
