@@ -37,6 +37,9 @@ export interface Command {
   usage: string;
   /** Extra paragraphs for --help. */
   details?: string;
+  /** Most positional arguments the command takes (default 0). Stray words are refused rather than ignored: an
+   * unquoted glob after -i expands to many words and all but the first would otherwise be dropped silently. */
+  positionals?: number;
   options: OptionSpecs;
   /** Returns the exit code (0 ok, 1 failed). Throw UsageError for bad usage (exit 2). */
   run(args: { positionals: string[]; opts: OptionValues; ctx: CliContext }): Promise<number | void>;
@@ -76,6 +79,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: s
   } catch (e) {
     throw new UsageError(`${(e as Error).message.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
   }
+  checkPositionals(cmd, parsed.positionals);
   const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const out: OptionValues = {};
   let fromConfig: Record<string, unknown> = {};
@@ -90,6 +94,17 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: s
     out[name] = coerce(raw, spec, source);
   }
   return { positionals: parsed.positionals, opts: out };
+}
+
+function checkPositionals(cmd: Command, positionals: string[]): void {
+  const max = cmd.positionals ?? 0;
+  if (positionals.length <= max) return;
+  const extra = positionals.slice(max);
+  const shown = extra.slice(0, 3).map((p) => `"${p}"`).join(", ") + (extra.length > 3 ? `, ... (${extra.length} in all)` : "");
+  const hint = "input" in cmd.options
+    ? "; quote globs so the shell does not expand them (-i 'data/*.parquet'), or repeat -i before each file"
+    : "";
+  throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${shown}${hint} (see 'megamath ${cmd.name} --help')`);
 }
 
 function readConfigFile(path: string, specs: OptionSpecs): Record<string, unknown> {
@@ -131,10 +146,13 @@ function coerce(raw: unknown, spec: OptionSpec, source: string): string | number
       return n;
     }
     case "list": {
+      // A JSON array from a config file is taken item by item, as written (the lossless form there); flag values
+      // and a config string may hold several comma-separated items each.
+      const fromJsonArray = Array.isArray(raw) && !source.startsWith("--");
       const arr = Array.isArray(raw) ? raw : [raw];
       return arr.flatMap((v) => {
         if (typeof v !== "string" && typeof v !== "number") throw new UsageError(`${source} must be a list of strings`);
-        return String(v).split(",").map((s) => s.trim()).filter(Boolean);
+        return fromJsonArray ? [String(v)] : splitListValue(String(v));
       });
     }
     case "string": {
@@ -148,6 +166,69 @@ function coerce(raw: unknown, spec: OptionSpec, source: string): string | number
       return s;
     }
   }
+}
+
+/** How list values are written, for --help. */
+export const LIST_SYNTAX =
+  "Flags shown as X[,...] take a list: repeat the flag (-i a.parquet -i b.parquet) or separate items with commas. " +
+  "A comma inside {...}, [...], (...) or \"...\" does not separate (globs like 'data/{a,b}.parquet', JSON like " +
+  "stop=[\"a\",\"b\"]), and \\, is a literal comma (--equals 'title=a\\, b'). In a --config file a JSON array " +
+  "is taken item by item, as written.";
+
+const OPENERS: Record<string, string> = { "{": "}", "[": "]", "(": ")" };
+const CLOSERS = new Set(["}", "]", ")"]);
+
+/**
+ * Split one list value into items at the commas that separate: not escaped as "\,", not inside balanced brackets
+ * or double quotes. A value whose brackets or quotes do not balance is split at every unescaped comma, as before
+ * bracket awareness, so no previously valid value changes meaning. Items are trimmed; empty items are dropped.
+ */
+export function splitListValue(value: string): string[] {
+  return splitAt(value, true) ?? splitAt(value, false)!;
+}
+
+function splitAt(value: string, grouped: boolean): string[] | null {
+  const items: string[] = [];
+  let cur = "";
+  const stack: string[] = [];
+  let inQuote = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === "\\" && value[i + 1] === ",") {
+      cur += ",";
+      i++;
+      continue;
+    }
+    if (grouped) {
+      if (inQuote) {
+        if (c === "\\" && i + 1 < value.length) {
+          cur += c + value[++i]; // an escaped character inside a JSON string (\" does not close it)
+          continue;
+        }
+        if (c === '"') inQuote = false;
+      } else if (c === '"') {
+        inQuote = true;
+      } else if (c in OPENERS) {
+        stack.push(OPENERS[c]);
+      } else if (CLOSERS.has(c)) {
+        if (stack.pop() !== c) return null;
+      }
+    }
+    if (c === "," && (!grouped || (stack.length === 0 && !inQuote))) {
+      items.push(cur);
+      cur = "";
+      continue;
+    }
+    cur += c;
+  }
+  if (grouped && (stack.length || inQuote)) return null;
+  items.push(cur);
+  return items.map((s) => s.trim()).filter(Boolean);
+}
+
+/** Write one item so that splitListValue gives it back whole (for programs that build flag values). */
+export function escapeListItem(item: string): string {
+  return item.replace(/,/g, "\\,");
 }
 
 /** Parse "i/N" (0-based i) for --shard. */
@@ -167,11 +248,26 @@ export function helpText(cmd: Command): string {
   if (cmd.details) lines.push("", cmd.details);
   lines.push("", "Options:");
   for (const [name, s] of Object.entries(specs)) {
-    const flag = `${s.short ? `-${s.short}, ` : "    "}--${name}${s.type === "boolean" ? "" : ` ${s.placeholder ?? s.type.toUpperCase()}`}`;
+    const value = s.type === "list" ? `${s.placeholder ?? "ITEM"}[,...]` : s.placeholder ?? s.type.toUpperCase();
+    const flag = `${s.short ? `-${s.short}, ` : "    "}--${name}${s.type === "boolean" ? "" : ` ${value}`}`;
     let desc = s.description;
     if (s.choices) desc += ` (one of: ${s.choices.join(", ")})`;
     if (s.default !== undefined && s.default !== false) desc += ` [default: ${Array.isArray(s.default) ? s.default.join(",") : s.default}]`;
     lines.push(`  ${flag.padEnd(34)} ${desc}`);
   }
+  if (Object.values(specs).some((s) => s.type === "list")) lines.push("", wrap(LIST_SYNTAX, 116));
   return lines.join("\n") + "\n";
+}
+
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join("\n");
 }

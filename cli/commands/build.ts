@@ -16,6 +16,7 @@ export default defineCommand({
   name: "build",
   summary: "Run a whole recipe: sample → annotate → train classifier → score → filter → dedup → decontaminate → refine → mixtures (→ train).",
   usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N]",
+  positionals: 1,
   details: [
     "With no recipe, runs the shipped Pro-Max recipe (pipelines/pro-max.json) on the bundled demo corpus (fixtures/demo).",
     "Without --llm, annotation and refinement cannot run: the demo classifier learns from the fixture's `label` column",

@@ -8,6 +8,7 @@ export default defineCommand({
   name: "inspect",
   summary: "Show schema, row count and first rows of a Parquet/JSONL/Arrow file, or the counts of a token file.",
   usage: "inspect FILE [--rows N] [--json]",
+  positionals: 1,
   options: {
     rows: { type: "integer", default: 5, description: "Rows (or token documents) to show." },
     json: { type: "boolean", description: "Print the description as JSON." },

@@ -6,6 +6,7 @@ export default defineCommand({
   name: "stats",
   summary: "Merge the completion markers of an output folder (all shards) into exact totals.",
   usage: "stats DIR [--json]",
+  positionals: 1,
   options: { json: { type: "boolean", description: "Print the merged stats as JSON." } },
   async run({ positionals, opts, ctx }) {
     if (positionals.length !== 1) throw new UsageError("usage: megamath stats DIR");

@@ -13,6 +13,7 @@ export default defineCommand({
   name: "train",
   summary: "Launch the bundled PyTorch trainer on a packed mixture.",
   usage: "train MIXTURE_DIR -o RUN_DIR [--preset 1b|3b|8b|tiny] [--phase stable|decay] [--init-hf DIR | --init-checkpoint DIR] [--dry-run]",
+  positionals: 1,
   details: [
     "Stable phase: constant LR (1B 5e-5, 3B 2e-5, 8B 1e-5), warmup 0, AdamW (0.9, 0.95, eps 1e-8, wd 0.1, clip 1.0).",
     "Decay phase: starts from a Stable checkpoint (weights + AdamW state, --init-checkpoint RUN/checkpoints/step-N),",
