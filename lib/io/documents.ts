@@ -1,12 +1,16 @@
 // Turn decoded columns of any reader into document batches: `text` and `id` first (renamed from textKey/idKey;
-// id defaults to "<file basename>/<row>"), then every other column in file order, cut into batches bounded by
-// rows and by text bytes. Bad rows/columns go through `reportBad`: thrown under onError "fail", counted under "skip".
-import { basename } from "node:path";
-import type { RecordBatch, Data } from "apache-arrow";
+// id defaults to "<file basename>/<row>", see idPrefix), then every other column in file order, cut into batches
+// bounded by rows and by text bytes. Bad rows/columns go through `reportBad`: thrown under onError "fail", counted
+// under "skip".
+import { basename, dirname, resolve, relative, sep } from "node:path";
+import type { RecordBatch, Data, DataType } from "apache-arrow";
 import type { StageStats } from "../runtime/stats.js";
 import type { OnError } from "../runtime/stage.js";
 import { InputError } from "./errors.js";
-import { buildColumn, batchFromColumns, boundedRanges, utf8FromValues, utf8FromBytes, type ColumnKind, type Values } from "./columns.js";
+import {
+  buildColumn, batchFromColumns, boundedRanges, utf8FromValues, utf8FromBytes, valueAsString, type ColumnKind, type Values,
+} from "./columns.js";
+import { nestedData } from "./nested.js";
 
 export interface ReadOptions {
   /** Input column holding the document text (renamed to `text`). Default "text". */
@@ -23,6 +27,9 @@ export interface ReadOptions {
   onError?: OnError;
   /** Where skipped rows are counted (stats.fail(reason, n, where, message)). */
   stats?: StageStats;
+  /** Every input file of the run, in the run's sorted order (the same list on every shard). Default ids use it to
+   * stay unique when two inputs share a file name (see idPrefix); without it ids start with the basename. */
+  inputs?: readonly string[];
 }
 
 export const DEFAULT_BATCH_ROWS = 4096;
@@ -38,6 +45,45 @@ export interface DecodedColumn {
   name: string;
   kind: ColumnKind;
   values: Values;
+  /** Set for a nested column (assembled JS arrays/objects): the Arrow List/Struct type it is built as. */
+  arrowType?: DataType;
+}
+
+const prefixCache = new WeakMap<readonly string[], Map<string, string>>();
+
+/** Default id prefixes of a run's inputs, by resolved path: the file's basename, or, for files whose basename
+ * another input shares (`a/part-0.parquet`, `b/part-0.parquet`), its path relative to the inputs' common folder
+ * with "/" separators. Decided from the whole list, so every shard gives a file the same prefix; with distinct
+ * basenames the ids are the historical "<basename>/<row>". A relative path always holds a "/", a basename never,
+ * so the two kinds of prefix cannot produce the same id. */
+export function idPrefixes(inputs: readonly string[]): Map<string, string> {
+  const abs = inputs.map((f) => resolve(f));
+  const count = new Map<string, number>();
+  for (const a of new Set(abs)) count.set(basename(a), (count.get(basename(a)) ?? 0) + 1);
+  const root = commonFolder(abs);
+  const out = new Map<string, string>();
+  for (const a of abs) out.set(a, count.get(basename(a))! > 1 ? relative(root, a).split(sep).join("/") : basename(a));
+  return out;
+}
+
+function commonFolder(paths: string[]): string {
+  if (!paths.length) return "";
+  let parts = dirname(paths[0]).split(sep);
+  for (const p of paths.slice(1)) {
+    const q = dirname(p).split(sep);
+    let k = 0;
+    while (k < parts.length && k < q.length && parts[k] === q[k]) k++;
+    parts = parts.slice(0, k);
+  }
+  return parts.join(sep) || sep;
+}
+
+/** The prefix of default ids ("<prefix>/<row>") for `file` read as one of `opts.inputs`. */
+export function idPrefix(file: string, opts: Pick<ReadOptions, "inputs"> = {}): string {
+  if (!opts.inputs) return basename(file);
+  let m = prefixCache.get(opts.inputs);
+  if (!m) prefixCache.set(opts.inputs, (m = idPrefixes(opts.inputs)));
+  return m.get(resolve(file)) ?? basename(file);
 }
 
 const TEXT_KINDS = new Set<ColumnKind>(["utf8", "utf8-bytes", "binary"]);
@@ -56,18 +102,21 @@ export function* documentBatches(file: string, cols: DecodedColumn[], n: number,
       `no text column "${textKey}" (columns: ${have}); pick one with --text-key`), n);
     return;
   }
-  if (!TEXT_KINDS.has(text.kind)) {
+  // A nested main column (a chat `messages` list, say) is the document's text as one JSON text per row.
+  // (Rendered once here, so batch byte bounds see the real text length.)
+  const textColKind: ColumnKind = text.arrowType ? "utf8" : text.kind;
+  if (!TEXT_KINDS.has(textColKind)) {
     reportBad(opts, new InputError(file, where, "text_not_string",
       `text column "${textKey}" holds ${text.kind} values, expected strings`), n);
     return;
   }
-  const textKind: ColumnKind = text.kind === "binary" ? "utf8-bytes" : text.kind;
+  const textKind: ColumnKind = textColKind === "binary" ? "utf8-bytes" : textColKind;
   const id = cols.find((c) => c.name === idKey);
   const rest = cols.filter((c) => c !== text && c !== id);
-  const base = basename(file);
+  const base = idPrefix(file, opts);
   const maxRows = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_ROWS);
   const maxBytes = Math.max(1, opts.batchBytes ?? DEFAULT_BATCH_BYTES);
-  const tv = text.values;
+  const tv = text.arrowType ? Array.from(text.values, (v) => (v == null ? null : valueAsString(v))) : text.values;
   const rowBytes = textKind === "utf8-bytes"
     ? (i: number) => (tv[i] as Uint8Array | null)?.length ?? 0
     : (i: number) => ((tv[i] as string | null)?.length ?? 0);
@@ -79,7 +128,7 @@ export function* documentBatches(file: string, cols: DecodedColumn[], n: number,
     for (const c of rest) {
       // A pass-through column named like the canonical ones keeps its data under a suffixed name.
       const name = c.name === "text" || c.name === "id" ? `${c.name}_original` : c.name;
-      out.push({ name, data: buildColumn(c.kind, c.values, a, b) });
+      out.push({ name, data: c.arrowType ? nestedData(c.arrowType, c.values, a, b) : buildColumn(c.kind, c.values, a, b) });
     }
     yield batchFromColumns(out, b - a);
   }

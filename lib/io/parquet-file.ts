@@ -76,7 +76,8 @@ export function parquetColumns(metadata: FileMetaData): { name: string; kind: Co
   });
 }
 
-function leafKind(t: SchemaTree): ColumnKind {
+/** The column kind a Parquet leaf (primitive) column decodes to. */
+export function leafKind(t: SchemaTree): ColumnKind {
   const { type, converted_type: ct, logical_type: lt } = t.element;
   const lname = lt?.type;
   switch (type) {

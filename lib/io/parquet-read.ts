@@ -9,6 +9,7 @@ import { documentBatches, reportBad, type DecodedColumn, type ReadOptions } from
 import { InputError, errorMessage } from "./errors.js";
 import type { Values } from "./columns.js";
 import { ensureZstd } from "./zstd.js";
+import { arrowTypeOf } from "./nested.js";
 
 const keepBytes = (b: Uint8Array) => b;
 const RAW_PARSERS = { stringFromBytes: keepBytes, jsonFromBytes: keepBytes, geometryFromBytes: keepBytes, geographyFromBytes: keepBytes };
@@ -31,6 +32,8 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
     const cols = wanted ? all.filter((c) => wanted.has(c.name)) : all;
     const flat = cols.filter((c) => !c.nested).map((c) => c.name);
     const nested = cols.filter((c) => c.nested).map((c) => c.name);
+    // Nested columns become Arrow List/Struct columns (null: a shape we do not map, kept as JSON text).
+    const nestedTypes = new Map(cols.filter((c) => c.nested).map((c) => [c.name, arrowTypeOf(c.tree) ?? undefined]));
     let groupStart = 0;
     for (const [g, group] of pq.metadata.row_groups.entries()) {
       const n = Number(group.num_rows);
@@ -45,7 +48,9 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
           `cannot decode row group ${g} (rows ${start}-${start + n - 1}): ${errorMessage(e)}`), n);
         continue;
       }
-      const decoded: DecodedColumn[] = cols.map((c) => ({ name: c.name, kind: c.kind, values: values.get(c.name)! }));
+      const decoded: DecodedColumn[] = cols.map((c) => ({
+        name: c.name, kind: c.kind, values: values.get(c.name)!, arrowType: nestedTypes.get(c.name),
+      }));
       const short = decoded.find((c) => !c.values || c.values.length !== n);
       if (short) {
         reportBad(opts, new InputError(path, `${path}#${start}`, "corrupt_parquet",
