@@ -27,3 +27,10 @@ test("trainer end-to-end tests on CPU: loss falls, kill/resume, decay branch, Na
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /^OK/m);
 });
+
+test("trainer checkpoint compatibility on CPU: mismatched Decay/resume checkpoints refused up front, exact loads, LR continuous into Decay", () => {
+  const r = unittest(["tests.test_compatibility", "tests.test_branch"]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /Ran \d+ tests/);
+  assert.match(r.out, /^OK/m);
+});

@@ -19,8 +19,8 @@ def param_groups(model, weight_decay, exclude):
     return groups
 
 
-def build_adamw(model, cfg, device):
-    kwargs = dict(lr=cfg.peak_lr(), betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_eps)
+def build_adamw(model, cfg, device, lr):
+    kwargs = dict(lr=lr, betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_eps)
     impl = "foreach"
     if device.type == "cuda" and compat.has_fused_adamw():
         kwargs["fused"] = True

@@ -9,6 +9,8 @@ import torch
 import torch.distributed as dist
 
 from . import compat
+from .compatibility import check_model_state, check_optim_layout
+from .config import ConfigError
 
 
 class Dist:
@@ -85,18 +87,35 @@ def full_state_dicts(wrapped, model, optimizer, mode):
         return wrapped.state_dict(), FSDP.optim_state_dict(wrapped, optimizer)
 
 
-def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state):
-    """Load full state dicts (every rank passes the same ones) into the wrapped model and its optimizer."""
+def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, expected_shapes, where):
+    """Load full state dicts (every rank passes the same ones) into the wrapped model and its optimizer.
+
+    `expected_shapes` ({name: shape} of the unwrapped model, taken before wrapping) makes the load exact in every
+    mode: a missing, unexpected or mis-shaped tensor, or an optimizer of another group layout, is a ConfigError
+    naming it, raised identically on every rank (so no rank is left waiting in a collective)."""
+    check_model_state(model_state, expected_shapes, model.cfg.tie_embeddings, where)
+    if optim_state is not None:
+        check_optim_layout(optim_state, [len(g["params"]) for g in optimizer.param_groups], where)
+    if model.cfg.tie_embeddings and "lm_head.weight" not in model_state:
+        model_state = dict(model_state, **{"lm_head.weight": model_state["model.embed_tokens.weight"]})
     if mode != "fsdp":
         model.load_state_dict(model_state)
         if optim_state is not None:
             optimizer.load_state_dict(optim_state)
         return
+    if optim_state is not None and any(not isinstance(k, str) for k in optim_state.get("state", {})):
+        # torch's optimizer.state_dict() keys moments by position; FSDP's full optimizer state is keyed by parameter
+        # name, and optim_state_dict_to_load cannot map the former.
+        raise ConfigError(f"{where}: optim.pt was written by a run without FSDP (one process or DDP); this run uses "
+                          f"FSDP. Branch or resume it with --parallel ddp (or from an FSDP run's checkpoint).")
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
     from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
     with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT,
                               FullStateDictConfig(offload_to_cpu=True, rank0_only=False),
                               FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=False)):
+        # strict=False only because, depending on the torch version, FSDP reports its own internal names
+        # (_fsdp_wrapped_module..., _flat_param) as missing/unexpected; check_model_state above has already proven
+        # the key set and shapes exact, so nothing can be silently skipped.
         wrapped.load_state_dict(model_state, strict=False)
         if optim_state is not None:
             try:  # argument order changed between torch 2.0 and 2.1

@@ -17,6 +17,7 @@ import torch
 from . import checkpoint as ckpt
 from . import compat
 from .attention import pick_backend
+from .compatibility import check_identity, run_identity
 from .config import ConfigError, load_train_config
 from .data import MixtureSamples, micro_batch_indices
 from .hf_io import export_hf, load_hf_into_model
@@ -45,7 +46,40 @@ def data_signature(cfg, steps):
 
 
 def _load_checkpoint_files(path):
-    return ckpt.load_torch(path, "model.pt"), ckpt.load_torch(path, "optim.pt"), ckpt.read_state(path)
+    return ckpt.load_torch(path, "model.pt"), ckpt.load_torch(path, "optim.pt")
+
+
+def _read_state(path, what):
+    try:
+        return ckpt.read_state(path)
+    except OSError as e:
+        raise ConfigError(f"{what} {path}: not a trainer checkpoint ({e.strerror}: {e.filename})") from None
+    except ValueError as e:
+        raise ConfigError(f"{what} {path}: state.json is not valid JSON ({e})") from None
+
+
+def last_update_lr(state):
+    """The LR of the last update a checkpoint's run applied (None when unknown): where a Decay branch starts."""
+    if state.get("last_lr") is not None:
+        return float(state["last_lr"])
+    sched, step = state.get("schedule"), state.get("step")
+    if not sched or not step:
+        return None
+    return PhaseSchedule(sched["phase"], sched["peak"], sched["steps"], sched["final_factor"],
+                         sched["warmup"]).lr_at(int(step) - 1)
+
+
+def _hyperparameter_changes(optim_state, cfg):
+    """'name old -> new' for AdamW settings in a checkpoint's optimizer state that differ from this run's."""
+    out = set()
+    for i, g in enumerate(optim_state.get("param_groups", [])):
+        want = {"betas": [cfg.adam_beta1, cfg.adam_beta2], "eps": cfg.adam_eps,
+                "weight_decay": cfg.weight_decay if i == 0 else 0.0}   # group order: optim.param_groups()
+        for k, v in want.items():
+            have = list(g[k]) if k == "betas" and k in g else g.get(k, v)
+            if have != v:
+                out.add(f"{k} {have} -> {v}")
+    return sorted(out)
 
 
 class Run:
@@ -56,6 +90,12 @@ class Run:
         cfg.data_seed_value = cfg.seed if cfg.data_seed is None else cfg.data_seed
         self.steps = cfg.total_steps()
         self.accum = cfg.grad_accum_steps(d.world_size)
+        self.signature = data_signature(cfg, self.steps)
+        self.identity = run_identity(self.model_cfg, cfg)
+        self.warnings = []
+        self.step, self.resumed_from, self.branched_from = 0, None, None
+        # Which checkpoint this run starts from, checked against this run before anything is built or loaded.
+        self.source, self.source_state, self.peak_lr = self.preflight()
         dev = d.device
         self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and compat.bf16_supported(dev))
         self.attention = pick_backend(cfg.attention, dev)
@@ -67,6 +107,8 @@ class Run:
         model.init_weights(cfg.seed)
         if cfg.init_hf:
             load_hf_into_model(model, cfg.init_hf)
+        # Names and shapes of the unwrapped model, before FSDP renames anything: what a checkpoint must hold.
+        self.expected_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         model.to(dev)
         if self.compile:
             if not compat.has_compile():
@@ -75,38 +117,78 @@ class Run:
                 layer.compile()
         self.model = model
         self.wrapped = wrap(model, self.parallel, d, self.bf16)
-        self.optimizer, self.adamw_impl = build_adamw(self.wrapped if self.parallel == "fsdp" else model, cfg, dev)
-        self.schedule = PhaseSchedule(cfg.phase, cfg.peak_lr(), self.steps, cfg.final_lr_factor, cfg.warmup_steps)
+        self.optimizer, self.adamw_impl = build_adamw(self.wrapped if self.parallel == "fsdp" else model, cfg, dev,
+                                                      self.peak_lr)
+        self.schedule = PhaseSchedule(cfg.phase, self.peak_lr, self.steps, cfg.final_lr_factor, cfg.warmup_steps)
         self.data = MixtureSamples([(s.prefix, s.weight, s.name) for s in cfg.sources],
                                    self.steps * cfg.global_batch_size, cfg.seq_len, cfg.data_seed_value,
                                    self.model_cfg.vocab_size)
-        self.signature = data_signature(cfg, self.steps)
-        self.step, self.resumed_from, self.branched_from = 0, None, None
 
     # --- state -----------------------------------------------------------------------------------------------
+    def preflight(self):
+        """(kind, path, state, peak LR) of the checkpoint this run starts from: ("resume", newest checkpoint of
+        run_dir) or ("branch", init_checkpoint) or (None, None). Reads only state.json files, so a checkpoint made
+        for another model, parameter grouping or data stream is refused before any model is built or loaded, on
+        every rank alike."""
+        cfg = self.cfg
+        latest = ckpt.latest_checkpoint(cfg.run_dir)   # ignores .tmp- leftovers of a kill mid-save
+        if latest:
+            state = _read_state(latest, "checkpoint")
+            if state.get("data_signature") != self.signature:
+                raise ConfigError(f"{latest}: this run folder was trained with other data/batch/step settings "
+                                  f"(signature {state.get('data_signature')} != {self.signature}); use a new run_dir")
+            check_identity(state, self.identity, latest, "be resumed by this run (use a new run_dir)")
+            recorded = (state.get("schedule") or {}).get("peak")
+            if cfg.lr is None and recorded is not None:
+                peak = float(recorded)   # the run's own peak, e.g. a Decay peak taken from its Stable checkpoint
+            else:
+                peak = cfg.peak_lr()
+                if recorded is not None and not math.isclose(peak, recorded, rel_tol=1e-9):
+                    self.warnings.append(f"the peak LR changed on resume: the checkpoint's run used {recorded}, "
+                                         f"this run uses {peak} from step {state.get('step')} on")
+            return ("resume", latest, state), state, peak
+        if cfg.init_checkpoint:
+            where = os.path.abspath(cfg.init_checkpoint)
+            state = _read_state(where, "init_checkpoint")
+            check_identity(state, self.identity, where, f"start this {cfg.phase} run")
+            last = last_update_lr(state)
+            if cfg.lr is None and last is not None:
+                peak = last   # recipe: the Decay cosine starts at the LR the Stable stage ended with
+            else:
+                peak = cfg.peak_lr()
+                if last is not None and not math.isclose(peak, last, rel_tol=1e-9):
+                    self.warnings.append(f"this {cfg.phase} run starts at LR {peak}, but {where} ended at {last}: "
+                                         f"the LR jumps at the branch (leave lr unset to continue from {last})")
+            return ("branch", where, state), state, peak
+        return (None, None, None), None, cfg.peak_lr()
+
     def restore(self):
         cfg, d = self.cfg, self.d
         if d.main:
             ckpt.clean_partial(cfg.run_dir)
         d.barrier()
-        latest = ckpt.latest_checkpoint(cfg.run_dir)
-        if latest:
-            model_state, optim_state, state = _load_checkpoint_files(latest)
-            if state["data_signature"] != self.signature:
-                raise ConfigError(f"{latest}: this run folder was trained with other data/batch/step settings "
-                                  f"(signature {state['data_signature']} != {self.signature}); use a new run_dir")
-            load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state)
+        kind, path, state = self.source
+        if kind is None:
+            return
+        model_state, optim_state = _load_checkpoint_files(path)
+        load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state,
+                        self.expected_shapes, path)
+        # load_state_dict restores the checkpoint's betas/eps/weight decay; this run's config is what config.json
+        # records, so it is what runs (a Decay branch may change them; a resume that does is told so).
+        changes = _hyperparameter_changes(optim_state, cfg)
+        reset_hyperparameters(self.optimizer, cfg)
+        if kind == "resume":
+            if changes:
+                self.warnings.append(f"AdamW settings changed on resume ({', '.join(changes)}): this run's are used")
             self.step = int(state["step"])
-            rng = ckpt.load_rng(latest, d.rank)
+            rng = ckpt.load_rng(path, d.rank)
             if rng is not None:
                 ckpt.set_rng_state(rng)
-            self.resumed_from = latest
-        elif cfg.init_checkpoint:
-            # Decay branch: the Stable run's weights and AdamW moments; schedule, step and data stream start fresh.
-            model_state, optim_state, _ = _load_checkpoint_files(cfg.init_checkpoint)
-            load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state)
-            reset_hyperparameters(self.optimizer, cfg)
-            self.branched_from = os.path.abspath(cfg.init_checkpoint)
+            self.resumed_from = path
+            self.branched_from = state.get("branched_from")
+        else:
+            # Branch: the weights and AdamW moments of the checkpoint; schedule, step and data stream start fresh.
+            self.branched_from = path
 
     def save(self):
         cfg, d, step = self.cfg, self.d, self.step
@@ -120,7 +202,9 @@ class Run:
             state = {"step": step, "consumed_samples": step * cfg.global_batch_size,
                      "consumed_tokens": step * cfg.tokens_per_step(), "phase": cfg.phase,
                      "schedule": self.schedule.state_dict(), "data_signature": self.signature,
-                     "next_lr": self.schedule.lr_at(step) if step < self.steps else None, "world_size": d.world_size}
+                     "next_lr": self.schedule.lr_at(step) if step < self.steps else None,
+                     "last_lr": self.schedule.lr_at(step - 1), "world_size": d.world_size,
+                     "parallel": self.parallel, "identity": self.identity, "branched_from": self.branched_from}
             ckpt.write_main_files(tmp, model_state, optim_state, state)
         d.barrier()
         path = ckpt.publish(cfg.run_dir, step, cfg.keep_checkpoints) if d.main else None
@@ -142,7 +226,7 @@ class Run:
                          "precision": "bf16 compute, fp32 master weights" if self.bf16 else "fp32",
                          "doc_masking": cfg.doc_masking, "activation_checkpointing": cfg.activation_checkpointing},
             "data_plan": self.data.plan(), "data_signature": self.signature, "environment": compat.describe(),
-            "resumed_from": self.resumed_from, "branched_from": self.branched_from,
+            "resumed_from": self.resumed_from, "branched_from": self.branched_from, "warnings": self.warnings,
             "params": self.model_cfg.num_params(), "flops_per_token": self.model_cfg.flops_per_token(cfg.seq_len),
         }
         path = os.path.join(cfg.run_dir, "config.json")
@@ -251,6 +335,8 @@ def main(argv=None):
         run = Run(cfg, d)
         run.restore()
         if d.main:
+            for w in run.warnings:
+                emit("warning", message=w)
             rec = run.dump_config()
             emit("start", run_dir=cfg.run_dir, steps=run.steps, start_step=run.step, world_size=d.world_size,
                  grad_accum_steps=run.accum, tokens_per_step=cfg.tokens_per_step(), backends=rec["backends"],
