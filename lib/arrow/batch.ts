@@ -257,9 +257,21 @@ function takeData(col: Vector, rows: readonly number[]): Data {
     for (let j = 0; j < m; j++) dst[j] = src[rows[j]];
     return makeData({ type: t, length: m, nullCount: nulls, nullBitmap: bitmap, data: dst } as never);
   }
-  // Anything else (lists, structs, dictionaries, timestamps...): go through JS values; correct, slower.
-  const values = rows.map((r) => col.get(r));
+  // Anything else (lists, structs, dictionaries, timestamps...): go through JS values; correct, slower. List and
+  // struct values come back as Vectors / StructRows, which the builders cannot index: make them plain first.
+  const nested = DataType.isList(t) || DataType.isStruct(t);
+  const values = rows.map((r) => (nested ? plainValue(col.get(r)) : col.get(r)));
   return (vectorFromArray as (v: unknown[], t: DataType) => Vector)(values, t).data[0];
+}
+
+/** A List/Struct value (Vector, StructRow, at any depth) as plain arrays and objects. */
+function plainValue(v: unknown): unknown {
+  if (v instanceof Vector) return Array.from(v as Iterable<unknown>, plainValue);
+  if (v && typeof v === "object" && !ArrayBuffer.isView(v) && "toJSON" in v) {
+    const o = (v as { toJSON(): Record<string, unknown> }).toJSON();
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plainValue(x)]));
+  }
+  return v;
 }
 
 /** Rows of a batch as plain objects (for tests, inspect and JSONL output). */

@@ -2,8 +2,8 @@
 // (strings handed over as UTF-8 byte views, never decoded to JS strings) and flushed to a file handle as they
 // are made, so memory holds about one row group. Arrow → Parquet types:
 //   Utf8 → STRING, Binary → BYTE_ARRAY, Float64 → DOUBLE, Float32 → FLOAT, Int8/16/32 & Uint8/16 → INT32,
-//   Int64 & Uint32 → INT64, Bool → BOOLEAN; any other type (timestamps, lists, structs, …) → STRING holding
-//   its JSON/ISO text (documented lossy step: nested values come back as JSON strings).
+//   Int64 & Uint32 → INT64, Bool → BOOLEAN; List and Struct (at any depth) → the same nested Parquet column
+//   (lib/io/nested.ts); any other type (timestamps, maps, …) → STRING holding its JSON/ISO text.
 import type { FileHandle } from "node:fs/promises";
 import { ParquetWriter, ByteWriter } from "hyparquet-writer";
 import type { SchemaElement, CompressionCodec } from "hyparquet";
@@ -11,16 +11,19 @@ import { DataType, type RecordBatch, type Vector } from "apache-arrow";
 import { zstdCompress } from "./zstd.js";
 import { snappyCompress } from "./snappy-compress.js";
 import { valueAsString } from "./columns.js";
+import { isNestedType, parquetElements, plainNested } from "./nested.js";
 import * as zlib from "node:zlib";
 
 export type ParquetCodec = "zstd" | "snappy" | "gzip" | "none";
 
-type Kind = "utf8" | "binary" | "double" | "float" | "int32" | "int64" | "bool" | "text";
+type Kind = "utf8" | "binary" | "double" | "float" | "int32" | "int64" | "bool" | "text" | "nested";
 
 export interface ParquetColumnPlan {
   name: string;
   kind: Kind;
   element: SchemaElement;
+  /** A nested column's subtree, after `element` in the schema. */
+  children?: SchemaElement[];
 }
 
 /** Parquet schema for a batch schema (fixed for one output file). */
@@ -41,6 +44,10 @@ export function planColumns(batch: RecordBatch): ParquetColumnPlan[] {
       return { name: f.name, kind: "int64", element: { ...opt, type: "INT64" } };
     }
     if (DataType.isBool(t)) return { name: f.name, kind: "bool", element: { ...opt, type: "BOOLEAN" } };
+    if (isNestedType(t)) {
+      const [element, ...children] = parquetElements(f.name, t);
+      return { name: f.name, kind: "nested", element, children };
+    }
     return { name: f.name, kind: "text", element: str };
   }) as ParquetColumnPlan[];
 }
@@ -65,6 +72,7 @@ export function columnValues(col: Vector, kind: Kind): unknown[] {
       else if (kind === "int64") out[k++] = BigInt(v as number);
       else if (kind === "int32" || kind === "double" || kind === "float") out[k++] = Number(v);
       else if (kind === "bool") out[k++] = Boolean(v);
+      else if (kind === "nested") out[k++] = plainNested(v, col.type);
       else out[k++] = valueAsString(typeof v === "object" && v && "toJSON" in v ? (v as { toJSON(): unknown }).toJSON() : v);
     }
   }
@@ -131,7 +139,7 @@ export class ParquetFileWriter {
 
   constructor(fh: FileHandle, readonly plan: ParquetColumnPlan[], codec: ParquetCodec, level: number) {
     this.sink = new FileSink(fh);
-    const schema: SchemaElement[] = [{ name: "root", num_children: plan.length }, ...plan.map((p) => p.element)];
+    const schema: SchemaElement[] = [{ name: "root", num_children: plan.length }, ...plan.flatMap((p) => [p.element, ...(p.children ?? [])])];
     this.pq = new ParquetWriter({
       writer: this.sink as never, schema, codec: CODEC_NAME[codec], compressors: compressorsFor(codec, level),
       createdBy: "megamath (hyparquet-writer)",
@@ -151,7 +159,7 @@ export class ParquetFileWriter {
       name: p.name,
       data: columns[i],
       // min/max of long texts are useless for pruning and cost a full compare per row.
-      statistics: p.kind !== "utf8" && p.kind !== "binary" && p.kind !== "text",
+      statistics: p.kind !== "utf8" && p.kind !== "binary" && p.kind !== "text" && p.kind !== "nested",
     }));
     await this.pq.write({ columnData: columnData as never, rowGroupSize: rows });
     this.rows += rows;
