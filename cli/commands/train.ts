@@ -95,7 +95,7 @@ export default defineCommand({
       docMasking: !opts["no-doc-masking"], activationCheckpointing: Boolean(opts["activation-checkpointing"]),
       compile: opts.compile as "auto", attention: opts.attention as "auto", precision: opts.precision as "auto",
       parallel: opts.parallel as "auto", logEvery: opts["log-every"] as number, checkpointEvery: opts["checkpoint-every"] as number,
-      keepCheckpoints: opts["keep-checkpoints"] as number, exportHf: !opts["no-export-hf"],
+      keepCheckpoints: opts["keep-checkpoints"] as number, exportHf: !opts["no-export-hf"], force: Boolean(opts.force),
     };
     let built;
     try {

@@ -1,9 +1,9 @@
 // Builds the trainer's run config (trainer/megamath_trainer/config.py TrainConfig, as JSON) and the human plan
 // from a mixture folder (mixture.json written by `megamath mix`) + a model preset + flags.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { flopsPerToken, paramCount, resolvePreset, type PresetInfo } from "./presets.js";
-import { lrLandmarks, type PhaseSpec } from "./schedule.js";
+import { lrAt, lrLandmarks, type PhaseSpec } from "./schedule.js";
 
 export class TrainConfigError extends Error {
   constructor(message: string) {
@@ -52,6 +52,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   keepCheckpoints?: number;
   exportHf?: boolean;
+  /** RUN_DIR is deleted before the run (so an existing checkpoint there will not be resumed). */
+  force?: boolean;
 }
 
 export interface TrainPlan {
@@ -124,7 +126,10 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
   if (o.phase === "decay" && !o.initCheckpoint && !o.initHf) {
     throw new TrainConfigError("a decay phase starts from a Stable checkpoint: give --init-checkpoint RUN/checkpoints/step-N (or --init-hf DIR)");
   }
-  if (o.initCheckpoint && !existsSync(join(o.initCheckpoint, "state.json"))) {
+  // A run folder with a checkpoint resumes from it: the branch's source checkpoint is no longer read (it may have
+  // been pruned by the Stable run meanwhile), and the LR is the one the run recorded.
+  const resumeFrom = o.force ? null : latestCheckpoint(resolve(o.output));
+  if (o.initCheckpoint && !resumeFrom && !existsSync(join(o.initCheckpoint, "state.json"))) {
     throw new TrainConfigError(`--init-checkpoint ${o.initCheckpoint}: not a trainer checkpoint (no state.json)`);
   }
   if (o.initHf && !existsSync(join(o.initHf, "config.json"))) throw new TrainConfigError(`--init-hf ${o.initHf}: no config.json there`);
@@ -146,7 +151,11 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
   if (steps < 1) {
     throw new TrainConfigError(`the budget of ${budget} tokens is less than one step (${globalBatch} x ${seqLen} = ${tokensPerStep} tokens); pass --steps N or a smaller --global-batch/--seq-len`);
   }
-  const lr = o.lr ?? preset.stableLr;
+  // A branch continues at the LR its checkpoint's run ended with (recipe: the Decay cosine starts at the final
+  // Stable LR), not at the preset's default, which may differ when the Stable run had its own --lr.
+  const branchLr = o.initCheckpoint && !resumeFrom ? checkpointLastLr(o.initCheckpoint) : null;
+  const resumedPeak = o.initCheckpoint && resumeFrom ? recordedPeak(resumeFrom) : null;
+  const lr = o.lr ?? resumedPeak ?? branchLr ?? preset.stableLr;
   const phase: PhaseSpec = { phase: o.phase, peakLr: lr, steps, finalFactor: o.finalLrFactor ?? 0.1, warmup: o.warmup ?? 0 };
   const vocab = tiny ? mix.tokenizer.vocab_size : preset.vocab;
   const tokens = steps * tokensPerStep;
@@ -161,7 +170,8 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
     init_checkpoint: o.initCheckpoint ? resolve(o.initCheckpoint) : null,
     hf_base: o.hfBase ? resolve(o.hfBase) : null,
     phase: o.phase,
-    lr,
+    // A branch without --lr leaves it to the trainer, which takes it from the checkpoint it starts from.
+    lr: o.lr ?? (o.initCheckpoint ? null : lr),
     final_lr_factor: phase.finalFactor,
     warmup_steps: phase.warmup,
     train_steps: steps,
@@ -210,11 +220,59 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
     h100_hours_at_40pct_mfu: (fpt * tokens) / (0.4 * 989e12) / 3600,
     warnings: [],
   };
+  if (branchLr !== null && Math.abs(lr - branchLr) > 1e-9 * branchLr) {
+    plan.warnings.push(`--lr ${lr} differs from the LR ${branchLr} that ${resolve(o.initCheckpoint!)} ended with: the LR jumps at the branch (leave --lr out to continue from it)`);
+  }
   const packed = mix.tokens_written ?? mix.total_tokens;
   if (tokens > packed * 1.05) {
     plan.warnings.push(`the run reads ${fmtCount(tokens)} tokens but the mixture was packed for ${fmtCount(packed)}: every source repeats about ${(tokens / packed).toFixed(1)} times (re-pack with 'megamath mix --tokens ${fmtCount(tokens)}' or lower --steps/--tokens)`);
   }
   return { config, plan };
+}
+
+interface CheckpointState {
+  last_lr?: number;
+  step?: number;
+  schedule?: { phase: "stable" | "decay"; peak: number; steps: number; final_factor: number; warmup: number };
+}
+
+function readCheckpointState(dir: string): CheckpointState {
+  try {
+    return JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as CheckpointState;
+  } catch (e) {
+    throw new TrainConfigError(`checkpoint ${dir}: cannot read state.json (${(e as Error).message})`);
+  }
+}
+
+/** The newest complete checkpoint of a run folder (the trainer's checkpoints/step-N with a state.json), or null. */
+export function latestCheckpoint(runDir: string): string | null {
+  const root = join(runDir, "checkpoints");
+  let best: [number, string] | null = null;
+  let names: string[] = [];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const m = /^step-(\d+)$/.exec(name);
+    if (m && existsSync(join(root, name, "state.json")) && (!best || Number(m[1]) > best[0])) best = [Number(m[1]), join(root, name)];
+  }
+  return best ? best[1] : null;
+}
+
+function recordedPeak(dir: string): number | null {
+  const peak = readCheckpointState(dir).schedule?.peak;
+  return typeof peak === "number" ? peak : null;
+}
+
+/** The LR of the last update a trainer checkpoint's run applied (state.json), or null when it does not say. */
+export function checkpointLastLr(dir: string): number | null {
+  const state = readCheckpointState(dir);
+  if (typeof state.last_lr === "number") return state.last_lr;
+  const s = state.schedule;
+  if (!s || !(typeof state.step === "number" && state.step >= 1)) return null;   // written before last_lr was
+  return lrAt({ phase: s.phase, peakLr: s.peak, steps: s.steps, finalFactor: s.final_factor, warmup: s.warmup }, state.step - 1);
 }
 
 function fmtCount(n: number): string {

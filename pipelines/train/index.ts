@@ -1,5 +1,5 @@
 // `megamath train` as a library: run config + plan from a mixture, environment checks, trainer launch.
-export { buildRunConfig, formatPlan, readMixture, TrainConfigError, type TrainOptions, type TrainPlan, type MixtureManifest } from "./config.js";
+export { buildRunConfig, checkpointLastLr, formatPlan, latestCheckpoint, readMixture, TrainConfigError, type TrainOptions, type TrainPlan, type MixtureManifest } from "./config.js";
 export { MODEL_PRESETS, PRESET_NAMES, resolvePreset, paramCount, flopsPerToken, type PresetInfo } from "./presets.js";
 export { lrAt, lrLandmarks, type PhaseSpec } from "./schedule.js";
 export { findTorchPython, checkEnv, trainerRoot, pythonEnv, type TorchEnv } from "./environment.js";

@@ -127,6 +127,7 @@ export async function runTrainer(s: LaunchSpec, log: Logger, onEvent?: (e: Train
         }
         onEvent?.(ev);
         if (ev.event === "error") log.error(`train: ${ev.kind}: ${ev.message}`);
+        else if (ev.event === "warning") log.warn(`train: ${ev.message}`);
         else {
           const text = describeEvent(ev);
           if (text) log.info(text);

@@ -15,7 +15,9 @@ export function lrAt(s: PhaseSpec, t: number): number {
   const span = s.steps - 1 - s.warmup;
   const progress = span <= 0 ? 1 : Math.min(1, (t - s.warmup) / span);
   const floor = s.finalFactor * s.peakLr;
-  return floor + (s.peakLr - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  // Weighted form (as schedule.py): exactly the peak at the first update, exactly the floor at the last.
+  const w = 0.5 * (1 + Math.cos(Math.PI * progress));
+  return floor * (1 - w) + s.peakLr * w;
 }
 
 /** LR at the phase's landmarks (1-based step numbers, as the trainer logs them). */

@@ -71,3 +71,32 @@ test("train runs the tiny preset end to end on CPU from a mixture packed by mega
   assert.equal(noTorch.code, 1);
   assert.match(noTorch.err, /--python \/nonexistent\/python3: not found/);
 });
+
+test("train: a Decay branch through the CLI continues at the Stable run's LR, and a mismatched one is refused by name", () => {
+  const mix = writeToyMixture(join(tmpDir(), "mix"));
+  const dir = tmpDir();
+  const common = ["--preset", "tiny", "--seq-len", "32", "--global-batch", "4", "--micro-batch", "2", "--log-every", "1",
+    "--no-export-hf", "--python", torchPython()];
+  const stable = megamath(["train", mix, "-o", join(dir, "stable"), "--steps", "2", "--lr", "2e-3", ...common]);
+  assert.equal(stable.code, 0, stable.err);
+  const ckpt = join(dir, "stable", "checkpoints", "step-00000002");
+  const decayArgs = (name: string, ...more: string[]) =>
+    ["train", mix, "-o", join(dir, name), "--phase", "decay", "--init-checkpoint", ckpt, "--steps", "2", ...common, ...more];
+  const decay = megamath(decayArgs("decay"));
+  assert.equal(decay.code, 0, decay.err);
+  assert.match(decay.err, /train: step 1\/2 loss \d+\.\d+ lr 2\.000e-3/);   // not the tiny preset's 1e-3
+  assert.match(decay.err, /train: step 2\/2 loss \d+\.\d+ lr 2\.000e-4/);
+  assert.doesNotMatch(decay.err, /LR jumps|starts at LR/);
+  // An explicit --lr that jumps runs, and the trainer's warning reaches the user.
+  const jump = megamath(decayArgs("jump", "--lr", "1e-3"));
+  assert.equal(jump.code, 0, jump.err);
+  assert.match(jump.err, /train: this decay run starts at LR 0\.001, but .*step-00000002 ended at 0\.002/);
+  // Another model (a bigger sequence budget is fine; another vocabulary is not): stopped before training.
+  const spec = JSON.parse(readFileSync(join(mix, "mixture.json"), "utf8"));
+  spec.tokenizer.vocab_size = 1024;
+  writeFileSync(join(mix, "mixture.json"), JSON.stringify(spec));
+  const other = megamath(decayArgs("other"));
+  assert.equal(other.code, 1, other.err);
+  assert.match(other.err, /config: .*step-00000002: this checkpoint cannot start this decay run: model\.vocab_size: checkpoint 512, this run 1024/);
+  assert.equal(existsSync(join(dir, "other", "checkpoints")), false);
+});

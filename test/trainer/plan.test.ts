@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  MODEL_PRESETS, buildRunConfig, flopsPerToken, lrAt, paramCount, processPlans, TrainConfigError, type TrainOptions,
+  MODEL_PRESETS, buildRunConfig, checkpointLastLr, flopsPerToken, latestCheckpoint, lrAt, paramCount, processPlans,
+  TrainConfigError, type TrainOptions,
 } from "../../pipelines/train/index.js";
 import { tmpDir } from "../helpers.js";
 import { runPython, writeToyMixture } from "./fixture.js";
@@ -84,6 +85,38 @@ test("bad runs are refused with messages that say what to change", () => {
   const tiny = buildRunConfig(base({ preset: "tiny", procsPerNode: 1 }));
   assert.deepEqual(tiny.config.model_overrides, { vocab_size: 512, bos_id: 1, eos_id: 2 });
   assert.equal(tiny.plan.steps, Math.round(20000 / (8 * 128)));
+});
+
+test("a Decay branch starts at the LR its checkpoint ended with; once the run has a checkpoint it resumes without the source", () => {
+  const stable = join(tmpDir(), "stable-ckpt");
+  mkdirSync(stable, { recursive: true });
+  // A Stable run of 3B at its own --lr 3e-5 (not the preset's 2e-5), as state.json records it.
+  writeFileSync(join(stable, "state.json"), JSON.stringify({ step: 100, last_lr: 3e-5, schedule: { phase: "stable", peak: 3e-5, steps: 100, final_factor: 0.1, warmup: 0 } }));
+  const output = join(tmpDir(), "decay-run");
+  const opts = base({ preset: "3b", phase: "decay", tokens: 20e9, initCheckpoint: stable, output });
+  const decay = buildRunConfig(opts);
+  assert.equal(decay.plan.lr.peak, 3e-5);
+  assert.equal(decay.plan.lr.at[0].lr, 3e-5);
+  assert.ok(Math.abs(decay.plan.lr.at.at(-1)!.lr - 3e-6) < 1e-18);
+  assert.equal(decay.config.lr, null);   // the trainer reads it from the checkpoint too
+  assert.deepEqual(decay.plan.warnings.filter((w) => w.includes("--lr")), []);
+  // Older checkpoints have no last_lr: the schedule gives it (a Decay run's last update is at 10%).
+  writeFileSync(join(stable, "state.json"), JSON.stringify({ step: 100, schedule: { phase: "decay", peak: 3e-5, steps: 100, final_factor: 0.1, warmup: 0 } }));
+  assert.ok(Math.abs(checkpointLastLr(stable)! - 3e-6) < 1e-18);
+  // An explicit --lr that jumps is allowed, with a warning.
+  const jump = buildRunConfig({ ...opts, lr: 2e-5 });
+  assert.equal(jump.config.lr, 2e-5);
+  assert.match(jump.plan.warnings.join("\n"), /--lr 0\.00002 differs from the LR 0\.000003 that .*stable-ckpt ended with/);
+  // The run has checkpointed, then the Stable run pruned its checkpoint: re-running the command resumes.
+  const own = join(output, "checkpoints", "step-00000010");
+  mkdirSync(own, { recursive: true });
+  writeFileSync(join(own, "state.json"), JSON.stringify({ step: 10, schedule: { phase: "decay", peak: 3e-5, steps: 4768, final_factor: 0.1, warmup: 0 } }));
+  mkdirSync(join(output, "checkpoints", ".tmp-step-00000020"));   // a kill mid-save is not a checkpoint
+  rmSync(stable, { recursive: true });
+  assert.equal(latestCheckpoint(output), own);
+  const resumed = buildRunConfig(opts);
+  assert.equal(resumed.plan.lr.peak, 3e-5);
+  assert.throws(() => buildRunConfig({ ...opts, force: true }), /--init-checkpoint .*stable-ckpt: not a trainer checkpoint/);
 });
 
 test("launch command lines: python, torchrun standalone, torchrun multi-node, local ranks", () => {

@@ -21,7 +21,10 @@ class PhaseSchedule:
         span = self.steps - 1 - self.warmup
         progress = 1.0 if span <= 0 else min(1.0, (t - self.warmup) / span)
         floor = self.final_factor * self.peak
-        return floor + (self.peak - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        # Weighted form, not floor + (peak - floor) * w: it gives exactly the peak at the first update (the LR the
+        # Stable stage ended with, to the last bit) and exactly the floor at the last (cos(pi) is exactly -1).
+        w = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return floor * (1.0 - w) + self.peak * w
 
     def describe(self):
         d = {"phase": self.phase, "steps": self.steps, "warmup_steps": self.warmup, "peak_lr": self.peak,

@@ -17,6 +17,14 @@ class ScheduleTest(unittest.TestCase):
         lrs = [s.lr_at(t) for t in range(4768)]
         self.assertTrue(all(a >= b for a, b in zip(lrs, lrs[1:])))
 
+    def test_decay_ends_are_bit_exact_for_the_recipe_lrs(self):
+        # The first Decay update runs at exactly the LR the Stable stage ended with (no 1-ulp step down), the last
+        # at exactly final_factor * peak.
+        for peak in (5e-5, 3e-5, 2e-5, 1e-5, 3e-3, 7e-4):
+            s = PhaseSchedule("decay", peak, 4768, final_factor=0.1)
+            self.assertEqual(s.lr_at(0), peak)
+            self.assertEqual(s.lr_at(4767), 0.1 * peak)
+
     def test_warmup(self):
         s = PhaseSchedule("stable", 1e-3, 10, warmup=4)
         self.assertEqual([s.lr_at(t) for t in range(5)], [2.5e-4, 5e-4, 7.5e-4, 1e-3, 1e-3])
