@@ -28,6 +28,21 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; b
     // pipe() does not forward the source's errors (a vanished or unreadable file): do it by hand.
     src.on("error", (e) => raw.destroy(e));
   }
+  try {
+    yield* splitLines(raw);
+  } finally {
+    // pipe() leaves the file stream open (paused, holding its fd) when the decompressor fails or the caller stops
+    // early, and a destroyed stream closes its fd later: close it and wait, so no fd outlives the read.
+    if (!src.closed) {
+      const closed = new Promise<void>((r) => src.once("close", () => r()));
+      src.on("error", () => {}); // the read is over: a late error has no one to report to
+      src.destroy();
+      await closed;
+    }
+  }
+}
+
+async function* splitLines(raw: Readable): AsyncGenerator<{ line: number; bytes: Uint8Array }> {
   let line = 0;
   let pending: Buffer[] = [];
   let pendingLen = 0;
