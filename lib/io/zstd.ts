@@ -2,10 +2,14 @@
 // On Node 20 the fallback is @bokuweb/zstd-wasm (the reference C library compiled to WebAssembly; it compresses
 // and decompresses), measured in bench/io.ts against fzstd (pure JS, decompress only). Streams (for .jsonl.zst)
 // use zlib's stream on Node 22 and fzstd's streaming decoder on Node 20.
+// Node's zlib decoder returns what it decoded so far from a truncated frame instead of failing (nodejs/node#64592)
+// and decodes only the first of several frames given at once (nodejs/node#64741): on that path the input is cut
+// at frame ends (zstd-frames.ts) and fed one frame at a time, and an input that stops inside a frame is an error.
 import * as zlib from "node:zlib";
 import { Transform } from "node:stream";
 import { createRequire } from "node:module";
 import { Decompress as FzstdStream, decompress as fzstdDecompress } from "fzstd";
+import { ZstdFrameWalker, zstdFrameEnds } from "./zstd-frames.js";
 
 type Sync = (buf: Uint8Array, opts?: object) => Buffer;
 const z = zlib as unknown as {
@@ -52,17 +56,31 @@ export function zstdCompress(input: Uint8Array, level = 3): Uint8Array {
 const forceFzstd = process.env.MEGAMATH_ZSTD_DECODER === "fzstd";
 
 export function zstdDecompress(input: Uint8Array, outputLength?: number): Uint8Array {
-  if (z.zstdDecompressSync && !forceFzstd) return z.zstdDecompressSync(input);
+  if (z.zstdDecompressSync && !forceFzstd) {
+    const { ends, whole } = zstdFrameEnds(input);
+    if (!whole) throw new Error("unexpected end of zstd data: the last frame is incomplete (truncated)");
+    const decode = z.zstdDecompressSync;
+    const out = ends.length <= 1 ? decode(input) : Buffer.concat(ends.map((end, i) => decode(input.subarray(i ? ends[i - 1] : 0, end))));
+    if (outputLength !== undefined && out.length !== outputLength) {
+      throw new Error(`zstd data decompressed to ${out.length} bytes, expected ${outputLength} (corrupt)`);
+    }
+    return out;
+  }
   if (wasm && outputLength !== undefined && !forceFzstd) {
     // The wasm build sizes its output from the frame header; pass the page's own size for frames without one.
-    return wasm.decompress(input, { defaultHeapSize: Math.max(outputLength, 1) });
+    try {
+      return wasm.decompress(input, { defaultHeapSize: Math.max(outputLength, 1) });
+    } catch (e) {
+      // The WASM build words every failure "Failed to compress with code N".
+      throw new Error(`zstd data is corrupt or truncated (${(e as Error).message})`);
+    }
   }
   return fzstdDecompress(input, outputLength !== undefined ? new Uint8Array(outputLength) : undefined);
 }
 
 /** A Transform that decompresses a zstd stream (possibly many frames), for .jsonl.zst. */
 export function createZstdDecompressStream(): Transform {
-  if (z.createZstdDecompress) return z.createZstdDecompress();
+  if (z.createZstdDecompress) return checkedZlibStream(z.createZstdDecompress());
   const t: Transform = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       try {
@@ -86,4 +104,40 @@ export function createZstdDecompressStream(): Transform {
     t.push(Buffer.from(data));
   });
   return t;
+}
+
+/** zlib's zstd decoder behind a Transform that follows the frames it is fed: each write to zlib holds at most
+ * one frame end (zlib drops whatever follows a frame's end within a write), and the end of input inside a frame
+ * is an error (zlib alone ends the stream as if the data were whole). */
+function checkedZlibStream(inner: Transform): Transform {
+  const frames = new ZstdFrameWalker();
+  let finished: ((e?: Error | null) => void) | undefined;
+  const outer: Transform = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      let ends: number[];
+      try {
+        ends = frames.push(chunk);
+      } catch (e) {
+        return cb(e as Error);
+      }
+      const cuts = [0, ...ends.filter((e) => e < chunk.length), chunk.length];
+      for (let k = 1; k < cuts.length - 1; k++) inner.write(chunk.subarray(cuts[k - 1], cuts[k]));
+      // zlib calls back once it has decoded the last piece and pushed the output (into `outer`, by the "data"
+      // handler below); calling back only then lets `outer`'s own buffer limit hold back the input.
+      inner.write(chunk.subarray(cuts[cuts.length - 2]), (err) => cb(err ?? undefined));
+    },
+    flush(cb) {
+      if (!frames.atFrameBoundary) return cb(new Error("unexpected end of zstd data: the last frame is incomplete (truncated file?)"));
+      finished = cb;
+      inner.end();
+    },
+    destroy(err, cb) {
+      inner.destroy();
+      cb(err);
+    },
+  });
+  inner.on("data", (d: Buffer) => outer.push(d));
+  inner.on("end", () => finished?.());
+  inner.on("error", (e) => (finished ? finished(e) : outer.destroy(e)));
+  return outer;
 }

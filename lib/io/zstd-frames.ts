@@ -1,0 +1,106 @@
+// Follows the frame layout of a zstd stream (RFC 8878 §3.1: frame header, block headers, optional checksum;
+// skippable frames) without decoding anything: where each frame ends, and whether the input stopped at a frame
+// boundary. Why: Node's built-in zstd decoder (zlib, Node >= 22.15) has two silent failures that gunzip, fzstd
+// and the zstd CLI do not: a truncated frame decodes to the bytes decoded so far with no error
+// (nodejs/node#64592), and of several frames in one input only the first is decoded (nodejs/node#64741) — so
+// the zlib path in zstd.ts hands it one frame at a time and checks the end. Walking headers costs a few
+// operations per block (blocks are up to 128 KiB).
+
+const ZSTD_MAGIC = 0xfd2fb528;
+const SKIPPABLE_MASK = 0xfffffff0;
+const SKIPPABLE_MAGIC = 0x184d2a50;
+const DICT_ID_BYTES = [0, 1, 2, 4];
+const CONTENT_SIZE_BYTES = [0, 2, 4, 8]; // flag 0 means 1 byte when the frame is a single segment
+
+type Want = "magic" | "skippable-size" | "descriptor" | "block-header";
+const WANT_BYTES: Record<Want, number> = { magic: 4, "skippable-size": 4, descriptor: 1, "block-header": 3 };
+
+export class ZstdFrameWalker {
+  private want: Want = "magic";
+  private readonly head = new Uint8Array(4);
+  private got = 0; // bytes of `head` collected for `want`
+  private skip = 0; // bytes to pass over before `want` starts (header fields, block content, checksum, user data)
+  private checksum = false;
+  private inFrame = false; // some bytes of the current frame were seen
+
+  /** Feed the next bytes of the stream; returns the offsets in `bytes` just past each frame that ends in them.
+   * Throws on bytes that cannot start a frame or hold a reserved value. */
+  push(bytes: Uint8Array): number[] {
+    const ends: number[] = [];
+    let i = 0;
+    while (i < bytes.length) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, bytes.length - i);
+        this.skip -= n;
+        i += n;
+      } else {
+        const need = WANT_BYTES[this.want];
+        while (this.got < need && i < bytes.length) this.head[this.got++] = bytes[i++];
+        if (this.got === need) this.parse();
+      }
+      if (this.atFrameBoundary && this.inFrame) {
+        this.inFrame = false;
+        ends.push(i);
+      }
+    }
+    return ends;
+  }
+
+  /** True when everything pushed so far is whole frames (also when nothing was pushed). */
+  get atFrameBoundary(): boolean {
+    return this.want === "magic" && this.got === 0 && this.skip === 0;
+  }
+
+  private next(want: Want, skip: number): void {
+    this.want = want;
+    this.got = 0;
+    this.skip = skip;
+  }
+
+  private parse(): void {
+    const h = this.head;
+    switch (this.want) {
+      case "magic": {
+        const magic = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+        this.inFrame = true;
+        if (magic === ZSTD_MAGIC) this.next("descriptor", 0);
+        else if ((magic & SKIPPABLE_MASK) >>> 0 === SKIPPABLE_MAGIC) this.next("skippable-size", 0);
+        else throw new Error(`not a zstd frame (magic number 0x${magic.toString(16).padStart(8, "0")})`);
+        return;
+      }
+      case "skippable-size": {
+        this.next("magic", (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0);
+        return;
+      }
+      case "descriptor": {
+        const d = h[0];
+        if (d & 0x08) throw new Error("corrupt zstd frame header (reserved bit set)");
+        const singleSegment = (d >> 5) & 1;
+        const contentSizeFlag = d >> 6;
+        this.checksum = ((d >> 2) & 1) === 1;
+        const rest = (singleSegment ? 0 : 1) + DICT_ID_BYTES[d & 3] +
+          (contentSizeFlag === 0 ? singleSegment : CONTENT_SIZE_BYTES[contentSizeFlag]);
+        this.next("block-header", rest);
+        return;
+      }
+      case "block-header": {
+        const b = h[0] | (h[1] << 8) | (h[2] << 16);
+        const last = b & 1;
+        const type = (b >> 1) & 3;
+        const size = b >>> 3;
+        if (type === 3) throw new Error("corrupt zstd block (reserved block type)");
+        const content = type === 1 ? 1 : size; // an RLE block stores its one byte, whatever its size
+        if (last) this.next("magic", content + (this.checksum ? 4 : 0));
+        else this.next("block-header", content);
+        return;
+      }
+    }
+  }
+}
+
+/** The offsets just past each frame of `bytes`, and whether the last frame is whole. Throws on non-zstd bytes. */
+export function zstdFrameEnds(bytes: Uint8Array): { ends: number[]; whole: boolean } {
+  const w = new ZstdFrameWalker();
+  const ends = w.push(bytes);
+  return { ends, whole: w.atFrameBoundary };
+}
