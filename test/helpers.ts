@@ -16,10 +16,21 @@ export function sharedData(...parts: string[]): string {
   return join(base, ...parts);
 }
 
+// Folders made by tmpDir, removed by one exit listener (one listener per folder tripped Node's
+// MaxListenersExceededWarning in files that make more than ten).
+const tmpDirs = new Set<string>();
+let removeOnExit = false;
+
 /** A fresh temporary folder, removed when the test process exits. */
 export function tmpDir(prefix = "megamath-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
-  process.on("exit", () => rmSync(d, { recursive: true, force: true }));
+  tmpDirs.add(d);
+  if (!removeOnExit) {
+    removeOnExit = true;
+    process.on("exit", () => {
+      for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
+    });
+  }
   return d;
 }
 
