@@ -2,6 +2,7 @@
 // text&code, instruction data, long- and short-CoT QA). None of those corpora is obtainable here, so the demo
 // packs small real substitutes with compatible licences and says so in the report and PROVENANCE.md.
 import { readFileSync, readdirSync, statSync } from "node:fs";
+import { vectorFromArray, List, Struct, Field, Utf8, type Vector } from "apache-arrow";
 import { readJsonl } from "./sources.js";
 import { join, relative, extname } from "node:path";
 
@@ -12,8 +13,19 @@ export interface StandIn {
   standsInFor: string;
   source: string;
   licence: string;
-  columns: Record<string, string[]>;
+  columns: Record<string, string[] | Vector>;
 }
+
+/** A chat column shaped like the Hugging Face datasets' `messages`: list<struct<content, role>> (field order as
+ * OpenR1-Math-220k's card lists it). */
+function messagesColumn(turns: { role: string; content: string }[][]): Vector {
+  const type = new List(new Field("element", new Struct([new Field("content", new Utf8(), true), new Field("role", new Utf8(), true)]), true));
+  return (vectorFromArray as unknown as (v: unknown[], t: List) => Vector)(turns.map((t) => t.map((m) => ({ content: m.content, role: m.role }))), type);
+}
+
+/** A question and its answer as the user/assistant turns of a long-CoT dataset: the assistant turn carries the
+ * reasoning in <think> tags, as OpenR1-Math-220k's and AM-DeepSeek-R1-Distilled's assistant turns do. */
+const cotTurns = (q: unknown, a: unknown) => [{ role: "user", content: String(q) }, { role: "assistant", content: `<think>\n${String(a)}\n</think>` }];
 
 function codeFiles(root: string, dirs: string[], exts: string[]): { path: string; text: string }[] {
   const out: { path: string; text: string }[] = [];
@@ -58,9 +70,11 @@ export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
     { name: "numinamath-1.5", standsInFor: "NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 4000-4599", licence: "MIT",
       columns: { problem: gsmSlice(4000, 4600).map((r) => String(r.question)), solution: gsmSlice(4000, 4600).map((r) => strip(r.answer)) } },
     { name: "openr1-math-220k", standsInFor: "OpenR1-Math-220K (long CoT)", source: "150 MathOverflow questions and their long answers as reasoning", licence: SE,
-      columns: { problem: mo.map((r) => String(r.input)), reasoning: mo.map((r) => String(r.output)) } },
+      // The real dataset's layout (problem + messages list<struct<content, role>>; see pipelines/mix/presets).
+      columns: { problem: mo.map((r) => String(r.input)), messages: messagesColumn(mo.map((r) => cotTurns(r.input, r.output))) } },
     { name: "am-deepseek-distilled-40m", standsInFor: "AM-DeepSeek-Distilled-40M (long CoT)", source: "180 physics.stackexchange questions and answers as reasoning", licence: SE,
-      columns: { question: phys.map((r) => String(r.input)), reasoning: phys.map((r) => String(r.output)) } },
+      // AM-DeepSeek-R1-Distilled's layout: the conversation only (messages list of role/content).
+      columns: { messages: messagesColumn(phys.map((r) => cotTurns(r.input, r.output))) } },
     { name: "instruction", standsInFor: "instruction-following chat (TULU3 personas, WildChat, UltraChat)", source: "150 math.stackexchange questions and answers as User/Assistant turns", licence: SE,
       // A JSON `messages` list per row, the shape UltraChat/WildChat ship.
       columns: { messages: se.map((r) => JSON.stringify([{ role: "user", content: String(r.input) }, { role: "assistant", content: String(r.output) }])) } },

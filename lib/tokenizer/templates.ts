@@ -3,9 +3,13 @@
 //  - qa:   "Question: {q}\nAnswer: {a}" (the paper does not publish its QA template; this is MegaMath-QA's own
 //          Question:/Answer: layout, a project decision);
 //  - cot:  OpenR1 style, question + "\n" + "<think>\n{reasoning}\n</think>" (+ "\n{answer}" when an answer column is
-//          given), joined with line breaks;
+//          given), joined with line breaks. With a `messages` column named, the reasoning is the first assistant turn
+//          of that conversation (kept as is when it already starts with <think>, as OpenR1-Math-220k's and
+//          AM-DeepSeek-R1-Distilled's do) and the question is the `question` column if one is named, else the first
+//          user turn;
 //  - chat: "User:{u}\nAssistant:{a}", turns joined with "\n" (multi-turn), from a messages list column
-//          (role/content or ShareGPT from/value, or a JSON string of it) or from prompt/response columns.
+//          (role/content or ShareGPT from/value; an Arrow List<Struct> column as Parquet chat datasets store it, or a
+//          JSON string of it) or from prompt/response columns.
 // Column names are configurable. A row a template cannot render is reported with its reason, never dropped silently.
 import { type Batch, getStrings, hasColumn, ColumnError } from "../arrow/batch.js";
 
@@ -70,6 +74,10 @@ export function renderBatch(batch: Batch, spec: TemplateSpec): Rendered {
       break;
     }
     case "cot": {
+      if (spec.columns?.messages) {
+        renderCotFromMessages(batch, c, Boolean(spec.columns.question), texts, fail);
+        break;
+      }
       const q = getStrings(batch, c.question);
       const r = getStrings(batch, c.reasoning);
       const a = spec.columns?.answer && hasColumn(batch, c.answer) ? getStrings(batch, c.answer) : null;
@@ -77,8 +85,7 @@ export function renderBatch(batch: Batch, spec: TemplateSpec): Rendered {
         if (!q[i]) fail(i, "template_missing_question", `empty "${c.question}"`);
         else if (!r[i]) fail(i, "template_missing_reasoning", `empty "${c.reasoning}"`);
         else {
-          const reasoning = r[i]!.trimStart().startsWith("<think>") ? r[i]! : `<think>\n${r[i]}\n</think>`;
-          texts[i] = `${q[i]}\n${reasoning}` + (a && a[i] ? `\n${a[i]}` : "");
+          texts[i] = `${q[i]}\n${wrapReasoning(r[i]!)}` + (a && a[i] ? `\n${a[i]}` : "");
         }
       }
       break;
@@ -91,6 +98,33 @@ export function renderBatch(batch: Batch, spec: TemplateSpec): Rendered {
 }
 
 type Turn = { role: string; content: string };
+
+/** "<think>\n{r}\n</think>" unless the reasoning already carries its think tags. */
+function wrapReasoning(r: string): string {
+  return r.trimStart().startsWith("<think>") ? r : `<think>\n${r}\n</think>`;
+}
+
+function renderCotFromMessages(batch: Batch, c: Required<TemplateColumns>, questionColumn: boolean,
+  texts: (string | null)[], fail: (row: number, reason: string, message: string) => void): void {
+  if (!hasColumn(batch, c.messages)) throw new ColumnError(`cot template needs the "${c.messages}" column`);
+  const col = batch.getChild(c.messages)!;
+  const q = questionColumn ? getStrings(batch, c.question) : null;
+  for (let i = 0; i < batch.numRows; i++) {
+    let turns: Turn[];
+    try {
+      turns = toTurns(col.get(i));
+    } catch (e) {
+      fail(i, "template_bad_messages", (e as Error).message);
+      continue;
+    }
+    const role = (t: Turn) => ROLE_LABEL[t.role.toLowerCase()];
+    const question = q ? q[i] : turns.find((t) => role(t) === "User")?.content;
+    const reasoning = turns.find((t) => role(t) === "Assistant")?.content;
+    if (!question) fail(i, "template_missing_question", q ? `empty "${c.question}"` : `no user turn in "${c.messages}"`);
+    else if (!reasoning) fail(i, "template_missing_reasoning", `no assistant turn in "${c.messages}"`);
+    else texts[i] = `${question}\n${wrapReasoning(reasoning)}`;
+  }
+}
 
 function renderChat(batch: Batch, c: Required<TemplateColumns>, texts: (string | null)[],
   fail: (row: number, reason: string, message: string) => void): void {

@@ -64,8 +64,9 @@ export function templateTextKey(t: TemplateSpec): string {
   const c = { ...DEFAULT_COLUMNS, ...(t.columns ?? {}) };
   switch (t.name) {
     case "web": return c.text;
-    case "qa":
-    case "cot": return c.question;
+    case "qa": return c.question;
+    // cot from a conversation alone (AM-DeepSeek-R1-Distilled's layout): the messages column is the main one.
+    case "cot": return t.columns?.messages && !t.columns.question ? c.messages : c.question;
     case "chat": return t.columns?.prompt ? c.prompt : c.messages;
   }
 }

@@ -1,8 +1,11 @@
 // `megamath mix` as a library call: resolve sources (tokenizing document sources on the fly), plan, fail early if a
 // source cannot supply its share, pack every source's share, and write mixture.json. Everything is built in a
-// temporary sibling folder and renamed into place at the end, so a failed run leaves nothing half-written.
+// temporary sibling folder and renamed into place at the end, so a failed run leaves nothing half-written. A dry run
+// writes nothing next to the output: the token counts of document sources are made in a folder under the OS temp
+// dir, removed at the end.
 import { existsSync } from "node:fs";
-import { rm, rename, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { rm, rename, mkdir, mkdtemp } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../lib/runtime/log.js";
@@ -65,7 +68,9 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixt
   const missing = spec.sources.filter((s) => !(opts.paths?.[s.name] ?? s.path)).map((s) => s.name);
   if (missing.length) throw new MixSpecError(`no data for source(s) ${missing.join(", ")}: give --source NAME=PATH for each`);
 
-  const work = join(dirname(out), `.tmp-${basename(out)}-${process.pid}-${randomBytes(3).toString("hex")}`);
+  const work = opts.dryRun
+    ? await mkdtemp(join(tmpdir(), "megamath-mix-dry-run-"))
+    : join(dirname(out), `.tmp-${basename(out)}-${process.pid}-${randomBytes(3).toString("hex")}`);
   try {
     // 1. Resolve every source to token files; tokenize document sources into the work folder.
     const infos = new Map<string, TokenSourceInfo>();
