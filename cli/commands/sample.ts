@@ -76,10 +76,11 @@ async function buildPlan(opts: OptionValues, perYear: number, seed: number, year
   if (!inputs?.length) throw new UsageError("--input is required (files or globs)");
   const builder = new PlanBuilder(perYear, seed, yearColumns);
   const top = [...new Set(yearColumns.map((c) => c.split(".")[0]))];
-  for (const file of await expandInputs(inputs)) {
+  const files = await expandInputs(inputs);
+  for (const file of files) {
     const batches = readDocuments(file, {
       textKey: opts["text-key"] as string, idKey: opts["id-key"] as string, columns: top,
-      onError: opts["on-error"] as "fail" | "skip",
+      onError: opts["on-error"] as "fail" | "skip", inputs: files, // the same default ids as the sampling run
     });
     for await (const b of batches) builder.add(b);
   }

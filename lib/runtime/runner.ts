@@ -83,6 +83,9 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
     : undefined;
 
+  // Readers see the whole sorted input list (not just this shard's): default ids stay unique across inputs that
+  // share a file name, and are the same on every shard.
+  const withInputs: RunOptions = { ...o, read: { ...o.read, inputs: all } };
   const identity = await runIdentity(o);
   const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
   const perFile: RunStatsJSON[] = [];
@@ -105,7 +108,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       await removeStale(outDir, outName);
       const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
       try {
-        const { stats, outputs } = await runFile(file, join(outDir, outName), o, ctxBase, progress);
+        const { stats, outputs } = await runFile(file, join(outDir, outName), withInputs, ctxBase, progress);
         const rel = outputs.map((p) => p.slice(outDir.length + 1));
         // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
         if (o.writeOutput !== false) {
