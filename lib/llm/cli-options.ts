@@ -17,12 +17,12 @@ export function llmOptions(defaults: { maxTokens: number; temperature: number })
     "max-in-flight": { type: "integer", default: 256, description: "Requests in flight at once." },
     "timeout-s": { type: "number", default: 600, description: "Deadline of one request attempt, in seconds." },
     "max-retries": { type: "integer", default: 6,
-      description: "Retries on connection errors, timeouts, 429 (honouring Retry-After) and 5xx; other 4xx are not retried." },
+      description: "Retries on connection errors, timeouts, HTTP 408/409/425/429 and 5xx except 501/505 (honouring Retry-After); other 4xx are not retried." },
     "max-tokens": { type: "integer", default: defaults.maxTokens, description: "max_tokens of each answer." },
     temperature: { type: "number", default: defaults.temperature, description: "Sampling temperature." },
     "top-p": { type: "number", description: "Nucleus sampling top_p (server default when unset)." },
     param: { type: "list", placeholder: "KEY=JSON",
-      description: "Extra request field, e.g. seed=1 or stop=[\"\\n\\n\"] (repeatable; part of the cache key)." },
+      description: "Extra request field, e.g. seed=1 or stop=[\"\\n\\n\",\"###\"] (repeatable; part of the cache key; not model, messages, prompt or stream)." },
     prompt: { type: "string", placeholder: "NAME|FILE",
       description: "Built-in prompt name or a prompt text file containing <EXAMPLE> once." },
     fence: { type: "string", choices: ["tags", "none"], default: "tags",
@@ -32,13 +32,34 @@ export function llmOptions(defaults: { maxTokens: number; temperature: number })
   };
 }
 
+/** Request fields the client sets itself: a --param for one of them would be overwritten or would break the request. */
+const RESERVED_PARAMS: Record<string, string> = {
+  model: "use --model", messages: "the prompt is built from --prompt", prompt: "the prompt is built from --prompt",
+  stream: "answers are read whole (stream=false)",
+};
+
 export function clientFromOptions(opts: OptionValues): LlmClient {
   if (!opts.model) throw new UsageError("--model is required (the model name the server serves)");
+  const baseUrl = String(opts["base-url"]);
+  let url: URL | null = null;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new UsageError(`--base-url must be an http(s) URL including /v1 (e.g. http://127.0.0.1:8000/v1), got "${baseUrl}"`);
+  }
+  if (!((opts["timeout-s"] as number) > 0)) throw new UsageError("--timeout-s must be > 0");
+  if ((opts["max-retries"] as number) < 0) throw new UsageError("--max-retries must be >= 0");
+  if ((opts["max-tokens"] as number) < 1) throw new UsageError("--max-tokens must be >= 1");
   const params: Record<string, unknown> = { max_tokens: opts["max-tokens"], temperature: opts.temperature };
   if (opts["top-p"] !== undefined) params.top_p = opts["top-p"];
   for (const kv of (opts.param as string[] | undefined) ?? []) {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new UsageError(`--param must look like KEY=JSON, got "${kv}"`);
+    const key = kv.slice(0, eq);
+    if (Object.hasOwn(RESERVED_PARAMS, key)) throw new UsageError(`--param ${key}: not settable here (${RESERVED_PARAMS[key]})`);
     const raw = kv.slice(eq + 1);
     let v: unknown;
     try {
@@ -46,12 +67,12 @@ export function clientFromOptions(opts: OptionValues): LlmClient {
     } catch {
       v = raw; // a bare word is a string
     }
-    params[kv.slice(0, eq)] = v;
+    params[key] = v;
   }
   const inFlight = opts["max-in-flight"] as number;
   if (inFlight < 1) throw new UsageError("--max-in-flight must be >= 1");
   return new LlmClient({
-    baseUrl: String(opts["base-url"]),
+    baseUrl,
     model: String(opts.model),
     apiKey: apiKeyFromEnv(String(opts["api-key-env"])),
     endpoint: opts.endpoint as Endpoint,

@@ -1,7 +1,8 @@
 // A small client for OpenAI-compatible servers (vLLM, SGLang, TGI, hosted APIs): /v1/chat/completions or
 // /v1/completions, many requests in flight, a per-request deadline, and retries with exponential backoff + jitter on
-// the failures that are worth retrying (connection errors, timeouts, unreadable answers, 429 honouring Retry-After,
-// 5xx). Any other 4xx is the caller's mistake and is not retried. The API key is only ever put in the Authorization
+// the failures that are worth retrying (connection errors and resets, timeouts, unreadable answers, the transient
+// 4xx 408/409/425/429 and 5xx, honouring Retry-After). Any other 4xx is the caller's mistake, and 501/505 say the
+// server cannot do this at all: those are not retried. The API key is only ever put in the Authorization
 // header: it is not part of any error message, counter, cache key or file.
 import http from "node:http";
 import https from "node:https";
@@ -45,7 +46,18 @@ export interface CounterSink {
   count(name: string, n?: number): void;
 }
 
-export type FailureKind = "connection" | "timeout" | "http_429" | "http_5xx" | "http_4xx" | "bad_json" | "bad_response";
+export type FailureKind = "connection" | "timeout" | "http_408" | "http_409" | "http_425" | "http_429" | "http_5xx" |
+  "http_4xx" | "bad_json" | "bad_response";
+
+/** 4xx that say "not now" rather than "never": Request Timeout, Conflict, Too Early, Too Many Requests. */
+const TRANSIENT_4XX = new Set([408, 409, 425, 429]);
+/** 5xx that give the same answer however often asked: Not Implemented, HTTP Version Not Supported. */
+const PERMANENT_5XX = new Set([501, 505]);
+
+/** Whether an HTTP status is worth another attempt (after a backoff, or the server's Retry-After). */
+export function isRetryableStatus(status: number): boolean {
+  return TRANSIENT_4XX.has(status) || (status >= 500 && !PERMANENT_5XX.has(status));
+}
 
 /** A request that got no usable answer: a non-retryable 4xx, or all retries used up. */
 export class LlmRequestError extends Error {
@@ -61,7 +73,7 @@ class AttemptError extends Error {
     super(message);
   }
   get retryable(): boolean {
-    return this.kind !== "http_4xx";
+    return this.status === undefined || isRetryableStatus(this.status);
   }
 }
 
@@ -206,13 +218,10 @@ export class LlmClient {
         res.on("end", () => {
           const status = res.statusCode ?? 0;
           const body = Buffer.concat(chunks).toString("utf8");
-          if (status === 429) {
-            finish(new AttemptError(`HTTP 429 from ${this.endpointUrl}`, "http_429", status, parseRetryAfter(res.headers["retry-after"])));
-          } else if (status >= 500) {
-            finish(new AttemptError(`HTTP ${status} from ${this.endpointUrl}: ${snippet(body)}`, "http_5xx", status,
+          if (status < 200 || status >= 300) {
+            const kind: FailureKind = TRANSIENT_4XX.has(status) ? `http_${status}` as FailureKind : status >= 500 ? "http_5xx" : "http_4xx";
+            finish(new AttemptError(`HTTP ${status} from ${this.endpointUrl}: ${snippet(body)}${hintFor(status)}`, kind, status,
               parseRetryAfter(res.headers["retry-after"])));
-          } else if (status < 200 || status >= 300) {
-            finish(new AttemptError(`HTTP ${status} from ${this.endpointUrl}: ${snippet(body)}`, "http_4xx", status));
           } else {
             try {
               finish(null, this.parseAnswer(body));
@@ -262,6 +271,13 @@ export function parseRetryAfter(v: string | string[] | undefined, now = Date.now
   if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Math.round(Number(v) * 1000);
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/** What to check for the statuses that usually mean a setup mistake rather than a bad document. */
+function hintFor(status: number): string {
+  if (status === 401 || status === 403) return " (check the API key: --api-key-env names the environment variable holding it)";
+  if (status === 404) return " (check that --base-url ends in /v1, that the server serves --model, and --endpoint chat|completions)";
+  return "";
 }
 
 function codeOf(e: unknown): string {

@@ -13,6 +13,19 @@ function client(url: string, extra: Partial<ConstructorParameters<typeof LlmClie
   return { c, sleeps };
 }
 
+/** Run `fn` against a scripted server and a client, closing both even when an assertion fails (no open handles). */
+async function withServer(script: Parameters<typeof startServer>[0], extra: Partial<ConstructorParameters<typeof LlmClient>[0]>,
+  fn: (c: LlmClient, sleeps: number[], srv: Awaited<ReturnType<typeof startServer>>) => Promise<void>): Promise<void> {
+  const srv = await startServer(script);
+  const { c, sleeps } = client(srv.url, extra);
+  try {
+    await fn(c, sleeps, srv);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+}
+
 test("429 honours Retry-After (seconds), then succeeds; counters recorded", async () => {
   const srv = await startServer((r) => (r.attempt === 1
     ? { status: 429, headers: { "retry-after": "7" } } : { answer: "ok" }));
@@ -46,6 +59,57 @@ test("4xx other than 429 is not retried", async () => {
   assert.equal(srv.requests.length, 1);
   c.close();
   await srv.close();
+});
+
+test("408, 409, 425, 429, 500, 502, 503 and 504 are retried, honouring Retry-After; then the answer is used", async () => {
+  for (const status of [408, 409, 425, 429, 500, 502, 503, 504]) {
+    const script = (r: { attempt: number }): Action => (r.attempt === 1
+      ? { status, headers: { "retry-after": "3" }, body: `{"error":"busy ${status}"}` } : { answer: `ok ${status}` });
+    await withServer(script, {}, async (c, sleeps, srv) => {
+      const s = new StageStats("t");
+      assert.equal((await c.complete("p", s)).text, `ok ${status}`, `HTTP ${status}`);
+      assert.equal(srv.requests.length, 2, `HTTP ${status}`);
+      assert.deepEqual(sleeps, [3000], `HTTP ${status}`);
+      assert.equal(s.counters.llm_retries, 1);
+      assert.equal(s.counters[status >= 500 ? "llm_error_http_5xx" : `llm_error_http_${status}`], 1, `HTTP ${status}`);
+    });
+  }
+});
+
+test("without Retry-After a transient status backs off exponentially and gives up naming the status", async () => {
+  await withServer(() => ({ status: 408 }), { random: () => 1 }, async (c, sleeps) => {
+    await assert.rejects(c.complete("x"), (e: unknown) => e instanceof LlmRequestError && e.kind === "http_408" &&
+      e.status === 408 && e.attempts === 3 && /HTTP 408 .*gave up after 3 attempts/.test(e.message));
+    assert.deepEqual(sleeps, [100, 200]);
+  });
+});
+
+test("400, 401, 403, 404, 422, 501 and 505 are not retried; auth and not-found errors say what to check", async () => {
+  for (const status of [400, 401, 403, 404, 422, 501, 505]) {
+    await withServer(() => ({ status, headers: { "retry-after": "1" } }), { apiKey: "sk-not-in-messages" }, async (c, sleeps, srv) => {
+      await assert.rejects(c.complete("x"), (e: unknown) => {
+        assert.ok(e instanceof LlmRequestError, String(e));
+        assert.equal(e.status, status);
+        assert.equal(e.attempts, 1);
+        assert.match(e.message, /not retried/);
+        assert.doesNotMatch(e.message, /sk-not-in-messages/);
+        if (status === 401 || status === 403) assert.match(e.message, /--api-key-env/);
+        if (status === 404) assert.match(e.message, /--base-url ends in \/v1/);
+        return true;
+      });
+      assert.equal(srv.requests.length, 1, `HTTP ${status}`);
+      assert.deepEqual(sleeps, []);
+    });
+  }
+});
+
+test("connection resets are retried with exponential backoff", async () => {
+  await withServer((r) => (r.attempt <= 2 ? { reset: true } : { answer: "third time" }), { random: () => 0 }, async (c, sleeps) => {
+    const s = new StageStats("t");
+    assert.equal((await c.complete("r", s)).text, "third time");
+    assert.deepEqual(sleeps, [50, 100]); // d = 100 * 2^i, random()=0 gives d/2
+    assert.equal(s.counters.llm_error_connection, 2);
+  });
 });
 
 test("timeouts, resets and truncated JSON are retried", async () => {
