@@ -1,17 +1,27 @@
 // Arrow IPC reader (file or stream format). Batches are passed through with their own buffers: only the text
 // and id columns are renamed/converted and oversized batches are sliced (zero-copy) to the row/byte bounds.
-import { createReadStream } from "node:fs";
+import { createReadStream, type ReadStream } from "node:fs";
 import { basename } from "node:path";
 import { RecordBatchReader, DataType, type RecordBatch, type Data } from "apache-arrow";
 import { batchFromColumns, boundedRanges, utf8FromValues } from "./columns.js";
 import { reportBad, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type ReadOptions } from "./documents.js";
 import { InputError, errorMessage } from "./errors.js";
+import { closeReadStream } from "./close-stream.js";
 
 function single(batch: RecordBatch, name: string): Data {
   return batch.getChild(name)!.data[0];
 }
 
 export async function* readArrow(path: string, opts: ReadOptions = {}): AsyncGenerator<RecordBatch> {
+  const src = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    yield* readArrowFrom(src, path, opts);
+  } finally {
+    await closeReadStream(src); // the Arrow reader leaves it open after a bad header or an early stop
+  }
+}
+
+async function* readArrowFrom(src: ReadStream, path: string, opts: ReadOptions): AsyncGenerator<RecordBatch> {
   const textKey = opts.textKey ?? "text";
   const idKey = opts.idKey ?? "id";
   const base = basename(path);
@@ -19,7 +29,7 @@ export async function* readArrow(path: string, opts: ReadOptions = {}): AsyncGen
   const maxBytes = Math.max(1, opts.batchBytes ?? DEFAULT_BATCH_BYTES);
   let reader;
   try {
-    reader = await RecordBatchReader.from(createReadStream(path, { highWaterMark: 1 << 20 }));
+    reader = await RecordBatchReader.from(src);
     await reader.open();
   } catch (e) {
     reportBad(opts, new InputError(path, path, "corrupt_arrow", `not a readable Arrow IPC file: ${errorMessage(e)}`), 1);

@@ -12,6 +12,7 @@ import type { Readable } from "node:stream";
 import type { RecordBatch } from "apache-arrow";
 import { detectFormat } from "./format.js";
 import { createZstdDecompressStream } from "./zstd.js";
+import { closeReadStream } from "./close-stream.js";
 import { documentBatches, reportBad, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type DecodedColumn, type ReadOptions } from "./documents.js";
 import { InputError, errorMessage } from "./errors.js";
 import type { ColumnKind } from "./columns.js";
@@ -31,14 +32,7 @@ export async function* readLines(path: string): AsyncGenerator<{ line: number; b
   try {
     yield* splitLines(raw);
   } finally {
-    // pipe() leaves the file stream open (paused, holding its fd) when the decompressor fails or the caller stops
-    // early, and a destroyed stream closes its fd later: close it and wait, so no fd outlives the read.
-    if (!src.closed) {
-      const closed = new Promise<void>((r) => src.once("close", () => r()));
-      src.on("error", () => {}); // the read is over: a late error has no one to report to
-      src.destroy();
-      await closed;
-    }
+    await closeReadStream(src); // pipe() leaves it open when the decompressor fails or the caller stops early
   }
 }
 
