@@ -95,7 +95,7 @@ class Run:
         self.warnings = []
         self.step, self.resumed_from, self.branched_from = 0, None, None
         # Which checkpoint this run starts from, checked against this run before anything is built or loaded.
-        self.source, self.source_state, self.peak_lr = self.preflight()
+        self.source, self.peak_lr = self.preflight()
         dev = d.device
         self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and compat.bf16_supported(dev))
         self.attention = pick_backend(cfg.attention, dev)
@@ -126,8 +126,8 @@ class Run:
 
     # --- state -----------------------------------------------------------------------------------------------
     def preflight(self):
-        """(kind, path, state, peak LR) of the checkpoint this run starts from: ("resume", newest checkpoint of
-        run_dir) or ("branch", init_checkpoint) or (None, None). Reads only state.json files, so a checkpoint made
+        """((kind, path, state.json), peak LR): the checkpoint this run starts from, kind "resume" (the newest
+        checkpoint of run_dir), "branch" (init_checkpoint) or None (a fresh start), and the peak LR it implies. Reads only state.json files, so a checkpoint made
         for another model, parameter grouping or data stream is refused before any model is built or loaded, on
         every rank alike."""
         cfg = self.cfg
@@ -146,7 +146,7 @@ class Run:
                 if recorded is not None and not math.isclose(peak, recorded, rel_tol=1e-9):
                     self.warnings.append(f"the peak LR changed on resume: the checkpoint's run used {recorded}, "
                                          f"this run uses {peak} from step {state.get('step')} on")
-            return ("resume", latest, state), state, peak
+            return ("resume", latest, state), peak
         if cfg.init_checkpoint:
             where = os.path.abspath(cfg.init_checkpoint)
             state = _read_state(where, "init_checkpoint")
@@ -159,8 +159,8 @@ class Run:
                 if last is not None and not math.isclose(peak, last, rel_tol=1e-9):
                     self.warnings.append(f"this {cfg.phase} run starts at LR {peak}, but {where} ended at {last}: "
                                          f"the LR jumps at the branch (leave lr unset to continue from {last})")
-            return ("branch", where, state), state, peak
-        return (None, None, None), None, cfg.peak_lr()
+            return ("branch", where, state), peak
+        return (None, None, None), cfg.peak_lr()
 
     def restore(self):
         cfg, d = self.cfg, self.d
