@@ -16,12 +16,12 @@
 import { SEPARATOR, lowerNfd, normalizeInto } from "./normalize.js";
 import { type DedupParams, permutationCoefficients } from "./params.js";
 import { SimdMinHash } from "./simd.js";
+import { fmix32 } from "./fmix.js";
+import { hashWordsUtf8 } from "./utf8-words.js";
 
-export function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
+export { fmix32 };
+
+const utf8 = new TextDecoder("utf-8"); // the decoder getTexts uses: the string path must see the same text
 
 export class MinHasher {
   readonly numHashes: number;
@@ -74,6 +74,21 @@ export class MinHasher {
       }
     }
     return n;
+  }
+
+  /** Like signature(text) for the UTF-8 text bytes[start, end) (a row of an Arrow Utf8 column), same result;
+   * most documents are hashed straight from the bytes (utf8-words.ts), the rest take the string path. */
+  signatureUtf8(bytes: Uint8Array, start: number, end: number, sig: Uint32Array): boolean {
+    // At most one word per input byte (see hashWordsUtf8).
+    const need = end - start + 1;
+    if (this.words.length < need) this.words = new Int32Array(Math.max(need, this.words.length * 2));
+    const n = hashWordsUtf8(bytes, start, end, this.words);
+    if (n < 0) return this.signature(utf8.decode(bytes.subarray(start, end)), sig);
+    const m = this.hashShingles(n);
+    if (m === 0) return false;
+    if (this.simd) this.simd.minima(m, sig);
+    else minPermutations(this.shingles, m, this.a, this.bBiased, this.numHashes, sig);
+    return true;
   }
 
   /** Shingle hashes of the first n words into this.shingles (as int32); returns their count. */

@@ -36,13 +36,13 @@ function buildSeparatorTable(): Uint8Array {
   return t;
 }
 
-/** Code-unit classes for the one-pass normalizer (normalizeInto). */
-const WORD = 0, SEP = 1, MARK = 2, DIGIT = 3, HIGH = 4;
+/** Code-unit classes for the one-pass normalizer (normalizeInto, and utf8-words.ts which mirrors it). */
+export const WORD = 0, SEP = 1, MARK = 2, DIGIT = 3, HIGH = 4;
 
 /** The class of every UTF-16 code unit: a digit (Nd) before a separator (datatrove replaces digits before
  * splitting, so the fullwidth digit one in PUNCTUATION is a digit), marks (Mn) are dropped, high surrogates
  * are resolved with the next unit. A lone low surrogate is an ordinary word character, as for the regexes. */
-const CLASS = buildClassTable();
+export const CLASS = buildClassTable();
 
 function buildClassTable(): Uint8Array {
   const t = new Uint8Array(65536);

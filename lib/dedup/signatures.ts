@@ -4,6 +4,7 @@
 // merges all runs of a band anyway, so parts cost nothing extra there.
 import { rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { DataType } from "apache-arrow";
 import { type Batch, getTexts, getNumbers, hasColumn, textBytes } from "../arrow/batch.js";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
@@ -165,11 +166,31 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   try {
     let row = 0;
     for await (const batch of o.read(file, stats)) {
-      const texts = getTexts(batch, o.textKey ?? "text");
-      done.bytes += textBytes(batch, o.textKey ?? "text");
+      const textKey = o.textKey ?? "text";
+      done.bytes += textBytes(batch, textKey);
       if (prio) await prio.append(priorityValues(batch, params.keepColumn!, file, row));
-      for (let i = 0; i < texts.length; i++, row++) {
-        if (!hasher.signature(texts[i], sig)) {
+      // Utf8 chunks are signed from their bytes; any other string layout through JS strings (same result).
+      const col = batch.getChild(textKey);
+      const chunks = col && col.data.every((d) => DataType.isUtf8(d.type)) ? col.data : null;
+      const texts = chunks ? null : getTexts(batch, textKey);
+      const count = chunks ? batch.numRows : texts!.length;
+      let chunk = 0, at = 0; // position in chunks
+      for (let i = 0; i < count; i++, row++) {
+        let ok: boolean;
+        if (chunks) {
+          while (at >= chunks[chunk].length) {
+            chunk++;
+            at = 0;
+          }
+          const d = chunks[chunk];
+          const offs = d.valueOffsets as Int32Array;
+          // A null text is an empty document, as getTexts makes it.
+          ok = d.getValid(at) && hasher.signatureUtf8(d.values as Uint8Array, offs[at], offs[at + 1], sig);
+          at++;
+        } else {
+          ok = hasher.signature(texts![i], sig);
+        }
+        if (!ok) {
           done.tooShort++;
           continue;
         }
