@@ -199,6 +199,10 @@ class TrainConfig:
     export_hf: bool = True                    # write hf/ (safetensors + config.json) at the end of the run
     hf_base: Optional[str] = None             # copy tokenizer/generation files from here into the export
     device: str = "auto"                      # auto | cpu | cuda
+    # How long a rank waits in a collective (and at start-up for the others) before the run fails. torch's NCCL
+    # default is 10 minutes (since 2.2), less than rank 0 may need to write an 8B checkpoint (about 96 GB of
+    # weights and AdamW moments) while the other ranks wait at the barrier after it.
+    dist_timeout_s: int = 3600
     mixture: Optional[dict] = None            # the mixture.json this run was built from, kept for the record
 
     def resolved_model(self):
@@ -250,6 +254,8 @@ class TrainConfig:
         for name in ("log_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not (isinstance(self.dist_timeout_s, int) and self.dist_timeout_s >= 1):
+            raise ConfigError(f"dist_timeout_s must be a whole number of seconds >= 1, got {self.dist_timeout_s!r}")
         if self.warmup_steps < 0 or self.seq_len < 1 or self.micro_batch_size < 1:
             raise ConfigError("warmup_steps, seq_len and micro_batch_size must be positive")
         return self

@@ -2,6 +2,7 @@
 weights) or DDP (replicated fp32 weights + autocast) or nothing (one process). Launched by torchrun, which sets
 RANK/WORLD_SIZE/LOCAL_RANK; a plain `python -m megamath_trainer.train` is world size 1.
 """
+import datetime
 import functools
 import os
 
@@ -13,8 +14,12 @@ from .compatibility import check_model_state, check_optim_layout
 from .config import ConfigError
 
 
+class RendezvousError(RuntimeError):
+    """The ranks did not all meet at start-up within dist_timeout_s."""
+
+
 class Dist:
-    def __init__(self, device_pref="auto"):
+    def __init__(self, device_pref="auto", timeout_s=3600):
         self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
@@ -27,7 +32,15 @@ class Dist:
         else:
             self.device = torch.device("cpu")
         if self.world_size > 1:
-            dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+            try:
+                dist.init_process_group(backend="nccl" if use_cuda else "gloo",
+                                        timeout=datetime.timedelta(seconds=timeout_s))
+            except RuntimeError as e:   # torch says only "Socket Timeout" and the like
+                where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+                raise RendezvousError(
+                    f"rank {self.rank} of {self.world_size}: the other ranks did not join at {where} within "
+                    f"{timeout_s} s ({e}); start every rank with the same WORLD_SIZE and rendezvous, or raise "
+                    f"dist_timeout_s") from None
 
     @property
     def main(self):

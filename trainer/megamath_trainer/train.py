@@ -25,7 +25,7 @@ from .indexed import TokenFileError
 from .metrics import Throughput, peak_flops
 from .model import LlamaForCausalLM
 from .optim import build_adamw, reset_hyperparameters
-from .parallel import Dist, choose_parallel, clip_grad_norm, full_state_dicts, load_full_state, wrap
+from .parallel import Dist, RendezvousError, choose_parallel, clip_grad_norm, full_state_dicts, load_full_state, wrap
 from .schedule import PhaseSchedule
 
 
@@ -328,7 +328,8 @@ def main(argv=None):
     d = None
     try:
         cfg = load_train_config(argv[0])
-        d = Dist(cfg.device)
+        cfg.validate()   # the fields that need no world size, before waiting for the other ranks
+        d = Dist(cfg.device, cfg.dist_timeout_s)
         if d.main:
             os.makedirs(cfg.run_dir, exist_ok=True)
         d.barrier()
@@ -351,6 +352,10 @@ def main(argv=None):
         emit("error", kind="non_finite_loss", message=str(e))
         sys.stderr.write(f"megamath_trainer: stopped: {e}\n")
         return 3
+    except RendezvousError as e:
+        emit("error", kind="distributed", message=str(e))
+        sys.stderr.write(f"megamath_trainer: {e}\n")
+        return 1
     except (ConfigError, TokenFileError) as e:
         emit("error", kind="config", message=str(e))
         sys.stderr.write(f"megamath_trainer: {e}\n")

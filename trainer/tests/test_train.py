@@ -146,6 +146,25 @@ class TrainTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("unknown field(s) learning_rate", r.stderr)
 
+    def test_a_rank_that_never_joins_stops_the_others_with_a_clear_message(self):
+        """dist_timeout_s bounds the wait (torch's NCCL default, 10 minutes, is shorter than an 8B checkpoint
+        write, so it is set explicitly); a missing rank is reported as such, not as a bare socket timeout."""
+        path, _ = self.config("alone", train_steps=2, dist_timeout_s=3)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "megamath_trainer.train", path], capture_output=True, text=True,
+                           env=env(RANK="0", LOCAL_RANK="0", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                                   MASTER_PORT=str(port)), timeout=240)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        err = events(r.stdout)[-1]
+        self.assertEqual(err["kind"], "distributed", err)
+        self.assertIn(f"rank 0 of 2: the other ranks did not join at 127.0.0.1:{port} within 3 s", err["message"])
+        bad, _ = self.config("bad-timeout", train_steps=2, dist_timeout_s=0)
+        r = train(bad)
+        self.assertEqual((r.returncode, events(r.stdout)[-1]["kind"]), (1, "config"))
+        self.assertIn("dist_timeout_s must be a whole number of seconds >= 1", r.stderr)
+
     def test_two_ranks_match_one(self):
         """DDP over gloo on CPU (what torchrun would set up): same global batch, same losses."""
         path, cfg = self.config("one", train_steps=3, micro_batch_size=2)
