@@ -4,7 +4,7 @@
 import { resolve } from "node:path";
 import { stat } from "node:fs/promises";
 import { Int32 } from "apache-arrow";
-import { type Batch, filterRows, withColumn } from "../arrow/batch.js";
+import { type Batch, withColumn } from "../arrow/batch.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
 import { readRecordFile, readRecordHeader } from "./recordfile.js";
 import { bandInputDigest } from "./buckets.js";
@@ -75,14 +75,24 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
           if (!dups[next + 2]) keep[i] = 0;
           next += 3;
         }
-        let out = clusterIds ? withColumn(batch, o.clusterColumn!, clusterIds, new Int32()) : batch;
+        const out = clusterIds ? withColumn(batch, o.clusterColumn!, clusterIds, new Int32()) : batch;
         const drop = n - keep.reduce((s, v) => s + v, 0);
-        if (drop) {
-          out = filterRows(out, keep);
-          ctx.stats.remove("duplicate", drop);
-        }
         row += n;
-        yield out;
+        if (!drop) {
+          yield out;
+          continue;
+        }
+        ctx.stats.remove("duplicate", drop);
+        // The kept rows go on as zero-copy slices, one per run of kept rows: copying every kept row into a new
+        // batch (filterRows) cost more than everything else this stage does itself. Writers see the same rows in
+        // the same order, and row groups and parts are cut by row and byte counts, not by batch boundaries.
+        for (let a = 0; a < n;) {
+          while (a < n && !keep[a]) a++;
+          let b = a;
+          while (b < n && keep[b]) b++;
+          if (b > a) yield out.slice(a, b);
+          a = b;
+        }
       }
       if (sigDone && row !== sigDone.docs) {
         throw new Error(`${ctx.file}: read ${row} documents, but stage 1 read ${sigDone.docs}; stage 4 must read ` +
