@@ -96,6 +96,10 @@ class Run:
         self.step, self.resumed_from, self.branched_from = 0, None, None
         # Which checkpoint this run starts from, checked against this run before anything is built or loaded.
         self.source, self.peak_lr = self.preflight()
+        # Where the export's tokenizer files come from: this run's hf_base/init_hf, else the one its source checkpoint
+        # recorded (a Decay branch's export must be servable like the Stable run's, without repeating --hf-base).
+        inherited = (self.source[2] or {}).get("hf_base")
+        self.hf_base = cfg.hf_base or cfg.init_hf or (inherited if inherited and os.path.isdir(inherited) else None)
         dev = d.device
         self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and compat.bf16_supported(dev))
         self.attention = pick_backend(cfg.attention, dev)
@@ -204,7 +208,8 @@ class Run:
                      "schedule": self.schedule.state_dict(), "data_signature": self.signature,
                      "next_lr": self.schedule.lr_at(step) if step < self.steps else None,
                      "last_lr": self.schedule.lr_at(step - 1), "world_size": d.world_size,
-                     "parallel": self.parallel, "identity": self.identity, "branched_from": self.branched_from}
+                     "parallel": self.parallel, "identity": self.identity, "branched_from": self.branched_from,
+                     "hf_base": os.path.abspath(self.hf_base) if self.hf_base else None}
             ckpt.write_main_files(tmp, model_state, optim_state, state)
         d.barrier()
         path = ckpt.publish(cfg.run_dir, step, cfg.keep_checkpoints) if d.main else None
@@ -227,6 +232,7 @@ class Run:
                          "doc_masking": cfg.doc_masking, "activation_checkpointing": cfg.activation_checkpointing},
             "data_plan": self.data.plan(), "data_signature": self.signature, "environment": compat.describe(),
             "resumed_from": self.resumed_from, "branched_from": self.branched_from, "warnings": self.warnings,
+            "hf_base": self.hf_base,
             "params": self.model_cfg.num_params(), "flops_per_token": self.model_cfg.flops_per_token(cfg.seq_len),
         }
         path = os.path.join(cfg.run_dir, "config.json")
@@ -315,8 +321,10 @@ class Run:
         model_state, _ = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel) \
             if self.parallel == "fsdp" else ({k: v for k, v in self.model.state_dict().items()}, None)
         if self.d.main:
-            out = export_hf(model_state, self.model_cfg, os.path.join(self.cfg.run_dir, "hf"),
-                            base_dir=self.cfg.hf_base or self.cfg.init_hf)
+            out = export_hf(model_state, self.model_cfg, os.path.join(self.cfg.run_dir, "hf"), base_dir=self.hf_base)
+            if not any(os.path.isfile(os.path.join(out, n)) for n in ("tokenizer.json", "tokenizer.model")):
+                emit("warning", message=f"{out} has no tokenizer files, so vLLM and transformers cannot serve it as "
+                                        f"is: give hf_base (megamath train --hf-base DIR) or copy them in")
             emit("export", path=out)
 
 

@@ -35,8 +35,8 @@ class BranchTest(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def decay(self, name, init=None, **over):
-        cfg = tiny_config(os.path.join(self.dir, name), self.sources, phase="decay", train_steps=4,
-                          init_checkpoint=init or self.stable, **over)
+        cfg = tiny_config(os.path.join(self.dir, name), self.sources, **dict(
+            {"phase": "decay", "train_steps": 4, "init_checkpoint": init or self.stable}, **over))
         cfg.pop("lr")   # the Decay peak comes from the Stable checkpoint unless given
         cfg.update({k: v for k, v in over.items() if k == "lr"})
         return write_config(os.path.join(self.dir, name + ".json"), cfg), cfg
@@ -140,6 +140,33 @@ class BranchTest(unittest.TestCase):
         self.assertEqual(read_metrics(cfg["run_dir"]), m)
         with open(os.path.join(cfg["run_dir"], "config.json")) as f:
             self.assertTrue(json.load(f)["branched_from"].endswith("continuous-stable"))
+
+    def test_decay_export_gets_the_tokenizer_of_the_stable_runs_base_model(self):
+        from megamath_trainer.config import preset
+        from megamath_trainer.hf_io import export_hf
+        from megamath_trainer.model import LlamaForCausalLM
+        base = os.path.join(self.dir, "hf-base")
+        m = LlamaForCausalLM(preset("tiny"))
+        m.init_weights(5)
+        export_hf(m.state_dict(), m.cfg, base)
+        with open(os.path.join(base, "tokenizer.json"), "w") as f:
+            f.write('{"model": {"type": "BPE"}}')
+        cfg = tiny_config(os.path.join(self.dir, "stable-hf"), self.sources, train_steps=2, init_hf=base)
+        self.assertEqual(train(write_config(os.path.join(self.dir, "stable-hf.json"), cfg)).returncode, 0)
+        stable = os.path.join(cfg["run_dir"], "checkpoints", "step-00000002")
+        path, dcfg = self.decay("decay-hf", init=stable, train_steps=2, export_hf=True)
+        r = train(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(dcfg["run_dir"], "hf", "tokenizer.json")) as f:
+            self.assertEqual(f.read(), '{"model": {"type": "BPE"}}')
+        self.assertEqual([e for e in events(r.stdout) if e["event"] == "warning"], [])
+        # Without any base model there is nothing to copy, and the run says so.
+        path, _ = self.decay("decay-no-base", train_steps=2, export_hf=True)
+        r = train(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        warnings = [e["message"] for e in events(r.stdout) if e["event"] == "warning"]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("has no tokenizer files", warnings[0])
 
     def test_an_explicit_lr_that_jumps_is_warned_about(self):
         path, cfg = self.decay("jump", lr=1e-3)
