@@ -1,11 +1,11 @@
 // Arrow IPC reader (file or stream format). Batches are passed through with their own buffers: only the text
 // and id columns are renamed/converted and oversized batches are sliced (zero-copy) to the row/byte bounds.
 import { createReadStream, type ReadStream } from "node:fs";
-import { basename } from "node:path";
 import { RecordBatchReader, DataType, type RecordBatch, type Data } from "apache-arrow";
 import { batchFromColumns, boundedRanges, utf8FromValues } from "./columns.js";
-import { reportBad, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type ReadOptions } from "./documents.js";
+import { reportBad, idPrefix, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type ReadOptions } from "./documents.js";
 import { InputError, errorMessage } from "./errors.js";
+import { isNestedType } from "./nested.js";
 import { closeReadStream } from "./close-stream.js";
 
 function single(batch: RecordBatch, name: string): Data {
@@ -24,7 +24,7 @@ export async function* readArrow(path: string, opts: ReadOptions = {}): AsyncGen
 async function* readArrowFrom(src: ReadStream, path: string, opts: ReadOptions): AsyncGenerator<RecordBatch> {
   const textKey = opts.textKey ?? "text";
   const idKey = opts.idKey ?? "id";
-  const base = basename(path);
+  const base = idPrefix(path, opts);
   const maxRows = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_ROWS);
   const maxBytes = Math.max(1, opts.batchBytes ?? DEFAULT_BATCH_BYTES);
   let reader;
@@ -53,6 +53,13 @@ async function* readArrowFrom(src: ReadStream, path: string, opts: ReadOptions):
       let text = single(batch, textKey);
       if (DataType.isLargeUtf8(textField.type)) {
         text = utf8FromValues(batch.getChild(textKey)!.toArray() as string[], 0, n);
+      } else if (isNestedType(textField.type)) {
+        // A nested main column (a chat `messages` list) is the document's text as JSON, as the Parquet reader does.
+        const col = batch.getChild(textKey)!;
+        text = utf8FromValues(Array.from({ length: n }, (_, i) => {
+          const v = col.get(i) as { toJSON(): unknown } | null;
+          return v == null ? null : v.toJSON();
+        }), 0, n);
       } else if (!DataType.isUtf8(textField.type)) {
         reportBad(opts, new InputError(path, where, "text_not_string",
           `text column "${textKey}" has type ${textField.type}, expected Utf8`), n);

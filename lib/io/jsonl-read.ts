@@ -6,14 +6,13 @@
 // (a string in a number column) the column becomes JSON text from then on, so nothing is lost (the Parquet writer
 // starts a new part file when the schema changes).
 import { createReadStream } from "node:fs";
-import { basename } from "node:path";
 import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
 import type { RecordBatch } from "apache-arrow";
 import { detectFormat } from "./format.js";
 import { createZstdDecompressStream } from "./zstd.js";
 import { closeReadStream } from "./close-stream.js";
-import { documentBatches, reportBad, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type DecodedColumn, type ReadOptions } from "./documents.js";
+import { documentBatches, reportBad, idPrefix, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type DecodedColumn, type ReadOptions } from "./documents.js";
 import { InputError, errorMessage } from "./errors.js";
 import type { ColumnKind } from "./columns.js";
 
@@ -82,7 +81,7 @@ function mergeKind(a: ColumnKind | null, b: ColumnKind | null): ColumnKind | nul
 export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGenerator<RecordBatch> {
   const textKey = opts.textKey ?? "text";
   const idKey = opts.idKey ?? "id";
-  const base = basename(path);
+  const base = idPrefix(path, opts);
   const maxRows = Math.max(1, opts.batchSize ?? DEFAULT_BATCH_ROWS);
   const maxBytes = Math.max(1, opts.batchBytes ?? DEFAULT_BATCH_BYTES);
   const wanted = opts.columns ? new Set([...opts.columns, textKey, idKey]) : null;

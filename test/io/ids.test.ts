@@ -63,3 +63,19 @@ test("same file name in two folders: ids differ per file, every shard agrees, di
   const r2 = await runPipeline({ inputs: distinct, outDir: join(d2, "out"), stages: [] });
   assert.deepEqual((await Promise.all(r2.outputs.map(ids))).flat(), [0, 1, 2, 3, 4].map((i) => `p.parquet/${i}`).concat([0, 1, 2, 3, 4].map((i) => `q.parquet/${i}`)));
 });
+
+test("JSONL and Arrow inputs sharing a name get folder-qualified ids too", async () => {
+  const dir = tmpDir();
+  const files = await writeInputs(dir, ["a/x.jsonl", "b/x.jsonl"], 3);
+  const r = await runPipeline({ inputs: files, outDir: join(dir, "out"), stages: [] });
+  assert.deepEqual((await Promise.all(r.outputs.map(ids))).flat(),
+    ["a/x.jsonl/0", "a/x.jsonl/1", "a/x.jsonl/2", "b/x.jsonl/0", "b/x.jsonl/1", "b/x.jsonl/2"]);
+  const { tableToIPC, Table, vectorFromArray, Utf8 } = await import("apache-arrow");
+  const arrows = ["p/t.arrow", "q/t.arrow"].map((n) => join(dir, n));
+  for (const f of arrows) {
+    mkdirSync(join(f, ".."), { recursive: true });
+    writeFileSync(f, tableToIPC(new Table({ text: vectorFromArray(["one", "two"], new Utf8()) }), "file"));
+  }
+  const ra = await runPipeline({ inputs: arrows, outDir: join(dir, "outa"), stages: [] });
+  assert.deepEqual((await Promise.all(ra.outputs.map(ids))).flat(), ["p/t.arrow/0", "p/t.arrow/1", "q/t.arrow/0", "q/t.arrow/1"]);
+});

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DataType, type RecordBatch } from "apache-arrow";
 import { parquetMetadataAsync, parquetSchema } from "hyparquet";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { readDocuments, writeDocuments } from "../../lib/io/index.js";
 import { runPipeline } from "../../lib/runtime/runner.js";
 import { mapStage } from "../../lib/runtime/stage.js";
@@ -121,4 +121,16 @@ test("a MAP column, a shape not mapped to Arrow, still reads as JSON text", asyn
   const [b] = await readAll(f);
   assert.ok(DataType.isUtf8(b.schema.fields.find((x) => x.name === "meta")!.type));
   assert.deepEqual(batchRows(b).map((r) => r.meta), [JSON.stringify({ k: "v" }), null]);
+});
+
+test("Arrow IPC: a List<Struct> main column is the document's text as JSON, like Parquet's", async () => {
+  const dir = tmpDir();
+  const recs = dpoRecords(10);
+  const { tableToIPC, Table, vectorFromArray, List, Struct, Field, Utf8 } = await import("apache-arrow");
+  const type = new List(new Field("element", new Struct([new Field("from", new Utf8(), true), new Field("value", new Utf8(), true)]), true));
+  const messages = (vectorFromArray as unknown as (v: unknown[], t: unknown) => never)(recs.map((r) => r.conversations), type);
+  const file = join(dir, "chat.arrow");
+  writeFileSync(file, tableToIPC(new Table({ messages }), "file"));
+  const rows = (await readAll(file, { textKey: "messages" })).flatMap(batchRows);
+  rows.forEach((r, i) => assert.deepEqual(JSON.parse(String(r.text)), recs[i].conversations));
 });
