@@ -12,6 +12,7 @@ import { readLines } from "./jsonl-read.js";
 import { batchRows } from "../arrow/batch.js";
 import { ensureZstd } from "./zstd.js";
 import { valueAsString } from "./columns.js";
+import { arrowTypeOf } from "./nested.js";
 
 export interface ColumnDescription {
   name: string;
@@ -89,7 +90,7 @@ async function describeParquet(path: string, rows: number, bytes: number): Promi
       : [];
     return {
       file: path, format: "parquet", bytes, rows: total,
-      schema: cols.map((c) => ({ name: c.name, type: c.nested ? "nested (group)" : typeName(c.tree.element), arrowType: ARROW_OF[c.kind] })),
+      schema: cols.map((c) => ({ name: c.name, type: c.nested ? "nested (group)" : typeName(c.tree.element), arrowType: c.nested ? String(arrowTypeOf(c.tree) ?? ARROW_OF[c.kind]) : ARROW_OF[c.kind] })),
       sample,
       parquet: {
         rowGroups: m.row_groups.map((g) => ({ rows: Number(g.num_rows), bytes: Number(g.total_byte_size), compressedBytes: Number(g.total_compressed_size ?? 0) })),
@@ -165,7 +166,7 @@ async function describeJsonl(path: string, rows: number, bytes: number, compress
 }
 
 function clip(v: unknown, max = 200): string {
-  const s = typeof v === "string" ? v : valueAsString(v);
+  const s = typeof v === "string" ? v : v === undefined ? "null" : valueAsString(v); // hyparquet: undefined = null
   const one = s.replace(/\s+/g, " ");
   return one.length > max ? `${one.slice(0, max)}… (${s.length} chars)` : one;
 }

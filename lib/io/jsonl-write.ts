@@ -13,6 +13,9 @@ function jsonValue(v: unknown): unknown {
   return v;
 }
 
+/** Int64 values inside List/Struct columns reach JSON.stringify as bigints: same rule as top-level ones. */
+const bigints = (_k: string, v: unknown) => (typeof v === "bigint" ? jsonValue(v) : v);
+
 /** The batch as JSON lines, one string per row (each ending in "\n"), columns in schema order. */
 export function batchToJsonLines(batch: RecordBatch): string[] {
   const fields = batch.schema.fields;
@@ -31,7 +34,7 @@ export function batchToJsonLines(batch: RecordBatch): string[] {
   for (let i = 0; i < n; i++) {
     const row: Record<string, unknown> = {};
     for (let c = 0; c < fields.length; c++) row[fields[c].name] = getters[c](i);
-    lines[i] = JSON.stringify(row) + "\n";
+    lines[i] = JSON.stringify(row, bigints) + "\n";
   }
   return lines;
 }

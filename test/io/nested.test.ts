@@ -134,3 +134,29 @@ test("Arrow IPC: a List<Struct> main column is the document's text as JSON, like
   const rows = (await readAll(file, { textKey: "messages" })).flatMap(batchRows);
   rows.forEach((r, i) => assert.deepEqual(JSON.parse(String(r.text)), recs[i].conversations));
 });
+
+test("JSONL output of nested columns is real JSON (Int64 inside a list included); inspect shows the Arrow type", async () => {
+  const dir = tmpDir();
+  const f = join(dir, "gen.parquet");
+  const lens = [[BigInt(12), BigInt(7)], [], null];
+  writeParquet(f, [
+    { name: "text", schema: [{ name: "text", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" }], data: ["a", "b", "c"] },
+    {
+      name: "lengths", data: lens,
+      schema: [
+        { name: "lengths", repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 },
+        { name: "list", repetition_type: "REPEATED", num_children: 1 },
+        { name: "element", type: "INT64", repetition_type: "OPTIONAL" },
+      ] as never,
+    },
+    { name: "turns", schema: listOfStruct("turns", ["from", "value"]), data: [[{ from: "human", value: "hi" }], null, []] },
+  ]);
+  const [out] = await writeDocuments(join(dir, "out"), await readAll(f), { format: "jsonl" });
+  const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.lengths), [[12, 7], [], null]);
+  assert.deepEqual(lines.map((l) => l.turns), [[{ from: "human", value: "hi" }], null, []]);
+  const { describeFile, formatDescription } = await import("../../lib/io/inspect.js");
+  const d = await describeFile(f);
+  assert.equal(d.schema.find((c) => c.name === "turns")!.arrowType, "List<Struct<{from:Utf8, value:Utf8}>>");
+  assert.match(formatDescription(d), /turns: null/);
+});
