@@ -1,13 +1,19 @@
 import { defineCommand, UsageError } from "../command.js";
 
 // Token files (Megatron .bin/.idx, datatrove .ds) and document files (Parquet, JSONL, Arrow) have their own
-// describers; both are loaded lazily so inspecting one kind does not load the other's dependencies.
-const TOKEN_FILE = /\.(bin|idx|ds)$/i;
+// describers; both are loaded lazily so inspecting one kind does not load the other's dependencies. A folder of token
+// shards (the output of `megamath tokenize`) or its manifest.json is described shard by shard.
+const TOKEN_FILE = /\.(bin|idx|ds|ds\.index|ds\.metadata)$|.\.manifest\.json$/i;
 
 export default defineCommand({
   name: "inspect",
-  summary: "Show schema, row count and first rows of a Parquet/JSONL/Arrow file, or the counts of a token file.",
-  usage: "inspect FILE [--rows N] [--json]",
+  summary: "Show schema, row count and first rows of a Parquet/JSONL/Arrow file, or the counts of a token file or folder.",
+  usage: "inspect FILE|DIR [--rows N] [--json]",
+  details: [
+    "FILE: Parquet, JSONL(.gz/.zst) or Arrow (schema, rows); a token file NAME.bin/.idx/.ds/.manifest.json (counts, length",
+    "histogram, decoded samples). DIR: a folder of documents, or a token folder from 'megamath tokenize' (also",
+    "DIR/manifest.json): every shard on disk with its counts, and whether manifest.json lists them all.",
+  ].join("\n"),
   positionals: 1,
   options: {
     rows: { type: "integer", default: 5, description: "Rows (or token documents) to show." },
@@ -17,7 +23,13 @@ export default defineCommand({
     if (positionals.length !== 1) throw new UsageError("usage: megamath inspect FILE");
     const file = positionals[0];
     const rows = opts.rows as number;
-    if (TOKEN_FILE.test(file)) {
+    const { tokenFolderOf } = await import("../../lib/tokens/inspect-folder.js");
+    const folder = tokenFolderOf(file);
+    if (folder !== null) {
+      const { describeTokenFolder, formatTokenFolder } = await import("../../lib/tokens/inspect-folder.js");
+      const d = describeTokenFolder(folder);
+      ctx.stdout.write(opts.json ? JSON.stringify(d, null, 1) + "\n" : formatTokenFolder(d) + "\n");
+    } else if (TOKEN_FILE.test(file)) {
       const { describeTokenFile, formatTokenDescription } = await import("../../lib/tokens/inspect.js");
       const d = await describeTokenFile(file, { samples: rows });
       ctx.stdout.write(opts.json ? JSON.stringify(d, null, 1) + "\n" : formatTokenDescription(d) + "\n");

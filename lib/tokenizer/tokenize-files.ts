@@ -2,7 +2,7 @@
 // (<out>/<stem>.bin/.idx + .ds sidecars + <stem>.manifest.json). A shard whose manifest exists is done and skipped
 // (resume) unless `force`. Accounting per file: docs in = written + removed(empty_text) + failed(reason).
 import { basename, join } from "node:path";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Batch } from "../arrow/batch.js";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
@@ -13,7 +13,7 @@ import { renderBatch, type TemplateSpec, DEFAULT_COLUMNS } from "./templates.js"
 import { getStrings } from "../arrow/batch.js";
 import { TokenFileWriter, manifestPath, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
 import type { TokenDtype } from "../formats/megatron.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { writeFolderManifest } from "../formats/token-folder.js";
 
 export type ReadFn = (file: string, opts: { textKey: string; onError: OnError; stats: StageStats; batchSize?: number }) => AsyncIterable<Batch>;
 
@@ -136,7 +136,8 @@ export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<Tokeniz
   } finally {
     await bt.close();
   }
-  await writeFolderManifest(opts.outDir);
+  const folder = await writeFolderManifest(opts.outDir);
+  for (const l of folder?.left_out ?? []) opts.log?.warn(`tokenize: ${l.piece} left out of manifest.json: ${l.reason}`);
   return { shards, skipped, stats };
 }
 
@@ -185,21 +186,4 @@ async function tokenizeOneFile(file: string, read: ReadFn, bt: BatchTokenizer, t
   }
   // Rows the reader rejected were input documents too (counted as failed by the reader).
   stats.docsIn = yielded + (stats.failedTotal - templateFailed);
-}
-
-/** <out>/manifest.json: every finished shard in the folder, rebuilt from the shard manifests on disk. */
-export async function writeFolderManifest(outDir: string): Promise<void> {
-  if (!existsSync(outDir)) return;
-  const names = readdirSync(outDir).filter((n) => n.endsWith(".manifest.json") && !n.startsWith(".tmp-")).sort();
-  const shards = names.map((n) => JSON.parse(readFileSync(join(outDir, n), "utf8")) as TokenFileManifest);
-  const summary = {
-    format: "megamath-token-folder",
-    shards: shards.map((s) => ({ prefix: s.prefix, documents: s.documents, tokens: s.tokens })),
-    documents: shards.reduce((a, s) => a + s.documents, 0),
-    tokens: shards.reduce((a, s) => a + s.tokens, 0),
-    tokenizer: shards[0]?.tokenizer ?? null,
-    bos_eos: shards[0]?.bos_eos ?? null,
-    dtype: shards[0]?.dtype ?? null,
-  };
-  await writeFileAtomic(join(outDir, "manifest.json"), JSON.stringify(summary, null, 2) + "\n");
 }
