@@ -79,7 +79,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: s
   } catch (e) {
     throw new UsageError(`${(e as Error).message.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
   }
-  checkPositionals(cmd, parsed.positionals);
+  if (!parsed.values.help) checkPositionals(cmd, parsed.positionals); // --help shows help whatever else is there
   const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const out: OptionValues = {};
   let fromConfig: Record<string, unknown> = {};

@@ -22,6 +22,7 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   let [name, ...rest] = argv;
+  if (name === "help" && rest.length) [name, rest] = [rest[0], ["--help"]]; // "megamath help tokenize"
   if (name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage());
     return 0;

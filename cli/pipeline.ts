@@ -43,6 +43,9 @@ export async function runPipelineCommand(
   meta: { name: string },
 ): Promise<{ code: number; result: RunResult }> {
   const { inputs, output } = requireInputOutput(opts);
+  // The writer would quietly clamp these (a 0 row group size to 1, a 0 size limit to none): say so instead.
+  if ((opts["row-group-size"] as number) < 1) throw new UsageError("--row-group-size must be >= 1");
+  if (opts["max-file-mb"] !== undefined && !((opts["max-file-mb"] as number) > 0)) throw new UsageError("--max-file-mb must be > 0");
   const result = await runPipeline({
     name: meta.name,
     identity: optionsIdentity(meta.name, opts),

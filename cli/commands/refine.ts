@@ -27,6 +27,7 @@ export default defineCommand({
     const minRatio = opts["min-ratio"] as number;
     const maxRatio = opts["max-ratio"] as number;
     if (!(minRatio >= 0 && maxRatio > minRatio)) throw new UsageError("need 0 <= --min-ratio < --max-ratio");
+    if ((opts["max-input-chars"] as number) < 0) throw new UsageError("--max-input-chars must be >= 0 (0: no limit)");
     const client = clientFromOptions(opts);
     const stage = refineStage({
       client,

@@ -38,6 +38,7 @@ export default defineCommand({
   async run({ opts, ctx }) {
     if (opts["rebuild-manifest"]) return rebuildManifest(opts, ctx.log);
     const { inputs, output } = requireInputOutput(opts);
+    if ((opts["batch-size"] as number) < 1) throw new UsageError("--batch-size must be >= 1");
     const files = await expandInputs(inputs);
     const result = await tokenizeFiles({
         inputs: files,

@@ -2,14 +2,15 @@
 // stray positional arguments.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, readdirSync } from "node:fs";
+import { writeFileSync, readdirSync, readFileSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { parseCommandArgs, splitListValue, escapeListItem, helpText, UsageError, type Command } from "../../cli/command.js";
 import { loadCommand, commands } from "../../cli/registry.js";
 import { main } from "../../cli/main.js";
 import { writeDocuments } from "../../lib/io/index.js";
 import { makeBatch } from "../../lib/arrow/batch.js";
-import { sharedJsonl, tmpDir } from "../helpers.js";
+import { sharedJsonl, tmpDir, repoRoot } from "../helpers.js";
 
 test("list values: commas split as before; groups, quotes and \\, keep a comma inside one item", () => {
   // What parsed before keeps parsing the same.
@@ -101,8 +102,45 @@ test("end to end: a brace glob and an --equals value holding a comma reach the c
   const code = await main(["filter", "-i", join(dir, "gsm-{0,1}.parquet"), "-o", out, "--equals", "tag=a\\, b", "--quiet"]);
   assert.equal(code, 0);
   assert.deepEqual(readdirSync(out).filter((n) => n.endsWith(".parquet")).sort(), ["gsm-0.parquet", "gsm-1.parquet"]);
-  const stats = (await import("node:fs")).readFileSync(join(out, "stats.json"), "utf8");
+  const stats = readFileSync(join(out, "stats.json"), "utf8");
   const filter = JSON.parse(stats).stages.find((s: { name: string }) => s.name === "filter");
   assert.equal(filter.docsIn, 120);
   assert.equal(filter.docsOut, 40);
+});
+
+/** The CLI as a user runs it (a child process: this process's stdout belongs to the test runner). */
+function megamath(args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "cli/main.ts"), ...args], { cwd: repoRoot, encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test("'megamath help CMD' shows that command's help; --help wins over stray arguments", () => {
+  const h = megamath(["help", "tokenize"]);
+  assert.equal(h.code, 0, h.err);
+  assert.match(h.out, /^megamath tokenize -i GLOB/);
+  assert.match(h.out, /--rebuild-manifest/);
+  const bad = megamath(["help", "no-such-command"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unknown command "no-such-command"/);
+  const stray = megamath(["filter", "a.parquet", "b.parquet", "--help"]);
+  assert.equal(stray.code, 0, stray.err);
+  assert.match(stray.out, /^megamath filter/);
+});
+
+test("size flags that the writer or reader would clamp silently are usage errors", async () => {
+  const dir = tmpDir();
+  await twoGsmFiles(dir);
+  const input = join(dir, "gsm-0.parquet");
+  const cases: [string[], RegExp][] = [
+    [["filter", "-i", input, "-o", join(dir, "a"), "--min", "x=1", "--row-group-size", "0"], /--row-group-size must be >= 1/],
+    [["filter", "-i", input, "-o", join(dir, "b"), "--min", "x=1", "--max-file-mb", "0"], /--max-file-mb must be > 0/],
+    [["tokenize", "-i", input, "-o", join(dir, "c"), "--batch-size", "0"], /--batch-size must be >= 1/],
+    [["refine", "-i", input, "-o", join(dir, "d"), "--model", "m", "--max-input-chars=-5"], /--max-input-chars must be >= 0/],
+  ];
+  for (const [args, message] of cases) {
+    const r = megamath(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+    assert.match(r.err, message);
+    assert.equal(existsSync(args[4]), false, args[4]);
+  }
 });
