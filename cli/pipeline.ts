@@ -75,8 +75,11 @@ export async function runPipelineCommand(
   return { code: nothingDone ? 1 : 0, result };
 }
 
-/** Options that change how a command runs but not what it writes: left out of the outputs' identity. */
-const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error"]);
+/** Options that change how a command runs but not what it writes: left out of the outputs' identity. The LLM
+ * transport flags are among them: answers are journaled by request body, which none of them is part of, so a rerun
+ * with a longer --timeout-s or another --max-in-flight must resume, not redo finished files. */
+const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error",
+  "base-url", "api-key-env", "max-in-flight", "timeout-s", "max-retries", "journal-dir"]);
 
 /** The command name and every option value that can change an output file, as one string (markers record it). */
 export function optionsIdentity(name: string, opts: OptionValues): string {

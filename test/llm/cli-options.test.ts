@@ -75,3 +75,26 @@ test("bad LLM flags exit 2 naming the flag, and write nothing", async () => {
     }
   }
 });
+
+test("a rerun with other transport flags resumes finished files; another sampling flag redoes them", async () => {
+  const dir = tmpDir();
+  const input = await mathParquet(dir, 4);
+  const srv = await startServer(() => ({ answer: "Final score: 2" }));
+  const out = join(dir, "out");
+  const run = (extra: string[]) => stderrOf(() => main(["annotate", "-i", input, "-o", out, "--base-url", srv.url, "--model", "m", ...extra]));
+  try {
+    const first = await run([]);
+    assert.equal(first.code, 0, first.err);
+    assert.match(first.err, /annotate: 1 file\(s\) done, 0 already done/);
+    const transport = await run(["--max-in-flight", "3", "--timeout-s", "900", "--max-retries", "2", "--journal-dir", join(dir, "j")]);
+    assert.equal(transport.code, 0, transport.err);
+    assert.match(transport.err, /annotate: 0 file\(s\) done, 1 already done/);
+    assert.equal(srv.requests.length, 4);
+    const sampling = await run(["--temperature", "0.7"]);
+    assert.equal(sampling.code, 0, sampling.err);
+    assert.match(sampling.err, /annotate: 1 file\(s\) done, 0 already done/);
+    assert.equal(srv.requests.length, 8); // a new request body: not in the journal
+  } finally {
+    await srv.close();
+  }
+});
