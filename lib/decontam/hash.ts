@@ -1,16 +1,21 @@
 // 64-bit n-gram hashes computed as two independent 32-bit lanes, because JavaScript has fast 32-bit integer
 // multiplication (Math.imul) and only slow 64-bit BigInt arithmetic.
 //
-// Token hash (per lane): FNV-style multiply over the UTF-16 code units, different seed and multiplier per lane,
-// finished with murmur3's fmix32 so the bits are well spread.
+// Token hash (per lane): FNV-style multiply over the UTF-16 code units of the folded token, different seed and
+// multiplier per lane, finished with murmur3's fmix32 so the bits are well spread.
 // N-gram hash (per lane): the polynomial Σ_j t[i+j]·P^(n-1-j) mod 2^32 with an odd P per lane, updated in O(1) per
 // position (rolling). With well-spread token hashes and odd P, two different n-grams collide in one lane with
 // probability about 2^-32, in both lanes about 2^-64. The id below is stored in the index and checked at load.
+//
+// The tokenizer reads UTF-8 bytes, not JavaScript strings: typed-array reads are faster than charCodeAt, and the
+// pipeline already holds every document as UTF-8 in its Arrow column, so a scan never builds a string. The hashes are
+// still those of the UTF-16 code units (a multi-byte character is decoded and hashed as its one or two units), so
+// the shipped index is unchanged.
 import * as norm from "./normalize.js";
 
 // Local copies of the imported bindings: under tsx (CommonJS transform) every access to an imported binding is a
 // getter call, which costs more than the tokenizer's own work per character.
-const { COMMAND_ALIASES, DROPPED_COMMANDS, LETTER, SEP, charClass, codePointClass, foldText } = norm;
+const { COMMAND_ALIASES, DROPPED_COMMANDS, LETTER, SEP, charClass, codePointClass, foldKeeps, foldText } = norm;
 
 export const HASH_ID = "poly2x32-fnv-fmix-v1";
 
@@ -21,12 +26,91 @@ const MUL_B = 0x5bd1e995;
 const P_A = 0x9e3779b1 | 0;
 const P_B = 0x85ebca77 | 0;
 
-const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, c) => charClass(c));
+/**
+ * Class of a byte: the class itself for ASCII (SPACE for ASCII whitespace, a separator the fast path may cut at),
+ * MULTI for any byte >= 0x80 (the tokenizer decodes the character there).
+ */
+const SPACE = 0;
+const MULTI = 4;
+const BYTE_CLASS = Uint8Array.from({ length: 256 }, (_, c) => (c >= 128 ? MULTI : isSpace(c) ? SPACE : charClass(c)));
 
-/** Class of a non-ASCII code unit at s[i]; kept out of the tokenizer loop so the ASCII path stays small. */
-function slowClass(s: string, i: number, c: number): number {
-  return c < 0xd800 || c > 0xdfff ? charClass(c) : pairClass(s, i);
+const encoder = new TextEncoder();
+/** ignoreBOM: a U+FEFF at the start of a piece stays the separator it is anywhere else. */
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** The code point and byte length of the last multi-byte character multiByteClass decoded (no allocation). */
+let mbCode = 0;
+let mbBytes = 0;
+
+/**
+ * Class of the UTF-8 sequence starting at b[i] (lead byte >= 0x80); its code point and length go to mbCode /
+ * mbBytes. The tokenizer only sees TextEncoder output or pure ASCII, so sequences are well formed; a stray byte is
+ * read as a one-byte separator (U+FFFD), which is what a decoder would have made of it.
+ */
+function multiByteClass(b: Uint8Array, i: number, to: number): number {
+  const c = b[i];
+  if (c >= 0xe0 && c < 0xf0 && i + 2 < to) {
+    mbCode = ((c & 15) << 12) | ((b[i + 1] & 63) << 6) | (b[i + 2] & 63);
+    mbBytes = 3;
+  } else if (c >= 0xc0 && c < 0xe0 && i + 1 < to) {
+    mbCode = ((c & 31) << 6) | (b[i + 1] & 63);
+    mbBytes = 2;
+  } else if (c >= 0xf0 && c < 0xf8 && i + 3 < to) {
+    mbCode = ((c & 7) << 18) | ((b[i + 1] & 63) << 12) | ((b[i + 2] & 63) << 6) | (b[i + 3] & 63);
+    mbBytes = 4;
+  } else {
+    mbCode = 0xfffd;
+    mbBytes = 1;
+    return SEP;
+  }
+  return codePointClass(mbCode);
 }
+
+/** ASCII whitespace: the only places the fast path cuts a text to fold a piece of it alone (see loadUtf8). */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * Byte length of the well-formed UTF-8 sequence at b[i] (lead byte >= 0x80) when it is a BMP character that folding
+ * keeps (normalize.ts foldKeeps), else 0: a character that folding may change, an astral one, or malformed bytes
+ * (those are left to the decoder, which turns them into U+FFFD).
+ */
+function keptLength(b: Uint8Array, i: number, to: number): number {
+  const c = b[i];
+  if (c >= 0xc2 && c < 0xe0) {
+    if (i + 1 >= to) return 0;
+    const c1 = b[i + 1];
+    if ((c1 & 0xc0) !== 0x80) return 0;
+    return foldKeeps(((c & 31) << 6) | (c1 & 63)) ? 2 : 0;
+  }
+  if (c >= 0xe0 && c < 0xf0) {
+    if (i + 2 >= to) return 0;
+    const c1 = b[i + 1];
+    const c2 = b[i + 2];
+    if ((c1 & 0xc0) !== 0x80 || (c2 & 0xc0) !== 0x80) return 0;
+    const cp = ((c & 15) << 12) | ((c1 & 63) << 6) | (c2 & 63);
+    // Overlong forms and surrogates are malformed; foldKeeps refuses surrogates, the first test overlongs.
+    return cp >= 0x800 && foldKeeps(cp) ? 3 : 0;
+  }
+  return 0;
+}
+
+/** Index of the first byte in b[i, lim) that starts something folding may change, or lim. */
+function nextToFold(b: Uint8Array, i: number, lim: number, to: number): number {
+  while (i < lim) {
+    if (b[i] < 128) i++;
+    else {
+      const len = keptLength(b, i, to);
+      if (len === 0) return i;
+      i += len;
+    }
+  }
+  return lim;
+}
+
+/** Pieces to fold that are closer than this many bytes are folded together (fewer calls into ICU). */
+const MERGE_GAP = 64;
 
 const DROP = "\u0000drop";
 
@@ -39,26 +123,23 @@ for (const [name, action] of [
   ...[...DROPPED_COMMANDS].map((n) => [n, DROP] as const),
   ...[...COMMAND_ALIASES].map(([n, a]) => [n, a] as const),
 ]) {
-  const h = rawHashA(name);
+  const h = aliasHashA(name);
   const list = COMMANDS.get(h) ?? [];
   list.push({ name, action });
   COMMANDS.set(h, list);
 }
 
-function rawHashA(name: string): number {
-  let h = SEED_A;
-  for (let j = 0; j < name.length; j++) h = Math.imul(h ^ name.charCodeAt(j), MUL_A);
-  return h;
-}
-
-/** DROP for a layout-only LaTeX command, its alias for a folded synonym, else undefined. */
-function commandAction(s: string, start: number, end: number, rawA: number): string | undefined {
+/**
+ * DROP for a layout-only LaTeX command, its alias for a folded synonym, else undefined. The token b[start, end) is a
+ * letter run; `| 0x20` lowercases its ASCII letters (a raw piece is not folded yet) and keeps other bytes >= 0x80.
+ */
+function commandAction(b: Uint8Array, start: number, end: number, rawA: number): string | undefined {
   const list = COMMANDS.get(rawA);
   if (list === undefined) return undefined;
   for (const { name, action } of list) {
     if (name.length !== end - start) continue;
     let same = true;
-    for (let j = 0; j < name.length && same; j++) same = name.charCodeAt(j) === s.charCodeAt(start + j);
+    for (let j = 0; j < name.length && same; j++) same = name.charCodeAt(j) === (b[start + j] | 0x20);
     if (same) return action;
   }
   return undefined;
@@ -74,15 +155,6 @@ function aliasHashB(alias: string): number {
   let h = SEED_B;
   for (let j = 0; j < alias.length; j++) h = Math.imul(h ^ alias.charCodeAt(j), MUL_B);
   return h;
-}
-
-/** Class of the surrogate at s[i]: a complete pair is classified as its code point, a lone half is a separator. */
-function pairClass(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c > 0xdbff || i + 1 >= s.length) return SEP;
-  const d = s.charCodeAt(i + 1);
-  if (d < 0xdc00 || d > 0xdfff) return SEP;
-  return codePointClass(s.codePointAt(i)!);
 }
 
 function fmix32(h: number): number {
@@ -101,22 +173,40 @@ function pow32(p: number, e: number): number {
 }
 
 /**
- * The tokens of one text with their lane hashes and offsets in the folded string — the tokenizer and the hasher
- * fused into one pass over the characters (normalize.ts documents the rules). Index build and document scan both
- * go through load(), so the two sides cannot tokenize differently. Buffers are reused between calls (one instance
- * per thread), so a scan allocates almost nothing per document.
+ * The tokens of one text with their lane hashes — the tokenizer and the hasher fused into one pass over the UTF-8
+ * bytes (normalize.ts documents the rules). Buffers are reused between calls (one instance per thread), so a scan
+ * allocates almost nothing per document.
+ *
+ * Two ways in, same tokens and hashes:
+ *  - load(text): the reference. Folds the whole text (NFKC + lowercase), then tokenizes it; start/end are offsets in
+ *    `folded` and token()/tokenText() work. Index build, reports and tests use it.
+ *  - loadUtf8(bytes) / loadFast(text): the scan. ASCII is tokenized straight from the input, lowercased on the fly;
+ *    only the whitespace-delimited pieces around non-ASCII characters are folded (see loadUtf8 for why that is the
+ *    same as folding everything). Offsets are not kept; token() refuses.
  */
 export class TokenizedText {
   folded = "";
   count = 0;
   hashA = new Int32Array(1024);
   hashB = new Int32Array(1024);
+  /** Token offsets in UTF-16 units of `folded` (reference load only). */
   start = new Int32Array(1024);
   end = new Int32Array(1024);
   /** 1 when the token is a prose word: letters, 2+ code units, not a LaTeX command name. */
   prose = new Uint8Array(1024);
   /** Token index → alias text, for the rare folded LaTeX synonyms. */
   aliases = new Map<number, string>();
+  /** False after loadUtf8/loadFast: hashes only, no offsets. */
+  private exact = false;
+  /** Bytes minus UTF-16 units consumed so far, to turn byte offsets into unit offsets. */
+  private delta = 0;
+  /** Where tokenize(…, stopAtFold) saw the last whitespace before it stopped, and the token count then. */
+  private wsAt = 0;
+  private wsCount = 0;
+  /** UTF-8 of a string input (loadFast). */
+  private raw = new Uint8Array(4096);
+  /** UTF-8 of a folded text or piece. */
+  private scratch = new Uint8Array(4096);
 
   private grow(): void {
     const n = this.hashA.length * 2;
@@ -130,52 +220,161 @@ export class TokenizedText {
     this.prose = p;
   }
 
-  /** Fold and tokenize `text` into this buffer (previous content is discarded). */
-  load(text: string): this {
-    const s = (this.folded = foldText(text));
+  private reset(exact: boolean, folded: string): void {
     this.count = 0;
+    this.delta = 0;
+    this.exact = exact;
+    this.folded = folded;
     if (this.aliases.size) this.aliases.clear();
-    const n = s.length;
+  }
+
+  /** `s` as UTF-8 in the given reusable buffer (grown when short); returns the byte length. */
+  private encode(s: string, which: "raw" | "scratch"): number {
+    // encodeInto needs room for the worst case: 3 bytes per UTF-16 unit.
+    if (this[which].length < 3 * s.length) this[which] = new Uint8Array(Math.max(3 * s.length, 2 * this[which].length));
+    return encoder.encodeInto(s, this[which]).written;
+  }
+
+  /** Reference: fold and tokenize `text` into this buffer (previous content is discarded). */
+  load(text: string): this {
+    const folded = foldText(text);
+    this.reset(true, folded);
+    const n = this.encode(folded, "scratch");
+    this.tokenize(this.scratch, 0, n, false);
+    return this;
+  }
+
+  /** Scan path for a string: encode once, then loadUtf8. Same tokens and hashes as load(). */
+  loadFast(text: string): this {
+    const n = this.encode(text, "raw"); // may replace this.raw: read it after
+    return this.loadUtf8(this.raw, 0, n);
+  }
+
+  /**
+   * Scan path for UTF-8 bytes b[from, to) (e.g. straight from an Arrow column). Same tokens and hashes as
+   * load(decoded text). Most web text is ASCII with a few non-ASCII characters (81% of the bench corpus's documents
+   * have one, 0.2% of its characters are), and folding a whole document through ICU cost more than tokenizing it.
+   * So ASCII, and the non-ASCII characters that folding keeps in any context (curly quotes, dashes, most letters;
+   * normalize.ts foldKeeps), are read as they are (lowercasing is `| 0x20` on ASCII letters and digits); only the
+   * pieces around other characters, cut at ASCII whitespace, go through NFKC + toLowerCase. Cutting at whitespace W
+   * changes nothing:
+   * W is a starter that no canonical composition involves, so NFKC(a + W…) = NFKC(a) + NFKC(W…); W is neither
+   * cased nor case-ignorable, so the only context-dependent lowercase rule (final sigma) stops at it; and W separates
+   * tokens, so no token spans a cut. A test checks this against load() on every text in ../shared/data.
+   */
+  loadUtf8(b: Uint8Array, from = 0, to = b.length): this {
+    this.reset(false, "");
+    let pos = from;
+    while (pos < to) {
+      // Tokenize as is until a character folding may change; then take back the tokens after the last whitespace.
+      const j = this.tokenize(b, pos, to, true);
+      if (j === to) break;
+      const rs = this.wsAt;
+      for (let t = this.wsCount; t < this.count; t++) this.aliases.delete(t);
+      this.count = this.wsCount;
+      // The piece to fold: from that whitespace to the whitespace after the last such character (pieces close
+      // together are merged).
+      let re = j;
+      for (;;) {
+        while (re < to && !isSpace(b[re])) re++;
+        const lim = Math.min(to, re + MERGE_GAP);
+        const k = nextToFold(b, re, lim, to);
+        if (k >= lim) break;
+        re = k;
+      }
+      const n = this.encode(foldText(decoder.decode(b.subarray(rs, re))), "scratch");
+      this.tokenize(this.scratch, 0, n, false);
+      pos = re;
+    }
+    return this;
+  }
+
+  /**
+   * Append the tokens of the UTF-8 bytes b[from, to); ASCII letters are lowercased here, the rest must be folded
+   * already unless `stopAtFold`: then a character that folding may change (or malformed UTF-8) stops the scan, and
+   * the return value is its position, with wsAt / wsCount saying where the last whitespace before it was and how many
+   * tokens there were then. Returns `to` when the whole range was tokenized.
+   */
+  private tokenize(b: Uint8Array, from: number, to: number, stopAtFold: boolean): number {
     let HA = this.hashA;
     let HB = this.hashB;
     let ST = this.start;
     let EN = this.end;
     let PR = this.prose;
-    let t = 0;
-    let i = 0;
-    while (i < n) {
+    let t = this.count;
+    let delta = this.delta;
+    let wsAt = from;
+    let wsCount = t;
+    let i = from;
+    outer: while (i < to) {
       // Skip separators.
-      let c = s.charCodeAt(i);
-      let k = c < 128 ? ASCII_CLASS[c] : slowClass(s, i, c);
+      let c = b[i];
+      let k = BYTE_CLASS[c];
       if (k === SEP) {
-        i += c >= 0xd800 && c <= 0xdbff && i + 1 < n ? 2 : 1;
+        i++;
         continue;
       }
-      // A token: extend the run of one class, hashing every code unit in both lanes as we go.
+      if (k === SPACE) {
+        wsAt = i++;
+        wsCount = t;
+        continue;
+      }
+      if (k === MULTI) {
+        if (stopAtFold && keptLength(b, i, to) === 0) break;
+        k = multiByteClass(b, i, to);
+        if (k === SEP) {
+          delta += mbBytes - (mbCode > 0xffff ? 2 : 1);
+          i += mbBytes;
+          continue;
+        }
+      }
+      // A token: extend the run of one class, hashing every UTF-16 unit in both lanes as we go.
       const start = i;
+      const startDelta = delta;
       let ha = SEED_A;
       let hb = SEED_B;
-      while (true) {
-        ha = Math.imul(ha ^ c, MUL_A);
-        hb = Math.imul(hb ^ c, MUL_B);
-        i++;
-        if (c >= 0xd800 && c <= 0xdbff) {
-          // Second half of a surrogate pair (pairClass only returns non-SEP for complete pairs).
-          c = s.charCodeAt(i);
-          ha = Math.imul(ha ^ c, MUL_A);
-          hb = Math.imul(hb ^ c, MUL_B);
-          i++;
+      for (;;) {
+        if (c < 128) {
+          // The hot loop: a run of ASCII letters or digits. `| 0x20` lowercases letters, keeps digits (0x30-0x39).
+          for (;;) {
+            c |= 0x20;
+            ha = Math.imul(ha ^ c, MUL_A);
+            hb = Math.imul(hb ^ c, MUL_B);
+            if (++i >= to) break;
+            c = b[i];
+            if (BYTE_CLASS[c] !== k) break;
+          }
+        } else {
+          const cp = mbCode;
+          if (cp < 0x10000) {
+            ha = Math.imul(ha ^ cp, MUL_A);
+            hb = Math.imul(hb ^ cp, MUL_B);
+            delta += mbBytes - 1;
+          } else {
+            // Astral: its two surrogate units, high then low, as the UTF-16 string holds them.
+            const hi = 0xd7c0 + (cp >> 10);
+            const lo = 0xdc00 | (cp & 0x3ff);
+            ha = Math.imul(Math.imul(ha ^ hi, MUL_A) ^ lo, MUL_A);
+            hb = Math.imul(Math.imul(hb ^ hi, MUL_B) ^ lo, MUL_B);
+            delta += mbBytes - 2;
+          }
+          i += mbBytes;
         }
-        if (i >= n) break;
-        c = s.charCodeAt(i);
-        const k2 = c < 128 ? ASCII_CLASS[c] : slowClass(s, i, c);
-        if (k2 !== k) break;
+        if (i >= to) break;
+        c = b[i];
+        const k2 = BYTE_CLASS[c];
+        if (k2 === k) continue;
+        // A multi-byte character continues the token when its class is the token's (multiByteClass sets mbCode).
+        if (k2 !== MULTI) break;
+        if (stopAtFold && keptLength(b, i, to) === 0) break outer;
+        if (multiByteClass(b, i, to) !== k) break;
       }
-      let prose = k === LETTER && i - start >= 2 ? 1 : 0;
-      if (k === LETTER && start > 0 && s.charCodeAt(start - 1) === 92 /* \\ */) {
+      const units = i - start - (delta - startDelta);
+      let prose = k === LETTER && units >= 2 ? 1 : 0;
+      if (k === LETTER && start > from && b[start - 1] === 92 /* \\ */) {
         // A LaTeX command name: never a prose word; dropped, or folded to its alias (then hashed as the alias).
         prose = 0;
-        const alias = commandAction(s, start, i, ha);
+        const alias = commandAction(b, start, i, ha);
         if (alias === DROP) continue;
         if (alias !== undefined) {
           ha = aliasHashA(alias);
@@ -193,17 +392,21 @@ export class TokenizedText {
       }
       HA[t] = fmix32(ha);
       HB[t] = fmix32(hb ^ 0x68e31da4);
-      ST[t] = start;
-      EN[t] = i;
+      ST[t] = start - startDelta;
+      EN[t] = i - delta;
       PR[t] = prose;
       t++;
     }
     this.count = t;
-    return this;
+    this.delta = delta;
+    this.wsAt = wsAt;
+    this.wsCount = wsCount;
+    return i < to ? i : to;
   }
 
-  /** Normalized text of token t. */
+  /** Normalized text of token t (after load(); the scan path keeps no offsets). */
   token(t: number): string {
+    if (!this.exact) throw new Error("token text needs TokenizedText.load (loadUtf8/loadFast keep hashes only)");
     return this.aliases.get(t) ?? this.folded.slice(this.start[t], this.end[t]);
   }
 

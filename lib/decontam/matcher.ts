@@ -10,7 +10,9 @@ import * as hash from "./hash.js";
 // Local copies: under tsx every access to an imported binding is a getter call (see hash.ts).
 const { TokenizedText, rollingConstants } = hash;
 type TokenizedText = hash.TokenizedText;
-import type { NgramIndex } from "./ngram-index.js";
+import * as ngramIndex from "./ngram-index.js";
+type NgramIndex = ngramIndex.NgramIndex;
+const { spanKey } = ngramIndex;
 
 export interface Match {
   benchmark: string;
@@ -27,9 +29,16 @@ export interface MatchOptions {
 }
 
 export class Matcher {
+  /** The scan tokenization (hashes only). */
   private readonly tok = new TokenizedText();
+  /** The reference tokenization, for the text of reported n-grams: only documents with a hit pay for it. */
+  private readonly exact = new TokenizedText();
   readonly n: number;
   private readonly roll: { pa: number; pb: number; topA: number; topB: number };
+  // Per-document match state, reused so a clean document allocates nothing here.
+  private max = 1;
+  private readonly found: Found[] = [];
+  private readonly seen = new Set<string>();
 
   constructor(readonly indexes: NgramIndex[]) {
     if (!indexes.length) throw new Error("decontamination needs at least one index");
@@ -42,25 +51,48 @@ export class Matcher {
 
   /** Matches of one document, in document order (first hit first); [] when clean. */
   match(text: string, opts: MatchOptions = {}): Match[] {
-    const max = Math.max(1, opts.maxMatches ?? 1);
-    const tok = this.tok.load(text);
-    const found: { ix: NgramIndex; ref: number; pos: number; len: number }[] = [];
-    const seen = new Set<string>();
-    const record = (ix: NgramIndex, ref: number, pos: number, len: number): boolean => {
-      const key = `${ix.refBench[ref]}:${ref}:${this.indexes.indexOf(ix)}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        found.push({ ix, ref, pos, len });
-      }
-      return found.length >= max;
-    };
-    if (!this.scanNgrams(tok, record)) this.scanShort(tok, record);
-    found.sort((a, b) => a.pos - b.pos);
-    return found.map(({ ix, ref, pos, len }) => ({ ...ix.describe(ref), ngram: tok.tokenText(pos, pos + len), position: pos }));
+    this.tok.loadFast(text);
+    return this.collect(opts, text, null, 0, 0);
   }
 
-  /** True as soon as `record` says enough matches were found. */
-  private scanNgrams(tok: TokenizedText, record: (ix: NgramIndex, ref: number, pos: number, len: number) => boolean): boolean {
+  /**
+   * match() on the UTF-8 bytes b[from, to), e.g. a row of an Arrow string column: the same matches as
+   * match(decoded text), without building a string unless the document has a hit.
+   */
+  matchUtf8(b: Uint8Array, from: number, to: number, opts: MatchOptions = {}): Match[] {
+    this.tok.loadUtf8(b, from, to);
+    return this.collect(opts, null, b, from, to);
+  }
+
+  private collect(opts: MatchOptions, text: string | null, b: Uint8Array | null, from: number, to: number): Match[] {
+    this.max = Math.max(1, opts.maxMatches ?? 1);
+    const found = this.found;
+    found.length = 0;
+    if (this.seen.size) this.seen.clear();
+    const tok = this.tok;
+    if (!this.scanNgrams(tok)) this.scanShort(tok);
+    if (!found.length) return [];
+    found.sort((x, y) => x.pos - y.pos);
+    // Token text comes from the reference tokenization, which must have the very same tokens.
+    const ex = this.exact.load(text ?? utf8.decode(b!.subarray(from, to)));
+    if (ex.count !== tok.count || found.some((f) => ex.hashA[f.pos] !== tok.hashA[f.pos] || ex.hashB[f.pos] !== tok.hashB[f.pos])) {
+      throw new Error("decontamination: scan and reference tokenizations differ (a bug in lib/decontam/hash.ts)");
+    }
+    return found.map(({ ix, ref, pos, len }) => ({ ...ix.describe(ref), ngram: ex.tokenText(pos, pos + len), position: pos }));
+  }
+
+  /** Record a hit; true once enough distinct (benchmark, item) matches were found. */
+  private record(ix: NgramIndex, ref: number, pos: number, len: number): boolean {
+    const key = `${ix.refBench[ref]}:${ref}:${this.indexes.indexOf(ix)}`;
+    if (!this.seen.has(key)) {
+      this.seen.add(key);
+      this.found.push({ ix, ref, pos, len });
+    }
+    return this.found.length >= this.max;
+  }
+
+  /** True as soon as record() says enough matches were found. */
+  private scanNgrams(tok: TokenizedText): boolean {
     const n = this.n;
     const count = tok.count;
     if (count < n) return false;
@@ -96,7 +128,7 @@ export class Matcher {
             const y = keys[2 * e + 1];
             if (y < l) continue;
             if (y > l) break;
-            if (this.lookup(single, h, l, i, record)) return true;
+            if (this.lookup(single, h, l, i)) return true;
             break;
           }
         }
@@ -111,7 +143,7 @@ export class Matcher {
       for (let k = 0; k < indexes.length; k++) {
         const ix = indexes[k];
         const mask = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
-        if ((ix.filter[l >>> ix.filterShift] & mask) === mask && this.lookup(ix, h, l, i, record)) return true;
+        if ((ix.filter[l >>> ix.filterShift] & mask) === mask && this.lookup(ix, h, l, i)) return true;
       }
       if (i + n >= count) return false;
       ha = (Math.imul((ha - Math.imul(A[i], topA)) | 0, pa) + A[i + n]) | 0;
@@ -119,19 +151,20 @@ export class Matcher {
     }
   }
 
-  private lookup(
-    ix: NgramIndex, h: number, l: number, pos: number,
-    record: (ix: NgramIndex, ref: number, pos: number, len: number) => boolean,
-  ): boolean {
+  private lookup(ix: NgramIndex, h: number, l: number, pos: number): boolean {
     let e = ix.find(h, l);
     if (e < 0) return false;
     // Several items can share an n-gram; record each.
-    for (; e < ix.size && ix.keys[2 * e] === h && ix.keys[2 * e + 1] === l; e++) if (record(ix, ix.ref[e], pos, this.n)) return true;
+    for (; e < ix.size && ix.keys[2 * e] === h && ix.keys[2 * e + 1] === l; e++) if (this.record(ix, ix.ref[e], pos, this.n)) return true;
     return false;
   }
 
-  /** Items and questions shorter than n tokens are indexed whole; look for them as contiguous token runs. */
-  private scanShort(tok: TokenizedText, record: (ix: NgramIndex, ref: number, pos: number, len: number) => boolean): void {
+  /**
+   * Items and questions shorter than n tokens are indexed whole; look for them as contiguous token runs. A start is a
+   * candidate when its first token pair is in the head filter (about 3% of positions); a candidate span is looked up
+   * only at the indexed lengths and when its lane-A hash and length pass the span filter (see NgramIndex).
+   */
+  private scanShort(tok: TokenizedText): void {
     const count = tok.count;
     const A = tok.hashA;
     const B = tok.hashB;
@@ -139,22 +172,39 @@ export class Matcher {
     for (const ix of this.indexes) {
       const maxLen = ix.shortMaxLen;
       if (!maxLen) continue;
+      const minLen = ix.shortMinLen;
       const head = ix.shortHead;
+      const spans = ix.shortSpans;
       const byLen = ix.shortByLength;
-      for (let i = 0; i + 1 < count; i++) {
+      // A start needs room for the shortest indexed span (and for its head pair).
+      const stop = count - Math.max(minLen, 2);
+      for (let i = 0; i <= stop; i++) {
         const key = (A[i] ^ Math.imul(A[i + 1], 0x27d4eb2d)) >>> 16;
         if (!(head[key >>> 3] & (1 << (key & 7)))) continue;
         // A candidate start: extend the span one token at a time and check each indexed length.
+        const last = Math.min(maxLen, count - i);
         let ha = 0;
-        let hb = 0;
-        for (let len = 1; len <= maxLen && i + len <= count; len++) {
+        for (let len = 1; len <= last; len++) {
           ha = (Math.imul(ha, pa) + A[i + len - 1]) | 0;
-          hb = (Math.imul(hb, pb) + B[i + len - 1]) | 0;
+          if (len < minLen) continue;
+          const sk = spanKey(ha, len);
+          if (!(spans[sk >>> 3] & (1 << (sk & 7)))) continue;
           const list = byLen[len]?.get(ha >>> 0);
           if (!list) continue;
-          for (const e of list) if (e.lo === hb >>> 0 && record(ix, e.ref, i, len)) return;
+          let hb = 0;
+          for (let j = i; j < i + len; j++) hb = (Math.imul(hb, pb) + B[j]) | 0;
+          for (const e of list) if (e.lo === hb >>> 0 && this.record(ix, e.ref, i, len)) return;
         }
       }
     }
   }
 }
+
+interface Found {
+  ix: NgramIndex;
+  ref: number;
+  pos: number;
+  len: number;
+}
+
+const utf8 = new TextDecoder();

@@ -57,6 +57,38 @@ function astralClass(cp: number): number {
   return k;
 }
 
+/**
+ * Whether folding (step 1) leaves the BMP character c unchanged whatever surrounds it, so that a text whose
+ * non-ASCII characters all pass is folded by lowercasing its ASCII letters alone. That holds when every character of
+ * the text has NFKC quick-check "Yes" and combining class 0 (such a text is already NFKC) and lowercases to itself
+ * (the one context-dependent lowercase rule, final sigma, only changes Σ, which does not pass). For c that means:
+ * NFKC and lowercase keep it, it is not a mark (all characters with a non-zero combining class are marks), and it
+ * does not compose with a character before it: the only non-marks that do are the conjoining Hangul jamo (a test
+ * checks this against the running ICU's data). Surrogates never pass. Cached per code unit.
+ */
+export function foldKeeps(c: number): boolean {
+  let k = keepTable[c];
+  if (k === 0) {
+    k = computeKeeps(c) ? 1 : 2;
+    keepTable[c] = k;
+  }
+  return k === 1;
+}
+
+const keepTable = new Uint8Array(65536);
+const MARK_RE = /\p{M}/u;
+
+/** Conjoining Hangul jamo: a vowel or trailing consonant composes with the syllable or jamo before it. */
+export function isConjoiningJamo(c: number): boolean {
+  return (c >= 0x1100 && c <= 0x11ff) || (c >= 0xa960 && c <= 0xa97f) || (c >= 0xd7b0 && c <= 0xd7ff);
+}
+
+function computeKeeps(c: number): boolean {
+  if (c < 128 || (c >= 0xd800 && c <= 0xdfff) || isConjoiningJamo(c)) return false;
+  const ch = String.fromCharCode(c);
+  return !MARK_RE.test(ch) && ch.normalize("NFKC") === ch && ch.toLowerCase() === ch;
+}
+
 /** LaTeX command names (lowercased) that carry layout only: dropped. */
 export const DROPPED_COMMANDS: ReadonlySet<string> = new Set([
   "left", "right", "middle", "big", "bigl", "bigr", "bigm", "bigg", "biggl", "biggr", "biggm",
