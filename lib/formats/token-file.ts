@@ -3,6 +3,7 @@
 // within the shard: they are first streamed to a temporary unshuffled pair, then copied out in a seeded permutation
 // (datatrove does the same), so memory stays flat however large the shard.
 import { rm } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { MegatronWriter, MegatronReader, DTYPE_CODE, type TokenDtype } from "./megatron.js";
@@ -53,6 +54,30 @@ export interface TokenFileOptions {
 
 export function manifestPath(prefix: string): string {
   return prefix + ".manifest.json";
+}
+
+/** A shard's manifest, or null when it is absent or unreadable. */
+export function readTokenFileManifest(prefix: string): TokenFileManifest | null {
+  try {
+    return JSON.parse(readFileSync(manifestPath(prefix), "utf8")) as TokenFileManifest;
+  } catch {
+    return null;
+  }
+}
+
+/** What makes an existing shard differ from the one these settings would write (null: the same), so that a rerun with
+ * another tokenizer, framing, dtype, seed or template redoes the shard instead of keeping the old one. */
+export function manifestMismatch(m: TokenFileManifest,
+  want: { tokenizer: TokenizerInfo; dtype: TokenDtype; seed: number; template?: unknown }): string | null {
+  const diffs: string[] = [];
+  if (m.tokenizer?.fingerprint !== want.tokenizer.fingerprint) diffs.push(`tokenizer ${m.tokenizer?.name} (${m.tokenizer?.fingerprint})`);
+  if (m.tokenizer?.bos_id !== want.tokenizer.bos_id || m.tokenizer?.eos_id !== want.tokenizer.eos_id) {
+    diffs.push(`BOS ${m.tokenizer?.bos_id} / EOS ${m.tokenizer?.eos_id}`);
+  }
+  if (m.dtype !== want.dtype) diffs.push(`dtype ${m.dtype}`);
+  if (m.seed !== want.seed) diffs.push(`seed ${m.seed}`);
+  if (JSON.stringify(m.template ?? null) !== JSON.stringify(want.template ?? null)) diffs.push(`template ${JSON.stringify(m.template)}`);
+  return diffs.length ? diffs.join(", ") : null;
 }
 
 export class TokenFileWriter {

@@ -11,7 +11,7 @@ import { orderedMap } from "../runtime/pool.js";
 import { BatchTokenizer } from "./batch-tokenizer.js";
 import { renderBatch, type TemplateSpec, DEFAULT_COLUMNS } from "./templates.js";
 import { getStrings } from "../arrow/batch.js";
-import { TokenFileWriter, manifestPath, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
+import { TokenFileWriter, manifestPath, readTokenFileManifest, manifestMismatch, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
 import type { TokenDtype } from "../formats/megatron.js";
 import { writeFolderManifest } from "../formats/token-folder.js";
 
@@ -112,9 +112,14 @@ export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<Tokeniz
       const file = opts.inputs[f];
       const prefix = prefixes[f];
       if (!opts.force && existsSync(manifestPath(prefix))) {
-        skipped.push(file);
-        opts.log?.info(`tokenize: ${basename(prefix)} already done, skipping (use --force to redo)`);
-        continue;
+        const old = readTokenFileManifest(prefix);
+        const why = old ? manifestMismatch(old, { tokenizer: info, dtype, seed, template }) : "an unreadable manifest";
+        if (!why) {
+          skipped.push(file);
+          opts.log?.info(`tokenize: ${basename(prefix)} already done, skipping (use --force to redo)`);
+          continue;
+        }
+        opts.log?.info(`tokenize: ${basename(prefix)} was made with ${why}; redoing it with the settings given`);
       }
       const writer = await TokenFileWriter.create(prefix, {
         tokenizer: info, dtype, seed, sources: [file], template, dsSidecars: opts.dsSidecars,

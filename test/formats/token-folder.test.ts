@@ -145,3 +145,19 @@ test("shards tokenized with different framing are refused, naming both settings"
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /different settings cannot form one token folder/);
 });
+
+test("a rerun with other settings redoes the shards made with the old ones; the same settings skip them", async () => {
+  const dir = tmpDir();
+  const first = await shard(dir, 0);
+  assert.equal(first.shards.length, 2);
+  const same = await shard(dir, 0);
+  assert.deepEqual([same.shards.length, same.skipped.length], [0, 2]);
+  const reseeded = await shard(dir, 0, { seed: 5 });
+  assert.deepEqual([reseeded.shards.length, reseeded.skipped.length], [2, 0]);
+  assert.equal(JSON.parse(readFileSync(join(dir, "dolma_cc_en_head-0091.manifest.json"), "utf8")).seed, 5);
+  const noEos = await shard(dir, 0, { seed: 5, eosId: null });
+  assert.equal(noEos.shards.length, 2);
+  const m = folderManifest(dir);
+  assert.equal(m.bos_eos?.eos_id, null);
+  assert.equal(m.tokens, first.stats.counters.tokens - first.stats.docsOut); // one EOS fewer per document
+});
