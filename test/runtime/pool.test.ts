@@ -49,10 +49,16 @@ test("TaskPool runs a .ts worker on 2 threads, results in input order", async ()
     const batches = Array.from({ length: 8 }, (_, b) => makeBatch({ text: Array.from({ length: 5 }, (_, i) => "x".repeat(b * 10 + i)) }));
     const threads = new Set<number>();
     const results: number[][] = [];
+    // The first two tasks wait for each other, so they run at the same time on the two threads however long a
+    // thread takes to start (with delays alone, one thread could finish every task before the other was up).
+    const arrived = new Int32Array(new SharedArrayBuffer(4));
     for await (const r of orderedMap(batches, (batch, i) => {
       const packed = packTexts(batch);
-      return pool.run<unknown, { lengths: number[]; thread: number }>({ packed, delayMs: (8 - i) * 5 }, packedTransfer(packed));
+      const barrier = i < 2 ? { arrived, parties: 2 } : undefined;
+      return pool.run<unknown, { lengths: number[]; thread: number; barrierTimedOut?: boolean }>(
+        { packed, delayMs: (8 - i) * 5, barrier }, packedTransfer(packed));
     }, 4)) {
+      assert.ok(!r.barrierTimedOut, "the first two tasks never ran at the same time");
       threads.add(r.thread);
       results.push(r.lengths);
     }

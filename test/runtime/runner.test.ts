@@ -87,16 +87,21 @@ test("runner: a run killed with SIGKILL resumes to byte-identical output", async
   const ref = join(dir, "ref");
   await runPipeline({ inputs, outDir: ref, stages: [hashStage(2), minLengthStage(200)], read: { batchSize: 50 }, write: { format: "parquet", rowGroupSize: 100 } });
   const out = join(dir, "killed");
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "test/runtime/run-child.ts"), out, "2", "40", ...inputs], { cwd: repoRoot, stdio: "ignore" });
-  // Kill it once the first file is complete and the second is in progress.
-  const markers = join(out, ".done");
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && !(existsSync(markers) && readdirSync(markers).length >= 1)) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 150));
+  // The child stops in the middle of the second file and says so with a flag file; kill it there. (Killing at a
+  // time instead — 150 ms after the first marker — let a descheduled test process find the run finished.)
+  const stopped = join(dir, "stopped");
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "test/runtime/run-child.ts"), out, "2", stopped, ...inputs], { cwd: repoRoot, stdio: "ignore" });
+  const exited = new Promise((r) => child.on("exit", r));
+  let running = true;
+  void exited.then(() => (running = false));
+  while (running && !existsSync(stopped)) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(existsSync(stopped), "the child exited before reaching its stop point");
   child.kill("SIGKILL");
-  await new Promise((r) => child.on("exit", r));
+  await exited;
+  const markers = join(out, ".done");
   const done = readdirSync(markers).length;
-  assert.ok(done >= 1 && done < 4, `expected a partial run, found ${done} markers`);
+  assert.equal(done, 1, `expected the first file done and the second in progress, found ${done} markers`);
+  assert.equal(readdirSync(out).filter((n) => n.startsWith(".tmp-")).length, 1, "the second file's partial output");
   const r = await runPipeline({ inputs, outDir: out, stages: [hashStage(2), minLengthStage(200)], read: { batchSize: 50 }, write: { format: "parquet", rowGroupSize: 100 } });
   assert.equal(r.filesSkipped, done);
   assert.equal(digestFolder(out), digestFolder(ref));
