@@ -131,9 +131,9 @@ class Run:
     # --- state -----------------------------------------------------------------------------------------------
     def preflight(self):
         """((kind, path, state.json), peak LR): the checkpoint this run starts from, kind "resume" (the newest
-        checkpoint of run_dir), "branch" (init_checkpoint) or None (a fresh start), and the peak LR it implies. Reads only state.json files, so a checkpoint made
-        for another model, parameter grouping or data stream is refused before any model is built or loaded, on
-        every rank alike."""
+        checkpoint of run_dir), "branch" (init_checkpoint) or None (a fresh start), and the peak LR it implies.
+        Reads only state.json files, so a checkpoint made for another model, parameter grouping or data stream is
+        refused before any model is built or loaded, on every rank alike."""
         cfg = self.cfg
         latest = ckpt.latest_checkpoint(cfg.run_dir)   # ignores .tmp- leftovers of a kill mid-save
         if latest:

@@ -165,6 +165,29 @@ class TrainTest(unittest.TestCase):
         self.assertEqual((r.returncode, events(r.stdout)[-1]["kind"]), (1, "config"))
         self.assertIn("dist_timeout_s must be a whole number of seconds >= 1", r.stderr)
 
+    def test_resume_on_two_ranks_continues_the_one_rank_curve(self):
+        """A run checkpointed on one process and resumed on two (more GPUs after a requeue): same samples per step,
+        AdamW moments and schedule, so the same losses."""
+        path, cfg = self.config("grow", train_steps=4, checkpoint_every=2, micro_batch_size=2)
+        self.assertEqual(train(path).returncode, 0)
+        reference = read_metrics(cfg["run_dir"])
+        shutil.rmtree(os.path.join(cfg["run_dir"], "checkpoints", "step-00000004"))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        procs = [subprocess.Popen([sys.executable, "-m", "megamath_trainer.train", path],
+                                  env=env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                                          MASTER_PORT=str(port)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for r in range(2)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        self.assertEqual([p.returncode for p in procs], [0, 0], outs)
+        self.assertEqual(events(outs[0][0])[0]["start_step"], 2)
+        resumed = read_metrics(cfg["run_dir"])
+        self.assertEqual(sorted(resumed), [1, 2, 3, 4])
+        for k in reference:
+            self.assertAlmostEqual(reference[k]["loss"], resumed[k]["loss"], places=5)
+            self.assertEqual(reference[k]["lr"], resumed[k]["lr"])
+
     def test_two_ranks_match_one(self):
         """DDP over gloo on CPU (what torchrun would set up): same global batch, same losses."""
         path, cfg = self.config("one", train_steps=3, micro_batch_size=2)
