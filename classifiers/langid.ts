@@ -24,11 +24,24 @@ export function langidText(text: string): string {
 /** The minimal model surface language ID needs (FastTextModel satisfies it). */
 export interface TopPredictor {
   predict(text: string, k?: number, threshold?: number): { label: string; prob: number }[];
+  predictBytes(bytes: Uint8Array, start: number, end: number, k?: number, threshold?: number): { label: string; prob: number }[];
 }
 
 /** Top language (label without "__label__") and its probability; "" and 0 if the model predicts nothing. */
 export function identifyLanguage(model: TopPredictor, text: string): { lang: string; score: number } {
-  const top = model.predict(langidText(text), 1)[0];
+  return languageOf(model.predict(langidText(text), 1)[0]);
+}
+
+/**
+ * identifyLanguage() of the text whose valid UTF-8 bytes are bytes[start, end), read in place. No newline
+ * replacement is needed: fastText's tokenizer splits words at "\n" and "\r" as at spaces within a line, so the raw
+ * bytes give the same tokens as langidText(text).
+ */
+export function identifyLanguageBytes(model: TopPredictor, bytes: Uint8Array, start: number, end: number): { lang: string; score: number } {
+  return languageOf(model.predictBytes(bytes, start, end, 1)[0]);
+}
+
+function languageOf(top: { label: string; prob: number } | undefined): { lang: string; score: number } {
   if (!top) return { lang: "", score: 0 };
   const lang = top.label.startsWith(LABEL_PREFIX) ? top.label.slice(LABEL_PREFIX.length) : top.label;
   return { lang, score: top.prob };

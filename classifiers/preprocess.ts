@@ -205,6 +205,20 @@ function emitPunct(text: string, start: number, end: number, cps: number, nonAsc
 
 /** MegaMath's `preprocess_for_fasttext(text)`: the exact string its fastText math classifier is fed. */
 export function preprocessForFastText(input: string): string {
+  preprocessToBytes(input);
+  return out.text();
+}
+
+/**
+ * preprocessForFastText(input) as its bytes (ASCII, so also its UTF-8 encoding), in a buffer this module reuses:
+ * valid until the next call. Lets the score stage hand the model bytes without building and re-encoding a string.
+ */
+export function preprocessToBytes(input: string): Uint8Array {
+  run(input);
+  return out.buf.subarray(0, out.len);
+}
+
+function run(input: string): void {
   const text = NEEDS_NFKC.test(input) ? input.normalize("NFKC") : input;
   out.reset();
   const n = text.length;
@@ -257,5 +271,4 @@ export function preprocessForFastText(input: string): string {
     out.close();
     i = j;
   }
-  return out.text();
 }

@@ -13,6 +13,9 @@ import { DataType } from "apache-arrow";
 import { type Batch, ColumnError, getNumbers, getStrings, getTexts } from "../lib/arrow/batch.js";
 import { tempPathFor } from "../lib/io/atomic.js";
 import { preprocessForFastText } from "./preprocess.js";
+import { truncateText, DEFAULT_MAX_CHARS } from "./truncate.js";
+
+export { truncateText, DEFAULT_MAX_CHARS };
 
 export type LabelRule =
   | { kind: "score"; column: string; threshold: number } // positive when column >= threshold
@@ -47,21 +50,11 @@ export interface TrainingDataResult {
 
 export const DEFAULT_POSITIVE_LABEL = "__label__MATH";
 export const DEFAULT_NEGATIVE_LABEL = "__label__NON_MATH";
-export const DEFAULT_MAX_CHARS = 1_000_000;
 
 /** The split/shuffle key of a document: [fraction in [0,1) deciding the split, 32-bit order key]. */
 export function splitKey(seed: number, id: string): [number, number] {
   const h = createHash("sha1").update(`${seed}\u0000${id}`).digest();
   return [h.readUInt32BE(0) / 0x1_0000_0000, h.readUInt32BE(4)];
-}
-
-/** Cut at `max` code units without splitting a surrogate pair. */
-export function truncateText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max;
-  const c = text.charCodeAt(end - 1);
-  if (c >= 0xd800 && c < 0xdc00) end--;
-  return text.slice(0, end);
 }
 
 function labelsOf(batch: Batch, rule: LabelRule): (boolean | null)[] {

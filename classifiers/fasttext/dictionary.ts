@@ -47,6 +47,7 @@ export class Dictionary {
   readonly size: number;
   readonly nwords: number;
   readonly nlabels: number;
+  /** open addressing: slot k holds [2k] a word's 32-bit hash (as int32) and [2k + 1] its id, or -1 when empty */
   private readonly table: Int32Array;
   private readonly mask: number;
   private readonly labelPrefix: Uint8Array;
@@ -73,12 +74,13 @@ export class Dictionary {
     this.nlabels = data.nlabels;
     let cap = 16;
     while (cap < data.size / 0.7) cap *= 2;
-    this.table = new Int32Array(cap).fill(-1);
+    this.table = new Int32Array(2 * cap).fill(-1);
     this.mask = cap - 1;
     for (let i = 0; i < data.size; i++) {
       let slot = data.hashes[i]! & this.mask;
-      while (this.table[slot] !== -1) slot = (slot + 1) & this.mask;
-      this.table[slot] = i;
+      while (this.table[2 * slot + 1] !== -1) slot = (slot + 1) & this.mask;
+      this.table[2 * slot] = data.hashes[i]! | 0;
+      this.table[2 * slot + 1] = i;
     }
     this.labelPrefix = new TextEncoder().encode(params.label);
     if (data.pruneidxSize > 0) {
@@ -105,13 +107,16 @@ export class Dictionary {
   /** Id of the word bytes[s, e) with hash h, or -1. */
   find(bytes: Uint8Array, s: number, e: number, h: number): number {
     const { wordBytes, wordOffsets } = this.data;
+    const table = this.table;
     const len = e - s;
+    h |= 0;
     let slot = h & this.mask;
     for (;;) {
-      const id = this.table[slot]!;
+      const id = table[2 * slot + 1]!;
       if (id === -1) return -1;
-      const ws = wordOffsets[id]!;
-      if (wordOffsets[id + 1]! - ws === len) {
+      // The hash sits next to the id, so a probe past another word rarely touches that word's bytes.
+      const ws = table[2 * slot] === h ? wordOffsets[id]! : -1;
+      if (ws >= 0 && wordOffsets[id + 1]! - ws === len) {
         let k = 0;
         while (k < len && wordBytes[ws + k] === bytes[s + k]) k++;
         if (k === len) return id;
@@ -221,8 +226,7 @@ export class Dictionary {
       out.push(wid);
       return;
     }
-    const ids = this.subIds!;
-    for (let k = this.subOffsets[wid]!, e = this.subOffsets[wid + 1]!; k < e; k++) out.push(ids[k]!);
+    out.pushRange(this.subIds!, this.subOffsets[wid]!, this.subOffsets[wid + 1]!);
   }
 
   /**
@@ -275,8 +279,7 @@ export class Dictionary {
     const cache = (this.oovCache ??= new SubwordCache());
     const hit = cache.find(bytes, s, e, h);
     if (hit >= 0) {
-      const ids = cache.ids;
-      for (let k = cache.start(hit), end = cache.end(hit); k < end; k++) out.push(ids[k]!);
+      out.pushRange(cache.ids, cache.start(hit), cache.end(hit));
       return;
     }
     const before = out.length;

@@ -17,4 +17,17 @@ export class IntBuffer {
     }
     this.data[this.length++] = v;
   }
+  /** Append src[a, b): room is made once, then a plain copy loop (the runs are short; a subarray() view would allocate). */
+  pushRange(src: Int32Array, a: number, b: number): void {
+    const need = this.length + (b - a);
+    if (need > this.data.length) {
+      const bigger = new Int32Array(Math.max(need, this.data.length * 2));
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    const data = this.data;
+    let n = this.length;
+    for (let k = a; k < b; k++) data[n++] = src[k]!;
+    this.length = n;
+  }
 }

@@ -79,13 +79,21 @@ export class FastTextModel {
 
   /** Tokenize and average the input rows; false when the line has no input rows (fastText predicts nothing). */
   private forward(text: string): boolean {
+    const n = this.encode(text); // first: it may replace this.bytes with a larger buffer
+    return this.forwardBytes(this.bytes, 0, n);
+  }
+
+  /** forward() over UTF-8 bytes[start, end) as they are (the caller vouches that they are valid UTF-8). */
+  private forwardBytes(bytes: Uint8Array, start: number, end: number): boolean {
+    if (!(start >= 0 && start <= end && end <= bytes.length)) {
+      throw new RangeError(`fastText predict: byte range [${start}, ${end}) outside a buffer of ${bytes.length} bytes`);
+    }
     if (this.args.model !== "supervised") throw new Error("fastText: model needs to be supervised for prediction");
-    const n = this.encode(text);
     const words = this.words;
     words.clear();
     // The text is one line: inner newlines separate words like spaces, and the line ends with "</s>" as a
     // line of a file does for `fasttext predict-prob`.
-    this.dictionary.getLine(this.bytes, 0, n, true, words, null);
+    this.dictionary.getLine(bytes, start, end, true, words, null);
     if (words.length === 0) return false;
     const h = this.hidden;
     h.fill(0);
@@ -110,6 +118,22 @@ export class FastTextModel {
     if (k === -1) k = this.labels.length;
     if (!(k >= 1)) throw new RangeError("fastText predict: k needs to be 1 or higher (or -1 for all labels)");
     if (!this.forward(text)) return [];
+    return this.top(k, threshold);
+  }
+
+  /**
+   * predict() for a text given as its UTF-8 bytes[start, end): the same predictions as predict(decoded text), without
+   * decoding and re-encoding it (the reader already holds the bytes). The bytes must be valid UTF-8: a decoder
+   * would replace invalid sequences, and the hashes of the replaced text differ from those of the raw bytes.
+   */
+  predictBytes(bytes: Uint8Array, start: number, end: number, k = 1, threshold = 0): Prediction[] {
+    if (k === -1) k = this.labels.length;
+    if (!(k >= 1)) throw new RangeError("fastText predict: k needs to be 1 or higher (or -1 for all labels)");
+    if (!this.forwardBytes(bytes, start, end)) return [];
+    return this.top(k, threshold);
+  }
+
+  private top(k: number, threshold: number): Prediction[] {
     return this.output.predict(this.hidden, k, threshold).map((p: RawPrediction) => ({ label: this.labels[p.label]!, prob: f(Math.exp(p.score)) }));
   }
 
@@ -122,6 +146,13 @@ export class FastTextModel {
     const idx = this.labelIndex(label);
     if (!this.forward(text)) return 0;
     return f(Math.exp(this.output.labelScore(this.hidden, idx)));
+  }
+
+  /** labelProbability() for a text given as its valid UTF-8 bytes[start, end), with the label as labelIndex(). */
+  labelProbabilityBytes(bytes: Uint8Array, start: number, end: number, labelIndex: number): number {
+    if (!(labelIndex >= 0 && labelIndex < this.labels.length)) throw new RangeError(`fastText: no label index ${labelIndex}`);
+    if (!this.forwardBytes(bytes, start, end)) return 0;
+    return f(Math.exp(this.output.labelScore(this.hidden, labelIndex)));
   }
 
   /** Index of a label (with its prefix, e.g. "__label__MATH"); throws listing the model's labels if absent. */
