@@ -2,8 +2,9 @@
 // RSS per stage, intermediate disk per million documents, and the projected cost of 100M docs / 264B tokens.
 //   node --import tsx bench/dedup.ts [--size 60MB] [--runs 3] [--out bench/out/dedup-60MB]
 //   node --import tsx bench/dedup.ts --kernel [--size 40MB] [--runs 5]   (stage-1 compute only, see kernel())
-//   node --import tsx bench/dedup.ts --size 40MB --doc-kb 4.45 --format jsonl   (datatrove's peer-baseline setting:
-//     its corpus's document sizes, JSONL in, gzipped JSONL out)
+//   node --import tsx bench/dedup.ts --size 233MB --doc-kb 4.45 --format jsonl --runs 3 --one-core   (datatrove's
+//     peer-baseline setting: its corpus's size and document sizes, JSONL in, gzipped JSONL out; issue #5's target
+//     is >= 3,552 docs per CPU-second for stages 1-4 together)
 // Each measurement runs in a fresh child process pinned with taskset (1 core; 2 cores for the 2-shard runs), so
 // peak RSS is per stage. Input: the shared corpus generator (bench/make-corpus.ts), 4 files, Parquet (default) or
 // JSONL (--format jsonl); --doc-kb picks the sized document-length profile (GenerateOptions.docKB). Stage 4 writes
