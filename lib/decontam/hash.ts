@@ -305,24 +305,33 @@ export class TokenizedText {
     let delta = this.delta;
     let wsAt = from;
     let wsCount = t;
+    // Module constants copied to locals: in the hot loop a module-scope read costs more than the work itself.
+    const CLS = BYTE_CLASS;
+    const MA = MUL_A;
+    const MB = MUL_B;
+    const S = SEP;
+    const L = LETTER;
+    const M = MULTI;
     let i = from;
     outer: while (i < to) {
-      // Skip separators.
+      // Skip a run of ASCII separators, remembering the last whitespace without a branch (sel is -1 on SPACE, 0 on
+      // SEP): whitespace and punctuation alternate unpredictably, and a mispredicted branch costs more than this.
       let c = b[i];
-      let k = BYTE_CLASS[c];
-      if (k === SEP) {
-        i++;
-        continue;
+      let k = CLS[c];
+      if (k <= S) {
+        do {
+          const sel = k - 1;
+          wsAt = (i & sel) | (wsAt & ~sel);
+          wsCount = (t & sel) | (wsCount & ~sel);
+          if (++i >= to) break outer;
+          c = b[i];
+          k = CLS[c];
+        } while (k <= S);
       }
-      if (k === SPACE) {
-        wsAt = i++;
-        wsCount = t;
-        continue;
-      }
-      if (k === MULTI) {
+      if (k === M) {
         if (stopAtFold && keptLength(b, i, to) === 0) break;
         k = multiByteClass(b, i, to);
-        if (k === SEP) {
+        if (k === S) {
           delta += mbBytes - (mbCode > 0xffff ? 2 : 1);
           i += mbBytes;
           continue;
@@ -338,40 +347,40 @@ export class TokenizedText {
           // The hot loop: a run of ASCII letters or digits. `| 0x20` lowercases letters, keeps digits (0x30-0x39).
           for (;;) {
             c |= 0x20;
-            ha = Math.imul(ha ^ c, MUL_A);
-            hb = Math.imul(hb ^ c, MUL_B);
+            ha = Math.imul(ha ^ c, MA);
+            hb = Math.imul(hb ^ c, MB);
             if (++i >= to) break;
             c = b[i];
-            if (BYTE_CLASS[c] !== k) break;
+            if (CLS[c] !== k) break;
           }
         } else {
           const cp = mbCode;
           if (cp < 0x10000) {
-            ha = Math.imul(ha ^ cp, MUL_A);
-            hb = Math.imul(hb ^ cp, MUL_B);
+            ha = Math.imul(ha ^ cp, MA);
+            hb = Math.imul(hb ^ cp, MB);
             delta += mbBytes - 1;
           } else {
             // Astral: its two surrogate units, high then low, as the UTF-16 string holds them.
             const hi = 0xd7c0 + (cp >> 10);
             const lo = 0xdc00 | (cp & 0x3ff);
-            ha = Math.imul(Math.imul(ha ^ hi, MUL_A) ^ lo, MUL_A);
-            hb = Math.imul(Math.imul(hb ^ hi, MUL_B) ^ lo, MUL_B);
+            ha = Math.imul(Math.imul(ha ^ hi, MA) ^ lo, MA);
+            hb = Math.imul(Math.imul(hb ^ hi, MB) ^ lo, MB);
             delta += mbBytes - 2;
           }
           i += mbBytes;
         }
         if (i >= to) break;
         c = b[i];
-        const k2 = BYTE_CLASS[c];
+        const k2 = CLS[c];
         if (k2 === k) continue;
         // A multi-byte character continues the token when its class is the token's (multiByteClass sets mbCode).
-        if (k2 !== MULTI) break;
+        if (k2 !== M) break;
         if (stopAtFold && keptLength(b, i, to) === 0) break outer;
         if (multiByteClass(b, i, to) !== k) break;
       }
       const units = i - start - (delta - startDelta);
-      let prose = k === LETTER && units >= 2 ? 1 : 0;
-      if (k === LETTER && start > from && b[start - 1] === 92 /* \\ */) {
+      let prose = k === L && units >= 2 ? 1 : 0;
+      if (k === L && start > from && b[start - 1] === 92 /* \\ */) {
         // A LaTeX command name: never a prose word; dropped, or folded to its alias (then hashed as the alias).
         prose = 0;
         const alias = commandAction(b, start, i, ha);

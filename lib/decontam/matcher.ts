@@ -107,29 +107,35 @@ export class Matcher {
       ha = (Math.imul(ha, pa) + A[j]) | 0;
       hb = (Math.imul(hb, pb) + B[j]) | 0;
     }
-    // The common case, one index, with its tables in locals; the directory walk is inlined (see NgramIndex.find).
+    // The common case, one index, with its tables in locals.
     if (single) {
       const filter = single.filter;
       const fshift = single.filterShift;
+      const filter2 = single.filter2;
+      const f2shift = single.filter2Shift;
       const dir = single.dir;
       const dshift = single.shift;
       const keys = single.keys;
       for (let i = 0; ; i++) {
-        const l = hb >>> 0;
-        const mask = (1 << (ha & 31)) | (1 << ((ha >>> 5) & 31));
-        if ((filter[l >>> fshift] & mask) === mask) {
-          const h = ha >>> 0;
-          const bucket = h >>> dshift;
-          const end = dir[bucket + 1];
-          for (let e = dir[bucket]; e < end; e++) {
-            const x = keys[2 * e];
-            if (x < h) continue;
-            if (x > h) break;
-            const y = keys[2 * e + 1];
-            if (y < l) continue;
-            if (y > l) break;
-            if (this.lookup(single, h, l, i)) return true;
-            break;
+        // The two prefilters (NgramIndex.mayContain, inlined), then the directory walk (NgramIndex.find, inlined).
+        const m1 = (1 << (ha & 31)) | (1 << ((ha >>> 5) & 31)) | (1 << ((ha >>> 10) & 31));
+        if ((filter[hb >>> fshift] & m1) === m1) {
+          const m2 = (1 << (hb & 31)) | (1 << ((hb >>> 5) & 31)) | (1 << ((hb >>> 10) & 31));
+          if ((filter2[ha >>> f2shift] & m2) === m2) {
+            const h = ha >>> 0;
+            const l = hb >>> 0;
+            const bucket = h >>> dshift;
+            const end = dir[bucket + 1];
+            for (let e = dir[bucket]; e < end; e++) {
+              const x = keys[2 * e];
+              if (x < h) continue;
+              if (x > h) break;
+              const y = keys[2 * e + 1];
+              if (y < l) continue;
+              if (y > l) break;
+              if (this.lookup(single, h, l, i)) return true;
+              break;
+            }
           }
         }
         if (i + n >= count) return false;
@@ -142,8 +148,7 @@ export class Matcher {
       const l = hb >>> 0;
       for (let k = 0; k < indexes.length; k++) {
         const ix = indexes[k];
-        const mask = (1 << (h & 31)) | (1 << ((h >>> 5) & 31));
-        if ((ix.filter[l >>> ix.filterShift] & mask) === mask && this.lookup(ix, h, l, i)) return true;
+        if (ix.mayContain(h, l) && this.lookup(ix, h, l, i)) return true;
       }
       if (i + n >= count) return false;
       ha = (Math.imul((ha - Math.imul(A[i], topA)) | 0, pa) + A[i + n]) | 0;
