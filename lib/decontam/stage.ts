@@ -5,12 +5,13 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { type Batch, filterRows, getStrings, getTexts } from "../arrow/batch.js";
+import { type Batch, filterRows, getStrings } from "../arrow/batch.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { TaskPool, orderedMap, packTexts, packedTransfer, workerFile } from "../runtime/pool.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
 import type { IndexSet } from "./index-set.js";
 import { Matcher, type Match } from "./matcher.js";
+import { forEachUtf8Row } from "./utf8-rows.js";
 import type { DecontResult, DecontTask } from "./worker.js";
 
 export const REPORT_DIR = "decont-report";
@@ -46,17 +47,18 @@ export function decontaminateStage(opts: DecontaminateOptions): Stage {
   let matcher: Matcher | undefined;
   let pool: TaskPool | undefined;
 
+  const matchOpts = { maxMatches };
+  // One thread: documents are matched as UTF-8 where the batch holds them (no string per document).
   const matchInline = (batch: Batch): DecontResult => {
-    matcher ??= new Matcher(opts.indexSet.indexes);
-    const texts = getTexts(batch, "text");
+    const m = (matcher ??= new Matcher(opts.indexSet.indexes));
     const out: DecontResult = { rows: [], matches: [] };
-    for (let i = 0; i < texts.length; i++) {
-      const m = matcher.match(texts[i], { maxMatches });
-      if (m.length) {
-        out.rows.push(i);
-        out.matches.push(m);
+    forEachUtf8Row(batch, "text", (bytes, from, to, row) => {
+      const found = m.matchUtf8(bytes, from, to, matchOpts);
+      if (found.length) {
+        out.rows.push(row);
+        out.matches.push(found);
       }
-    }
+    });
     return out;
   };
 

@@ -1,5 +1,6 @@
 // Worker thread for decontamination: the indexes arrive once in workerData on shared memory (no copy, no parse);
-// each task matches a packed batch of texts. Returns only the contaminated rows, so the reply is tiny.
+// each task matches a packed batch of texts, read as UTF-8 in place (no string per document). Returns only the
+// contaminated rows, so the reply is tiny.
 import { workerData } from "node:worker_threads";
 import { NgramIndex, type SharedIndex } from "./ngram-index.js";
 import { Matcher, type Match } from "./matcher.js";
@@ -17,16 +18,15 @@ export interface DecontResult {
 
 const data = workerData as { indexes: SharedIndex[] } | undefined;
 let matcher: Matcher | undefined;
-const decoder = new TextDecoder();
 
 export default function decontaminateTask(task: DecontTask): DecontResult {
   if (!data?.indexes) throw new Error("decontamination worker started without indexes in workerData");
   matcher ??= new Matcher(data.indexes.map((p) => NgramIndex.fromShared(p)));
   const out: DecontResult = { rows: [], matches: [] };
   const n = task.offsets.length - 1;
+  const opts = { maxMatches: task.maxMatches };
   for (let i = 0; i < n; i++) {
-    const text = decoder.decode(task.bytes.subarray(task.offsets[i], task.offsets[i + 1]));
-    const m = matcher.match(text, { maxMatches: task.maxMatches });
+    const m = matcher.matchUtf8(task.bytes, task.offsets[i], task.offsets[i + 1], opts);
     if (m.length) {
       out.rows.push(i);
       out.matches.push(m);
