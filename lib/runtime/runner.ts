@@ -79,14 +79,14 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     sizes.set(f, s);
     totalBytes += s;
   }
-  const progress = o.progress
-    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
-    : undefined;
-
   // Readers see the whole sorted input list (not just this shard's): default ids stay unique across inputs that
   // share a file name, and are the same on every shard.
   const withInputs: RunOptions = { ...o, read: { ...o.read, inputs: all } };
   const identity = await runIdentity(o);
+  // Made after the last step that can throw outside the try below, which stops its timer.
+  const progress = o.progress
+    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
+    : undefined;
   const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
   const perFile: RunStatsJSON[] = [];
   try {

@@ -95,3 +95,34 @@ test("runner: inputs named NAME and NAME-00001 keep separate outputs (no overwri
     assert.deepEqual(texts.sort(), ["p", "q", "r", "x", "y"], `maxFileBytes ${maxFileBytes}`);
   }
 });
+
+test("runner: a stage whose identity fails (dedup filter before its clusters exist) leaves no progress timer running", async () => {
+  const dir = tmpDir();
+  const inputs = await randomInputs(dir, 1, 2);
+  const notReady: Stage = {
+    name: "not-ready",
+    identity: async () => { throw new Error("clusters not ready: run stage 3 first"); },
+    run: (input) => input,
+  };
+  // Count the intervals started and not cleared while the run is in flight (the progress display's redraw timer).
+  const live = new Set<unknown>();
+  const { setInterval: realSet, clearInterval: realClear } = globalThis;
+  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+    const t = realSet(...args);
+    live.add(t);
+    return t;
+  }) as typeof setInterval;
+  globalThis.clearInterval = ((t?: Parameters<typeof clearInterval>[0]) => {
+    live.delete(t);
+    realClear(t);
+  }) as typeof clearInterval;
+  try {
+    await assert.rejects(runPipeline({ inputs, outDir: join(dir, "o"), stages: [notReady], progress: { tty: false } }),
+      /clusters not ready/);
+  } finally {
+    globalThis.setInterval = realSet;
+    globalThis.clearInterval = realClear;
+    for (const t of live) realClear(t as NodeJS.Timeout);
+  }
+  assert.equal(live.size, 0, "a progress timer outlived the failed run");
+});
