@@ -19,8 +19,8 @@ const cases: { name: string; plan: Action[] }[] = [
   { name: "unparseable", plan: [{ answer: "This extract is quite useful for students." }] },
   { name: "outOfRange", plan: [{ answer: "Final score: 7" }] },
   { name: "cutOff", plan: [{ answer: "The extract discusses matrices and", finish: "length" }] },
-  { name: "slowOnce", plan: [{ answer: "Final score: 1", delayMs: 1500 }, { answer: "Final score: 5" }] },
-  { name: "slowAlways", plan: [0, 1, 2].map(() => ({ answer: "Final score: 1", delayMs: 1500 })) },
+  { name: "slowOnce", plan: [{ hold: true }, { answer: "Final score: 5" }] },
+  { name: "slowAlways", plan: [0, 1, 2].map(() => ({ hold: true as const })) },
   { name: "rateLimited", plan: [{ status: 429, headers: { "retry-after": "2" } }, { answer: "Final score: 2" }] },
   { name: "error500Once", plan: [{ status: 500 }, { answer: "Final score: 4" }] },
   { name: "error500Always", plan: [{ status: 500 }, { status: 502 }, { status: 500 }] },
@@ -34,7 +34,9 @@ test("annotate: scripted faults give exact kept/failed counts and retries; no AP
   const planByDoc = new Map(texts.map((t, i) => [t, cases[i].plan]));
   const srv = await startServer((r) => planByDoc.get(r.doc)![r.attempt - 1]);
   const sleeps: number[] = [];
-  const client = new LlmClient({ baseUrl: srv.url, model: "llama", apiKey: SECRET, maxRetries: 2, timeoutMs: 400,
+  // Held requests time out; every other answer must arrive within the timeout even on a starved machine (at
+  // 400 ms a loaded CI run timed out a plain answer, retried it, and the server had no scripted reply left).
+  const client = new LlmClient({ baseUrl: srv.url, model: "llama", apiKey: SECRET, maxRetries: 2, timeoutMs: 3000,
     backoffBaseMs: 50, sleep: async (ms) => void sleeps.push(ms), params: { temperature: 0, max_tokens: 256 } });
   const out = tmpDir();
   const ids = cases.map((c) => `doc-${c.name}`);

@@ -7,7 +7,9 @@ import { startServer, type Action } from "./server.js";
 function client(url: string, extra: Partial<ConstructorParameters<typeof LlmClient>[0]> = {}) {
   const sleeps: number[] = [];
   const c = new LlmClient({
-    baseUrl: url, model: "m", maxRetries: 2, timeoutMs: 300, backoffBaseMs: 100, random: () => 0.5,
+    // A timeout far above any answer's time on a loaded machine: at 300 ms a starved CI run timed out a plain
+    // answer and retried it, breaking exact attempt counts. Tests of timeouts hold the request instead.
+    baseUrl: url, model: "m", maxRetries: 2, timeoutMs: 10_000, backoffBaseMs: 100, random: () => 0.5,
     sleep: async (ms) => void sleeps.push(ms), ...extra,
   });
   return { c, sleeps };
@@ -114,12 +116,12 @@ test("connection resets are retried with exponential backoff", async () => {
 
 test("timeouts, resets and truncated JSON are retried", async () => {
   const plan: Record<string, Action[]> = {
-    slow: [{ answer: "late", delayMs: 1500 }, { answer: "fast" }],
+    slow: [{ hold: true }, { answer: "fast" }],
     reset: [{ reset: true }, { answer: "after reset" }],
     trunc: [{ truncated: true }, { answer: "whole" }],
   };
   const srv = await startServer((r) => plan[r.prompt][r.attempt - 1]);
-  const { c } = client(srv.url);
+  const { c } = client(srv.url, { timeoutMs: 3000 });
   const s = new StageStats("t");
   assert.equal((await c.complete("slow", s)).text, "fast");
   assert.equal((await c.complete("reset", s)).text, "after reset");
