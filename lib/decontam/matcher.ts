@@ -3,8 +3,8 @@
 // Every n-gram is looked up: tokens are never empty, so no n-gram "normalizes to empty" and nothing but a hit can
 // end the scan early (MegaMath's filter kept the whole document when that happened).
 //
-// The hot loop is written out here (rolling hash, cache-resident prefilter, then the directory lookup) rather than
-// through callbacks: it is where decontamination spends its time.
+// The hot loop is written out here (rolling hash, two cache-sized prefilters, then the directory lookup) rather than
+// through callbacks: it is where decontamination spends its time, with the tokenizer (hash.ts).
 import * as hash from "./hash.js";
 
 // Local copies: under tsx every access to an imported binding is a getter call (see hash.ts).

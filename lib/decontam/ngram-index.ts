@@ -120,7 +120,7 @@ export class NgramIndex {
    * 1 MB L2: the low lane's top bits pick a word, three bits of the high lane are tested; about 15% of document
    * n-grams pass. Those are tested in the second, 1 MB, indexed the other way round (high lane's top bits, low lane's
    * bits); about 1% of the first's passes go on to the directory. Measured against one 1 MB filter (5% to the
-   * directory): 14% less CPU for the whole match on the bench corpus.
+   * directory): about 12% less CPU for the whole match on the bench corpus.
    */
   readonly filter: Uint32Array;
   readonly filterShift: number;
