@@ -247,7 +247,7 @@ async function scoreCommandBench(input: string, model: string | undefined, runs:
     for (let r = 0; r < runs; r++) {
       rmSync(out, { recursive: true, force: true });
       const t = performance.now(), c = process.cpuUsage();
-      const code = await megamath(["score", "--model", model, "--langid", "--year-column", "year", "--input", ...files,
+      const code = await megamath(["score", "--model", model, "--langid", "--year-column", "year", ...files.flatMap((f) => ["--input", f]),
         "--output", out, "--workers", String(workers), "--quiet"]);
       cpus.push(cpuSince(c));
       times.push((performance.now() - t) / 1000);

@@ -1,7 +1,7 @@
 // fastText's Dictionary: the vocabulary (words then labels), its lookup table, char n-gram subwords, the pruning
 // map of quantized models, and getLine — the tokenizer that turns one line of bytes into input row ids exactly
 // the way fastText does (whitespace split, "</s>" at a newline, subwords per token, then word n-grams).
-import { fnv1a, modSmall, U64 } from "./hash.js";
+import { fnv1a, modInv, U64 } from "./hash.js";
 import { IntBuffer } from "./int-buffer.js";
 import { SubwordCache } from "./subword-cache.js";
 import { sharedInt32, sharedUint32, sharedUint8, sharedFloat64 } from "./shared.js";
@@ -59,11 +59,13 @@ export class Dictionary {
   private subOffsets: Int32Array | null = null;
   private subIds: Int32Array | null = null;
   private readonly ngram = new U64();
+  /** 1 / bucket, so the n-gram hashes are reduced by multiplications (hash.ts modInv) */
+  private readonly bucketInv: number;
   private readonly wordHashes = new IntBuffer(256);
   private subBytes = new Uint8Array(256);
   private labelCache: string[] | null = null;
-  /** memo of out-of-vocabulary tokens' char n-gram ids (created on first use, only for models with subwords) */
-  private oovCache: SubwordCache | null = null;
+  /** memo of every non-label token's input ids (created on first use, only for models with subwords) */
+  private tokenCache: SubwordCache | null = null;
 
   constructor(
     readonly data: DictionaryData,
@@ -72,6 +74,7 @@ export class Dictionary {
     this.size = data.size;
     this.nwords = data.nwords;
     this.nlabels = data.nlabels;
+    this.bucketInv = 1 / params.bucket;
     let cap = 16;
     while (cap < data.size / 0.7) cap *= 2;
     this.table = new Int32Array(2 * cap).fill(-1);
@@ -180,7 +183,7 @@ export class Dictionary {
       for (let j = i, len = 1; j < n && len <= maxn; len++) {
         h = Math.imul(h ^ ((word[j++]! << 24) >> 24), 16777619);
         while (j < n && (word[j]! & 0xc0) === 0x80) h = Math.imul(h ^ ((word[j++]! << 24) >> 24), 16777619);
-        if (len >= minn && !(len === 1 && (i === 0 || j === n))) this.pushHash(out, modSmall(h >>> 0, bucket));
+        if (len >= minn && !(len === 1 && (i === 0 || j === n))) this.pushHash(out, modInv(h >>> 0, bucket, this.bucketInv));
       }
     }
   }
@@ -260,31 +263,30 @@ export class Dictionary {
   }
 
   private addToken(bytes: Uint8Array, s: number, e: number, h: number, words: IntBuffer, labels: IntBuffer | null): void {
+    // Models with subwords: one memo probe answers most tokens (their ids are a pure function of the bytes).
+    const memo = this.params.maxn > 0 ? (this.tokenCache ??= new SubwordCache()) : null;
+    if (memo) {
+      const hit = memo.find(bytes, s, e, h);
+      if (hit >= 0) {
+        words.pushRange(memo.ids, memo.start(hit), memo.end(hit));
+        this.wordHashes.push(h | 0);
+        return;
+      }
+    }
     const wid = this.find(bytes, s, e, h);
     const isLabel = wid < 0 ? this.startsWithLabel(bytes, s, e) : this.data.types[wid] === TYPE_LABEL;
     if (!isLabel) {
+      const before = words.length;
       if (wid < 0) {
-        if (!this.isEos(bytes, s, e) && this.params.maxn > 0) this.oovSubwords(bytes, s, e, h, words);
+        if (!this.isEos(bytes, s, e) && this.params.maxn > 0) this.addCharNgrams(bytes, s, e, words);
       } else {
         this.subwordsOf(wid, words);
       }
+      if (memo) memo.insert(bytes, s, e, h, words.data, before, words.length);
       this.wordHashes.push(h | 0);
     } else if (wid >= 0 && labels) {
       labels.push(wid - this.nwords);
     }
-  }
-
-  /** addCharNgrams for an out-of-vocabulary token, through the memo (same ids, computed once per distinct token). */
-  private oovSubwords(bytes: Uint8Array, s: number, e: number, h: number, out: IntBuffer): void {
-    const cache = (this.oovCache ??= new SubwordCache());
-    const hit = cache.find(bytes, s, e, h);
-    if (hit >= 0) {
-      out.pushRange(cache.ids, cache.start(hit), cache.end(hit));
-      return;
-    }
-    const before = out.length;
-    this.addCharNgrams(bytes, s, e, out);
-    cache.insert(bytes, s, e, h, out.data, before, out.length);
   }
 
   private addWordNgrams(words: IntBuffer): void {
@@ -293,12 +295,13 @@ export class Dictionary {
     const hashes = this.wordHashes.data;
     const count = this.wordHashes.length;
     const bucket = this.params.bucket;
+    const inv = this.bucketInv;
     const h = this.ngram;
     for (let i = 0; i < count; i++) {
       h.setSigned(hashes[i]!);
       for (let j = i + 1; j < count && j < i + n; j++) {
         h.mulAdd(hashes[j]!);
-        this.pushHash(words, h.mod(bucket));
+        this.pushHash(words, h.mod(bucket, inv));
       }
     }
   }
