@@ -2,6 +2,7 @@
 // conditional steps replaced by their fallbacks or marked skipped with the reason.
 import { resolve, dirname, join, isAbsolute } from "node:path";
 import type { Recipe, RecipeStep, ShardMode } from "./types.js";
+import { escapeListItem } from "../../cli/command.js";
 
 export interface BuildSettings {
   /** Where the recipe file lives (relative inputs resolve against it). */
@@ -68,7 +69,8 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     }
     const folder = (name: string) => folderOf(name, effective, s.recipeDir);
     const args: string[] = (use.args ?? []).map((a) => substituteRefs(a, folder));
-    if (use.input) for (const p of resolveInput(use.input)) args.push("--input", p);
+    // --input is a list flag: a comma in a folder name would split the path, so it is escaped.
+    if (use.input) for (const p of resolveInput(use.input)) args.push("--input", escapeListItem(p));
     if (use.output !== false) args.push("--output", stepDir(step.name));
     for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, folder));
     if (s.seed !== undefined && !("seed" in (use.options ?? {})) && s.accepts(use.command, "seed")) args.push("--seed", String(s.seed));
