@@ -31,8 +31,8 @@ export default defineCommand({
     train: { type: "boolean", description: "Also run the training step(s) of the recipe." },
     emit: { type: "string", choices: ["slurm", "k8s", "local"], description: "Write cluster launch scripts instead of running." },
     shards: { type: "integer", default: 4, description: "Shard tasks per step for --emit." },
-    launcher: { type: "string", default: "npx megamath", description: "How emitted tasks call megamath (e.g. a path to bin/megamath.js)." },
-    image: { type: "string", default: "node:22", description: "Container image of the emitted Kubernetes Jobs (must contain megamath)." },
+    launcher: { type: "string", placeholder: "CMD", description: "How emitted tasks call megamath. Default for slurm/local: `node <this installation>/bin/megamath.js` (the cluster must see the same path, e.g. a shared file system); for k8s: `megamath` on the image's PATH." },
+    image: { type: "string", placeholder: "IMAGE", description: "Container image of the emitted Kubernetes Jobs, with megamath installed (required with --emit k8s)." },
     "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
@@ -66,10 +66,13 @@ export default defineCommand({
       train: Boolean(opts.train), common, accepts: (c, o) => o in (specs.get(c) ?? {}),
     });
     if (opts.emit) {
+      // No public image or registry package holds megamath, so the defaults point at what surely exists: this very
+      // installation (a shared file system) for slurm/local, and an image the user names for k8s.
+      if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (e.g. built FROM node:22 with `npm install -g` of this package)");
       const dir = join(outDir, "launch", opts.emit as string);
       const files = await emit(opts.emit as EmitTarget, plan, dir, {
-        shards: opts.shards as number, megamath: opts.launcher as string, specOf: (c) => specs.get(c) ?? {},
-        image: opts.image as string, k8sClaim: opts["k8s-claim"] as string | undefined, k8sMount: opts["k8s-mount"] as string,
+        shards: opts.shards as number, megamath: opts.launcher as string | undefined, specOf: (c) => specs.get(c) ?? {},
+        image: opts.image as string | undefined, k8sClaim: opts["k8s-claim"] as string | undefined, k8sMount: opts["k8s-mount"] as string,
       });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;

@@ -5,15 +5,17 @@
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import type { Invocation } from "./plan.js";
+import { packagePath } from "../../lib/paths.js";
 import type { OptionSpecs } from "../../cli/command.js";
 
 export type EmitTarget = "slurm" | "k8s" | "local";
 
 export interface EmitOptions {
   shards: number;
-  /** How to call megamath inside a task (default `npx megamath`). */
+  /** How to call megamath inside a task (default: this installation's bin for slurm/local, `megamath` for k8s). */
   megamath?: string;
   cpusPerTask?: number;
+  /** Container image for k8s Jobs, with megamath installed (required for k8s). */
   image?: string;
   /** Kubernetes: a PersistentVolumeClaim every Job mounts, so steps see each other's files (ReadWriteMany). */
   k8sClaim?: string;
@@ -65,7 +67,10 @@ const q = (s: string) => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace
 export async function emit(target: EmitTarget, plan: Invocation[], dir: string, o: EmitOptions): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const steps = clusterSteps(plan, o.specOf);
-  const mm = o.megamath ?? "npx megamath";
+  // Defaults that surely exist: this installation (seen through a shared file system) for slurm/local; for k8s,
+  // `megamath` on the PATH of the image the caller names (no public image or registry package holds megamath).
+  if (target === "k8s" && !o.image) throw new Error("emit k8s: an image with megamath installed is required (image option)");
+  const mm = o.megamath ?? (target === "k8s" ? "megamath" : `node ${q(packagePath("bin", "megamath.js"))}`);
   const files: string[] = [];
   const tasks = (s: Invocation) => (s.shard === "none" ? 1 : o.shards);
   const line = (s: Invocation, shardExpr: string) =>
@@ -122,7 +127,7 @@ export async function emit(target: EmitTarget, plan: Invocation[], dir: string, 
         "      restartPolicy: Never",
         "      containers:",
         "        - name: megamath",
-        `          image: ${o.image ?? "node:22"}`,
+        `          image: ${o.image}`,
         `          command: ${JSON.stringify(argv)}`,
         `          resources: { requests: { cpu: "${o.cpusPerTask ?? 2}" } }`,
         ...volume,
