@@ -12,6 +12,7 @@ import { once } from "node:events";
 import { DataType } from "apache-arrow";
 import { type Batch, ColumnError, getNumbers, getStrings, getTexts } from "../lib/arrow/batch.js";
 import { tempPathFor } from "../lib/io/atomic.js";
+import { closeReadStream } from "../lib/io/close-stream.js";
 import { preprocessForFastText } from "./preprocess.js";
 import { truncateText, DEFAULT_MAX_CHARS } from "./truncate.js";
 
@@ -208,10 +209,16 @@ async function shuffleBuckets(files: string[], outPath: string): Promise<void> {
 
 /** Read a fastText-format file back: label and text per line (for evaluation on the validation split). */
 export async function* readLabelledLines(path: string): AsyncIterable<{ label: string; text: string }> {
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (!line) continue;
-    const sp = line.indexOf(" ");
-    yield sp < 0 ? { label: line, text: "" } : { label: line.slice(0, sp), text: line.slice(sp + 1) };
+  const input = createReadStream(path);
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of rl) {
+      if (!line) continue;
+      const sp = line.indexOf(" ");
+      yield sp < 0 ? { label: line, text: "" } : { label: line.slice(0, sp), text: line.slice(sp + 1) };
+    }
+  } finally {
+    rl.close(); // a caller that stops early would otherwise leave the file open
+    await closeReadStream(input);
   }
 }

@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import { parquetReadObjects } from "hyparquet";
 import { RecordBatchReader, type RecordBatch } from "apache-arrow";
 import { createReadStream } from "node:fs";
+import { closeReadStream } from "./close-stream.js";
 import { detectFormat, type FileFormat, type Compression } from "./format.js";
 import { expandInputs } from "./glob.js";
 import { openParquet, parquetColumns } from "./parquet-file.js";
@@ -112,16 +113,21 @@ function plain(v: unknown): unknown {
 }
 
 async function describeArrow(path: string, rows: number, bytes: number): Promise<FileDescription> {
-  const reader = await RecordBatchReader.from(createReadStream(path));
-  await reader.open();
-  let total = 0;
-  const sample: Record<string, unknown>[] = [];
-  for await (const b of reader as AsyncIterable<RecordBatch>) {
-    total += b.numRows;
-    if (sample.length < rows) sample.push(...batchRows(b).slice(0, rows - sample.length));
+  const src = createReadStream(path);
+  try {
+    const reader = await RecordBatchReader.from(src);
+    await reader.open();
+    let total = 0;
+    const sample: Record<string, unknown>[] = [];
+    for await (const b of reader as AsyncIterable<RecordBatch>) {
+      total += b.numRows;
+      if (sample.length < rows) sample.push(...batchRows(b).slice(0, rows - sample.length));
+    }
+    const schema = reader.schema.fields.map((f) => ({ name: f.name, type: String(f.type), arrowType: String(f.type) }));
+    return { file: path, format: "arrow", bytes, rows: total, schema, sample };
+  } finally {
+    await closeReadStream(src); // a corrupt file stops the reader with the stream still open
   }
-  const schema = reader.schema.fields.map((f) => ({ name: f.name, type: String(f.type), arrowType: String(f.type) }));
-  return { file: path, format: "arrow", bytes, rows: total, schema, sample };
 }
 
 async function describeJsonl(path: string, rows: number, bytes: number, compression: Compression): Promise<FileDescription> {

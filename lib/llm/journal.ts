@@ -6,6 +6,7 @@
 import { open, mkdir, stat, truncate, type FileHandle } from "node:fs/promises";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { closeReadStream } from "../io/close-stream.js";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 import type { LlmAnswer } from "./client.js";
@@ -132,21 +133,27 @@ export class RequestJournal {
     let goodEnd = 0;
     let pos = 0;
     let lineNo = 0;
-    const rl = createInterface({ input: createReadStream(this.path, { encoding: "utf8" }), crlfDelay: Infinity });
-    for await (const raw of rl) {
-      lineNo++;
-      const lineBytes = Buffer.byteLength(raw) + 1;
-      const complete = pos + lineBytes <= size; // readline also yields a last line without "\n"
-      pos += lineBytes;
-      if (!complete) break;
-      let rec: Line;
-      try {
-        rec = JSON.parse(raw) as Line;
-      } catch {
-        throw new Error(`request journal ${this.path} line ${lineNo} is corrupt (not a torn tail); move it away to start over`);
+    const input = createReadStream(this.path, { encoding: "utf8" });
+    const rl = createInterface({ input, crlfDelay: Infinity });
+    try {
+      for await (const raw of rl) {
+        lineNo++;
+        const lineBytes = Buffer.byteLength(raw) + 1;
+        const complete = pos + lineBytes <= size; // readline also yields a last line without "\n"
+        pos += lineBytes;
+        if (!complete) break;
+        let rec: Line;
+        try {
+          rec = JSON.parse(raw) as Line;
+        } catch {
+          throw new Error(`request journal ${this.path} line ${lineNo} is corrupt (not a torn tail); move it away to start over`);
+        }
+        this.answers.set(rec.k, { text: rec.text, finishReason: rec.finish, promptTokens: rec.pt, completionTokens: rec.ct });
+        goodEnd = pos;
       }
-      this.answers.set(rec.k, { text: rec.text, finishReason: rec.finish, promptTokens: rec.pt, completionTokens: rec.ct });
-      goodEnd = pos;
+    } finally {
+      rl.close(); // a torn tail or a corrupt line leaves the loop early, with the file still open
+      await closeReadStream(input);
     }
     if (goodEnd < size) {
       this.repairedBytes = size - goodEnd;
