@@ -1,5 +1,5 @@
 // Shared test helpers: where the real data lives, and throwaway folders.
-import { mkdtempSync, rmSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
@@ -56,3 +56,26 @@ export function sharedJsonl(...parts: string[]): Record<string, unknown>[] {
 export function readGzJsonl(path: string): Record<string, unknown>[] {
   return gunzipSync(readFileSync(path)).toString("utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
+
+/** Open file descriptors of this process that point at `path` (Linux /proc; for tests that no reader leaks a file). */
+export function fdsOn(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed while listing
+    }
+  }
+  return n;
+}
+
+/** A skip reason where /proc/self/fd cannot be listed, else false. */
+export const noProcFds: string | false = (() => {
+  try {
+    readdirSync("/proc/self/fd");
+    return false;
+  } catch {
+    return "no /proc/self/fd here";
+  }
+})();

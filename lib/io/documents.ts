@@ -2,11 +2,12 @@
 // id defaults to "<file basename>/<row>", see idPrefix), then every other column in file order, cut into batches
 // bounded by rows and by text bytes. Bad rows/columns go through `reportBad`: thrown under onError "fail", counted
 // under "skip".
-import { basename, dirname, resolve, relative, sep } from "node:path";
+import { basename, resolve, relative, sep } from "node:path";
 import type { RecordBatch, Data, DataType } from "apache-arrow";
 import type { StageStats } from "../runtime/stats.js";
 import type { OnError } from "../runtime/stage.js";
 import { InputError } from "./errors.js";
+import { commonFolder } from "./glob.js";
 import {
   buildColumn, batchFromColumns, boundedRanges, utf8FromValues, utf8FromBytes, valueAsString, type ColumnKind, type Values,
 } from "./columns.js";
@@ -66,17 +67,6 @@ export function idPrefixes(inputs: readonly string[]): Map<string, string> {
   return out;
 }
 
-function commonFolder(paths: string[]): string {
-  if (!paths.length) return "";
-  let parts = dirname(paths[0]).split(sep);
-  for (const p of paths.slice(1)) {
-    const q = dirname(p).split(sep);
-    let k = 0;
-    while (k < parts.length && k < q.length && parts[k] === q[k]) k++;
-    parts = parts.slice(0, k);
-  }
-  return parts.join(sep) || sep;
-}
 
 /** The prefix of default ids ("<prefix>/<row>") for `file` read as one of `opts.inputs`. */
 export function idPrefix(file: string, opts: Pick<ReadOptions, "inputs"> = {}): string {

@@ -1,7 +1,7 @@
 // Expand input arguments (files, folders, glob patterns) into a sorted list of files. Node 20 has no fs.glob,
 // so this is a small matcher: `*` and `?` within one path segment, `**` across segments, `[abc]`, `{a,b}`.
 import { readdir, stat } from "node:fs/promises";
-import { join, resolve, sep, relative } from "node:path";
+import { join, resolve, sep, relative, dirname } from "node:path";
 import { isDataFile } from "./format.js";
 
 const GLOB_CHARS = /[*?[\]{}]/;
@@ -118,4 +118,17 @@ export async function expandInputs(patterns: string[]): Promise<string[]> {
   }
   // Sort by resolved path so shard i/N picks the same files whatever spelling or order the patterns used.
   return [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, f]) => f);
+}
+
+/** The deepest folder holding every path (absolute paths in; the filesystem root when they share nothing). */
+export function commonFolder(paths: string[]): string {
+  if (!paths.length) return "";
+  let parts = dirname(paths[0]).split(sep);
+  for (const p of paths.slice(1)) {
+    const q = dirname(p).split(sep);
+    let k = 0;
+    while (k < parts.length && k < q.length && parts[k] === q[k]) k++;
+    parts = parts.slice(0, k);
+  }
+  return parts.join(sep) || sep;
 }

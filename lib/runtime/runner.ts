@@ -2,12 +2,13 @@
 // set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
-import { join, resolve, sep, dirname } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
 import { writeFileAtomic, isTempName } from "../io/atomic.js";
+import { commonFolder } from "../io/glob.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
@@ -280,7 +281,7 @@ async function* requireColumns(src: AsyncIterable<Batch>, cols: string[], file: 
 /** Output base names for input files, unique across the whole (unsharded) input list so every shard agrees. */
 export function outputNames(files: string[]): Map<string, string> {
   const abs = files.map((f) => resolve(f));
-  const root = commonDir(abs);
+  const root = commonFolder(abs);
   const names = new Map<string, string>();
   const used = new Set<string>();
   // A writer numbers its parts NAME-00000, NAME-00001, …: so NAME must not clash with another input named
@@ -300,17 +301,6 @@ export function outputNames(files: string[]): Map<string, string> {
   return names;
 }
 
-function commonDir(paths: string[]): string {
-  if (paths.length === 0) return "";
-  let parts = dirname(paths[0]).split(sep);
-  for (const p of paths.slice(1)) {
-    const q = dirname(p).split(sep);
-    let k = 0;
-    while (k < parts.length && k < q.length && parts[k] === q[k]) k++;
-    parts = parts.slice(0, k);
-  }
-  return parts.join(sep);
-}
 
 async function ensureWritableDir(dir: string): Promise<void> {
   try {

@@ -2,37 +2,17 @@
 // a caller that stops reading labelled lines, a corrupt Arrow file given to inspect. Checked through /proc/self/fd.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, readdirSync, readlinkSync, readFileSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableToIPC, tableFromArrays } from "apache-arrow";
 import { RequestJournal } from "../../lib/llm/journal.js";
 import { readLabelledLines } from "../../classifiers/training-data.js";
 import { describeFile } from "../../lib/io/inspect.js";
-import { tmpDir } from "../helpers.js";
-
-function fdsOn(path: string): number {
-  let n = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return n;
-}
-const skip = (() => {
-  try {
-    readdirSync("/proc/self/fd");
-    return false;
-  } catch {
-    return "no /proc/self/fd here";
-  }
-})();
+import { fdsOn, noProcFds, tmpDir } from "../helpers.js";
 
 const line = (k: string) => JSON.stringify({ k, text: `answer ${k}`, finish: "stop", pt: 3, ct: 4 }) + "\n";
 
-test("request journal: a corrupt line fails the open and leaves no file open", { skip }, async () => {
+test("request journal: a corrupt line fails the open and leaves no file open", { skip: noProcFds }, async () => {
   const dir = tmpDir("megamath-fd-journal-");
   const path = join(dir, "journal.jsonl");
   writeFileSync(path, line("a") + "{not json\n" + line("b").repeat(2000));
@@ -40,7 +20,7 @@ test("request journal: a corrupt line fails the open and leaves no file open", {
   assert.equal(fdsOn(path), 0);
 });
 
-test("request journal: a torn tail is cut and only the append handle stays open", { skip }, async () => {
+test("request journal: a torn tail is cut and only the append handle stays open", { skip: noProcFds }, async () => {
   const dir = tmpDir("megamath-fd-journal-");
   const path = join(dir, "journal.jsonl");
   const body = Array.from({ length: 3000 }, (_, i) => line(`k${i}`)).join("");
@@ -54,7 +34,7 @@ test("request journal: a torn tail is cut and only the append handle stays open"
   assert.equal(readFileSync(path, "utf8"), body);
 });
 
-test("readLabelledLines: stopping early closes the file", { skip }, async () => {
+test("readLabelledLines: stopping early closes the file", { skip: noProcFds }, async () => {
   const dir = tmpDir("megamath-fd-labelled-");
   const path = join(dir, "valid.txt");
   writeFileSync(path, "__label__math x y z\n".repeat(50_000));
@@ -63,7 +43,7 @@ test("readLabelledLines: stopping early closes the file", { skip }, async () => 
   assert.equal(fdsOn(path), 0);
 });
 
-test("inspect: a corrupt Arrow file is an error and leaves no file open", { skip }, async () => {
+test("inspect: a corrupt Arrow file is an error and leaves no file open", { skip: noProcFds }, async () => {
   const dir = tmpDir("megamath-fd-inspect-");
   const path = join(dir, "bad.arrow");
   const ipc = tableToIPC(tableFromArrays({ text: Array.from({ length: 5000 }, (_, i) => `document ${i} `.repeat(20)) }), "stream");

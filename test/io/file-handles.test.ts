@@ -4,7 +4,7 @@
 // kind of late async activity that fails CI.) Checked through /proc/self/fd, so Linux only.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,28 +13,9 @@ import { readDocuments, zstdCompress, ensureZstd } from "../../lib/io/index.js";
 import { readLines } from "../../lib/io/jsonl-read.js";
 import { makeBatch } from "../../lib/arrow/batch.js";
 import { StageStats } from "../../lib/runtime/stats.js";
-import { tmpDir, sharedJsonl } from "../helpers.js";
+import { fdsOn, noProcFds, tmpDir, sharedJsonl } from "../helpers.js";
 
 /** Open file descriptors of this process that point at `path`. */
-function fdsOn(path: string): number {
-  let n = 0;
-  for (const fd of readdirSync("/proc/self/fd")) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return n;
-}
-const noProc = (() => {
-  try {
-    readdirSync("/proc/self/fd");
-    return false;
-  } catch {
-    return "no /proc/self/fd here";
-  }
-})();
 
 async function drain(it: AsyncIterable<RecordBatch>): Promise<void> {
   for await (const _ of it);
@@ -47,7 +28,7 @@ function documents(): string[] {
   return Array.from({ length: 3 * se.length }, (_, i) => `${i}: ${se[i % se.length]}`);
 }
 
-test("JSONL readers close the file after a corrupt .gz and after an early stop (.gz, .zst, plain)", { skip: noProc }, async () => {
+test("JSONL readers close the file after a corrupt .gz and after an early stop (.gz, .zst, plain)", { skip: noProcFds }, async () => {
   await ensureZstd();
   const dir = tmpDir();
   const jsonl = Buffer.from(documents().map((text) => JSON.stringify({ text }) + "\n").join(""));
@@ -75,7 +56,7 @@ test("JSONL readers close the file after a corrupt .gz and after an early stop (
   }
 });
 
-test("the Arrow reader closes the file after a bad header and after an early stop", { skip: noProc }, async () => {
+test("the Arrow reader closes the file after a bad header and after an early stop", { skip: noProcFds }, async () => {
   const dir = tmpDir();
   const texts = documents();
   const batches: RecordBatch[] = [];
