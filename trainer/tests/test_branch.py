@@ -4,16 +4,13 @@ applying its AdamW settings. The trainer runs as a subprocess on CPU with the ti
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import unittest
 
 import torch
 
 from megamath_trainer.checkpoint import load_torch
 from tests.helpers import make_mixture, read_metrics, tiny_config, write_config
-from tests.test_train import env, events, train
+from tests.test_train import events, train, train_two_ranks
 
 STABLE_LR = 2e-3
 
@@ -97,15 +94,8 @@ class BranchTest(unittest.TestCase):
     def test_two_ranks_both_stop_with_the_message(self):
         """DDP over gloo: every rank checks the same files, so no rank is left waiting in a collective."""
         path, cfg = self.decay("two-ranks", model_overrides={"n_heads": 2, "n_kv_heads": 1}, micro_batch_size=2)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        procs = [subprocess.Popen([sys.executable, "-m", "megamath_trainer.train", path],
-                                  env=env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
-                                          MASTER_PORT=str(port)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for r in range(2)]
-        outs = [p.communicate(timeout=300) for p in procs]
-        self.assertEqual([p.returncode for p in procs], [1, 1], outs)
+        outs, codes = train_two_ranks(path)
+        self.assertEqual(codes, [1, 1], outs)
         for out, err in outs:
             self.assertIn("model.n_heads: checkpoint 4, this run 2", err)
             self.assertNotIn("Traceback", err)

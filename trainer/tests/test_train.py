@@ -25,6 +25,23 @@ def train(config_path, **extra_env):
                           capture_output=True, text=True, timeout=300)
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train_two_ranks(config_path):
+    """Both ranks of a 2-process gloo run on this machine (what torchrun would start): [(stdout, stderr)], codes."""
+    port = free_port()
+    procs = [subprocess.Popen([sys.executable, "-m", "megamath_trainer.train", config_path],
+                              env=env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                                      MASTER_PORT=str(port)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for r in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    return outs, [p.returncode for p in procs]
+
+
 def events(stdout):
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
@@ -150,9 +167,7 @@ class TrainTest(unittest.TestCase):
         """dist_timeout_s bounds the wait (torch's NCCL default, 10 minutes, is shorter than an 8B checkpoint
         write, so it is set explicitly); a missing rank is reported as such, not as a bare socket timeout."""
         path, _ = self.config("alone", train_steps=2, dist_timeout_s=3)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         r = subprocess.run([sys.executable, "-m", "megamath_trainer.train", path], capture_output=True, text=True,
                            env=env(RANK="0", LOCAL_RANK="0", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
                                    MASTER_PORT=str(port)), timeout=240)
@@ -172,15 +187,8 @@ class TrainTest(unittest.TestCase):
         self.assertEqual(train(path).returncode, 0)
         reference = read_metrics(cfg["run_dir"])
         shutil.rmtree(os.path.join(cfg["run_dir"], "checkpoints", "step-00000004"))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        procs = [subprocess.Popen([sys.executable, "-m", "megamath_trainer.train", path],
-                                  env=env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
-                                          MASTER_PORT=str(port)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for r in range(2)]
-        outs = [p.communicate(timeout=300) for p in procs]
-        self.assertEqual([p.returncode for p in procs], [0, 0], outs)
+        outs, codes = train_two_ranks(path)
+        self.assertEqual(codes, [0, 0], outs)
         self.assertEqual(events(outs[0][0])[0]["start_step"], 2)
         resumed = read_metrics(cfg["run_dir"])
         self.assertEqual(sorted(resumed), [1, 2, 3, 4])
@@ -193,16 +201,8 @@ class TrainTest(unittest.TestCase):
         path, cfg = self.config("one", train_steps=3, micro_batch_size=2)
         self.assertEqual(train(path).returncode, 0)
         path2, cfg2 = self.config("two", train_steps=3, micro_batch_size=2)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        procs = [subprocess.Popen([sys.executable, "-m", "megamath_trainer.train", path2],
-                                  env=env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
-                                          MASTER_PORT=str(port)), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for r in range(2)]
-        for p in procs:
-            p.communicate(timeout=300)
-            self.assertEqual(p.returncode, 0)
+        outs, codes = train_two_ranks(path2)
+        self.assertEqual(codes, [0, 0], outs)
         one, two = read_metrics(cfg["run_dir"]), read_metrics(cfg2["run_dir"])
         for k in one:
             self.assertAlmostEqual(one[k]["loss"], two[k]["loss"], places=5)
