@@ -301,7 +301,6 @@ export function outputNames(files: string[]): Map<string, string> {
   return names;
 }
 
-
 async function ensureWritableDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
