@@ -67,7 +67,6 @@ export function idPrefixes(inputs: readonly string[]): Map<string, string> {
   return out;
 }
 
-
 /** The prefix of default ids ("<prefix>/<row>") for `file` read as one of `opts.inputs`. */
 export function idPrefix(file: string, opts: Pick<ReadOptions, "inputs"> = {}): string {
   if (!opts.inputs) return basename(file);
