@@ -14,6 +14,7 @@ export type ColumnKind = "utf8-bytes" | "utf8" | "as-string" | "float64" | "floa
 export type Values = ArrayLike<unknown>;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function nullBitmap(values: Values, start: number, end: number): { bitmap?: Uint8Array; nulls: number } {
   let bitmap: Uint8Array | undefined;
@@ -34,7 +35,7 @@ export function valueAsString(v: unknown): string {
   if (typeof v === "string") return v;
   if (v instanceof Date) return v.toISOString();
   if (typeof v === "bigint") return v.toString();
-  if (v instanceof Uint8Array) return new TextDecoder().decode(v);
+  if (v instanceof Uint8Array) return decoder.decode(v);
   return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));
 }
 

@@ -49,6 +49,11 @@ function leafType(t: SchemaTree): DataType | null {
   return t.children.length ? null : LEAF_TYPES[leafKind(t)]();
 }
 
+/** Parquet stores signed integers of up to 32 bits as INT32; wider or unsigned 32-bit ones need INT64. */
+function storedAsInt32(type: DataType): boolean {
+  return DataType.isInt(type) && (type.bitWidth < 32 || (type.bitWidth === 32 && type.isSigned));
+}
+
 /** Whether an Arrow type is one this module builds and writes (a List or Struct, at any depth). */
 export function isNestedType(t: DataType): boolean {
   return DataType.isList(t) || DataType.isStruct(t);
@@ -106,7 +111,7 @@ export function parquetElements(name: string, type: DataType): SchemaElement[] {
   }
   if (DataType.isBinary(type)) return [{ ...opt, type: "BYTE_ARRAY" }];
   if (DataType.isFloat(type)) return [{ ...opt, type: type.precision === 2 ? "DOUBLE" : "FLOAT" }];
-  if (DataType.isInt(type)) return [{ ...opt, type: type.bitWidth < 32 || (type.bitWidth === 32 && type.isSigned) ? "INT32" : "INT64" }];
+  if (DataType.isInt(type)) return [{ ...opt, type: storedAsInt32(type) ? "INT32" : "INT64" }];
   if (DataType.isBool(type)) return [{ ...opt, type: "BOOLEAN" }];
   // Utf8, and anything else (timestamps, maps, …) as its text.
   return [{ ...opt, type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" } }];
@@ -128,10 +133,7 @@ export function plainNested(v: unknown, type: DataType): unknown {
   }
   if (DataType.isBinary(type)) return v;
   if (DataType.isFloat(type)) return Number(v);
-  if (DataType.isInt(type)) {
-    const big = !(type.bitWidth < 32 || (type.bitWidth === 32 && type.isSigned));
-    return big ? BigInt(v as number | bigint) : Number(v);
-  }
+  if (DataType.isInt(type)) return storedAsInt32(type) ? Number(v) : BigInt(v as number | bigint);
   if (DataType.isBool(type)) return Boolean(v);
   return typeof v === "string" ? v : valueAsString(typeof v === "object" && "toJSON" in (v as object) ? (v as { toJSON(): unknown }).toJSON() : v);
 }
