@@ -68,7 +68,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };
   const onError = o.onError ?? "fail";
   const outDir = resolve(o.outDir);
-  const all = await expandInputs(o.inputs);
+  const all = await expandInputs(o.inputs, (e) => log.info(`input ${JSON.stringify(e.pattern)}: ${e.files} file(s)` +
+    (e.leftOut ? `; left out ${e.leftOut} of megamath's own (markers, stats, reports, work folders)` : "")));
   await refuseOutputHoldingInputs(outDir, all);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
