@@ -1,7 +1,7 @@
 // The executor: reads each input file of this shard, pushes its batches through the stages, writes one output file
 // set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
-import { mkdir, readdir, readFile, stat, access, constants } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
@@ -9,6 +9,7 @@ import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
+import { fileFailure } from "./failures.js";
 import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
@@ -38,6 +39,8 @@ export interface RunOptions {
   identity?: string;
   /** When false, stages only count and nothing is written (e.g. a dry run). Default true. */
   writeOutput?: boolean;
+  /** Share of a file's documents that may fail before the whole file counts as failed (default 1: all of them). */
+  maxFailedShare?: number;
 }
 
 export interface RunResult {
@@ -115,6 +118,17 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
       try {
         const { stats, outputs } = await runFile(file, join(outDir, outName), withInputs, ctxBase, progress);
+        const failure = fileFailure(stats, o.maxFailedShare);
+        if (failure) {
+          // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
+          for (const p of outputs) await rm(p, { force: true });
+          if (writes) await releaseSlot(join(outDir, MARKER_DIR), outName);
+          if (onError === "fail") throw new Error(`${file}: ${failure}; nothing of it was kept`);
+          log.warn(`file failed: ${file}: ${failure}; nothing of it was kept and it has no completion marker, so a rerun retries it`);
+          result.filesFailed.push({ file, error: failure });
+          progress?.fileDone(sizes.get(file)!);
+          continue;
+        }
         const rel = outputs.map((p) => p.slice(outDir.length + 1));
         // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
         if (o.writeOutput !== false) {
@@ -339,7 +353,7 @@ async function allExist(dir: string, rel: string[]): Promise<boolean> {
 }
 
 /** Merge the stats of every completion marker in a folder (exact across shards). */
-export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number }> {
+export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number; filesFailed: { file: string; error: string }[] }> {
   let entries: string[] = [];
   try {
     entries = (await readdir(join(dir, MARKER_DIR))).filter((n) => n.endsWith(".json")).sort();
@@ -355,6 +369,21 @@ export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { co
       commands.add(m.command);
     }
   }
-  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length };
+  // Files that failed (named by each shard's last run) and have not been done since.
+  const done = new Set<string>();
+  for (const e of entries) {
+    const m = await readMarker(join(dir, MARKER_DIR, e));
+    if (m) done.add(resolve(m.input));
+  }
+  const filesFailed: { file: string; error: string }[] = [];
+  for (const n of (await readdir(dir)).filter((x) => /^stats\.shard-\d+-of-\d+\.json$/.test(x)).sort()) {
+    try {
+      const j = JSON.parse(await readFile(join(dir, n), "utf8")) as { filesFailed?: { file: string; error: string }[] };
+      for (const f of j.filesFailed ?? []) if (!done.has(resolve(f.file))) filesFailed.push(f);
+    } catch {
+      // a shard file being rewritten by another task: its failures show in the next merge
+    }
+  }
+  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length, filesFailed };
 }
 
