@@ -10,6 +10,7 @@ import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterO
 import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
 import { fileFailure } from "./failures.js";
+import { lockFolder } from "./lock.js";
 import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
@@ -78,6 +79,19 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const names = outputNames(all);
   for (const n of names.values()) assertInside(outDir, n);
   await ensureWritableDir(outDir);
+  const lock = o.writeOutput === false ? null : await lockFolder(outDir, shard);
+  try {
+    return await runLocked(o, { log, shard, onError, outDir, all, mine, names });
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function runLocked(
+  o: RunOptions,
+  r: { log: Logger; shard: { index: number; count: number }; onError: OnError; outDir: string; all: string[]; mine: string[]; names: Map<string, string> },
+): Promise<RunResult> {
+  const { log, shard, onError, outDir, all, mine, names } = r;
   await mkdir(join(outDir, MARKER_DIR), { recursive: true });
 
   let totalBytes = 0;
