@@ -1,5 +1,6 @@
 // Flags shared by every command that reads documents, runs stages and writes documents, and the glue that turns
 // them into a runPipeline call with a summary at the end.
+import { availableParallelism } from "node:os";
 import type { CliContext, OptionSpecs, OptionValues } from "./command.js";
 import { UsageError, parseShard } from "./command.js";
 import { runPipeline, type RunResult } from "../lib/runtime/runner.js";
@@ -34,6 +35,9 @@ export function requireInputOutput(opts: OptionValues): { inputs: string[]; outp
 export function workersFrom(opts: OptionValues): number {
   const w = opts.workers as number | undefined;
   if (w !== undefined && w < 1) throw new UsageError("--workers must be >= 1");
+  // Each worker is a thread with its own copy of the stage's model; far more threads than cores only costs memory.
+  const most = Math.max(16, 4 * availableParallelism());
+  if (w !== undefined && w > most) throw new UsageError(`--workers ${w}: at most ${most} (4 per core on this machine, ${availableParallelism()} cores)`);
   return w ?? defaultWorkers();
 }
 

@@ -2,7 +2,7 @@
 // set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { join, resolve, sep, dirname } from "node:path";
 import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
@@ -342,7 +342,31 @@ async function ensureWritableDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (e) {
-    throw new Error(`output folder ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    let code = (e as NodeJS.ErrnoException).code;
+    // A recursive mkdir under a read-only or forbidden folder reports ENOENT: name the folder that refused, and why.
+    let at = "";
+    if (code === "ENOENT") {
+      for (let up = dirname(dir); ; up = dirname(up)) {
+        try {
+          await access(up, constants.F_OK);
+        } catch {
+          if (up !== dirname(up)) continue;
+        }
+        try {
+          await access(up, constants.W_OK);
+        } catch (e2) {
+          code = (e2 as NodeJS.ErrnoException).code ?? code;
+          at = ` (at ${up})`;
+        }
+        break;
+      }
+    }
+    const why: Record<string, string> = {
+      EACCES: "permission denied", EPERM: "permission denied", EROFS: "read-only file system",
+      ENOTDIR: "a part of the path is a file, not a folder", ENOENT: "a part of the path does not exist and cannot be made",
+      EEXIST: "a file of that name is in the way", ENOSPC: "the disk is full",
+    };
+    throw new Error(`output folder ${dir} is not writable${at}: ${code && why[code] ? `${why[code]} (${code})` : code ?? (e as Error).message}`);
   }
 }
 
