@@ -77,7 +77,7 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
 type File = Parameters<typeof parquetRead>[0]["file"];
 type Meta = Parameters<typeof parquetRead>[0]["metadata"];
 
-type Group = Meta["row_groups"][number];
+type Group = NonNullable<Meta>["row_groups"][number];
 
 /** The row count a row group's column chunks agree on. Each column chunk of a top-level non-repeated column
  * stores one value (null or not) per row, so its num_values is the row count; a repeated column stores at least
