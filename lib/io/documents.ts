@@ -24,6 +24,9 @@ export interface ReadOptions {
   batchSize?: number;
   /** Most text bytes per yielded batch (a single larger document gets a batch of its own). Default 32 MiB. */
   batchBytes?: number;
+  /** Largest document (JSONL: line) in bytes; a longer one is bad input (reason "line_too_long" / "doc_too_long"),
+   * dropped as it streams in so memory stays bounded. Default DEFAULT_MAX_DOC_BYTES (64 MiB). */
+  maxDocBytes?: number;
   /** Bad input: throw an InputError naming file and row ("fail", default) or count it and go on ("skip"). */
   onError?: OnError;
   /** Where skipped rows are counted (stats.fail(reason, n, where, message)). */
@@ -35,6 +38,9 @@ export interface ReadOptions {
 
 export const DEFAULT_BATCH_ROWS = 4096;
 export const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
+/** Default largest document: 64 MiB, far above real web pages (MegaMath's longest are a few MB) and small enough
+ * that a batch of them fits in memory. Commands expose it as --max-doc-mb. */
+export const DEFAULT_MAX_DOC_BYTES = 64 * 1024 * 1024;
 
 /** Throw `err` under onError "fail"; under "skip" count `rows` failed documents and return. */
 export function reportBad(opts: ReadOptions, err: InputError, rows: number): void {
