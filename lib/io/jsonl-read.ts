@@ -15,7 +15,7 @@ import { closeReadStream } from "./close-stream.js";
 import {
   documentBatches, reportBad, idPrefix, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, DEFAULT_MAX_DOC_BYTES, type DecodedColumn, type ReadOptions,
 } from "./documents.js";
-import { InputError, errorMessage } from "./errors.js";
+import { InputError, DecompressError, errorMessage } from "./errors.js";
 import type { ColumnKind } from "./columns.js";
 
 const NL = 0x0a;
@@ -43,9 +43,6 @@ export async function* readLines(path: string, maxLineBytes = DEFAULT_MAX_DOC_BY
     await closeReadStream(src); // pipe() leaves it open when the decompressor fails or the caller stops early
   }
 }
-
-/** Raised when the decompressor rejects the data (as opposed to a read error of the file itself). */
-export class DecompressError extends Error {}
 
 async function* decompressing(raw: AsyncIterable<Buffer>, path: string, compression: string): AsyncGenerator<Buffer> {
   try {

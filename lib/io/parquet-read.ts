@@ -1,12 +1,12 @@
 // Streaming Parquet reader: one row group at a time (memory ~ one row group of the projected columns), with
 // column projection. Strings stay UTF-8 bytes from page to Arrow buffer (hyparquet's string parser is replaced by
 // the identity), which skips a decode to JS strings and a re-encode: see bench/io.ts for the measured gain.
-import { parquetRead } from "hyparquet";
+import { parquetRead, type Compressors } from "hyparquet";
 import type { RecordBatch } from "apache-arrow";
 import { openParquet, parquetColumns } from "./parquet-file.js";
-import { parquetDecompressors } from "./parquet-codecs.js";
-import { documentBatches, reportBad, type DecodedColumn, type ReadOptions } from "./documents.js";
-import { InputError, errorMessage } from "./errors.js";
+import { parquetDecompressorsWithin, DEFAULT_MAX_PAGE_BYTES } from "./parquet-codecs.js";
+import { documentBatches, reportBad, DEFAULT_MAX_DOC_BYTES, type DecodedColumn, type ReadOptions } from "./documents.js";
+import { InputError, DecompressError, errorMessage } from "./errors.js";
 import type { Values } from "./columns.js";
 import { ensureZstd } from "./zstd.js";
 import { arrowTypeOf } from "./nested.js";
@@ -34,6 +34,8 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
     const nested = cols.filter((c) => c.nested).map((c) => c.name);
     // Nested columns become Arrow List/Struct columns (null: a shape we do not map, kept as JSON text).
     const nestedTypes = new Map(cols.filter((c) => c.nested).map((c) => [c.name, arrowTypeOf(c.tree) ?? undefined]));
+    // Pages may hold several documents: the page bound is the larger of 256 MiB and 4 documents of the largest size.
+    const compressors = parquetDecompressorsWithin(Math.max(DEFAULT_MAX_PAGE_BYTES, 4 * (opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES)));
     let groupStart = 0;
     for (const [g, group] of pq.metadata.row_groups.entries()) {
       const n = Number(group.num_rows);
@@ -52,10 +54,11 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
       if (n === 0) continue;
       let values: Map<string, { values: Values; count: number }>;
       try {
-        values = await readGroup(pq.file, pq.metadata, start, start + n, flat, nested);
+        values = await readGroup(pq.file, pq.metadata, start, start + n, flat, nested, compressors);
       } catch (e) {
+        const what = e instanceof DecompressError ? `decompression of ${path} failed in` : "cannot decode";
         reportBad(opts, new InputError(path, where, "corrupt_parquet",
-          `cannot decode row group ${g} (rows ${start}-${start + n - 1}): ${errorMessage(e)}`), n);
+          `${what} row group ${g} (rows ${start}-${start + n - 1}): ${errorMessage(e)}`), n);
         continue;
       }
       const short = cols.find((c) => (values.get(c.name)?.count ?? 0) !== n);
@@ -106,15 +109,15 @@ export function storedRows(group: Group): { mismatch?: string; rows?: number } {
 
 /** Decode rows [start, end) of the named columns into one array per column, with how many rows of [start, end)
  * the decoded pages covered (fewer than end - start when the footer claims rows the pages do not hold). */
-async function readGroup(file: File, metadata: Meta, start: number, end: number, flat: string[], nested: string[]):
-  Promise<Map<string, { values: Values; count: number }>> {
+async function readGroup(file: File, metadata: Meta, start: number, end: number, flat: string[], nested: string[],
+  compressors: Compressors): Promise<Map<string, { values: Values; count: number }>> {
   const chunks = new Map<string, { rowStart: number; data: Values }[]>();
   const onChunk = (c: { columnName: string; columnData: Values; rowStart: number }) => {
     let list = chunks.get(c.columnName);
     if (!list) chunks.set(c.columnName, (list = []));
     list.push({ rowStart: c.rowStart, data: c.columnData });
   };
-  const common = { file, metadata, rowStart: start, rowEnd: end, compressors: parquetDecompressors, onChunk } as const;
+  const common = { file, metadata, rowStart: start, rowEnd: end, compressors, onChunk } as const;
   if (flat.length) await parquetRead({ ...common, columns: flat, utf8: false, parsers: RAW_PARSERS } as never);
   // Nested columns are assembled into JS objects by hyparquet, so they need its normal string decoding.
   if (nested.length) await parquetRead({ ...common, columns: nested } as never);

@@ -71,8 +71,9 @@ export function zstdDecompress(input: Uint8Array, outputLength?: number): Uint8A
     try {
       return wasm.decompress(input, { defaultHeapSize: Math.max(outputLength, 1) });
     } catch (e) {
-      // The WASM build words every failure "Failed to compress with code N".
-      throw new Error(`zstd data is corrupt or truncated (${(e as Error).message})`);
+      // The WASM build words every failure "Failed to compress with code N": keep only the code.
+      const code = /code (-?\d+)/.exec((e as Error).message)?.[1];
+      throw new Error(`zstd data is corrupt or truncated${code ? ` (zstd error code ${code})` : ""}`);
     }
   }
   return fzstdDecompress(input, outputLength !== undefined ? new Uint8Array(outputLength) : undefined);

@@ -114,3 +114,19 @@ test("under skip a bomb is one counted failure and the lines after it are read, 
     console.log(`# bomb .${ext} under skip (128 MiB of zeros): peak RSS ${r.maxRssMB} MB`);
   }
 });
+
+test("a corrupt .jsonl.gz / .jsonl.zst: 'decompression of FILE failed' after the last good line", async () => {
+  await ensureZstd();
+  const dir = tmpDir();
+  const body = jsonlLines(3000);
+  for (const [name, packed] of [["c.jsonl.gz", gzipSync(body)], ["c.jsonl.zst", Buffer.from(zstdCompress(body))]] as const) {
+    // gzip: a wrong CRC at the end ("incorrect data check"); zstd (no checksum by default): a truncated frame.
+    let bad = Buffer.from(packed);
+    if (name.endsWith(".gz")) bad.fill(0x5a, bad.length - 8, bad.length - 4);
+    else bad = bad.subarray(0, bad.length - 100);
+    const f = join(dir, name);
+    writeFileSync(f, bad);
+    await assert.rejects(collect(f), (e: unknown) => e instanceof InputError && e.reason === "corrupt_file" &&
+      new RegExp(`(gzip|zstd) decompression of .*${name.replace(".", "\\.")} failed: .+ after line \\d+`).test(e.message), name);
+  }
+});
