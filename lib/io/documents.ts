@@ -12,6 +12,7 @@ import {
   buildColumn, batchFromColumns, boundedRanges, utf8FromValues, utf8FromBytes, valueAsString, type ColumnKind, type Values,
 } from "./columns.js";
 import { nestedData } from "./nested.js";
+import { logicalData } from "./logical-types.js";
 
 export interface ReadOptions {
   /** Input column holding the document text (renamed to `text`). Default "text". */
@@ -54,6 +55,8 @@ export interface DecodedColumn {
   values: Values;
   /** Set for a nested column (assembled JS arrays/objects): the Arrow List/Struct type it is built as. */
   arrowType?: DataType;
+  /** Set for a flat column of raw stored integers with a Parquet logical type (logical-types.ts): its Arrow type. */
+  logicalType?: DataType;
 }
 
 const prefixCache = new WeakMap<readonly string[], Map<string, string>>();
@@ -123,7 +126,11 @@ export function* documentBatches(file: string, cols: DecodedColumn[], n: number,
     for (const c of rest) {
       // A pass-through column named like the canonical ones keeps its data under a suffixed name.
       const name = c.name === "text" || c.name === "id" ? `${c.name}_original` : c.name;
-      out.push({ name, data: c.arrowType ? nestedData(c.arrowType, c.values, a, b) : buildColumn(c.kind, c.values, a, b) });
+      out.push({
+        name,
+        data: c.arrowType ? nestedData(c.arrowType, c.values, a, b)
+          : c.logicalType ? logicalData(c.logicalType, c.values, a, b) : buildColumn(c.kind, c.values, a, b),
+      });
     }
     yield batchFromColumns(out, b - a);
   }

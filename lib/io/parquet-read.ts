@@ -10,6 +10,7 @@ import { InputError, DecompressError, errorMessage } from "./errors.js";
 import type { Values } from "./columns.js";
 import { ensureZstd } from "./zstd.js";
 import { arrowTypeOf } from "./nested.js";
+import { logicalArrowType, rawMetadata } from "./logical-types.js";
 
 const keepBytes = (b: Uint8Array) => b;
 const RAW_PARSERS = { stringFromBytes: keepBytes, jsonFromBytes: keepBytes, geometryFromBytes: keepBytes, geographyFromBytes: keepBytes };
@@ -34,6 +35,10 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
     const nested = cols.filter((c) => c.nested).map((c) => c.name);
     // Nested columns become Arrow List/Struct columns (null: a shape we do not map, kept as JSON text).
     const nestedTypes = new Map(cols.filter((c) => c.nested).map((c) => [c.name, arrowTypeOf(c.tree) ?? undefined]));
+    // Timestamps, dates and decimals keep their type (logical-types.ts): decoded raw, built as Arrow's own types.
+    const logical = new Map(cols.filter((c) => !c.nested).map((c) => [c.name, logicalArrowType(c.tree.element)] as const)
+      .filter((x): x is [string, NonNullable<typeof x[1]>] => x[1] != null));
+    const readMeta = rawMetadata(pq.metadata, new Set(logical.keys()));
     // Pages may hold several documents: the page bound is the larger of 256 MiB and 4 documents of the largest size.
     const compressors = parquetDecompressorsWithin(Math.max(DEFAULT_MAX_PAGE_BYTES, 4 * (opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES)));
     let groupStart = 0;
@@ -54,7 +59,7 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
       if (n === 0) continue;
       let values: Map<string, { values: Values; count: number }>;
       try {
-        values = await readGroup(pq.file, pq.metadata, start, start + n, flat, nested, compressors);
+        values = await readGroup(pq.file, readMeta, start, start + n, flat, nested, compressors);
       } catch (e) {
         const what = e instanceof DecompressError ? `decompression of ${path} failed in` : "cannot decode";
         reportBad(opts, new InputError(path, where, "corrupt_parquet",
@@ -68,7 +73,8 @@ export async function* readParquet(path: string, opts: ReadOptions = {}): AsyncG
         continue;
       }
       const decoded: DecodedColumn[] = cols.map((c) => ({
-        name: c.name, kind: c.kind, values: values.get(c.name)!.values, arrowType: nestedTypes.get(c.name),
+        name: c.name, kind: c.kind, values: values.get(c.name)!.values,
+        arrowType: nestedTypes.get(c.name), logicalType: logical.get(c.name),
       }));
       yield* documentBatches(path, decoded, n, start, opts);
     }
