@@ -47,9 +47,17 @@ class Out {
   space = false;
   linkChars = 0;
   chars = 0;
+  /** A list bullet or heading mark, written only if text follows (empty list items leave nothing). */
+  marker = "";
   text(t: string, inLink: boolean): void {
     if (!t) return;
     if (this.pending && this.s) this.s += this.pending >= 2 ? "\n\n" : "\n";
+    if (this.marker) {
+      if (this.pending || !this.s || this.s.endsWith("\n")) this.s += this.marker;
+      this.marker = "";
+      this.pending = 0;
+      this.space = false;
+    }
     else if (this.space && this.s && !this.s.endsWith(" ") && !this.s.endsWith("\n")) this.s += " ";
     if (this.pending) this.space = false;
     this.pending = 0;
@@ -172,9 +180,10 @@ function walk(n: ChildNode, out: Out, w: Walk, depth: number, pre: boolean, inLi
   // Lists and generic containers are rendered apart so a link farm (a menu not marked as one) can be dropped.
   const judge = w.boiler && (name === "ul" || name === "ol" || name === "dl" || name === "div" || name === "section" || name === "td");
   const target = judge ? new Out() : out;
-  if (name === "li") target.text("- ", false);
-  if (heading) target.text("#".repeat(Number(name[1])) + " ", false);
+  if (name === "li") target.marker = "- ";
+  if (heading) target.marker = "#".repeat(Number(name[1])) + " ";
   walkChildren(e.children, target, w, depth + 1, pre, link);
+  target.marker = "";
   if (judge && target !== out) {
     if (!isLinkFarm(target, name)) out.append(target);
   }
