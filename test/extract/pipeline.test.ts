@@ -30,7 +30,7 @@ test("megamath-web recipe: WARC → extract → score (langid + math) → filter
   const subst = (s: string) => s.replace(/\$\{recipe-dir\}/g, dirname(recipePath)).replace(/\$\{([a-z-]+)\}/g, (_, n) => dirs[n]);
   for (const step of recipe.steps) {
     dirs[step.name] = join(out, step.name);
-    const input = step.input === "@input" ? sharedData("warc", "*.warc.gz") : step.input.startsWith("@") ? dirs[step.input.slice(1)] : subst(step.input);
+    const input = step.input === "@input" ? sharedData("warc", "*.warc.gz") : step.input.startsWith("@") ? join(dirs[step.input.slice(1)], "*.parquet") : subst(step.input);
     const opts = JSON.parse(subst(JSON.stringify(step.options ?? {})));
     const workers = step.command === "train-classifier" ? [] : ["--workers", "1"];
     const args = [step.command, "-i", input, "-o", dirs[step.name], ...workers, "-q", ...flags(opts)];
@@ -47,7 +47,7 @@ test("megamath-web recipe: WARC → extract → score (langid + math) → filter
     const failed = Object.values(s.failed as Record<string, number>).reduce((a, b) => a + b, 0);
     assert.equal(s.docsIn, s.docsOut + removed + failed, s.name);
   }
-  const files = await expandInputs([dirs[recipe.final]]);
+  const files = await expandInputs([join(dirs[recipe.final], "*.parquet")]);
   const cols = new Set<string>();
   let rows = 0;
   for (const f of files) for await (const b of readDocuments(f)) {
