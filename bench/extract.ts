@@ -9,7 +9,7 @@
 //  3. speed: pages/s and HTML MB/s per CPU-second, WARC decoding included, on the real Common Crawl excerpt
 //     repeated; our WARC parser against the `warcio` npm package; @mozilla/readability on jsdom as the peer when
 //     installed.
-// Run: node --import tsx bench/extract.ts [--formulas 300] [--repeat 50]
+// Run: node --import tsx bench/extract.ts [--formulas 300] [--repeat 50] [--only fidelity|quality|speed]
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
@@ -79,7 +79,7 @@ async function fidelity(n: number) {
       .replace(/<annotation[^>]*>[\s\S]*?<\/annotation>/, "").replace("<math", `<math alttext="${esc(f)}"`),
     "mathml, no annotation": (f) => katex.renderToString(f, { output: "mathml" }).replace(/^<span class="katex">|<\/span>$/g, "")
       .replace(/<annotation[^>]*>[\s\S]*?<\/annotation>/, ""),
-    "mathjax2 script": (f) => `<span class="MathJax_Preview">${esc(f)}</span><span class="MathJax" id="MathJax-Element-1-Frame">x</span><script type="math/tex">${esc(f)}</script>`,
+    "mathjax2 script": (f) => `<span class="MathJax_Preview">${esc(f)}</span><span class="MathJax" id="MathJax-Element-1-Frame">x</span><script type="math/tex">${f}</script>`,
     "mathjax3 assistive mml (no tex)": (f) => `<mjx-container class="MathJax CtxtMenu_Attached_0" jax="CHTML"><mjx-math class="MJX-TEX" aria-hidden="true"><mjx-mi class="mjx-i"><mjx-c class="mjx-c1D465 TEX-I"></mjx-c></mjx-mi></mjx-math><mjx-assistive-mml unselectable="on" display="inline">${
       katex.renderToString(f, { output: "mathml" }).replace(/^<span class="katex">|<\/span>$/g, "").replace(/<annotation[^>]*>[\s\S]*?<\/annotation>/, "")}</mjx-assistive-mml></mjx-container>`,
     "wikipedia image fallback": (f) => `<span class="mwe-math-element"><img src="https://wikimedia.org/api/rest_v1/media/math/render/svg/x" class="mwe-math-fallback-image-inline" aria-hidden="true" alt="{\\displaystyle ${esc(f)}}"></span>`,
@@ -221,8 +221,9 @@ async function speed(repeat: number, peer: Peer | null) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : "";
 const peer = await readabilityPeer();
-await fidelity(arg("formulas", 300));
-quality(peer);
-await speed(arg("repeat", 50), peer);
+if (!only || only === "fidelity") await fidelity(arg("formulas", 300));
+if (!only || only === "quality") quality(peer);
+if (!only || only === "speed") await speed(arg("repeat", 50), peer);
 

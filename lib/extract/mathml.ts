@@ -16,7 +16,7 @@ const SYMBOLS: Record<string, string> = {
   "→": "\\to", "←": "\\leftarrow", "↔": "\\leftrightarrow", "⇒": "\\Rightarrow", "⇐": "\\Leftarrow", "⇔": "\\Leftrightarrow",
   "↦": "\\mapsto", "…": "\\ldots", "⋯": "\\cdots", "⋮": "\\vdots", "⋱": "\\ddots", "∘": "\\circ", "⊗": "\\otimes",
   "⊕": "\\oplus", "†": "\\dagger", "ℝ": "\\mathbb{R}", "ℕ": "\\mathbb{N}", "ℤ": "\\mathbb{Z}", "ℚ": "\\mathbb{Q}",
-  "ℂ": "\\mathbb{C}", "ℓ": "\\ell", "ℏ": "\\hbar", "′": "'", "″": "''", "⟨": "\\langle", "⟩": "\\rangle", "∣": "\\mid",
+  "ℂ": "\\mathbb{C}", "ℓ": "\\ell", "ℏ": "\\hbar", "′": "'", "″": "''", "⟨": "\\langle", "⟩": "\\rangle", "∣": "|", "⟹": "\\implies", "⟸": "\\impliedby", "⟺": "\\iff",
   "‖": "\\|", "⌊": "\\lfloor", "⌋": "\\rfloor", "⌈": "\\lceil", "⌉": "\\rceil", "°": "^\\circ", "⁡": "", "⁢": "", "⁣": ",", "⁤": "+",
   "{": "\\{", "}": "\\}", "%": "\\%", "#": "\\#", "&": "\\&",
 };
@@ -33,7 +33,7 @@ const MAX_DEPTH = 200;
 
 function symbols(s: string): string {
   let out = "";
-  for (const ch of s) {
+  for (const ch of s.replace(/=\u0338/g, "≠").replace(/\u0338/g, "")) {
     const m = SYMBOLS[ch];
     out = join(out, m ?? ch);
   }
