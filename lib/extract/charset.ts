@@ -1,8 +1,9 @@
 // Decode an HTML payload to a string. Order (what browsers do, simplified): a byte-order mark; the HTTP charset if
 // it names an encoding this Node knows; a <meta charset> / <meta http-equiv content-type> in the first 4 KB; else
 // UTF-8 if the bytes are valid UTF-8, else windows-1252 (the WHATWG default for unlabelled Western pages).
-// A declared UTF-8 that is not valid UTF-8 is decoded as windows-1252... only when it has no valid multi-byte
-// sequence at all; otherwise it stays UTF-8 with replacement characters (a few bad bytes in a real UTF-8 page).
+// A page declared UTF-8 whose bytes are not valid UTF-8 stays UTF-8 (with replacement characters) when it holds
+// well-formed multi-byte sequences (a real UTF-8 page with a few bad bytes), and is read as windows-1252 otherwise
+// (a Latin-1 page with a wrong label).
 // Node's TextDecoder (full ICU) knows the legacy encodings of the web (gbk, gb18030, big5, shift_jis, euc-jp,
 // euc-kr, windows-125x, koi8-r, iso-8859-x), so no extra dependency is needed.
 
@@ -14,11 +15,12 @@ export interface Decoded {
   source: "bom" | "http" | "meta" | "sniff" | "fallback";
 }
 
-const decoders = new Map<string, TextDecoder | null>();
+type Decoder = InstanceType<typeof TextDecoder>;
+const decoders = new Map<string, Decoder | null>();
 
 /** A decoder for an encoding label, or null when the label is unknown (or names a non-ASCII-compatible encoding
  * such as UTF-16 declared in a meta tag, which cannot be right if we could read the meta tag). */
-function decoderFor(label: string): TextDecoder | null {
+function decoderFor(label: string): Decoder | null {
   const key = label.trim().toLowerCase();
   let d = decoders.get(key);
   if (d !== undefined) return d;
