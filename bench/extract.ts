@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
+import { parseDocument } from "htmlparser2";
 import { htmlToText } from "../lib/extract/html-text.js";
 import { readWarc, isProblem } from "../lib/extract/warc.js";
 import { parseHttpResponse } from "../lib/extract/http.js";
@@ -206,6 +207,24 @@ async function speed(repeat: number, peer: Peer | null) {
   const c = cpu() - c0;
   console.log(`\n| extractor (WARC decoding included for megamath) | pages | CPU s | pages/CPU-s | HTML MB/CPU-s |\n|---|---|---|---|---|`);
   console.log(`| megamath extract | ${n} | ${c.toFixed(2)} | ${Math.round(n / c)} | ${(htmlBytes / 1e6 / c).toFixed(1)} |`);
+  // HTML parsers alone on the same pages (decoded once): the DOM parse is most of the extract cost.
+  const dec0 = new TextDecoder();
+  const texts = pages.map((p) => dec0.decode(p));
+  const tb = texts.reduce((a, t) => a + t.length, 0);
+  const parsers: [string, (h: string) => unknown][] = [["htmlparser2 parseDocument", (h) => parseDocument(h)]];
+  try {
+    const parse5 = await import("parse5" as string);
+    parsers.push(["parse5 parse (jsdom's parser)", (h) => parse5.parse(h)]);
+  } catch {
+    console.log("(parse5 not installed)");
+  }
+  console.log(`\n| HTML parser, ${texts.length} pages | pages/CPU-s | MB/CPU-s |\n|---|---|---|`);
+  for (const [name, parse] of parsers) {
+    const t0 = cpu();
+    for (let k = 0; k < 3; k++) for (const t of texts) parse(t);
+    const c = cpu() - t0;
+    console.log(`| ${name} | ${Math.round((3 * texts.length) / c)} | ${((3 * tb) / 1e6 / c).toFixed(1)} |`);
+  }
   if (peer) {
     const sample = pages.slice(0, Math.min(pages.length, 16 * 10));
     const dec = new TextDecoder();
