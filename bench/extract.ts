@@ -235,6 +235,7 @@ async function speed(repeat: number, peer: Peer | null) {
       pb += p.length;
     }
     const pc = cpu() - p0;
+    console.log(`\n| peer | pages | CPU s | pages/CPU-s | HTML MB/CPU-s |\n|---|---|---|---|---|`);
     console.log(`| @mozilla/readability on jsdom (HTML only, ${sample.length} pages) | ${sample.length} | ${pc.toFixed(2)} | ${Math.round(sample.length / pc)} | ${(pb / 1e6 / pc).toFixed(1)} |`);
   }
   rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,8 @@ const BOILER_WORD = new Set(["nav", "navbar", "navigation", "menu", "footer", "s
   "cookie", "cookies", "banner", "share", "sharing", "social", "advert", "advertisement", "ads", "ad", "sponsor",
   "related", "widget", "popup", "modal", "newsletter", "subscribe", "signup", "masthead", "toolbar", "pagination",
   "comments", "comment", "skip", "promo", "disqus", "byline", "tags", "noprint", "navbox", "catlinks", "mw-jump-link",
-  "printfooter", "sitenotice", "toc", "editsection", "jump", "sharedaddy", "sociallinks"]);
+  "printfooter", "sitenotice", "toc", "editsection", "jump", "sharedaddy", "sociallinks", "recommended", "trending",
+  "popular", "rating", "ratings", "login", "tagcloud", "subscription", "outbrain", "taboola", "relatedposts", "yarpp"]);
 // Container words that protect an element from the boilerplate words above ("content-sidebar-wrap" holds content).
 const KEEP_WORD = /(^|[\s_-])(content|article|main|post|entry|body|story|text|mw-body|mw-parser-output)([\s_-]|$)/i;
 
@@ -97,10 +98,46 @@ export function htmlToText(html: string, o: HtmlTextOptions = {}): HtmlTextResul
     deadline: performance.now() + (o.maxMs ?? 2000), nodesLeft: o.maxNodes ?? 2_000_000, math: {},
     boiler: o.removeBoilerplate ?? true, budget: { nodes: 0 }, title: "",
   };
-  const out = new Out();
-  walkChildren(doc.children, out, w, 0, false, false);
+  let out = new Out();
+  // A page that marks its article (one <article>, itemprop=articleBody, one <main>) is read from there: related
+  // links, comments and author boxes after it are the commonest boilerplate the word lists below miss. When that
+  // container holds little text (a teaser), the whole page is read instead.
+  const main = w.boiler ? mainContainer(doc.children, w) : null;
+  if (main) w.title = titleOf(doc.children, w);
+  w.nodesLeft = o.maxNodes ?? 2_000_000; // the search above is not part of the walk's budget
+  if (main) {
+    walkChildren(main.children, out, w, 1, false, false);
+    if (out.s.length < 500 && !w.truncated) {
+      out = new Out();
+      w.nodesLeft = o.maxNodes ?? 2_000_000;
+      w.math = {};
+      walkChildren(doc.children, out, w, 0, false, false);
+    }
+  } else walkChildren(doc.children, out, w, 0, false, false);
   const text = out.s.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
   return { text, title: w.title, math: w.math, truncated: w.truncated };
+}
+
+/** The <title> in the document's head (html > head > title), without walking the body. */
+function titleOf(kids: ChildNode[], w: Walk): string {
+  for (const k of kids) {
+    if (k.type !== "tag") continue;
+    if (k.name === "title") return flatText(k, w).replace(/\s+/g, " ").trim();
+    if (k.name === "html" || k.name === "head") {
+      const t = titleOf(k.children, w);
+      if (t) return t;
+    }
+  }
+  return "";
+}
+
+function mainContainer(kids: ChildNode[], w: Walk): Element | null {
+  const body = findAll({ children: kids } as Element, (x) => /(^|\s)articleBody(\s|$)/.test(x.attribs.itemprop ?? ""), w, 2);
+  if (body.length === 1) return body[0];
+  const articles = findAll({ children: kids } as Element, (x) => x.name === "article", w, 2);
+  if (articles.length === 1) return articles[0];
+  const mains = findAll({ children: kids } as Element, (x) => x.name === "main" || x.attribs.role === "main", w, 2);
+  return mains.length === 1 ? mains[0] : null;
 }
 
 function walkChildren(kids: ChildNode[], out: Out, w: Walk, depth: number, pre: boolean, inLink: boolean): void {

@@ -93,3 +93,15 @@ test("Readability pages: main text kept, no crash on any of the 130 pages", asyn
   }
   assert.ok(n >= 120);
 });
+
+test("a page that marks its article is read from there; a teaser-sized article falls back to the whole page", () => {
+  const body = "<p>" + "Main article sentence with content. ".repeat(20) + "</p>";
+  const r = htmlToText(`<html><head><title>T</title></head><body><div><p>Outside teaser list</p></div><article>${body}</article><div><p>You may also like this other story</p></div></body></html>`);
+  assert.ok(r.text.startsWith("Main article sentence"));
+  assert.ok(!r.text.includes("You may also like") && !r.text.includes("Outside teaser"));
+  assert.equal(r.title, "T");
+  const short = htmlToText(`<body><p>Intro paragraph outside.</p><article><p>Short.</p></article><p>Closing paragraph.</p></body>`);
+  assert.equal(short.text, "Intro paragraph outside.\n\nShort.\n\nClosing paragraph.");
+  const two = htmlToText(`<body><article><p>One.</p></article><article><p>Two.</p></article></body>`);
+  assert.equal(two.text, "One.\n\nTwo.");
+});
