@@ -96,7 +96,13 @@ async function exists(p: string): Promise<boolean> {
 }
 
 function cleanEntry(e: string): string {
-  return e.replace(/^[a-z]+:\/\//, "").replace(/^www\d*\./, "").replace(/\/+$/, "");
+  return stripWww(e.replace(/^[a-z]+:\/\//, "")).replace(/\/+$/, "");
+}
+
+/** "www." / "www2." off a host, unless that leaves a bare suffix ("www39115.com" is a domain, not "com"). */
+function stripWww(h: string): string {
+  const m = /^www\d*\.(.*)$/.exec(h);
+  return m && /\.[^/]*$/.test(m[1].split("/")[0]) ? m[1] : h;
 }
 
 function normalizeSpace(s: string): string {
@@ -107,7 +113,7 @@ function normalizeSpace(s: string): string {
 export function hostPath(url: string): { host: string; path: string } | null {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/:?#]+)(?::\d+)?([^?#]*)/i.exec(url.trim());
   if (!m) return null;
-  const host = m[1].toLowerCase().replace(/\.$/, "").replace(/^www\d*\./, "");
+  const host = stripWww(m[1].toLowerCase().replace(/\.$/, ""));
   return host ? { host, path: m[2] } : null;
 }
 

@@ -41,7 +41,8 @@ test("megamath-web recipe: WARC → extract → score (langid + math) → filter
   const ex = stats("extract");
   const by = Object.fromEntries(ex.stages.map((s: { name: string }) => [s.name, s]));
   assert.equal(by.read.docsOut, 68); // response records of the four WARC files
-  assert.equal(by["url-filter"].removed["blocklist:phishing"], 13);
+  // None of these 68 real URLs is on the lists (test/extract/url-filter.test.ts checks the lists themselves).
+  assert.deepEqual([by["url-filter"].docsIn, by["url-filter"].docsOut], [68, 68]);
   for (const s of ex.stages) {
     const removed = Object.values(s.removed as Record<string, number>).reduce((a, b) => a + b, 0);
     const failed = Object.values(s.failed as Record<string, number>).reduce((a, b) => a + b, 0);
