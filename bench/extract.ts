@@ -9,7 +9,7 @@
 //  3. speed: pages/s and HTML MB/s per CPU-second, WARC decoding included, on the real Common Crawl excerpt
 //     repeated; our WARC parser against the `warcio` npm package; @mozilla/readability on jsdom as the peer when
 //     installed.
-// Run: node --import tsx bench/extract.ts [--formulas 300] [--repeat 50] [--only fidelity|quality|speed]
+// Run: node --import tsx bench/extract.ts [--formulas 300] [--repeat 50] [--only fidelity|quality|speed] [--no-peer]
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
@@ -242,7 +242,7 @@ async function speed(repeat: number, peer: Peer | null) {
 }
 
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : "";
-const peer = await readabilityPeer();
+const peer = process.argv.includes("--no-peer") ? null : await readabilityPeer();
 if (!only || only === "fidelity") await fidelity(arg("formulas", 300));
 if (!only || only === "quality") quality(peer);
 if (!only || only === "speed") await speed(arg("repeat", 50), peer);
