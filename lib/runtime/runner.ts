@@ -23,6 +23,8 @@ export interface RunOptions {
   outDir: string;
   stages: Stage[];
   read?: ReadOptions;
+  /** Reads one input file as batches (default readDocuments: Parquet, JSONL, Arrow); e.g. a WARC reader. */
+  reader?: (file: string, opts: ReadOptions) => AsyncIterable<Batch>;
   write?: WriteOptions;
   shard?: { index: number; count: number };
   /** Recompute files that already have a completion marker. */
@@ -217,7 +219,7 @@ async function runFile(
   // Each timer holds the inclusive time spent pulling from that point of the chain; a stage's own time is its
   // timer minus its upstream's.
   const timers = [{ ms: 0 }];
-  let stream: AsyncIterable<Batch> = readDocuments(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
+  let stream: AsyncIterable<Batch> = (o.reader ?? readDocuments)(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
   stream = timed(counted(stream, readStats, "out", progress), timers[0]);
   for (let i = 0; i < o.stages.length; i++) {
     const stage = o.stages[i];
