@@ -1,5 +1,6 @@
 // Flags shared by every command that reads documents, runs stages and writes documents, and the glue that turns
 // them into a runPipeline call with a summary at the end.
+import { statSync } from "node:fs";
 import type { CliContext, OptionSpecs, OptionValues } from "./command.js";
 import { UsageError, parseShard } from "./command.js";
 import { runPipeline, type RunResult } from "../lib/runtime/runner.js";
@@ -49,6 +50,7 @@ export async function runPipelineCommand(
   const result = await runPipeline({
     name: meta.name,
     identity: optionsIdentity(meta.name, opts),
+    reads: filesNamedIn(opts),
     inputs,
     outDir: output,
     stages,
@@ -85,6 +87,24 @@ const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "q
 export function optionsIdentity(name: string, opts: OptionValues): string {
   const kept = Object.keys(opts).filter((k) => !NOT_IDENTITY.has(k) && opts[k] !== undefined).sort();
   return JSON.stringify([name, kept.map((k) => [k, opts[k]])]);
+}
+
+/** Identity options whose value names an existing file (a model, an index, a word list): their content is part of
+ * what the outputs depend on, so the runner fingerprints them along with the options' text. */
+export function filesNamedIn(opts: OptionValues): string[] {
+  const files: string[] = [];
+  for (const k of Object.keys(opts).sort()) {
+    if (NOT_IDENTITY.has(k)) continue;
+    for (const v of [opts[k]].flat()) {
+      if (typeof v !== "string" || v === "") continue;
+      try {
+        if (statSync(v).isFile()) files.push(v);
+      } catch {
+        // not a path
+      }
+    }
+  }
+  return files;
 }
 
 export function summarize(name: string, r: RunResult): string {

@@ -1,18 +1,23 @@
 // The executor: reads each input file of this shard, pushes its batches through the stages, writes one output file
-// set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
-// files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
-import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
+// set per input file, and leaves a task marker holding that file's fingerprint and stats (the task loop of
+// task-loop.ts). A marker whose fingerprint equals the one computed now makes a rerun skip the file (resume); any
+// change to the input, the settings or a model/index read redoes it. Merging every marker in a folder gives exact
+// stats across shards (`megamath stats DIR`).
+import { existsSync } from "node:fs";
+import { mkdir, stat, access, constants } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
-import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
-import { writeFileAtomic, isTempName } from "../io/atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
 import { StageStats, mergeRunStats, type RunStatsJSON } from "./stats.js";
+import { fingerprintFile, fingerprintPath, taskFingerprint } from "./fingerprint.js";
+import { MARKER_DIR, readFolderMarkers, runTaskLoop } from "./task-loop.js";
+import { checkExpectation, keptFigures, type Expect } from "./expect.js";
 
 export interface RunOptions {
   /** Files or globs; expanded and sorted, then shard i takes files i, i+N, ... */
@@ -35,8 +40,13 @@ export interface RunOptions {
   /** What the outputs depend on besides the input file (the command's options, say). A completion marker made
    * under another identity (or another stage identity) is redone rather than reused. */
   identity?: string;
+  /** Files (or folders) besides the inputs that the outputs depend on (a model, an index): their fingerprints are
+   * part of every task's fingerprint, so replacing one redoes the outputs. Stages add their own (Stage.reads). */
+  reads?: string[];
   /** When false, stages only count and nothing is written (e.g. a dry run). Default true. */
   writeOutput?: boolean;
+  /** Bounds on what this shard keeps (default: non-empty input must not give empty output). */
+  expect?: Expect;
 }
 
 export interface RunResult {
@@ -47,18 +57,7 @@ export interface RunResult {
   filesFailed: { file: string; error: string }[];
 }
 
-export interface Marker {
-  version: 1;
-  command: string;
-  input: string;
-  outputs: string[];
-  stats: RunStatsJSON;
-  /** RunOptions.identity plus every stage's identity, hashed. */
-  identity?: string;
-  failed?: string;
-}
-
-export const MARKER_DIR = ".done";
+export { MARKER_DIR };
 export const READ_STAGE = "read";
 
 /** Run a pipeline over this shard's files. Throws on the first error under onError "fail". */
@@ -71,7 +70,6 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
   await ensureWritableDir(outDir);
-  await mkdir(join(outDir, MARKER_DIR), { recursive: true });
 
   let totalBytes = 0;
   const sizes = new Map<string, number>();
@@ -83,51 +81,51 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   // Readers see the whole sorted input list (not just this shard's): default ids stay unique across inputs that
   // share a file name, and are the same on every shard.
   const withInputs: RunOptions = { ...o, read: { ...o.read, inputs: all } };
-  const identity = await runIdentity(o);
+  const step = o.name ?? "run";
+  const settings = await runSettings(o);
+  const reads = await Promise.all(runReads(o).map(fingerprintPath));
+  const tasks = await Promise.all(mine.map(async (file) => ({
+    key: names.get(file)!, input: file,
+    fingerprint: taskFingerprint({ step, settings, reads: [await fingerprintFile(file), ...reads] }),
+  })));
   // Made after the last step that can throw outside the try below, which stops its timer.
   const progress = o.progress
-    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
+    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: step }, totalBytes, mine.length)
     : undefined;
   const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
   const perFile: RunStatsJSON[] = [];
   try {
-    for (const file of mine) {
-      const outName = names.get(file)!;
-      const markerPath = join(outDir, MARKER_DIR, `${outName}.json`);
-      if (!o.force) {
-        const m = await readMarker(markerPath);
-        if (m && (m.identity ?? "") !== identity) log.info(`${file}: done before with other options or inputs; recomputing`);
-        if (m && (m.identity ?? "") === identity && (await allExist(outDir, m.outputs))) {
-          perFile.push(m.stats);
-          result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
-          result.filesSkipped++;
+    const loop = await runTaskLoop({
+      step, outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: o.writeOutput !== false,
+      // Parts a killed attempt renamed into place before it died (a multi-part output is renamed part by part).
+      leftovers: (t, present) => present.filter((n) => isOutputOf(n, t.key)),
+      onSkip: (t, m) => {
+        perFile.push(m.stats);
+        result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
+        progress?.fileDone(sizes.get(t.input)!);
+      },
+      run: async (t) => {
+        const file = t.input;
+        const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
+        try {
+          const { stats, outputs } = await runFile(file, join(outDir, t.key), withInputs, ctxBase, progress);
+          perFile.push(stats);
+          result.outputs.push(...outputs);
+          return { outputs: outputs.map((p) => p.slice(outDir.length + 1)), stats };
+        } catch (e) {
+          if (onError === "fail" || e instanceof FatalError) throw e;
+          // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
+          const msg = (e as Error).message;
+          log.warn(`skipped ${file}: ${msg}`);
+          result.filesFailed.push({ file, error: msg });
+          return null;
+        } finally {
           progress?.fileDone(sizes.get(file)!);
-          log.debug(`skip ${file}: already done`);
-          continue;
         }
-      }
-      await removeStale(outDir, outName);
-      const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
-      try {
-        const { stats, outputs } = await runFile(file, join(outDir, outName), withInputs, ctxBase, progress);
-        const rel = outputs.map((p) => p.slice(outDir.length + 1));
-        // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
-        if (o.writeOutput !== false) {
-          const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats, identity };
-          await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
-        }
-        perFile.push(stats);
-        result.outputs.push(...outputs);
-        result.filesDone++;
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (onError === "fail" || e instanceof FatalError) throw e;
-        // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
-        log.warn(`skipped ${file}: ${msg}`);
-        result.filesFailed.push({ file, error: msg });
-      }
-      progress?.fileDone(sizes.get(file)!);
-    }
+      },
+    });
+    result.filesDone = loop.done.length;
+    result.filesSkipped = loop.skipped.length;
   } catch (e) {
     await closeStages(o.stages).catch(() => {}); // the run's own error is the one to report
     throw e;
@@ -142,6 +140,9 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     // The folder-wide merge (all shards that have finished files so far).
     await writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(await mergeFolderStats(outDir), null, 1) + "\n");
   }
+  // After the stats are written, so a stopped run can be inspected with `megamath stats`.
+  const { docsIn, docsOut } = keptFigures(result.stats);
+  checkExpectation(step, docsIn, docsOut, o.expect, shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "");
   return result;
 }
 
@@ -158,12 +159,16 @@ async function closeStages(stages: Stage[]): Promise<void> {
   if (first !== undefined) throw first;
 }
 
-/** One hash of the run's identity and its stages' (empty when neither says anything, so old markers stay valid). */
-async function runIdentity(o: RunOptions): Promise<string> {
-  const parts = [o.identity ?? ""];
+/** The run's identity-relevant settings: its own (the command's options) and every stage's. */
+async function runSettings(o: RunOptions): Promise<unknown> {
+  const parts: unknown[] = [o.identity ?? ""];
   for (const s of o.stages) parts.push(s.identity ? `${s.name}:${await s.identity()}` : "");
-  if (parts.every((p) => p === "")) return "";
-  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+  return parts;
+}
+
+/** Files besides the input that the outputs depend on: the run's own list and every stage's (models, indexes). */
+function runReads(o: RunOptions): string[] {
+  return [...(o.reads ?? []), ...o.stages.flatMap((s) => s.reads?.() ?? [])];
 }
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
@@ -310,53 +315,22 @@ async function ensureWritableDir(dir: string): Promise<void> {
   }
 }
 
-export async function readMarker(path: string): Promise<Marker | null> {
-  try {
-    const m = JSON.parse(await readFile(path, "utf8")) as Marker;
-    return m.version === 1 && Array.isArray(m.outputs) ? m : null;
-  } catch {
-    return null;
-  }
+/** Output suffixes a runner task writes (its temp names are these with ".tmp-" before and a random tail after). */
+const OUTPUT_SUFFIXES = [".parquet", ".jsonl", ".jsonl.gz", ".arrow"] as const;
+
+/** Is `name` one of task `key`'s outputs (KEY.parquet, KEY-00001.parquet, …)? */
+function isOutputOf(name: string, key: string): boolean {
+  if (!name.startsWith(key)) return false;
+  const tail = name.slice(key.length).replace(/^-\d{5}(?=\.)/, "");
+  return (OUTPUT_SUFFIXES as readonly string[]).includes(tail);
 }
 
-async function allExist(dir: string, rel: string[]): Promise<boolean> {
-  for (const r of rel) {
-    try {
-      await access(join(dir, r));
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** Delete leftovers of a killed attempt at this file: its temp files and any parts renamed before the kill. */
-async function removeStale(outDir: string, outName: string): Promise<void> {
-  const esc = outName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const part = new RegExp(`^${esc}(-\\d{5})?\\.(parquet|jsonl|jsonl\\.gz|arrow)$`);
-  for (const name of await readdir(outDir)) {
-    const isMine = part.test(name) || (isTempName(name) && part.test(name.replace(/^\.tmp-/, "").replace(/\.\d+\.[0-9a-f]{8}$/, "")));
-    if (isMine) await rm(join(outDir, name), { force: true });
-  }
-}
-
-/** Merge the stats of every completion marker in a folder (exact across shards). */
+/** Merge the stats of every task marker in a folder (exact across shards), whichever step wrote it. */
 export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number }> {
-  let entries: string[] = [];
-  try {
-    entries = (await readdir(join(dir, MARKER_DIR))).filter((n) => n.endsWith(".json")).sort();
-  } catch {
+  if (!existsSync(join(dir, MARKER_DIR))) {
     throw new Error(`${dir} has no ${MARKER_DIR}/ folder: not the output folder of a megamath command`);
   }
-  const runs: RunStatsJSON[] = [];
-  const commands = new Set<string>();
-  for (const e of entries) {
-    const m = await readMarker(join(dir, MARKER_DIR, e));
-    if (m) {
-      runs.push(m.stats);
-      commands.add(m.command);
-    }
-  }
-  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length };
+  const markers = await readFolderMarkers(dir);
+  const commands = [...new Set(markers.map((m) => m.step))];
+  return { ...mergeRunStats(markers.map((m) => m.stats)), commands, markers: markers.length };
 }
-
