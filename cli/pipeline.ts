@@ -20,6 +20,8 @@ export const pipelineOptions: OptionSpecs = {
   "text-key": { type: "string", default: "text", description: "Input field holding the document text." },
   "id-key": { type: "string", default: "id", description: "Input field holding the document id (default: FILE/ROW when absent)." },
   "row-group-size": { type: "integer", default: 10000, description: "Parquet rows per row group." },
+  "allow-empty": { type: "boolean", description: "Let non-empty input give an empty output (otherwise the run stops with the figures)." },
+  "min-kept-share": { type: "number", placeholder: "X", description: "Stop with the figures when this shard keeps fewer than this share (0-1) of its input documents." },
   "max-file-mb": { type: "number", description: "Roll to numbered output parts past this size (default: one output file per input file, named like it)." },
 };
 
@@ -65,6 +67,7 @@ export async function runPipelineCommand(
       rowGroupSize: opts["row-group-size"] as number,
       maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round((opts["max-file-mb"] as number) * 1e6),
     },
+    expect: { allowEmpty: Boolean(opts["allow-empty"]), minKeptShare: opts["min-kept-share"] as number | undefined },
     log: ctx.log,
     progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },
   });
@@ -81,7 +84,7 @@ export async function runPipelineCommand(
  * transport flags are among them: answers are journaled by request body, which none of them is part of, so a rerun
  * with a longer --timeout-s or another --max-in-flight must resume, not redo finished files. */
 const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error",
-  "base-url", "api-key-env", "max-in-flight", "timeout-s", "max-retries", "journal-dir"]);
+  "allow-empty", "min-kept-share", "base-url", "api-key-env", "max-in-flight", "timeout-s", "max-retries", "journal-dir"]);
 
 /** The command name and every option value that can change an output file, as one string (markers record it). */
 export function optionsIdentity(name: string, opts: OptionValues): string {

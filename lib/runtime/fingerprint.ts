@@ -147,7 +147,14 @@ export async function fingerprintFile(path: string): Promise<string> {
 /** The fingerprint of a file or a folder (every non-temp file under it except markers, by relative name). */
 export async function fingerprintPath(path: string): Promise<string> {
   const abs = resolve(path);
-  if (!(await stat(abs)).isDirectory()) return fingerprintFile(abs);
+  let isDir: boolean;
+  try {
+    isDir = (await stat(abs)).isDirectory();
+  } catch {
+    // A missing model or index: the task that needs it fails with its own clear error; the fingerprint must not.
+    return hashOf(["missing", abs]);
+  }
+  if (!isDir) return fingerprintFile(abs);
   const parts: string[] = [];
   const walk = async (dir: string, rel: string): Promise<void> => {
     for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
