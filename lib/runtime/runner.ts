@@ -70,6 +70,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
   await ensureWritableDir(outDir);
+  await mkdir(join(outDir, MARKER_DIR), { recursive: true });
 
   let totalBytes = 0;
   const sizes = new Map<string, number>();

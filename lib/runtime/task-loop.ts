@@ -8,7 +8,8 @@
 // The marker is written after every output is in place, so a marker always describes finished outputs; `stamps`
 // let a reader see that an output was replaced after its marker (then the task is redone, and a downstream reader
 // stops trusting the fingerprint; see fingerprint.ts). `megamath stats DIR` merges the stats of every marker.
-import { readFile, readdir, rm, mkdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic, isTempName } from "../io/atomic.js";
 import { MARKER_DIR, sameStamp, stampOf, type FileStamp } from "./fingerprint.js";
@@ -147,7 +148,6 @@ export interface TaskLoopResult<T> {
 export async function runTaskLoop<T extends LoopTask>(o: TaskLoopOptions<T>): Promise<TaskLoopResult<T>> {
   const result: TaskLoopResult<T> = { done: [], skipped: [], failed: [] };
   const write = o.writeMarkers !== false;
-  await mkdir(join(o.outDir, MARKER_DIR), { recursive: true });
   for (const task of o.tasks) {
     const path = markerPath(o.outDir, task.key);
     const old = await readTaskMarker(path);
@@ -165,7 +165,7 @@ export async function runTaskLoop<T extends LoopTask>(o: TaskLoopOptions<T>): Pr
     if (old) await rm(path, { force: true });
     const removed = await removeOwnTemps(o.outDir, task.key, o.tempSuffixes);
     if (removed.length) o.log?.info(`${o.step}: ${task.key}: removed ${removed.length} temp file(s) of a killed run`);
-    if (o.leftovers) {
+    if (o.leftovers && existsSync(o.outDir)) {
       const names = (await readdir(o.outDir)).filter((n) => !isTempName(n));
       await Promise.all(o.leftovers(task, names).map((n) => rm(join(o.outDir, n), { recursive: true, force: true })));
     }
