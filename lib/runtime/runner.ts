@@ -11,6 +11,7 @@ import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
+import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
@@ -66,9 +67,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };
   const onError = o.onError ?? "fail";
   const outDir = resolve(o.outDir);
-  const all = await expandInputs(o.inputs);
+  const all = await expandInputs(o.inputs, (e) => log.info(`input ${JSON.stringify(e.pattern)}: ${e.files} file(s)` +
+    (e.leftOut ? `; left out ${e.leftOut} of megamath's own (markers, stats, reports, work folders)` : "")));
+  await refuseOutputHoldingInputs(outDir, all);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
+  for (const n of names.values()) assertInside(outDir, n);
   await ensureWritableDir(outDir);
   await mkdir(join(outDir, MARKER_DIR), { recursive: true });
 
@@ -83,6 +87,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   // share a file name, and are the same on every shard.
   const withInputs: RunOptions = { ...o, read: { ...o.read, inputs: all } };
   const step = o.name ?? "run";
+  const writes = o.writeOutput !== false;
   const settings = await runSettings(o);
   const reads = await Promise.all(runReads(o).map(fingerprintPath));
   const tasks = await Promise.all(mine.map(async (file) => ({
@@ -98,8 +103,10 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   try {
     const loop = await runTaskLoop({
       step, outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: o.writeOutput !== false,
-      // Parts a killed attempt renamed into place before it died (a multi-part output is renamed part by part).
-      leftovers: (t, present) => present.filter((n) => isOutputOf(n, t.key)),
+      // Final-named files in this file's slot are removed only when megamath made them (output-guard.ts); a claim
+      // covers the parts a killed attempt renamed into place before it died.
+      claim: writes ? (t, old) => claimSlot(outDir, join(outDir, MARKER_DIR), t.key, old?.outputs) : undefined,
+      release: writes ? (t) => releaseSlot(join(outDir, MARKER_DIR), t.key) : undefined,
       onSkip: (t, m) => {
         perFile.push(m.stats);
         result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
@@ -174,6 +181,7 @@ function runReads(o: RunOptions): string[] {
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
 export class FatalError extends Error {}
+export { OutputFolderError };
 
 async function runFile(
   file: string,
@@ -298,7 +306,7 @@ export function outputNames(files: string[]): Map<string, string> {
   abs.forEach((a, i) => {
     let rel = a.slice(root.length).replace(/^[\\/]+/, "");
     rel = rel.replace(/\.(parquet|arrow|ipc|feather|jsonl|json|ndjson)(\.(gz|zst|zstd))?$/i, "");
-    let name = rel.split(sep).join("__").replace(/[^A-Za-z0-9._=-]/g, "_") || `input-${i}`;
+    let name = safeOutputName(rel.split(sep).join("__"), `input-${i}`);
     while (clashes(name)) name += "_";
     used.add(name);
     if (PART.test(name)) stems.add(name.replace(PART, ""));
@@ -318,13 +326,6 @@ async function ensureWritableDir(dir: string): Promise<void> {
 
 /** Output suffixes a runner task writes (its temp names are these with ".tmp-" before and a random tail after). */
 const OUTPUT_SUFFIXES = [".parquet", ".jsonl", ".jsonl.gz", ".arrow"] as const;
-
-/** Is `name` one of task `key`'s outputs (KEY.parquet, KEY-00001.parquet, …)? */
-function isOutputOf(name: string, key: string): boolean {
-  if (!name.startsWith(key)) return false;
-  const tail = name.slice(key.length).replace(/^-\d{5}(?=\.)/, "");
-  return (OUTPUT_SUFFIXES as readonly string[]).includes(tail);
-}
 
 /** Merge the stats of every task marker in a folder (exact across shards), whichever step wrote it. */
 export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number }> {

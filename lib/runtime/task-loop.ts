@@ -8,7 +8,6 @@
 // The marker is written after every output is in place, so a marker always describes finished outputs; `stamps`
 // let a reader see that an output was replaced after its marker (then the task is redone, and a downstream reader
 // stops trusting the fingerprint; see fingerprint.ts). `megamath stats DIR` merges the stats of every marker.
-import { existsSync } from "node:fs";
 import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic, isTempName } from "../io/atomic.js";
@@ -129,8 +128,11 @@ export interface TaskLoopOptions<T extends LoopTask> {
   log?: Logger;
   /** Final-name suffixes of a task's outputs (".parquet", ".bin", …): its temp names are removed before it runs. */
   tempSuffixes: readonly string[];
-  /** Also remove these (relative names in outDir) before a task runs: outputs a killed attempt renamed into place. */
-  leftovers?: (task: T, names: string[]) => string[];
+  /** Before a task runs (its old marker, if any, still in place): make its slot ready, e.g. remove the outputs a
+   * killed attempt renamed into place (the runner's claimSlot). */
+  claim?(task: T, old: TaskMarker | null): Promise<void>;
+  /** After the task's marker is written, or after it failed (run gave null). */
+  release?(task: T): Promise<void>;
   /** Do the task; null when it failed in a way the caller counted and that must leave no marker (a retry redoes it). */
   run(task: T): Promise<TaskOutcome | null>;
   /** Called for each task found done (to count its stats, list its outputs). */
@@ -161,16 +163,14 @@ export async function runTaskLoop<T extends LoopTask>(o: TaskLoopOptions<T>): Pr
       }
       if (old) o.log?.info(`${o.step}: ${task.key}: ${why}; redoing it`);
     }
-    // The old marker stops describing the folder once the task starts over: a failure now must not leave it.
-    if (old) await rm(path, { force: true });
     const removed = await removeOwnTemps(o.outDir, task.key, o.tempSuffixes);
     if (removed.length) o.log?.info(`${o.step}: ${task.key}: removed ${removed.length} temp file(s) of a killed run`);
-    if (o.leftovers && existsSync(o.outDir)) {
-      const names = (await readdir(o.outDir)).filter((n) => !isTempName(n));
-      await Promise.all(o.leftovers(task, names).map((n) => rm(join(o.outDir, n), { recursive: true, force: true })));
-    }
+    await o.claim?.(task, old);
+    // The old marker stops describing the folder once the task starts over: a failure now must not leave it.
+    if (old) await rm(path, { force: true });
     const outcome = await o.run(task);
     if (!outcome) {
+      await o.release?.(task);
       result.failed.push(task);
       continue;
     }
@@ -178,6 +178,7 @@ export async function runTaskLoop<T extends LoopTask>(o: TaskLoopOptions<T>): Pr
       ? await writeTaskMarker(o.outDir, { step: o.step, key: task.key, input: task.input, fingerprint: task.fingerprint,
         outputs: outcome.outputs, stats: outcome.stats, ...outcome.extra })
       : null;
+    await o.release?.(task);
     result.done.push({ task, marker, outcome });
   }
   return result;

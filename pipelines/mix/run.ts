@@ -6,10 +6,10 @@
 // The mixture is one task of the task loop (lib/runtime/task-loop.ts): its marker (<out>/.done/mixture.json) holds
 // the fingerprint of the spec, the tokenizer and every source file, so a rerun with the same fingerprint skips and any
 // change redoes it. The temp folder's name is owned by the task: a killed run's leftover is removed by the next one.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { rm, rename, mkdir, mkdtemp, readFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../lib/runtime/log.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
@@ -65,6 +65,17 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan | nul
   if (opts.dryRun) return buildMix(opts, out);
   if (existsSync(join(out, "mixture.json")) && !opts.force && !(await readTaskMarker(markerPath(out, "mixture")))) {
     throw new MixSpecError(`${out} already holds a mixture (mixture.json) that this megamath did not record; use --force to replace it`);
+  }
+  // The finished mixture replaces the output folder whole: only a folder megamath made (it holds mixture.json) or an
+  // empty one may be replaced, and never one that holds a source.
+  if (!opts.dryRun && existsSync(out) && !existsSync(join(out, "mixture.json")) && readdirSync(out).length > 0) {
+    throw new MixSpecError(`${out} exists and is not a mixture folder (no mixture.json): megamath replaces only folders it made; choose another --output`);
+  }
+  for (const s of opts.spec.sources) {
+    const p = opts.paths?.[s.name] ?? s.path;
+    if (p && (resolve(p) + sep).startsWith(out + sep)) {
+      throw new MixSpecError(`source "${s.name}" (${p}) is inside the output folder ${out}, which the mixture replaces; choose another --output`);
+    }
   }
   const fingerprint = await mixFingerprint(opts);
   let built: { plan: MixPlan; mixture: MixtureJson | null; files: Map<string, string[]> } | null = null;
