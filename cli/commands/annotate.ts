@@ -1,7 +1,7 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions, runPipelineCommand } from "../pipeline.js";
 import { annotateStage, DEFAULT_ANNOTATE_MAX_CHARS } from "../../lib/llm/annotate-stage.js";
-import { clientFromOptions, llmOptions } from "../../lib/llm/cli-options.js";
+import { clientFromOptions, llmOptions } from "../options/llm.js";
 import { loadPrompt, type DocumentFence } from "../../lib/llm/prompts.js";
 
 export default defineCommand({

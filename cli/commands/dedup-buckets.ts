@@ -1,7 +1,7 @@
 import { defineCommand, parseShard, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runBucketStage } from "../../lib/dedup/index.js";
-import { workDirOption } from "../../lib/dedup/options.js";
+import { workDirOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-buckets",

@@ -1,7 +1,7 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runClusterStage } from "../../lib/dedup/index.js";
-import { workDirOption } from "../../lib/dedup/options.js";
+import { workDirOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-clusters",

@@ -3,7 +3,7 @@ import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, checkFilterReady } from "../../lib/dedup/index.js";
-import { workDirOption, clusterColumnOption } from "../../lib/dedup/options.js";
+import { workDirOption, clusterColumnOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-filter",

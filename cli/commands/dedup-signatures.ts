@@ -2,7 +2,7 @@ import { defineCommand, parseShard, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { runSignatureStage, documentReader } from "../../lib/dedup/index.js";
-import { minhashOptions, workDirOption, paramsFromOptions } from "../../lib/dedup/options.js";
+import { minhashOptions, workDirOption, paramsFromOptions } from "../options/dedup.js";
 import { formatStats } from "../pipeline.js";
 
 const { input, shard, force, seed, "on-error": onError, "text-key": textKey, "id-key": idKey } = pipelineOptions;

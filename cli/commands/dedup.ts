@@ -3,7 +3,7 @@ import { defineCommand, parseShard, UsageError } from "../command.js";
 import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
-import { minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions } from "../../lib/dedup/options.js";
+import { minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup",

@@ -4,7 +4,7 @@ import { defineCommand, parseShard, UsageError, type OptionValues } from "../com
 import { requireInputOutput, workersFrom } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
-import { tokenizerOptions, templateOptions, parseSpecialId, templateFrom } from "../../lib/tokenizer/cli-options.js";
+import { tokenizerOptions, templateOptions, parseSpecialId, templateFrom } from "../options/tokenizer.js";
 import type { TokenDtype } from "../../lib/formats/megatron.js";
 import { writeFolderManifest } from "../../lib/formats/token-folder.js";
 import type { Logger } from "../../lib/runtime/log.js";

@@ -1,7 +1,7 @@
 // Flags shared by `megamath tokenize` and `megamath mix` for choosing a tokenizer, a template and framing.
-import type { OptionSpecs, OptionValues } from "../../cli/command.js";
-import { UsageError } from "../../cli/command.js";
-import { TEMPLATE_NAMES, parseTemplateName, type TemplateSpec, type TemplateColumns } from "./templates.js";
+import type { OptionSpecs, OptionValues } from "../command.js";
+import { UsageError } from "../command.js";
+import { TEMPLATE_NAMES, parseTemplateName, type TemplateSpec, type TemplateColumns } from "../../lib/tokenizer/templates.js";
 
 export const tokenizerOptions: OptionSpecs = {
   tokenizer: { type: "string", default: "llama3", placeholder: "NAME|FILE", description: "llama3, a tiktoken encoding (cl100k_base, o200k_base, gpt2, ...), or a tokenizer.json / .tiktoken / tokenizer.model file." },

@@ -1,9 +1,9 @@
 // The flags every LLM command shares (server, model, key, concurrency, retries, sampling), declared once, and the
 // client they describe. The key is read from the environment variable named by --api-key-env, never from a flag or
 // a config file, so it cannot end up in shell history, a config file or a log line.
-import type { OptionSpecs, OptionValues } from "../../cli/command.js";
-import { UsageError } from "../../cli/command.js";
-import { LlmClient, apiKeyFromEnv, type Endpoint } from "./client.js";
+import type { OptionSpecs, OptionValues } from "../command.js";
+import { UsageError } from "../command.js";
+import { LlmClient, apiKeyFromEnv, type Endpoint } from "../../lib/llm/client.js";
 
 export function llmOptions(defaults: { maxTokens: number; temperature: number }): OptionSpecs {
   return {

@@ -1,6 +1,6 @@
 // Flags shared by the five dedup commands, declared once (drives --help, flags and --config files).
-import type { OptionSpecs, OptionValues } from "../../cli/command.js";
-import { type DedupParams, checkParams, defaultDedupParams } from "./params.js";
+import type { OptionSpecs, OptionValues } from "../command.js";
+import { type DedupParams, checkParams, defaultDedupParams } from "../../lib/dedup/params.js";
 
 export const minhashOptions: OptionSpecs = {
   bands: { type: "integer", default: defaultDedupParams.bands, description: "LSH bands (MegaMath: 11)." },
