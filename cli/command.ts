@@ -123,13 +123,33 @@ function readConfigFile(path: string, specs: OptionSpecs): Record<string, unknow
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) {
     throw new UsageError(`config file ${path} must hold a JSON object of option values`);
   }
-  for (const key of Object.keys(obj)) {
+  checkFields(obj as Record<string, unknown>, specs, `config file ${path}`);
+  return obj as Record<string, unknown>;
+}
+
+function checkFields(values: Record<string, unknown>, specs: OptionSpecs, where: string): void {
+  for (const key of Object.keys(values)) {
     if (!(key in specs) || key === "config") {
       const allowed = Object.keys(specs).filter((k) => k !== "config" && k !== "help").join(", ");
-      throw new UsageError(`config file ${path}: unknown field "${key}"; allowed fields: ${allowed}`);
+      throw new UsageError(`${where}: unknown field "${key}"; allowed fields: ${allowed}`);
     }
   }
-  return obj as Record<string, unknown>;
+}
+
+/**
+ * Option values given as data (a recipe step, a library caller), not argv: checked and coerced as a --config file's
+ * fields are (a list given as an array is taken item by item, as written), defaults filled in. `where` names the
+ * source in messages, e.g. `step "score"`.
+ */
+export function optionValues(cmd: Command, values: Record<string, unknown>, where: string): OptionValues {
+  const specs: OptionSpecs = { ...globalOptions, ...cmd.options };
+  checkFields(values, specs, where);
+  const out: OptionValues = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = values[name];
+    out[name] = raw === undefined ? spec.default : coerce(raw, spec, `"${name}" in ${where}`);
+  }
+  return out;
 }
 
 function coerce(raw: unknown, spec: OptionSpec, source: string): string | number | boolean | string[] {

@@ -1,12 +1,11 @@
-import { readFile, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { packagePath } from "../../lib/paths.js";
-import { defineCommand, globalOptions, UsageError, type OptionSpecs } from "../command.js";
-import { commands, loadCommand } from "../registry.js";
-import { validateRecipe } from "../../pipelines/recipe/types.js";
-import { planBuild, finalFolder } from "../../pipelines/recipe/plan.js";
+import { defineCommand, UsageError } from "../command.js";
+import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
+import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import { emit, DEDUP_STAGES, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
 import { collectReport } from "../../pipelines/report/collect.js";
 import { renderReport } from "../../pipelines/report/html.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
@@ -42,28 +41,22 @@ export default defineCommand({
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
     const recipePath = resolve(positionals[0] ?? packagePath("pipelines", "pro-max.json"));
-    let raw: unknown;
+    let recipe;
     try {
-      raw = JSON.parse(await readFile(recipePath, "utf8"));
+      recipe = await loadRecipe(recipePath);
     } catch (e) {
-      throw new UsageError(`cannot read recipe ${recipePath}: ${(e as Error).message}`);
+      throw new UsageError((e as Error).message);
     }
-    const recipe = validateRecipe(raw, recipePath, Object.keys(commands));
     if (opts.input) recipe.inputs = (opts.input as string[]).map((p) => resolve(p));
     if (Boolean(opts.llm) !== Boolean(opts.model)) throw new UsageError("--llm and --model go together");
     const outDir = resolve(opts.output as string);
-    const common: Record<string, string | number | boolean> = {};
+    const common: StepOptions = {};
     if (opts.quiet) common.quiet = true;
     if (opts.workers) common.workers = opts.workers as number;
-    // Load the recipe's commands so the planner passes each only the options it declares.
-    const used = new Set(recipe.steps.flatMap((s) => [s.command, s.otherwise?.command].filter(Boolean) as string[]));
-    if (used.has("dedup")) for (const st of DEDUP_STAGES) used.add(st.command);
-    const specs = new Map<string, OptionSpecs>();
-    for (const c of used) specs.set(c, { ...globalOptions, ...(await loadCommand(c)).options });
-    const plan = planBuild(recipe, {
+    const { plan, specs } = await planRecipe(recipe, {
       recipeDir: dirname(recipePath), outDir, seed: (opts.seed as number | undefined) ?? recipe.seed,
       llm: opts.llm ? { url: opts.llm as string, model: opts.model as string, apiKeyEnv: opts["api-key-env"] as string | undefined } : undefined,
-      train: Boolean(opts.train), common, accepts: (c, o) => o in (specs.get(c) ?? {}),
+      train: Boolean(opts.train), common,
     });
     if (opts.emit) {
       // No public image or registry package holds megamath, so the defaults point at what surely exists: this very

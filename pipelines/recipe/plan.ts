@@ -1,8 +1,13 @@
-// Turn a recipe into concrete subcommand invocations: inputs resolved to paths, ${STEP} references to folders,
-// conditional steps replaced by their fallbacks or marked skipped with the reason.
+// Turn a recipe into typed step objects: inputs resolved to paths, ${STEP} references to folders, conditional steps
+// replaced by their fallbacks or marked skipped with the reason. A planned step holds option values as its command
+// declares them (what a --config file would hold), never argv: `megamath build` hands them to the command in-process
+// (run.ts) and only the cluster emitter (emit.ts) renders them as command lines.
 import { resolve, dirname, join, isAbsolute } from "node:path";
 import type { Recipe, RecipeStep, ShardMode } from "./types.js";
-import { escapeListItem } from "../../cli/command.js";
+
+/** One option value, typed as the command declares it. */
+export type OptionValue = string | number | boolean | string[];
+export type StepOptions = Record<string, OptionValue>;
 
 export interface BuildSettings {
   /** Where the recipe file lives (relative inputs resolve against it). */
@@ -13,18 +18,21 @@ export interface BuildSettings {
   train?: boolean;
   seed?: number;
   /** Options for every step that accepts them and that do not change its output, e.g. { quiet: true, workers: 2 }. */
-  common?: Record<string, string | number | boolean>;
-  /** Does `command` take option `name`? (from the command's declaration) */
+  common?: StepOptions;
+  /** Does `command` take option `name`? (from the command's declaration; see stepAccepts in ./steps.ts) */
   accepts: (command: string, option: string) => boolean;
 }
 
+/** One planned step. The name Invocation is kept for the library's callers. */
 export interface Invocation {
   step: string;
   command: string;
-  /** Arguments after the command name, without --shard: what the step computes (its identity for resume). */
-  args: string[];
-  /** Flags that change how it runs but not what it computes (--quiet, --workers). */
-  extra: string[];
+  /** Option values that decide what the step computes (its identity for resume), without shard. */
+  options: StepOptions;
+  /** Options that change how it runs but not what it computes (quiet, workers, the LLM server's address). */
+  runOptions: StepOptions;
+  /** Positional arguments (e.g. the mixture folder of `train`). */
+  positionals: string[];
   shard: ShardMode;
   outDir: string;
   about?: string;
@@ -36,8 +44,10 @@ export interface Invocation {
   effectiveDir?: string;
 }
 
-/** Option names the LLM steps take for the server (see lib/llm). */
-export const LLM_FLAGS = { url: "base-url", model: "model", apiKeyEnv: "api-key-env" };
+/** Option names the LLM steps take for the server (see cli/options/llm.ts). Only steps whose command declares them
+ * get them: an `llm` step such as train-classifier (which learns from the annotations) takes no server. The model
+ * decides the answers, so it is part of the identity; the address and the key's variable are not. */
+export const LLM_FLAGS = { url: "base-url", model: "model", apiKeyEnv: "api-key-env" } as const;
 
 export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
   const stepDir = (name: string) => join(s.outDir, name);
@@ -63,28 +73,34 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     if (!use) {
       const passThrough = step.input ? resolveInput(step.input) : [];
       effective.set(step.name, passThrough);
-      out.push({ step: step.name, command: step.command, args: [], extra: [], shard: "none", outDir: stepDir(step.name), about: step.about, skipped,
-        effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
+      out.push({ step: step.name, command: step.command, options: {}, runOptions: {}, positionals: [], shard: "none",
+        outDir: stepDir(step.name), about: step.about, skipped, effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
       continue;
     }
     const folder = (name: string) => folderOf(name, effective, s.recipeDir);
-    const args: string[] = (use.args ?? []).map((a) => substituteRefs(a, folder));
-    // --input is a list flag: a comma in a folder name would split the path, so it is escaped.
-    if (use.input) for (const p of resolveInput(use.input)) args.push("--input", escapeListItem(p));
-    if (use.output !== false) args.push("--output", stepDir(step.name));
-    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, folder));
-    if (s.seed !== undefined && !("seed" in (use.options ?? {})) && s.accepts(use.command, "seed")) args.push("--seed", String(s.seed));
-    const extra: string[] = [];
-    for (const [k, v] of Object.entries(s.common ?? {})) {
-      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) extra.push(...optionArgs(k, v, folder));
+    const positionals = (use.args ?? []).map((a) => substituteRefs(a, folder));
+    const options: StepOptions = {};
+    // Paths travel as list items, so a comma in a folder name needs no escaping here (emit.ts escapes when it
+    // writes a command line).
+    if (use.input) options.input = [...resolveInput(use.input)];
+    if (use.output !== false) options.output = stepDir(step.name);
+    for (const [k, v] of Object.entries(use.options ?? {})) {
+      const value = substituteValue(v, folder);
+      if (value !== undefined) options[k] = value;
     }
-    if (active && step.when === "llm" && s.llm) {
-      args.push(`--${LLM_FLAGS.url}`, s.llm.url, `--${LLM_FLAGS.model}`, s.llm.model);
-      if (s.llm.apiKeyEnv) args.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
+    if (s.seed !== undefined && !("seed" in options) && s.accepts(use.command, "seed")) options.seed = s.seed;
+    const runOptions: StepOptions = {};
+    for (const [k, v] of Object.entries(s.common ?? {})) {
+      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) runOptions[k] = substituteValue(v, folder) ?? v;
+    }
+    if (active && s.llm && s.accepts(use.command, LLM_FLAGS.url)) {
+      runOptions[LLM_FLAGS.url] = s.llm.url;
+      options[LLM_FLAGS.model] = s.llm.model;
+      if (s.llm.apiKeyEnv) runOptions[LLM_FLAGS.apiKeyEnv] = s.llm.apiKeyEnv;
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
-    out.push({ step: step.name, command: use.command, args, extra, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
-      effectiveDir: stepDir(step.name) });
+    out.push({ step: step.name, command: use.command, options, runOptions, positionals, shard: use.shard ?? "none",
+      outDir: stepDir(step.name), about: step.about, substituted, effectiveDir: stepDir(step.name) });
   }
   return out;
 }
@@ -97,13 +113,12 @@ function folderOf(name: string, effective: Map<string, string[]>, recipeDir: str
   return dirname(e[0]);
 }
 
-/** {"min": ["a=1","b=2"], "langid": true, "dim": 16} → --min a=1 --min b=2 --langid --dim 16 */
-export function optionArgs(key: string, value: unknown, folder: (step: string) => string): string[] {
-  const sub = (v: unknown) => substituteRefs(String(v), folder);
-  if (Array.isArray(value)) return value.flatMap((v) => [`--${key}`, sub(v)]);
-  if (value === true) return [`--${key}`];
-  if (value === false || value === null || value === undefined) return [];
-  return [`--${key}`, sub(value)];
+/** A recipe option value with ${STEP} references replaced; null/undefined (unset) gives undefined. */
+function substituteValue(v: unknown, folder: (step: string) => string): OptionValue | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) return v.map((x) => substituteRefs(String(x), folder));
+  if (typeof v === "string") return substituteRefs(v, folder);
+  return v as number | boolean;
 }
 
 /** Replace ${STEP} references by folders. */
