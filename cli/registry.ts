@@ -4,7 +4,7 @@ import type { Command } from "./command.js";
 import { stepCommands } from "./steps.js";
 
 const build = {
-  summary: "Run a whole recipe (default: the Pro-Max recipe on the bundled demo corpus).",
+  summary: "Run a whole recipe: sample → annotate → train classifier → score → filter → dedup → decontaminate → refine → mixtures (→ train).",
   load: () => import("./commands/build.js"),
 };
 

@@ -13,7 +13,6 @@ import { writeFileAtomic } from "../../lib/io/atomic.js";
 
 export default defineCommand({
   name: "build",
-  summary: "Run a whole recipe: sample → annotate → train classifier → score → filter → dedup → decontaminate → refine → mixtures (→ train).",
   usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N]",
   positionals: 1,
   details: [
@@ -35,7 +34,7 @@ export default defineCommand({
     "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
-    workers: { type: "integer", description: "Worker threads per step." },
+    workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core)." },
     force: { type: "boolean", description: "Recompute every step." },
   },
   async run({ positionals, opts, ctx }) {
@@ -47,25 +46,25 @@ export default defineCommand({
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (opts.input) recipe.inputs = (opts.input as string[]).map((p) => resolve(p));
+    if (opts.input) recipe.inputs = opts.input.map((p) => resolve(p));
     if (Boolean(opts.llm) !== Boolean(opts.model)) throw new UsageError("--llm and --model go together");
-    const outDir = resolve(opts.output as string);
+    const outDir = resolve(opts.output);
     const common: StepOptions = {};
     if (opts.quiet) common.quiet = true;
-    if (opts.workers) common.workers = opts.workers as number;
+    if (opts.workers !== undefined) common.workers = opts.workers;
     const { plan, specs } = await planRecipe(recipe, {
-      recipeDir: dirname(recipePath), outDir, seed: (opts.seed as number | undefined) ?? recipe.seed,
-      llm: opts.llm ? { url: opts.llm as string, model: opts.model as string, apiKeyEnv: opts["api-key-env"] as string | undefined } : undefined,
+      recipeDir: dirname(recipePath), outDir, seed: opts.seed ?? recipe.seed,
+      llm: opts.llm && opts.model ? { url: opts.llm, model: opts.model, apiKeyEnv: opts["api-key-env"] } : undefined,
       train: Boolean(opts.train), common,
     });
     if (opts.emit) {
       // No public image or registry package holds megamath, so the defaults point at what surely exists: this very
       // installation (a shared file system) for slurm/local, and an image the user names for k8s.
       if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (e.g. built FROM node:22 with `npm install -g` of this package)");
-      const dir = join(outDir, "launch", opts.emit as string);
-      const files = await emit(opts.emit as EmitTarget, plan, dir, {
-        shards: opts.shards as number, megamath: opts.launcher as string | undefined, specOf: (c) => specs.get(c) ?? {},
-        image: opts.image as string | undefined, k8sClaim: opts["k8s-claim"] as string | undefined, k8sMount: opts["k8s-mount"] as string,
+      const dir = join(outDir, "launch", opts.emit);
+      const files = await emit(opts.emit, plan, dir, {
+        shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
+        image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"],
       });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;

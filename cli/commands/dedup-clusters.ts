@@ -5,7 +5,6 @@ import { workDirOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-clusters",
-  summary: "Dedup stage 3: connected components of all duplicate pairs and the survivor of each (one task).",
   usage: "dedup-clusters --work-dir DIR [--no-sidecar]",
   details: "Memory grows with the documents that appear in a pair (about 40 bytes each), not with the corpus. " +
     "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar.",
