@@ -1,5 +1,5 @@
 // Every subcommand, loaded lazily, with the one-line summary `megamath --help` lists: the step commands of
-// cli/steps.ts plus `build`, which runs a recipe of them.
+// cli/steps.ts plus `build`, which runs a recipe of them, and `report`, which reports on a build folder.
 import type { Command } from "./command.js";
 import { stepCommands } from "./steps.js";
 
@@ -8,7 +8,12 @@ const build = {
   load: () => import("./commands/build.js"),
 };
 
-export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, ...stepCommands };
+const report = {
+  summary: "Write report.html and report.json of a build folder, however its steps ran (megamath build or emitted tasks).",
+  load: () => import("./commands/report.js"),
+};
+
+export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, ...stepCommands };
 
 export const commands: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
   Object.entries(registry).map(([k, v]) => [k, v.load]),

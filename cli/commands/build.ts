@@ -6,9 +6,8 @@ import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
 import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
 import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
-import { collectReport } from "../../pipelines/report/collect.js";
-import { renderReport } from "../../pipelines/report/html.js";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { writeReport } from "../../pipelines/report/folder.js";
+import { writePlanFile } from "../../pipelines/recipe/plan-file.js";
 
 
 export default defineCommand({
@@ -34,7 +33,7 @@ export default defineCommand({
     "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
-    workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core)." },
+    workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core).", identity: false },
     force: { type: "boolean", description: "Recompute every step." },
   },
   async run({ positionals, opts, ctx }) {
@@ -57,27 +56,30 @@ export default defineCommand({
       llm: opts.llm && opts.model ? { url: opts.llm, model: opts.model, apiKeyEnv: opts["api-key-env"] } : undefined,
       train: Boolean(opts.train), common,
     });
+    const planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
     if (opts.emit) {
       // No public image or registry package holds megamath, so the defaults point at what surely exists: this very
       // installation (a shared file system) for slurm/local, and an image the user names for k8s.
       if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (e.g. built FROM node:22 with `npm install -g` of this package)");
       const dir = join(outDir, "launch", opts.emit);
+      await mkdir(outDir, { recursive: true });
+      await writePlanFile(outDir, planFile);
       const files = await emit(opts.emit, plan, dir, {
         shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
-        image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"],
+        image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], reportDir: outDir,
       });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;
     }
     await mkdir(outDir, { recursive: true });
+    await writePlanFile(outDir, planFile);
     ctx.log.info(`build "${recipe.name}" → ${outDir}`);
     if (!opts.llm) ctx.log.warn("no LLM server given: annotation and refinement will not run (see the report); pass --llm URL --model NAME to run them");
     const t0 = performance.now();
-    const results = await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
-    const final = finalFolder(recipe, plan);
-    const report = await collectReport({ recipe: recipe.name, plan, results, differences: recipe.differences_from_paper ?? {}, finalDir: final });
-    await writeFileAtomic(join(outDir, "report.json"), JSON.stringify(report, null, 1) + "\n");
-    await writeFileAtomic(join(outDir, "report.html"), renderReport(report));
+    // Read back from the folder, as `megamath report` does: the same report however the steps ran (a step done
+    // before shows the time it took then).
+    await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
+    const report = await writeReport(outDir);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const lines = [`build "${recipe.name}" finished in ${secs} s`];
     for (const s of report.steps) lines.push(`  ${s.step.padEnd(18)} ${s.status}${s.note ? ` — ${s.note}` : ""}`);

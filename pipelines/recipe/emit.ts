@@ -21,6 +21,8 @@ export interface EmitOptions {
   k8sClaim?: string;
   /** Kubernetes: where the claim is mounted; the build's inputs and outputs must live under it. */
   k8sMount?: string;
+  /** The build folder (holding plan.json): the pipeline ends with a task writing its report there. */
+  reportDir?: string;
   /** Each subcommand's declared options (to give dedup's stage commands only the flags they take). */
   specOf: (command: string) => OptionSpecs;
 }
@@ -73,6 +75,10 @@ const q = (s: string) => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace
 export async function emit(target: EmitTarget, plan: Invocation[], dir: string, o: EmitOptions): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const steps = clusterSteps(plan, o.specOf);
+  if (o.reportDir) {
+    steps.push({ step: "report", command: "report", options: {}, runOptions: {}, positionals: [o.reportDir], shard: "none",
+      outDir: o.reportDir, about: "report.json and report.html from what the steps left in their folders" });
+  }
   // Defaults that surely exist: this installation (seen through a shared file system) for slurm/local; for k8s,
   // `megamath` on the PATH of the image the caller names (no public image or registry package holds megamath).
   if (target === "k8s" && !o.image) throw new Error("emit k8s: an image with megamath installed is required (image option)");

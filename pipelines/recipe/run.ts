@@ -12,7 +12,7 @@ import type { Invocation, StepOptions } from "./plan.js";
 export interface StepResult {
   step: string;
   command: string;
-  status: "ran" | "done-before" | "skipped" | "substituted";
+  status: "ran" | "done-before" | "skipped" | "substituted" | "not-run";
   seconds: number;
   /** CPU seconds of the whole process (all threads) during the step: per-core cost, robust to other load. */
   cpuSeconds?: number;
