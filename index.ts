@@ -40,5 +40,7 @@ export { planBuild, finalFolder, type Invocation, type StepOptions, type BuildSe
 export { loadRecipe, planRecipe } from "./pipelines/recipe/load.js";
 export { runPlanLocally, type StepResult, type RunContext } from "./pipelines/recipe/run.js";
 export { emit, clusterSteps, stepArgv, DEDUP_STAGES } from "./pipelines/recipe/emit.js";
-export { collectReport } from "./pipelines/report/collect.js";
+export { collectReport, type Report } from "./pipelines/report/collect.js";
+export { reportFromFolder, writeReport } from "./pipelines/report/folder.js";
+export { readPlanFile, writePlanFile, type PlanFile } from "./pipelines/recipe/plan-file.js";
 export { renderReport } from "./pipelines/report/html.js";

@@ -22,10 +22,10 @@ export async function loadRecipe(path: string): Promise<Recipe> {
 
 /** Plan a recipe, each step given only the shared settings its command declares. Returns the plan and the option
  * declarations of every command it may run (emit needs them to split dedup into its stage commands). */
-export async function planRecipe(recipe: Recipe, settings: Omit<BuildSettings, "accepts">): Promise<{ plan: Invocation[]; specs: Map<string, OptionSpecs> }> {
+export async function planRecipe(recipe: Recipe, settings: Omit<BuildSettings, "optionSpec">): Promise<{ plan: Invocation[]; specs: Map<string, OptionSpecs> }> {
   const used = new Set(recipe.steps.flatMap((s) => [s.command, s.otherwise?.command].filter(Boolean) as string[]));
   if (used.has("dedup")) for (const st of DEDUP_STAGES) used.add(st.command);
   const specs = await stepOptionSpecs(used);
-  const plan = planBuild(recipe, { ...settings, accepts: (c, o) => o in (specs.get(c) ?? {}) });
+  const plan = planBuild(recipe, { ...settings, optionSpec: (c, o) => specs.get(c)?.[o] });
   return { plan, specs };
 }

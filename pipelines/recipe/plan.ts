@@ -19,8 +19,9 @@ export interface BuildSettings {
   seed?: number;
   /** Options for every step that accepts them and that do not change its output, e.g. { quiet: true, workers: 2 }. */
   common?: StepOptions;
-  /** Does `command` take option `name`? (from the command's declaration; see stepAccepts in ./steps.ts) */
-  accepts: (command: string, option: string) => boolean;
+  /** How `command` declares option `name` (undefined: it does not take it); see planRecipe in ./load.ts. Whether an
+   * option is part of a step's identity is read from here (`identity: false`). */
+  optionSpec: (command: string, option: string) => { identity?: false } | undefined;
 }
 
 /** One planned step. The name Invocation is kept for the library's callers. */
@@ -45,8 +46,7 @@ export interface Invocation {
 }
 
 /** Option names the LLM steps take for the server (see cli/options/llm.ts). Only steps whose command declares them
- * get them: an `llm` step such as train-classifier (which learns from the annotations) takes no server. The model
- * decides the answers, so it is part of the identity; the address and the key's variable are not. */
+ * get them: an `llm` step such as train-classifier (which learns from the annotations) takes no server. */
 export const LLM_FLAGS = { url: "base-url", model: "model", apiKeyEnv: "api-key-env" } as const;
 
 export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
@@ -79,24 +79,31 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     }
     const folder = (name: string) => folderOf(name, effective, s.recipeDir);
     const positionals = (use.args ?? []).map((a) => substituteRefs(a, folder));
-    const options: StepOptions = {};
+    const given: StepOptions = {};
     // Paths travel as list items, so a comma in a folder name needs no escaping here (emit.ts escapes when it
     // writes a command line).
-    if (use.input) options.input = [...resolveInput(use.input)];
-    if (use.output !== false) options.output = stepDir(step.name);
+    if (use.input) given.input = [...resolveInput(use.input)];
+    if (use.output !== false) given.output = stepDir(step.name);
     for (const [k, v] of Object.entries(use.options ?? {})) {
       const value = substituteValue(v, folder);
-      if (value !== undefined) options[k] = value;
+      if (value !== undefined) given[k] = value;
     }
-    if (s.seed !== undefined && !("seed" in options) && s.accepts(use.command, "seed")) options.seed = s.seed;
+    const takes = (k: string) => s.optionSpec(use.command, k) !== undefined;
+    if (s.seed !== undefined && !("seed" in given) && takes("seed")) given.seed = s.seed;
+    for (const [k, v] of Object.entries(s.common ?? {})) if (!(k in given) && takes(k)) given[k] = v;
+    if (active && s.llm && takes(LLM_FLAGS.url)) {
+      given[LLM_FLAGS.url] = s.llm.url;
+      given[LLM_FLAGS.model] = s.llm.model;
+      if (s.llm.apiKeyEnv) given[LLM_FLAGS.apiKeyEnv] = s.llm.apiKeyEnv;
+    }
+    // What the command declares `identity: false` (threads, the server's address) changes how the step runs, not
+    // what it computes: it is left out of the step's identity. Its input and output folders stay in: a step that
+    // reads other files must run again (per-file markers leave paths to the folder they sit in).
+    const options: StepOptions = {};
     const runOptions: StepOptions = {};
-    for (const [k, v] of Object.entries(s.common ?? {})) {
-      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) runOptions[k] = substituteValue(v, folder) ?? v;
-    }
-    if (active && s.llm && s.accepts(use.command, LLM_FLAGS.url)) {
-      runOptions[LLM_FLAGS.url] = s.llm.url;
-      options[LLM_FLAGS.model] = s.llm.model;
-      if (s.llm.apiKeyEnv) runOptions[LLM_FLAGS.apiKeyEnv] = s.llm.apiKeyEnv;
+    for (const [k, v] of Object.entries(given)) {
+      const runOnly = s.optionSpec(use.command, k)?.identity === false && k !== "input" && k !== "output";
+      (runOnly ? runOptions : options)[k] = v;
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
     out.push({ step: step.name, command: use.command, options, runOptions, positionals, shard: use.shard ?? "none",

@@ -31,4 +31,11 @@ test("loadRecipe → planRecipe → runPlanLocally builds a two-step recipe with
   assert.ok(existsSync(join(dir, "out", "not-a", ".step.json")));
   const again = await runPlanLocally(plan, { log });
   assert.deepEqual(again.map((r) => r.status), ["done-before", "done-before"]);
+  // Options the commands declare identity: false (threads) do not redo a step; other settings of a step do.
+  const threads = await planRecipe(recipe, { recipeDir: dir, outDir: join(dir, "out"), common: { quiet: true, workers: 0 } });
+  assert.deepEqual(threads.plan[0].runOptions, { workers: 0, quiet: true });
+  assert.deepEqual((await runPlanLocally(threads.plan, { log })).map((r) => r.status), ["done-before", "done-before"]);
+  recipe.steps[1].options = { max: ["label=0"] };
+  const changed = await planRecipe(recipe, { recipeDir: dir, outDir: join(dir, "out"), common: { quiet: true } });
+  assert.deepEqual((await runPlanLocally(changed.plan, { log })).map((r) => r.status), ["done-before", "ran"]);
 });

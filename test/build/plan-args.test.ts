@@ -18,7 +18,7 @@ const recipe = () => validateRecipe(JSON.parse(readFileSync(recipePath, "utf8"))
 test("build plan: paths under a folder with a comma stay whole, in-process and on emitted command lines", async () => {
   const outDir = "/data/runs/a,b";
   const specs = await stepOptionSpecs(Object.keys(stepCommands));
-  const plan = planBuild(recipe(), { recipeDir: join(repoRoot, "pipelines"), outDir, accepts: (c, o) => o in specs.get(c)! });
+  const plan = planBuild(recipe(), { recipeDir: join(repoRoot, "pipelines"), outDir, optionSpec: (c, o) => specs.get(c)![o] });
   let checked = 0;
   for (const inv of clusterSteps(plan, (c) => specs.get(c)!)) {
     const inputs = (inv.options.input as string[] | undefined) ?? [];
@@ -36,7 +36,7 @@ test("build plan: paths under a folder with a comma stay whole, in-process and o
 test("LLM settings go only to the steps whose command takes them", async () => {
   const specs = await stepOptionSpecs(Object.keys(stepCommands));
   const plan = planBuild(recipe(), {
-    recipeDir: join(repoRoot, "pipelines"), outDir: "/tmp/x", accepts: (c, o) => o in specs.get(c)!,
+    recipeDir: join(repoRoot, "pipelines"), outDir: "/tmp/x", optionSpec: (c, o) => specs.get(c)![o],
     llm: { url: "http://127.0.0.1:9/v1", model: "m", apiKeyEnv: "KEY" },
   });
   const withServer = plan.filter((p) => "base-url" in p.runOptions || "api-key-env" in p.runOptions).map((p) => p.step);
