@@ -91,7 +91,10 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     const takes = (k: string) => s.optionSpec(use.command, k) !== undefined;
     if (s.seed !== undefined && !("seed" in given) && takes("seed")) given.seed = s.seed;
     for (const [k, v] of Object.entries(s.common ?? {})) if (!(k in given) && takes(k)) given[k] = v;
-    if (active && s.llm && takes(LLM_FLAGS.url)) {
+    // The server settings go only to the commands that talk to the server (annotate, refine): an llm-conditional
+    // step such as train-classifier only reads their output. The model changes the answers (identity); where the
+    // server lives and which variable holds the key do not (declared identity: false), so a moved server resumes.
+    if (active && step.when === "llm" && s.llm && takes(LLM_FLAGS.url)) {
       given[LLM_FLAGS.url] = s.llm.url;
       given[LLM_FLAGS.model] = s.llm.model;
       if (s.llm.apiKeyEnv) given[LLM_FLAGS.apiKeyEnv] = s.llm.apiKeyEnv;
