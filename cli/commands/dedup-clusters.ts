@@ -1,11 +1,10 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runClusterStage } from "../../lib/dedup/index.js";
-import { workDirOption } from "../../lib/dedup/options.js";
+import { workDirOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-clusters",
-  summary: "Dedup stage 3: connected components of all duplicate pairs and the survivor of each (one task).",
   usage: "dedup-clusters --work-dir DIR [--no-sidecar]",
   details: "Memory grows with the documents that appear in a pair (about 40 bytes each), not with the corpus. " +
     "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar.",

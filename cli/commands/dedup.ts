@@ -3,11 +3,10 @@ import { defineCommand, parseShard, UsageError } from "../command.js";
 import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
-import { minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions } from "../../lib/dedup/options.js";
+import { minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup",
-  summary: "MinHash-LSH near-dedup: all four stages locally (signatures, band merge, clusters, filter).",
   usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score]",
   details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
@@ -15,7 +14,7 @@ export default defineCommand({
   options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusterColumnOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
-    if (parseShard(opts.shard as string).count !== 1) {
+    if (parseShard(opts.shard).count !== 1) {
       throw new UsageError("megamath dedup runs all stages on one machine; for a cluster use the four stage commands");
     }
     let params;
@@ -26,18 +25,18 @@ export default defineCommand({
     }
     const workDir = String(opts["work-dir"] ?? join(output, "dedup-work"));
     const inputs = await expandInputs(patterns);
-    const onError = opts["on-error"] as "fail" | "skip";
+    const onError = opts["on-error"];
     const r = await runDedupStages({
       inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log,
-      read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string },
-      maxDocsPerPart: opts["max-docs-per-part"] as number,
+      read: { textKey: opts["text-key"], idKey: opts["id-key"] },
+      maxDocsPerPart: opts["max-docs-per-part"],
     });
     const c = (i: number) => Object.entries(r.stages[i].counters).map(([k, v]) => `${k}=${v}`).join(" ");
     ctx.log.info(["dedup stages 1-3:", ...formatStats({ files: inputs.length, stages: [r.stages[0]] }),
       `  dedup-buckets    ${c(1)}`, `  dedup-clusters   ${c(2)}`].join("\n"));
     // Stage 4's completion markers record the clusters they applied (the stage's identity), so outputs made with
     // other clusters are recomputed and the rest resume.
-    const filter = dedupFilterStage({ workDir, inputs, clusterColumn: (opts["cluster-column"] as string) || null });
+    const filter = dedupFilterStage({ workDir, inputs, clusterColumn: opts["cluster-column"] || null });
     const { code } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
     return code;
   },

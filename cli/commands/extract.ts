@@ -1,17 +1,15 @@
-import { defineCommand, UsageError, parseShard } from "../command.js";
-import { pipelineOptions, requireInputOutput, workersFrom, optionsIdentity, summarize } from "../pipeline.js";
-import { runPipeline } from "../../lib/runtime/runner.js";
+import { defineCommand, UsageError } from "../command.js";
+import { pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
 import type { Stage } from "../../lib/runtime/stage.js";
 import { warcReader } from "../../lib/extract/warc-source.js";
 import { extractStage } from "../../lib/extract/stage.js";
 import { loadUrlLists, urlFilterStage, type UrlFilterFiles } from "../../lib/extract/url-filter.js";
 
 const { "text-key": _t, "id-key": _i, ...shared } = pipelineOptions;
-const list = (v: unknown) => (v as string[] | undefined) ?? [];
+const list = (v: string[] | undefined) => v ?? [];
 
 export default defineCommand({
   name: "extract",
-  summary: "Common Crawl WARC → documents with math-preserving text (URL filter, HTML → text with LaTeX).",
   usage: "extract --input 'CC-MAIN-*.warc.gz' --output DIR [--blocklist DIR] [--curated FILE] [--whitelist FILE] [--banned-words FILE]",
   details: [
     "Reads WARC files (record-wise gzip or plain), keeps `response` records, removes URLs on the given lists, and",
@@ -36,13 +34,13 @@ export default defineCommand({
     "keep-boilerplate": { type: "boolean", description: "Keep navigation, footers, menus and link lists." },
   },
   async run({ opts, ctx }) {
-    const { inputs, output } = requireInputOutput(opts);
+    requireInputOutput(opts);
     const files: UrlFilterFiles = {
       blocklistDirs: list(opts.blocklist), curatedFiles: list(opts.curated), whitelistFiles: list(opts.whitelist),
       bannedWordFiles: list(opts["banned-words"]), softBannedWordFiles: list(opts["soft-banned-words"]),
-      bannedSubwordFiles: list(opts["banned-subwords"]), softThreshold: opts["soft-threshold"] as number,
+      bannedSubwordFiles: list(opts["banned-subwords"]), softThreshold: opts["soft-threshold"],
     };
-    const maxMb = opts["max-html-mb"] as number;
+    const maxMb = opts["max-html-mb"];
     if (!(maxMb > 0)) throw new UsageError("--max-html-mb must be > 0");
     const stages: Stage[] = [];
     const anyList = Object.values(files).some((v) => Array.isArray(v) && v.length);
@@ -56,32 +54,10 @@ export default defineCommand({
       stages.push(urlFilterStage(lists, JSON.stringify(files)));
     }
     stages.push(extractStage({
-      maxHtmlBytes: Math.round(maxMb * 1024 * 1024), maxMs: opts["page-timeout-ms"] as number,
+      maxHtmlBytes: Math.round(maxMb * 1024 * 1024), maxMs: opts["page-timeout-ms"],
       removeBoilerplate: !opts["keep-boilerplate"],
     }));
-    const result = await runPipeline({
-      name: "extract",
-      identity: optionsIdentity("extract", opts),
-      inputs,
-      outDir: output,
-      stages,
-      reader: warcReader({ dump: opts.dump as string | undefined, maxRecordBytes: Math.max(64 * 1024 * 1024, Math.round(maxMb * 2 * 1024 * 1024)) }),
-      shard: parseShard(opts.shard as string),
-      force: Boolean(opts.force),
-      seed: opts.seed as number,
-      onError: opts["on-error"] as "fail" | "skip",
-      workers: workersFrom(opts),
-      write: {
-        format: opts.format as "parquet" | "jsonl" | "jsonl.gz",
-        rowGroupSize: opts["row-group-size"] as number,
-        maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round((opts["max-file-mb"] as number) * 1e6),
-      },
-      log: ctx.log,
-      progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },
-    });
-    ctx.log.info(summarize("extract", result));
-    for (const f of result.filesFailed) ctx.log.warn(`file skipped: ${f.file}: ${f.error}`);
-    const nothingDone = result.filesFailed.length > 0 && result.filesDone + result.filesSkipped === 0;
-    return nothingDone ? 1 : 0;
+    const reader = warcReader({ dump: opts.dump, maxRecordBytes: Math.max(64 * 1024 * 1024, Math.round(maxMb * 2 * 1024 * 1024)) });
+    return (await runPipelineCommand(opts, ctx, stages, { name: "extract", reader })).code;
   },
 });

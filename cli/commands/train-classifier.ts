@@ -11,7 +11,6 @@ import { DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS, type
 
 export default defineCommand({
   name: "train-classifier",
-  summary: "Train a fastText math classifier from labelled documents; report P/R/F1 and the PR curve.",
   usage: "train-classifier --input GLOB --output DIR (--score-column COL --threshold T | --label-column COL --positive V)",
   details: [
     "Rows are positive when --score-column >= --threshold (e.g. finemath_score >= 3), or when --label-column holds",
@@ -47,29 +46,29 @@ export default defineCommand({
     "on-error": { type: "string", choices: ["fail", "skip"], default: "fail", description: "Bad input rows: stop, or skip and count them." },
   },
   async run({ opts, ctx }) {
-    const inputs = (opts.input as string[] | undefined) ?? [];
+    const inputs = opts.input ?? [];
     if (!inputs.length) throw new UsageError("--input is required (files or globs)");
     if (!opts.output) throw new UsageError("--output is required (a folder)");
     let rule: LabelRule;
     if (opts["score-column"] && opts["label-column"]) throw new UsageError("give --score-column or --label-column, not both");
     if (opts["score-column"]) {
       if (opts.threshold === undefined) throw new UsageError("--score-column needs --threshold (e.g. --threshold 3)");
-      rule = { kind: "score", column: opts["score-column"] as string, threshold: opts.threshold as number };
+      rule = { kind: "score", column: opts["score-column"], threshold: opts.threshold };
     } else if (opts["label-column"]) {
-      const positive = (opts.positive as string[] | undefined) ?? [];
-      rule = { kind: "label", column: opts["label-column"] as string, positive };
+      const positive = opts.positive ?? [];
+      rule = { kind: "label", column: opts["label-column"], positive };
     } else {
       throw new UsageError("give --score-column COL --threshold T, or --label-column COL --positive V");
     }
-    const vf = opts["valid-fraction"] as number;
+    const vf = opts["valid-fraction"];
     if (!(vf > 0 && vf < 1)) throw new UsageError("--valid-fraction must be between 0 and 1 (exclusive)");
-    for (const k of ["dim", "epoch", "word-ngrams", "min-count", "bucket", "threads", "max-chars"]) {
-      if ((opts[k] as number) < 1) throw new UsageError(`--${k} must be >= 1`);
+    for (const k of ["dim", "epoch", "word-ngrams", "min-count", "bucket", "threads", "max-chars"] as const) {
+      if (opts[k] < 1) throw new UsageError(`--${k} must be >= 1`);
     }
     // One task of the task loop: the model is reused while its marker's fingerprint (these settings and the
     // fingerprints of the training files) holds, so an unchanged rerun leaves model.bin, and everything scored
     // with it, alone; any change retrains, and score and what follows are redone through their fingerprints.
-    const outDir = resolve(opts.output as string);
+    const outDir = resolve(opts.output);
     const files = await expandInputs(inputs);
     const fingerprint = taskFingerprint({
       step: "train-classifier", settings: optionsIdentity("train-classifier", opts),
@@ -92,14 +91,14 @@ export default defineCommand({
 
     async function train(): Promise<void> {
       const report = await trainClassifier({
-        inputs, outDir: opts.output as string, rule, seed: opts.seed as number, validFraction: vf,
-        positiveLabel: opts["positive-label"] as string, negativeLabel: opts["negative-label"] as string,
-        maxChars: opts["max-chars"] as number,
-        read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string, onError: opts["on-error"] as "fail" | "skip" },
+        inputs, outDir, rule, seed: opts.seed, validFraction: vf,
+        positiveLabel: opts["positive-label"], negativeLabel: opts["negative-label"],
+        maxChars: opts["max-chars"],
+        read: { textKey: opts["text-key"], idKey: opts["id-key"], onError: opts["on-error"] },
         fasttext: {
-          dim: opts.dim as number, lr: opts.lr as number, epoch: opts.epoch as number, wordNgrams: opts["word-ngrams"] as number,
-          minCount: opts["min-count"] as number, bucket: opts.bucket as number,
-          loss: opts.loss as "softmax" | "hs" | "ns" | "ova", thread: opts.threads as number,
+          dim: opts.dim, lr: opts.lr, epoch: opts.epoch, wordNgrams: opts["word-ngrams"],
+          minCount: opts["min-count"], bucket: opts.bucket,
+          loss: opts.loss, thread: opts.threads,
         },
         log: ctx.log,
       });

@@ -82,7 +82,7 @@ test("under --on-error skip a run in which every input file fails (a missing mod
   const dir = tmpDir();
   const file = await gsmParquet(dir);
   const missingModel = join(dir, "no-such-model.bin");
-  const all = megamath(["score", "--model", missingModel, "-i", file, "-o", join(dir, "out"), "--on-error", "skip", "--workers", "1"]);
+  const all = megamath(["score", "--model", missingModel, "-i", file, "-o", join(dir, "out"), "--on-error", "skip", "--workers", "0"]);
   assert.equal(all.code, 1, all.err);
   assert.match(all.err, /no-such-model\.bin/);
   assert.match(all.err, /every input file of this shard failed/);
