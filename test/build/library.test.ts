@@ -15,7 +15,8 @@ test("loadRecipe → planRecipe → runPlanLocally builds a two-step recipe with
     name: "lib", inputs: [join(repoRoot, "fixtures/demo/megamath-web-00000.parquet")],
     steps: [
       { name: "math", command: "filter", input: "@input", options: { min: ["label=1"] } },
-      { name: "not-a", command: "filter", input: "@math", options: { max: ["label=1"] } },
+      // Empty on purpose (every row left has label 1): the step says so, or it would stop the build.
+      { name: "not-a", command: "filter", input: "@math", options: { max: ["label=1"], "allow-empty": true } },
     ],
     final: "not-a",
   }));
@@ -35,7 +36,7 @@ test("loadRecipe → planRecipe → runPlanLocally builds a two-step recipe with
   const threads = await planRecipe(recipe, { recipeDir: dir, outDir: join(dir, "out"), common: { quiet: true, workers: 0 } });
   assert.deepEqual(threads.plan[0].runOptions, { workers: 0, quiet: true });
   assert.deepEqual((await runPlanLocally(threads.plan, { log })).map((r) => r.status), ["done-before", "done-before"]);
-  recipe.steps[1].options = { max: ["label=0"] };
+  recipe.steps[1].options = { max: ["label=0"], "allow-empty": true };
   const changed = await planRecipe(recipe, { recipeDir: dir, outDir: join(dir, "out"), common: { quiet: true } });
   assert.deepEqual((await runPlanLocally(changed.plan, { log })).map((r) => r.status), ["done-before", "ran"]);
 });
