@@ -1,21 +1,27 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runClusterStage } from "../../lib/dedup/index.js";
-import { workDirOption } from "../../lib/dedup/options.js";
+import { clusteringFromOptions, clusteringOption, workDirOption } from "../../lib/dedup/options.js";
 
 export default defineCommand({
   name: "dedup-clusters",
   summary: "Dedup stage 3: connected components of all duplicate pairs and the survivor of each (one task).",
-  usage: "dedup-clusters --work-dir DIR [--no-sidecar]",
+  usage: "dedup-clusters --work-dir DIR [--clustering union|bucket] [--no-sidecar]",
   details: "Memory grows with the documents that appear in a pair (about 40 bytes each), not with the corpus. " +
     "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar.",
   options: {
-    ...workDirOption, force: pipelineOptions.force,
+    ...workDirOption, ...clusteringOption, force: pipelineOptions.force,
     "no-sidecar": { type: "boolean", description: "Do not write clusters/clusters.jsonl." },
   },
   async run({ opts, ctx }) {
     if (!opts["work-dir"]) throw new UsageError("--work-dir is required");
-    const r = await runClusterStage({
+    let clustering;
+    try {
+      clustering = clusteringFromOptions(opts);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const r = await runClusterStage({ clustering,
       workDir: String(opts["work-dir"]), force: Boolean(opts.force), log: ctx.log, sidecar: !opts["no-sidecar"],
     });
     const c = r.stats.counters;

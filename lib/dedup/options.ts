@@ -24,6 +24,32 @@ export const clusterColumnOption: OptionSpecs = {
   },
 };
 
+export const clusteringOption: OptionSpecs = {
+  clustering: {
+    type: "string", default: "union", placeholder: "union|bucket",
+    description: "Stage 3: \"union\" keeps one document per connected component of duplicate pairs; \"bucket\" " +
+      "keeps, in --keep-column order, every document that shares no LSH bucket with a kept one (keeps more).",
+  },
+};
+
+export const provenanceOptions: OptionSpecs = {
+  "cluster-size-column": {
+    type: "string", default: "", placeholder: "NAME",
+    description: "Add an Int32 column with each survivor's cluster size (1 when unclustered), e.g. cluster_size.",
+  },
+  "keep-removed": {
+    type: "boolean",
+    description: "Write removed documents to OUTPUT/removed/ (Parquet) with the survivor each duplicates.",
+  },
+};
+
+/** --clustering as a mode; throws RangeError on another value. */
+export function clusteringFromOptions(opts: OptionValues): "union" | "bucket" {
+  const v = (opts.clustering as string | undefined) ?? "union";
+  if (v !== "union" && v !== "bucket") throw new RangeError(`--clustering must be union or bucket, got "${v}"`);
+  return v;
+}
+
 /** MinHash params from parsed flags (seed comes from the shared --seed flag). Throws RangeError when invalid. */
 export function paramsFromOptions(opts: OptionValues): DedupParams {
   return checkParams({

@@ -25,6 +25,7 @@ export interface DedupStagesOptions {
   log?: Logger;
   maxDocsPerPart?: number;
   sidecar?: boolean;
+  clustering?: "union" | "bucket";
 }
 
 export interface DedupStagesResult {
@@ -38,6 +39,6 @@ export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStages
     log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
   });
   const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
-  const s3 = await runClusterStage({ workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar });
+  const s3 = await runClusterStage({ workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar, clustering: o.clustering });
   return { stages: [s1.stats.toJSON(), s2.stats.toJSON(), s3.stats.toJSON()] };
 }
