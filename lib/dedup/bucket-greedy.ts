@@ -10,9 +10,9 @@
 // (every removed document shares a bucket with a survivor; that survivor and bucket are its provenance).
 //
 // Upper bound on any feasible set (how far from optimal the greedy can be): cover the clustered documents with
-// buckets; a feasible set has at most one member in each cover bucket, so |feasible| <= cover size (buckets used
-// + documents left uncovered). This is the LP dual of "sum over a bucket <= 1" with integral weights. The cover
-// is built greedily, largest bucket first, taking a bucket only when it covers >= 2 uncovered documents.
+// cliques of the conflict graph (documents sharing a bucket conflict; a bucket is a clique); a feasible set has
+// at most one member in each clique, so |feasible| <= number of cliques. (An integral solution of the dual of the
+// LP "maximise kept, at most 1 per clique"; see coverBound.) The bound, and so greedy/bound, is conservative.
 //
 // Memory: ~8 bytes per (bucket, member) incidence twice (membership list + per-document CSR) plus ~30 bytes
 // per clustered document; identical buckets are dropped before the CSR is built.
@@ -111,13 +111,7 @@ export interface GreedyResult {
 /** The rank-order greedy over `rank` (node ids, best first) and the cover bound. */
 export function bucketGreedy(bk: Buckets, nodeCount: number, rank: Uint32Array): GreedyResult {
   const nb = bk.band.length;
-  // CSR: buckets of each node, in bucket (= band) order.
-  const deg = new Int32Array(nodeCount + 1);
-  for (let i = 0; i < bk.members.length; i++) deg[bk.members[i] + 1]++;
-  for (let v = 0; v < nodeCount; v++) deg[v + 1] += deg[v];
-  const fill = deg.slice(0, nodeCount);
-  const of = new Int32Array(bk.members.length);
-  for (let k = 0; k < nb; k++) for (let i = bk.start[k]; i < bk.start[k + 1]; i++) of[fill[bk.members[i]]++] = k;
+  const { deg, of } = incidence(bk, nodeCount); // buckets of each node, in bucket (= band) order
 
   const held = new Int32Array(nb).fill(-1);
   const keep = new Uint8Array(nodeCount);
@@ -137,24 +131,63 @@ export function bucketGreedy(bk: Buckets, nodeCount: number, rank: Uint32Array):
     kept++;
     for (let i = deg[v]; i < deg[v + 1]; i++) held[of[i]] = v;
   }
-  return { keep, survivor, band, kept, bound: coverBound(bk, nodeCount) };
+  return { keep, survivor, band, kept, bound: coverBound(bk, nodeCount, deg, of) };
 }
 
-/** Size of a cover of the nodes by buckets and singletons (see the file comment): an upper bound. */
-export function coverBound(bk: Buckets, nodeCount: number): number {
-  const nb = bk.band.length;
-  const order = Array.from({ length: nb }, (_, k) => k);
-  const size = (k: number) => bk.start[k + 1] - bk.start[k];
-  order.sort((a, b) => size(b) - size(a) || a - b);
+/** Size of a cover of the nodes by cliques of the conflict graph (two documents conflict when they share a
+ * bucket): any feasible set keeps at most one document of each clique, so the cover's size is an upper bound.
+ * Each clique starts as the uncovered members of an uncovered node's largest bucket (a bucket is a clique) and,
+ * while small, grows by the node's other uncovered neighbours that conflict with every member (this is what
+ * catches the triangles of near-duplicate chains, where pair buckets alone would give a loose bound). */
+export function coverBound(bk: Buckets, nodeCount: number, deg?: Int32Array, of?: Int32Array): number {
+  if (!deg || !of) ({ deg, of } = incidence(bk, nodeCount));
   const covered = new Uint8Array(nodeCount);
-  let left = nodeCount, used = 0;
-  for (const k of order) {
-    let fresh = 0;
-    for (let i = bk.start[k]; i < bk.start[k + 1]; i++) if (!covered[bk.members[i]]) fresh++;
-    if (fresh < 2) continue;
-    used++;
-    left -= fresh;
-    for (let i = bk.start[k]; i < bk.start[k + 1]; i++) covered[bk.members[i]] = 1;
+  const mark = new Int32Array(bk.band.length).fill(-1); // bucket -> last node whose buckets were marked
+  const shares = (u: number, w: number) => { // u's buckets are marked with u
+    for (let i = deg![w]; i < deg![w + 1]; i++) if (mark[of![i]] === u) return true;
+    return false;
+  };
+  const markBuckets = (u: number) => { for (let i = deg![u]; i < deg![u + 1]; i++) mark[of![i]] = u; };
+  let cliques = 0;
+  const clique: number[] = [];
+  for (let v = 0; v < nodeCount; v++) {
+    if (covered[v]) continue;
+    cliques++;
+    let big = -1;
+    for (let i = deg[v]; i < deg[v + 1]; i++) {
+      const k = of[i];
+      if (big < 0 || bk.start[k + 1] - bk.start[k] > bk.start[big + 1] - bk.start[big]) big = k;
+    }
+    clique.length = 0;
+    clique.push(v);
+    covered[v] = 1;
+    if (big < 0) continue;
+    for (let i = bk.start[big]; i < bk.start[big + 1]; i++) {
+      const u = bk.members[i];
+      if (!covered[u]) { covered[u] = 1; clique.push(u); }
+    }
+    if (clique.length > 64) continue;
+    for (let i = deg[v]; i < deg[v + 1]; i++) {
+      const k = of[i];
+      if (k === big) continue;
+      for (let j = bk.start[k]; j < bk.start[k + 1] && clique.length <= 64; j++) {
+        const u = bk.members[j];
+        if (covered[u]) continue;
+        markBuckets(u);
+        if (clique.every((w) => shares(u, w))) { covered[u] = 1; clique.push(u); }
+      }
+    }
   }
-  return used + left;
+  return cliques;
+}
+
+/** Per node, its buckets (CSR: of[deg[v] .. deg[v+1]) in bucket order). */
+function incidence(bk: Buckets, nodeCount: number): { deg: Int32Array; of: Int32Array } {
+  const deg = new Int32Array(nodeCount + 1);
+  for (let i = 0; i < bk.members.length; i++) deg[bk.members[i] + 1]++;
+  for (let v = 0; v < nodeCount; v++) deg[v + 1] += deg[v];
+  const fill = deg.slice(0, nodeCount);
+  const of = new Int32Array(bk.members.length);
+  for (let k = 0; k < bk.band.length; k++) for (let i = bk.start[k]; i < bk.start[k + 1]; i++) of[fill[bk.members[i]]++] = k;
+  return { deg, of };
 }
