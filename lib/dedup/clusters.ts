@@ -75,7 +75,10 @@ function countDone(stats: StageStats, d: ClustersDone): void {
   stats.count("clusters", d.clusters);
   stats.count("clustered_docs", d.clusteredDocs);
   stats.count("duplicates", d.duplicates);
+  // What the report can show per mode: kept documents, largest cluster, and (bucket mode) the bound on kept.
+  if (d.retained !== undefined) stats.count("retained", d.retained);
   if (d.largestCluster !== undefined) stats.count("largest_cluster", d.largestCluster);
+  if (d.upperBound !== undefined) stats.count("upper_bound", d.upperBound);
 }
 
 /** Digest of what stage 2 produced (each band's own input digest), or an error naming unfinished bands. */

@@ -11,3 +11,4 @@ export { provenancePaths, readProvenance, readClusterSizes, sizeHistogram, NO_BA
 export { dedupFilterStage, checkFilterReady, type DedupFilterOptions } from "./filter.js";
 export { runDedupStages, documentReader, type DedupStagesOptions } from "./run.js";
 export { paths as dedupPaths, readWorkManifest, type WorkManifest, type SignatureDone } from "./workdir.js";
+export { readDedupSummary, type DedupSummary } from "./summary.js";

@@ -9,7 +9,7 @@ import { tmpDir } from "../helpers.js";
 import { main } from "../../cli/main.js";
 import { buildChainCorpus, type ChainCorpus } from "./planted-corpus.js";
 import {
-  bucketGreedy, coverBound, dedupPaths, readBuckets, readProvenance, readRecordChunks, readRecordFile, NO_BAND,
+  bucketGreedy, coverBound, dedupPaths, readBuckets, readDedupSummary, readProvenance, readRecordChunks, readRecordFile, NO_BAND,
   type Buckets, type ClustersDone,
 } from "../../lib/dedup/index.js";
 import { writeRecordFile } from "../../lib/dedup/recordfile.js";
@@ -113,6 +113,11 @@ test("chain corpus: bucket mode keeps strictly more than union-find, never two m
   assert.equal(union.done.retained, union.kept.size);
   assert.ok(bucket.done.largestCluster! < union.done.largestCluster!);
   assert.ok(bucket.done.upperBound! >= bucket.kept.size && bucket.done.greedyBoundRatio! <= 1);
+  const sum = (await readDedupSummary(join(dir, "out-bucket", "dedup-work")))!;
+  assert.equal(sum.retained, bucket.kept.size);
+  assert.equal(sum.docs, total);
+  assert.equal(Object.values(sum.clusterSizes!).reduce((a, b) => a + b, 0), sum.clusters);
+  assert.equal((await readDedupSummary(join(dir, "out-union", "dedup-work")))!.upperBound, null);
   // Feasibility: at most one survivor per bucket; and no planted link (near-duplicate neighbours) survives whole.
   for (const b of bucket.buckets) assert.ok(b.filter((id) => bucket.kept.has(id)).length <= 1, `bucket ${b.join(",")}`);
   for (const l of c.links) assert.ok(!(bucket.kept.has(l.a) && bucket.kept.has(l.b)), `link ${l.a}~${l.b} (J ${l.jaccard.toFixed(2)}) both kept`);
