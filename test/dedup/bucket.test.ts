@@ -64,8 +64,9 @@ test("readBuckets groups stage 2's star pairs per band and drops identical bucke
 interface Outcome {
   kept: Set<string>;
   done: ClustersDone;
-  /** Every bucket's members as document ids. */
+  /** Every bucket's members as document ids, per band. */
   buckets: string[][];
+  bandOf: number[];
   output: string;
 }
 
@@ -82,12 +83,13 @@ async function run(c: ChainCorpus, dir: string, mode: string): Promise<Outcome> 
   const work = join(out, "dedup-work");
   const idOf = (f: number, row: number) => c.docs[f][row].id;
   const bks: string[][] = [];
+  const bandOf: number[] = [];
   for (let b = 0; b < 11; b++) {
     let anchor = "";
     for await (const ch of readRecordChunks(dedupPaths.pairs(work, b), "pairs")) {
       for (let i = 0; i < ch.length; i += 4) {
         const a = idOf(ch[i], ch[i + 1]);
-        if (a !== anchor) { bks.push([a]); anchor = a; }
+        if (a !== anchor) { bks.push([a]); bandOf.push(b); anchor = a; }
         bks[bks.length - 1].push(idOf(ch[i + 2], ch[i + 3]));
       }
     }
@@ -95,7 +97,7 @@ async function run(c: ChainCorpus, dir: string, mode: string): Promise<Outcome> 
   const text = outputText(out);
   const kept = new Set(text.trim().split("\n").map((l) => JSON.parse(l).id as string));
   const done = JSON.parse(readFileSync(dedupPaths.clustersDone(work), "utf8")) as ClustersDone;
-  return { kept, done, buckets: bks, output: text };
+  return { kept, done, buckets: bks, bandOf, output: text };
 }
 
 test("chain corpus: bucket mode keeps strictly more than union-find, never two members of one bucket", async (t) => {
@@ -129,12 +131,15 @@ test("chain corpus: bucket mode keeps strictly more than union-find, never two m
     const removed = await removedRows(join(dir, `out-${o.done.clustering}`));
     assert.equal(removed.length + o.kept.size, total, "docs in = kept + removed (removed/ holds every removal)");
     const byPath = new Map(c.files.map((f, i) => [f, i]));
+    // Union-find removes some chain members for a survivor they share no bucket with (only joined through others).
+    if (o.done.clustering === "union") assert.ok(removed.some((r) => r.dup_band === null));
     for (const r of removed) {
       const survivor = c.docs[byPath.get(r.dup_of_file as string)!][r.dup_of_row as number].id;
       assert.ok(o.kept.has(survivor), `${r.id}'s survivor ${survivor} is kept`);
       if (o.done.clustering === "bucket") assert.notEqual(r.dup_band, null);
       if (r.dup_band !== null) {
-        assert.ok(o.buckets.some((b) => b.includes(r.id as string) && b.includes(survivor)), `${r.id} shares a bucket with ${survivor}`);
+        assert.ok(o.buckets.some((b, k) => o.bandOf[k] === r.dup_band && b.includes(r.id as string) && b.includes(survivor)),
+          `${r.id} shares a bucket of band ${r.dup_band} with ${survivor}`);
       }
     }
   }
@@ -186,4 +191,9 @@ test("bucket mode: `megamath dedup` and the four sharded stages give the same ou
   for (let f = 0; f < c.files.length; f++) {
     for (const band of (await readProvenance(work, f)).filter((_, i) => i % 4 === 3)) assert.ok(band === NO_BAND || band < 11);
   }
+});
+
+test("--clustering takes union or bucket only", async () => {
+  const code = await main(["dedup-clusters", "--work-dir", tmpDir("dedup-badmode-"), "--clustering", "components", "--quiet"]);
+  assert.equal(code, 2);
 });
