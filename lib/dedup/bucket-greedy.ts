@@ -48,31 +48,46 @@ export async function readBuckets(pairFiles: string[], nodes: DocUnionFind): Pro
   const start = new IntList();
   const members = new IntList();
   const band = new IntList();
-  // Identical-bucket table: hash of the member list -> first bucket with it (chained through `next`).
-  const table = new Map<number, number>();
-  const next = new IntList(); // per kept bucket: the previous bucket with the same hash, or -1
+  // Identical-bucket table: open addressing over the kept buckets by the hash of their member list (typed arrays,
+  // ~12 bytes per kept bucket; a JS Map would cost several times that).
+  const hashes = new IntList();
+  let slots = new Int32Array(1 << 12).fill(-1);
   let read = 0;
+  const same = (k: number, s: number) => {
+    const os = start.data[k], oe = start.data[k + 1];
+    if (oe - os !== members.length - s) return false;
+    for (let i = 0; i < oe - os; i++) if (members.data[os + i] !== members.data[s + i]) return false;
+    return true;
+  };
   const close = () => {
-    // The bucket being built spans members[s .. length).
+    // The bucket being built is k = band.length - 1 and spans members[s .. length).
     const k = band.length - 1;
     const s = start.data[k];
     let h = 0x12345678;
-    for (let i = s; i < members.length; i++) h = fmix32(h ^ members.data[i]) + 0x9e3779b9 | 0;
-    h = fmix32(h ^ (members.length - s));
-    for (let other = table.get(h) ?? -1; other >= 0; other = next.data[other]) {
-      const os = start.data[other], oe = start.data[other + 1];
-      if (oe - os !== members.length - s) continue;
-      let same = true;
-      for (let i = 0; i < oe - os; i++) if (members.data[os + i] !== members.data[s + i]) { same = false; break; }
-      if (same) { // drop it
+    for (let i = s; i < members.length; i++) h = (fmix32(h ^ members.data[i]) + 0x9e3779b9) | 0;
+    h = fmix32(h ^ (members.length - s)) | 0; // as stored in the Int32Array
+    const mask = slots.length - 1;
+    let at = h & mask;
+    for (let other = slots[at]; other >= 0; at = (at + 1) & mask, other = slots[at]) {
+      if (hashes.data[other] === h && same(other, s)) { // a copy of an earlier bucket: drop it
         members.length = s;
         start.length--;
         band.length--;
         return;
       }
     }
-    next.push(table.get(h) ?? -1);
-    table.set(h, k);
+    slots[at] = k;
+    hashes.push(h);
+    if (2 * band.length > slots.length) { // keep the load at most 1/2
+      const grown = new Int32Array(slots.length * 2).fill(-1);
+      const m2 = grown.length - 1;
+      for (let j = 0; j < band.length; j++) {
+        let p = hashes.data[j] & m2;
+        while (grown[p] >= 0) p = (p + 1) & m2;
+        grown[p] = j;
+      }
+      slots = grown;
+    }
   };
   for (let b = 0; b < pairFiles.length; b++) {
     let aFile = -1, aRow = -1;
