@@ -4,7 +4,9 @@
 // Per mode: documents retained, largest cluster, greedy/bound ratio, false removals (a removed document whose
 // named survivor is below Jaccard 0.5 to it; and planted pairs below 0.5 that lost a member), share of planted
 // pairs caught (not both kept) per Jaccard level against 1 - (1 - s^10)^11, planted links kept together, and
-// stage 3's CPU time (median of --runs, modes alternated, after stages 1-2 ran once).
+// stage 3's CPU time (median of --runs, modes alternated, after stages 1-2 ran once). Multi-seed: stages 1-2 with
+// seeds 0, 1, 2 and the buckets intersected (lib/dedup/multi-seed.ts): share of planted pairs colliding under
+// all T seeds against (1 - (1 - s^10)^11)^T.
 //   node --import tsx bench/dedup-quality.ts [--runs 5] [--chains 30]
 import { parseArgs } from "node:util";
 import { mkdirSync, rmSync } from "node:fs";
@@ -13,7 +15,10 @@ import { buildChainCorpus, buildPlantedCorpus, jaccard, shingles, type PlantedDo
 import {
   type ClusteringMode, type ClustersDone, dedupPaths, defaultDedupParams, lshProbability, readProvenance, readRecordFile,
   runBucketStage, runClusterStage, runSignatureStage, documentReader,
+  bucketGreedy, readBuckets,
 } from "../lib/dedup/index.js";
+import { intersectBuckets } from "../lib/dedup/multi-seed.js";
+import { DocUnionFind } from "../lib/dedup/unionfind.js";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -42,9 +47,9 @@ async function decide(work: string, docs: PlantedDoc[][], mode: ClusteringMode):
   return { d: { done: JSON.parse(done), kept, survivorOf }, cpuMs: (c.user + c.system) / 1000 };
 }
 
-async function prepare(files: string[], work: string): Promise<void> {
+async function prepare(files: string[], work: string, seed = 0): Promise<void> {
   rmSync(work, { recursive: true, force: true });
-  await runSignatureStage({ inputs: files, workDir: work, params: defaultDedupParams, read: documentReader({}, "fail"), force: true });
+  await runSignatureStage({ inputs: files, workDir: work, params: { ...defaultDedupParams, seed }, read: documentReader({}, "fail"), force: true });
   await runBucketStage({ workDir: work, force: true });
 }
 
@@ -95,6 +100,40 @@ async function main(): Promise<void> {
       return `s=${lv}: ${(caught / ps.length).toFixed(3)} (theory ${theory.toFixed(3)})`;
     });
     out.push(`         caught per level: ${bands.join("; ")}`);
+  }
+
+  // Multi-seed: T = 1..3 hash families, pairs caught = pairs sharing a bucket under every seed.
+  const works = [pwork];
+  for (let t = 1; t < 3; t++) {
+    works.push(join(base, `planted-work-seed${t}`));
+    await prepare(pc.files, works[t], t);
+  }
+  const nodes = new DocUnionFind();
+  const hyper = [];
+  for (const w of works) hyper.push(await readBuckets(Array.from({ length: 11 }, (_, b) => dedupPaths.pairs(w, b)), nodes));
+  const where = new Map<string, number>();
+  pc.docs.forEach((docs, f) => docs.forEach((x, row) => where.set(x.id, nodes.node(f, row))));
+  let inter = hyper[0];
+  for (let t = 1; t <= 3; t++) {
+    if (t > 1) inter = intersectBuckets(inter, hyper[t - 1], nodes.size);
+    const share = new Set<string>();
+    for (let k = 0; k < inter.band.length; k++) {
+      const m = [...inter.members.subarray(inter.start[k], inter.start[k + 1])];
+      for (let i = 0; i < m.length; i++) for (let j = i + 1; j < m.length; j++) share.add(`${Math.min(m[i], m[j])},${Math.max(m[i], m[j])}`);
+    }
+    const levels = [...new Set(pc.pairs.map((p) => p.level))];
+    const row = levels.map((lv) => {
+      const ps = pc.pairs.filter((p) => p.level === lv);
+      const hit = ps.filter((p) => {
+        const x = where.get(p.a)!, y = where.get(p.b)!;
+        return share.has(`${Math.min(x, y)},${Math.max(x, y)}`);
+      }).length;
+      const theory = ps.reduce((a, p) => a + lshProbability(p.jaccard, 11, 10) ** t, 0) / ps.length;
+      return `s=${lv}: ${(hit / ps.length).toFixed(3)} (theory ${theory.toFixed(3)})`;
+    });
+    const g = bucketGreedy(inter, nodes.size, Uint32Array.from({ length: nodes.size }, (_, i) => i));
+    out.push(`  seeds ${t}: ${inter.band.length} buckets, ${share.size} colliding pairs, bucket greedy removes ` +
+      `${nodes.size - g.kept}; colliding share per level: ${row.join("; ")}`);
   }
 
   // Chains.

@@ -12,3 +12,4 @@ export { dedupFilterStage, checkFilterReady, type DedupFilterOptions } from "./f
 export { runDedupStages, documentReader, type DedupStagesOptions } from "./run.js";
 export { paths as dedupPaths, readWorkManifest, type WorkManifest, type SignatureDone } from "./workdir.js";
 export { readDedupSummary, type DedupSummary } from "./summary.js";
+export { intersectBuckets } from "./multi-seed.js";

@@ -14,6 +14,7 @@ import {
 } from "../../lib/dedup/index.js";
 import { writeRecordFile } from "../../lib/dedup/recordfile.js";
 import { DocUnionFind } from "../../lib/dedup/unionfind.js";
+import { intersectBuckets } from "../../lib/dedup/multi-seed.js";
 import { readDocuments } from "../../lib/io/index.js";
 import { batchRows } from "../../lib/arrow/batch.js";
 
@@ -196,4 +197,17 @@ test("bucket mode: `megamath dedup` and the four sharded stages give the same ou
 test("--clustering takes union or bucket only", async () => {
   const code = await main(["dedup-clusters", "--work-dir", tmpDir("dedup-badmode-"), "--clustering", "components", "--quiet"]);
   assert.equal(code, 2);
+});
+
+test("multi-seed: the intersection keeps exactly the pairs that share a bucket under both seeds", () => {
+  // Seed 1: {0,1,2,3} and {4,5}; seed 2: {0,1,2}, {3,4,5}, {2,3}.
+  const a = buckets([[0, 1, 2, 3], [4, 5]]);
+  const b = buckets([[0, 1, 2], [3, 4, 5], [2, 3]]);
+  const x = intersectBuckets(a, b, 6);
+  const sets = Array.from({ length: x.band.length }, (_, k) => [...x.members.subarray(x.start[k], x.start[k + 1])].join(","));
+  assert.deepEqual(sets.sort(), ["0,1,2", "2,3", "4,5"]);
+  // The pair 1~3 collides under seed 1 only: the greedy may now keep both.
+  const g = bucketGreedy(x, 6, Uint32Array.from([1, 3, 0, 2, 4, 5]));
+  assert.equal(g.keep[1] + g.keep[3], 2);
+  assert.ok(g.kept <= g.bound);
 });
