@@ -1,16 +1,16 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runClusterStage } from "../../lib/dedup/index.js";
-import { clusteringFromOptions, clusteringOption, workDirOption } from "../../lib/dedup/options.js";
+import { clusteringFromOptions, clusteringOption, intersectOption, workDirOption } from "../../lib/dedup/options.js";
 
 export default defineCommand({
   name: "dedup-clusters",
   summary: "Dedup stage 3: connected components of all duplicate pairs and the survivor of each (one task).",
-  usage: "dedup-clusters --work-dir DIR [--clustering union|bucket] [--no-sidecar]",
+  usage: "dedup-clusters --work-dir DIR [--clustering union|bucket [--intersect DIR,...]] [--no-sidecar]",
   details: "Memory grows with the documents that appear in a pair (about 40 bytes each), not with the corpus. " +
     "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar.",
   options: {
-    ...workDirOption, ...clusteringOption, force: pipelineOptions.force,
+    ...workDirOption, ...clusteringOption, ...intersectOption, force: pipelineOptions.force,
     "no-sidecar": { type: "boolean", description: "Do not write clusters/clusters.jsonl." },
   },
   async run({ opts, ctx }) {
@@ -18,10 +18,12 @@ export default defineCommand({
     let clustering;
     try {
       clustering = clusteringFromOptions(opts);
+      if (opts.intersect && clustering !== "bucket") throw new RangeError("--intersect needs --clustering bucket");
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const r = await runClusterStage({ clustering,
+    const intersect = String(opts.intersect ?? "").split(",").filter(Boolean);
+    const r = await runClusterStage({ clustering, intersect,
       workDir: String(opts["work-dir"]), force: Boolean(opts.force), log: ctx.log, sidecar: !opts["no-sidecar"],
     });
     const c = r.stats.counters;

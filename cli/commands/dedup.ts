@@ -5,7 +5,7 @@ import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
 import {
   minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions, clusteringOption, clusteringFromOptions,
-  provenanceOptions,
+  provenanceOptions, seedsOption,
 } from "../../lib/dedup/options.js";
 
 export default defineCommand({
@@ -15,7 +15,7 @@ export default defineCommand({
   details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
     "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work).",
-  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...clusterColumnOption, ...provenanceOptions },
+  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
     if (parseShard(opts.shard as string).count !== 1) {
@@ -25,6 +25,8 @@ export default defineCommand({
     try {
       params = paramsFromOptions(opts);
       clustering = clusteringFromOptions(opts);
+      if (!Number.isInteger(opts.seeds) || (opts.seeds as number) < 1) throw new RangeError("--seeds must be >= 1");
+      if ((opts.seeds as number) > 1 && clustering !== "bucket") throw new RangeError("--seeds > 1 needs --clustering bucket");
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -32,7 +34,7 @@ export default defineCommand({
     const inputs = await expandInputs(patterns);
     const onError = opts["on-error"] as "fail" | "skip";
     const r = await runDedupStages({
-      inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering,
+      inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering, seeds: opts.seeds as number,
       read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string },
       maxDocsPerPart: opts["max-docs-per-part"] as number,
     });

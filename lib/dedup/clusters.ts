@@ -13,6 +13,7 @@ import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, v
 import { sortByKey64 } from "./radix.js";
 import { DocUnionFind } from "./unionfind.js";
 import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
+import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
 import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
 import { type SignatureDone, type WorkManifest, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
 import type { StageRunResult } from "./signatures.js";
@@ -26,6 +27,9 @@ export interface ClusterStageOptions {
   /** "union": one survivor per connected component of the pairs (datatrove, NeMo); "bucket": at most one
    * survivor per LSH bucket, chosen greedily in rank order (bucket-greedy.ts). Default "union". */
   clustering?: ClusteringMode;
+  /** Multi-seed (bucket mode): work folders of the same inputs made with other seeds; documents conflict only
+   * when they share a bucket under every seed (multi-seed.ts). */
+  intersect?: string[];
 }
 
 export type ClusteringMode = "union" | "bucket";
@@ -38,6 +42,8 @@ export interface ClustersDone {
   files: { file: number; dups: number; removed: number; sha256: string; provSha256?: string }[];
   /** Fields below: absent in markers written before the bucket mode (then: union, recomputed). */
   clustering?: ClusteringMode;
+  /** Other seeds' work folders whose buckets were intersected with this folder's. */
+  intersect?: string[];
   /** Documents stage 1 read, and how many of them survive (unclustered + survivors). */
   docs?: number;
   retained?: number;
@@ -54,7 +60,10 @@ export interface ClustersDone {
 export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunResult> {
   const m = (await readWorkManifest(o.workDir))!;
   const done = await readAllSignatureDone(o.workDir, m);
-  const digest = await pairsDigest(o.workDir, m);
+  const digest = await clusterInputDigest(o.workDir, m, o.intersect ?? []);
+  if (o.intersect?.length && (o.clustering ?? "union") !== "bucket") {
+    throw new Error("intersecting seeds needs --clustering bucket");
+  }
   const stats = new StageStats("dedup-clusters");
   if (!o.force && (await clustersValid(o.workDir, digest, o.clustering ?? "union", o.log))) {
     const d = (await readJson<ClustersDone>(paths.clustersDone(o.workDir)))!;
@@ -79,6 +88,14 @@ function countDone(stats: StageStats, d: ClustersDone): void {
   if (d.retained !== undefined) stats.count("retained", d.retained);
   if (d.largestCluster !== undefined) stats.count("largest_cluster", d.largestCluster);
   if (d.upperBound !== undefined) stats.count("upper_bound", d.upperBound);
+}
+
+/** Digest of every pairs file stage 3 reads: this folder's, and those of the other seeds' folders. */
+export async function clusterInputDigest(work: string, m: WorkManifest, intersect: string[]): Promise<string> {
+  const others = await checkSeedFolders(work, m, intersect);
+  const ds: string[] = [];
+  for (let i = 0; i < intersect.length; i++) ds.push(await pairsDigest(intersect[i], others[i]));
+  return combineDigests(await pairsDigest(work, m), ds);
 }
 
 /** Digest of what stage 2 produced (each band's own input digest), or an error naming unfinished bands. */
@@ -145,6 +162,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
     }
   } else {
     buckets = await readBuckets(pairFiles, uf);
+    if (o.intersect?.length) buckets = await intersectSeedFolders(buckets, o.intersect, m.params.bands, uf);
   }
   const n = uf.size;
   const order = sortByKey64(uf.file, uf.row, n);
@@ -219,7 +237,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   const retained = totalDocs - (n - clusters);
   const result: ClustersDone = {
     inputDigest: digest, clusters, clusteredDocs: n, duplicates: n - clusters, files,
-    clustering: mode, docs: totalDocs, retained, largestCluster: largest, clusterSizes: sizeHistogram(sizeArr),
+    clustering: mode, ...(o.intersect?.length ? { intersect: o.intersect } : {}), docs: totalDocs, retained, largestCluster: largest, clusterSizes: sizeHistogram(sizeArr),
     ...(buckets ? { buckets: { read: buckets.read, unique: buckets.band.length } } : {}),
     ...(bound !== null ? {
       upperBound: totalDocs - n + bound,

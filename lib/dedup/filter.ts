@@ -8,7 +8,7 @@ import { type Batch, withColumn } from "../arrow/batch.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
 import { readRecordFile, readRecordHeader } from "./recordfile.js";
 import { bandInputDigest } from "./buckets.js";
-import { type ClustersDone, pairsDigest } from "./clusters.js";
+import { type ClustersDone, clusterInputDigest } from "./clusters.js";
 import { readClusterSizes } from "./provenance.js";
 import { RemovedWriter } from "./removed.js";
 import {
@@ -45,7 +45,7 @@ export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifes
         `rerun stage 2 (megamath dedup-buckets) and stage 3 (megamath dedup-clusters)`);
     }
   }
-  if (clusters.inputDigest !== (await pairsDigest(o.workDir, manifest))) {
+  if (clusters.inputDigest !== (await clusterInputDigest(o.workDir, manifest, clusters.intersect ?? []))) {
     throw new Error(`${paths.clustersDone(o.workDir)} was made from other duplicate pairs than stage 2's current ones; ` +
       `rerun stage 3 (megamath dedup-clusters)`);
   }

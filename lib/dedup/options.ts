@@ -32,6 +32,22 @@ export const clusteringOption: OptionSpecs = {
   },
 };
 
+export const seedsOption: OptionSpecs = {
+  seeds: {
+    type: "integer", default: 1,
+    description: "Multi-seed LSH (needs --clustering bucket): run stages 1-2 with seeds --seed .. --seed+T-1 " +
+      "(extra ones under WORK/seeds/) and treat documents as duplicates only when they share a bucket under every seed.",
+  },
+};
+
+export const intersectOption: OptionSpecs = {
+  intersect: {
+    type: "string", default: "", placeholder: "DIR[,DIR]",
+    description: "Multi-seed (needs --clustering bucket): work folders of the same inputs made with other --seed " +
+      "values; documents conflict only when they share a bucket under every seed.",
+  },
+};
+
 export const provenanceOptions: OptionSpecs = {
   "cluster-size-column": {
     type: "string", default: "", placeholder: "NAME",

@@ -211,3 +211,32 @@ test("multi-seed: the intersection keeps exactly the pairs that share a bucket u
   assert.equal(g.keep[1] + g.keep[3], 2);
   assert.ok(g.kept <= g.bound);
 });
+
+test("multi-seed: `megamath dedup --seeds 2` = stages 1-2 with seeds 0 and 1, then dedup-clusters --intersect", async () => {
+  const dir = tmpDir("dedup-seeds-");
+  const c = buildChainCorpus(dir, 3, 8, { background: 30 });
+  const ins = c.files.flatMap((f) => ["-i", f]);
+  const common = ["--format", "jsonl", "--keep-removed", "--quiet"];
+  const one = join(dir, "one");
+  assert.equal(await main(["dedup", ...ins, "-o", one, "--clustering", "bucket", "--seeds", "2", ...common]), 0);
+  const w0 = join(dir, "w0"), w1 = join(dir, "w1"), four = join(dir, "four");
+  for (const [w, seed] of [[w0, "0"], [w1, "1"]]) {
+    assert.equal(await main(["dedup-signatures", ...ins, "--work-dir", w, "--seed", seed, "--quiet"]), 0);
+    assert.equal(await main(["dedup-buckets", "--work-dir", w, "--quiet"]), 0);
+  }
+  assert.equal(await main(["dedup-clusters", "--work-dir", w0, "--clustering", "bucket", "--intersect", w1, "--quiet"]), 0);
+  assert.equal(await main(["dedup-filter", ...ins, "-o", four, "--work-dir", w0, ...common]), 0);
+  assert.equal(outputText(four), outputText(one));
+  assert.deepEqual(await removedRows(four), await removedRows(one));
+  // Fewer conflicts than one seed: never fewer documents kept.
+  const single = join(dir, "single");
+  assert.equal(await main(["dedup", ...ins, "-o", single, "--clustering", "bucket", ...common]), 0);
+  const kept = (d: string) => outputText(d).trim().split("\n").length;
+  assert.ok(kept(one) >= kept(single), `${kept(one)} >= ${kept(single)}`);
+  const d = JSON.parse(readFileSync(dedupPaths.clustersDone(join(one, "dedup-work")), "utf8")) as ClustersDone;
+  assert.equal(d.intersect?.length, 1);
+  // Union mode cannot intersect; equal seeds are refused.
+  assert.equal(await main(["dedup", ...ins, "-o", join(dir, "bad"), "--seeds", "2", "--quiet"]), 2);
+  await assert.rejects(() => main(["dedup-clusters", "--work-dir", w0, "--clustering", "bucket", "--intersect", w0, "--quiet"])
+    .then((code) => { if (code !== 0) throw new Error(`exit ${code}`); }));
+});
