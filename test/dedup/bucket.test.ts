@@ -15,7 +15,7 @@ import {
 import { writeRecordFile } from "../../lib/dedup/recordfile.js";
 import { DocUnionFind } from "../../lib/dedup/unionfind.js";
 import { intersectBuckets } from "../../lib/dedup/multi-seed.js";
-import { readDocuments } from "../../lib/io/index.js";
+import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { batchRows } from "../../lib/arrow/batch.js";
 
 function buckets(list: number[][], bands?: number[]): Buckets {
@@ -130,6 +130,9 @@ test("chain corpus: bucket mode keeps strictly more than union-find, never two m
   }
   for (const o of [union, bucket]) {
     const removed = await removedRows(join(dir, `out-${o.done.clustering}`));
+    // The output folder given as the next step's input holds the kept documents only, not removed/.
+    const next = await expandInputs([join(dir, `out-${o.done.clustering}`)]);
+    assert.ok(next.length > 0 && next.every((f) => !f.includes("removed")), next.join(","));
     assert.equal(removed.length + o.kept.size, total, "docs in = kept + removed (removed/ holds every removal)");
     const byPath = new Map(c.files.map((f, i) => [f, i]));
     // Union-find removes some chain members for a survivor they share no bucket with (only joined through others).
