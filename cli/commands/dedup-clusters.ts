@@ -5,10 +5,11 @@ import { clusteringFromOptions, clusteringOption, intersectOption, workDirOption
 
 export default defineCommand({
   name: "dedup-clusters",
-  summary: "Dedup stage 3: connected components of all duplicate pairs and the survivor of each (one task).",
+  summary: "Dedup stage 3: survivors and clusters from the duplicate pairs (one task): union-find or bucket-feasible.",
   usage: "dedup-clusters --work-dir DIR [--clustering union|bucket [--intersect DIR,...]] [--no-sidecar]",
   details: "Memory grows with the documents that appear in a pair (about 40 bytes each), not with the corpus. " +
-    "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar.",
+    "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar, and per " +
+    "input the survivor and LSH band of every removed row (clusters/*.prov, read by dedup-filter --keep-removed).",
   options: {
     ...workDirOption, ...clusteringOption, ...intersectOption, force: pipelineOptions.force,
     "no-sidecar": { type: "boolean", description: "Do not write clusters/clusters.jsonl." },
