@@ -1,11 +1,10 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runClusterStage } from "../../lib/dedup/index.js";
-import { clusteringFromOptions, clusteringOption, intersectOption, workDirOption } from "../../lib/dedup/options.js";
+import { clusteringFromOptions, clusteringOption, intersectOption, workDirOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-clusters",
-  summary: "Dedup stage 3: survivors and clusters from the duplicate pairs (one task): union-find or bucket-feasible.",
   usage: "dedup-clusters --work-dir DIR [--clustering union|bucket [--intersect DIR,...]] [--no-sidecar]",
   details: "Memory grows with the documents that appear in a pair (about 40 bytes each), not with the corpus. " +
     "Writes clusters/clusters.jsonl (every cluster, its survivor and removed members) unless --no-sidecar, and per " +

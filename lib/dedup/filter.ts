@@ -11,6 +11,7 @@ import { bandInputDigest } from "./buckets.js";
 import { type ClustersDone, clusterInputDigest } from "./clusters.js";
 import { readClusterSizes } from "./provenance.js";
 import { RemovedWriter } from "./removed.js";
+import { fingerprintFile } from "../runtime/fingerprint.js";
 import {
   type SignatureDone, type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readWorkManifest,
 } from "./workdir.js";
@@ -31,7 +32,8 @@ export interface DedupFilterOptions {
 export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifest: WorkManifest; clusters: ClustersDone }> {
   const manifest = (await readWorkManifest(o.workDir))!;
   const sizes = await Promise.all(o.inputs.map(async (p) => (await stat(p)).size));
-  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes);
+  const fingerprints = await Promise.all(o.inputs.map((p) => fingerprintFile(p)));
+  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes, fingerprints);
   const clusters = await readJson<ClustersDone>(paths.clustersDone(o.workDir));
   if (!clusters) {
     throw new Error(`${paths.clustersDone(o.workDir)} not found: run stage 3 (megamath dedup-clusters) first`);
