@@ -50,7 +50,12 @@ export function suggestTemplates(found: string[]): TemplateSpec[] {
 
 /** How a template is given on the command line (`megamath mix --source-template NAME=...`). */
 export function templateFlag(source: string, t: TemplateSpec): string {
-  return `--source-template ${source}='${JSON.stringify(t.columns && Object.keys(t.columns).length ? t : { name: t.name })}'`;
+  return `--source-template ${source}='${templateJson(t)}'`;
+}
+
+/** A template as JSON, without an empty columns object. */
+function templateJson(t: TemplateSpec): string {
+  return JSON.stringify(t.columns && Object.keys(t.columns).length ? t : { name: t.name });
 }
 
 /** Throws a MixSpecError naming the columns found and the templates that would take them when `file` cannot be
@@ -63,7 +68,7 @@ export async function checkSourceLayout(source: string, file: string, template: 
   const need = sets.map((s) => s.join(" + ")).join(" or ");
   const tips = suggestTemplates(found).map((t) => `  ${templateFlag(source, t)}`);
   throw new MixSpecError([
-    `source "${source}": ${file} has columns ${found.join(", ") || "(none)"}; template ${JSON.stringify(template)} needs ${need}.`,
+    `source "${source}": ${file} has columns ${found.join(", ") || "(none)"}; template ${templateJson(template)} needs ${need}.`,
     tips.length ? `Templates that would read these columns:\n${tips.join("\n")}` : "No template reads these columns: the file carries no document text.",
     ...(layout ? [`Released layout (preset note): ${layout}`] : []),
   ].join("\n"));
