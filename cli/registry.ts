@@ -13,7 +13,12 @@ const report = {
   load: () => import("./commands/report.js"),
 };
 
-export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, ...stepCommands };
+const card = {
+  summary: "Write Hugging Face dataset cards (README.md) for a build's final corpus and its mixtures, or for one mixture folder.",
+  load: () => import("./commands/card.js"),
+};
+
+export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, ...stepCommands };
 
 export const commands: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
   Object.entries(registry).map(([k, v]) => [k, v.load]),
