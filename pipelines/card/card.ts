@@ -77,9 +77,11 @@ export function corpusCard(c: CorpusCardInput): string {
       m.sources.map((s) => `${s.name} ${(s.weight * 100).toFixed(2)}% (${n(s.tokens)})`).join(", "), ""]));
   }
   out.push("## Provenance and licences", "",
-    `Inputs: ${c.inputs.length ? c.inputs.map((i) => `\`${i}\``).join(", ") : "(not recorded)"}.`, "",
+    `This build's inputs: ${c.inputs.length ? c.inputs.map((i) => `\`${i}\``).join(", ") : "(not recorded)"}. The card's licence`,
+    `(\`${c.license}\`) is the one \`megamath card --license\` was given (default: MegaMath-Web's, odc-by); when the inputs are`,
+    "not MegaMath-Web, give theirs.", "",
     table(["source", "Hub", "licence", "note"], [["megamath-web", inputInfo("megamath-web").hub, inputInfo("megamath-web").license,
-      "the corpus the recipe filters; refined text is produced by the LLM named in the annotate/refine settings"]]), "",
+      "the corpus the paper's recipe filters (recipe.md §2.1); refined text is written by the LLM named in the refine settings"]]), "",
     "Licences are as the inputs' Hub cards state them; check them before you publish.", "");
   return out.join("\n");
 }
