@@ -18,7 +18,12 @@ const card = {
   load: () => import("./commands/card.js"),
 };
 
-export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, ...stepCommands };
+const planCost = {
+  summary: "Estimate requests, prompt/answer tokens and GPU-hours of annotate or refine on a corpus before running it.",
+  load: () => import("./commands/plan-cost.js"),
+};
+
+export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, "plan-cost": planCost, ...stepCommands };
 
 export const commands: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
   Object.entries(registry).map(([k, v]) => [k, v.load]),
