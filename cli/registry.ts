@@ -13,7 +13,17 @@ const report = {
   load: () => import("./commands/report.js"),
 };
 
-export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, ...stepCommands };
+const card = {
+  summary: "Write Hugging Face dataset cards (README.md) for a build's final corpus and its mixtures, or for one mixture folder.",
+  load: () => import("./commands/card.js"),
+};
+
+const planCost = {
+  summary: "Estimate requests, prompt/answer tokens and GPU-hours of annotate or refine on a corpus before running it.",
+  load: () => import("./commands/plan-cost.js"),
+};
+
+export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, "plan-cost": planCost, ...stepCommands };
 
 export const commands: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
   Object.entries(registry).map(([k, v]) => [k, v.load]),

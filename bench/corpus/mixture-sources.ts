@@ -64,7 +64,8 @@ export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
     { name: "dclm-baseline", standsInFor: "DCLM-Baseline", source: "DCLM human-quality docs labelled 1 (web-nonmath)", licence: "Common Crawl text via DCLM (MIT repo)",
       columns: { text: dclm.map((r) => String(r.text)) } },
     { name: "megamath-qa", standsInFor: "MegaMath-QA (short CoT)", source: "GSM8K train problems 1000-1599", licence: "MIT",
-      columns: { question: gsmSlice(1000, 1600).map((r) => String(r.question)), answer: gsmSlice(1000, 1600).map((r) => strip(r.answer)) } },
+      // MegaMath-QA's released layout: one `text` column with the pair written out as Question:/Answer:.
+      columns: { text: gsmSlice(1000, 1600).map((r) => `Question: ${String(r.question)}\nAnswer: ${strip(r.answer)}`) } },
     { name: "openmathinstruct-2", standsInFor: "OpenMathInstruct-2 (short CoT)", source: "GSM8K train problems 2000-2999", licence: "MIT",
       columns: { problem: gsmSlice(2000, 3000).map((r) => String(r.question)), generated_solution: gsmSlice(2000, 3000).map((r) => strip(r.answer)) } },
     { name: "numinamath-1.5", standsInFor: "NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 4000-4599", licence: "MIT",
@@ -73,8 +74,8 @@ export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
       // The real dataset's layout (problem + messages list<struct<content, role>>; see pipelines/mix/presets).
       columns: { problem: mo.map((r) => String(r.input)), messages: messagesColumn(mo.map((r) => cotTurns(r.input, r.output))) } },
     { name: "am-deepseek-distilled-40m", standsInFor: "AM-DeepSeek-Distilled-40M (long CoT)", source: "180 physics.stackexchange questions and answers as reasoning", licence: SE,
-      // AM-DeepSeek-R1-Distilled's layout: the conversation only (messages list of role/content).
-      columns: { messages: messagesColumn(phys.map((r) => cotTurns(r.input, r.output))) } },
+      // AM-DeepSeek-Distilled-40M's layout: flat question/answer, the answer carrying the <think> reasoning.
+      columns: { question: phys.map((r) => String(r.input)), answer: phys.map((r) => `<think>\n${String(r.output)}\n</think>`) } },
     { name: "instruction", standsInFor: "instruction-following chat (TULU3 personas, WildChat, UltraChat)", source: "150 math.stackexchange questions and answers as User/Assistant turns", licence: SE,
       // A JSON `messages` list per row, the shape UltraChat/WildChat ship.
       columns: { messages: se.map((r) => JSON.stringify([{ role: "user", content: String(r.input) }, { role: "assistant", content: String(r.output) }])) } },

@@ -1,23 +1,29 @@
 // megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
 import { defineCommand, UsageError } from "../command.js";
 import { workersFrom, WORKERS_HELP } from "../pipeline.js";
-import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, type MixSpec } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, checkMixLayouts, type MixSpec } from "../../pipelines/mix/index.js";
 
 export default defineCommand({
   name: "mix",
-  usage: "mix (--preset NAME | --spec FILE) --source NAME=PATH ... -o DIR [--tokens 2M] [--seed N]",
+  usage: "mix (--preset NAME | --spec FILE) --source NAME=PATH ... [--source-template NAME=TEMPLATE ...] -o DIR [--tokens 2M] [--seed N]",
   details: [
     "Weights are shares of tokens; weights that do not sum to 1 are normalized with a warning.",
     "PATH is token files (a folder of .bin/.idx, a prefix, a glob) or documents (Parquet/JSONL globs), which are",
     "tokenized with the source's template. The plan fails before packing if a source would need more than its",
     "max_repetition epochs. Writes DIR/<source>/<source>.bin/.idx(+.ds sidecars) and DIR/mixture.json with the plan,",
     "Megatron --data-path weights and a nanotron datasets block.",
+    "Each preset reads its sources in the layout of the released dataset (see its source_layouts). A document source",
+    "whose first file lacks the template's columns stops before tokenizing, naming the columns it found and the",
+    "--source-template values that would read them, e.g. --source-template 'instruction={\"name\":\"chat\",",
+    "\"columns\":{\"messages\":\"conversation\"}}' for WildChat.",
     `Presets: ${PRESETS.join(", ")} (OctoThinker: Stable 200B tokens, Decay branches 20B).`,
   ].join("\n"),
   options: {
     preset: { type: "string", choices: PRESETS, description: "Built-in mixture." },
     spec: { type: "string", placeholder: "FILE", description: "Mixture spec JSON (name, total_tokens, max_repetition, seed, sources[{name, weight, path?, template?, max_repetition?}])." },
     source: { type: "list", placeholder: "NAME=PATH", description: "Data for a source of the mixture; repeatable." },
+    "source-template": { type: "list", placeholder: "NAME=TEMPLATE",
+      description: "Template of a source: web|qa|cot|chat or JSON {\"name\":\"qa\",\"columns\":{\"question\":\"problem\",\"answer\":\"solution\"}}; repeatable." },
     tokens: { type: "string", placeholder: "N", description: "Total token budget (e.g. 2M, 20B); default: the spec's." },
     "max-repetition": { type: "number", description: "Override the spec's max epochs per source." },
     output: { type: "string", short: "o", placeholder: "DIR", description: "Mixture folder." },
@@ -34,12 +40,9 @@ export default defineCommand({
     if (opts.tokens !== undefined) spec = { ...spec, total_tokens: parseTokenCount(opts.tokens) };
     if (opts["max-repetition"] !== undefined) spec = { ...spec, max_repetition: opts["max-repetition"] };
     if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
-    const paths: Record<string, string> = {};
-    for (const s of opts.source ?? []) {
-      const k = s.indexOf("=");
-      if (k <= 0) throw new UsageError(`--source must look like NAME=PATH, got "${s}"`);
-      paths[s.slice(0, k)] = s.slice(k + 1);
-    }
+    const paths = pairs("source", "NAME=PATH", opts.source);
+    spec = withTemplates(spec, pairs("source-template", "NAME=TEMPLATE", opts["source-template"]));
+    await checkMixLayouts(spec, paths);
     const { mixture } = await runMix({
       spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
       workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,
@@ -48,3 +51,15 @@ export default defineCommand({
     return 0;
   },
 });
+
+function pairs(flag: string, shape: string, values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of values ?? []) {
+    const k = s.indexOf("=");
+    if (k <= 0) throw new UsageError(`--${flag} must look like ${shape}, got "${s}"`);
+    const name = s.slice(0, k);
+    if (name in out) throw new UsageError(`--${flag} ${name} is given twice`);
+    out[name] = s.slice(k + 1);
+  }
+  return out;
+}

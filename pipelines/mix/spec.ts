@@ -24,6 +24,8 @@ export interface MixSpec {
   max_repetition: number;
   seed: number;
   sources: MixSourceSpec[];
+  /** Per source: the released dataset's layout and what to supply when it lacks the text (presets' source_layouts). */
+  layouts?: Record<string, string>;
 }
 
 export class MixSpecError extends Error {
@@ -85,11 +87,9 @@ export function parseMixSpec(raw: unknown, where: string): MixSpec {
     if (typeof w !== "number" || !Number.isFinite(w) || w <= 0) {
       throw new MixSpecError(`${at} (${so.name}): weight must be a positive number, got ${JSON.stringify(w)}`);
     }
-    const t = so.template as Record<string, unknown> | string | undefined;
     let template: TemplateSpec | undefined;
     try {
-      if (typeof t === "string") template = { name: parseTemplateName(t) };
-      else if (t) template = { name: parseTemplateName(String(t.name)), columns: (t.columns ?? {}) as TemplateSpec["columns"] };
+      template = so.template === undefined ? undefined : parseTemplate(so.template);
     } catch (e) {
       throw new MixSpecError(`${at} (${so.name}): ${(e as Error).message}`);
     }
@@ -106,11 +106,54 @@ export function parseMixSpec(raw: unknown, where: string): MixSpec {
   if (!(maxRep > 0)) throw new MixSpecError(`${where}: "max_repetition" must be positive`);
   const seed = o.seed === undefined ? 0 : Number(o.seed);
   if (!Number.isInteger(seed)) throw new MixSpecError(`${where}: "seed" must be an integer`);
+  const layouts = o.source_layouts as Record<string, unknown> | undefined;
+  if (layouts !== undefined) {
+    if (!layouts || typeof layouts !== "object" || Array.isArray(layouts)) throw new MixSpecError(`${where}: "source_layouts" must map source names to notes`);
+    for (const [k, v] of Object.entries(layouts)) {
+      if (!names.has(k)) throw new MixSpecError(`${where}: source_layouts names "${k}", which is not a source`);
+      if (typeof v !== "string") throw new MixSpecError(`${where}: source_layouts.${k} must be a string`);
+    }
+  }
   return {
     name: typeof o.name === "string" ? o.name : "mixture",
     description: typeof o.description === "string" ? o.description : undefined,
     total_tokens: total, max_repetition: maxRep, seed, sources: parsed,
+    ...(layouts ? { layouts: layouts as Record<string, string> } : {}),
   };
+}
+
+const COLUMN_ROLES = ["text", "question", "answer", "reasoning", "messages", "prompt", "response"];
+
+/** A template as a spec gives it: a name ("qa") or {name, columns}. Unknown names, roles or non-string columns throw. */
+export function parseTemplate(t: unknown): TemplateSpec {
+  if (typeof t === "string") return { name: parseTemplateName(t) };
+  if (!t || typeof t !== "object" || Array.isArray(t)) throw new Error(`a template is a name or {"name", "columns"}, got ${JSON.stringify(t)}`);
+  const o = t as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== "name" && k !== "columns") throw new Error(`template has unknown field "${k}" (name, columns)`);
+  const cols = (o.columns ?? {}) as Record<string, unknown>;
+  if (typeof cols !== "object" || Array.isArray(cols)) throw new Error(`template columns must be an object`);
+  for (const [k, v] of Object.entries(cols)) {
+    if (!COLUMN_ROLES.includes(k)) throw new Error(`template column role "${k}" is not one of ${COLUMN_ROLES.join(", ")}`);
+    if (typeof v !== "string" || !v) throw new Error(`template column ${k} must name a column`);
+  }
+  return { name: parseTemplateName(String(o.name)), columns: cols as TemplateSpec["columns"] };
+}
+
+/** Replace the templates of named sources: values are a template name or its JSON ({"name": "chat", "columns":
+ * {"messages": "conversation"}}). A name that is not a source of the mixture throws. */
+export function withTemplates(spec: MixSpec, templates: Record<string, string>): MixSpec {
+  const sources = spec.sources.map((s) => {
+    const v = templates[s.name];
+    if (v === undefined) return s;
+    try {
+      return { ...s, template: parseTemplate(v.trimStart().startsWith("{") ? JSON.parse(v) : v) };
+    } catch (e) {
+      throw new MixSpecError(`template of source "${s.name}": ${(e as Error).message}`);
+    }
+  });
+  const unknown = Object.keys(templates).filter((n) => !spec.sources.some((s) => s.name === n));
+  if (unknown.length) throw new MixSpecError(`templates given for sources not in mixture "${spec.name}": ${unknown.join(", ")} (sources: ${spec.sources.map((s) => s.name).join(", ")})`);
+  return { ...spec, sources };
 }
 
 /** Weights as shares summing to 1. Returns the original sum so the caller can warn when it was not 1. */

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { tmpDir, repoRoot } from "../helpers.js";
+import { cardMetadata, hubProblems } from "../card/hub-metadata.js";
 
 const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
 function megamath(args: string[]) {
@@ -65,6 +66,24 @@ test("megamath build with no arguments runs the Pro-Max recipe on the bundled de
   const again = megamath(["build", "--output", single]);
   assert.equal(again.code, 0, again.err);
   assert.match(again.err, /done before, skipped/);
+});
+
+test("megamath card describes the finished demo build: Hub header, the report's figures, no local paths", () => {
+  const r = megamath(["card", single]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
+  const card = readFileSync(join(report.finalCorpus.folder, "README.md"), "utf8");
+  const meta = cardMetadata(card);
+  assert.deepEqual(hubProblems(meta), []);
+  assert.deepEqual(meta.configs, [{ config_name: "default", data_files: [{ split: "train", path: ["*.parquet"] }] }]);
+  assert.match(card, new RegExp(`\\*\\*${report.finalCorpus.docs.toLocaleString("en-US")} documents\\*\\*`));
+  for (const f of report.funnel) assert.ok(card.includes(`| ${f.step} | ${f.command} | ${f.status} | ${f.docsIn.toLocaleString("en-US")} | ${f.docsOut.toLocaleString("en-US")} |`), f.step);
+  for (const d of report.decontamination) assert.match(card, new RegExp(`\\| ${d.benchmark} \\| [0-9,]+ \\| ${d.documents} \\|`));
+  for (const k of Object.keys(report.differencesFromPaper)) assert.ok(card.includes(`| ${k} |`), k);
+  assert.ok(!card.includes(single) && !card.includes(repoRoot), "absolute paths in the card");
+  for (const m of ["mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) {
+    assert.deepEqual(hubProblems(cardMetadata(readFileSync(join(single, m, "README.md"), "utf8"))), [], m);
+  }
 });
 
 test("the build emitted as shard tasks and run as parallel processes gives identical output", () => {

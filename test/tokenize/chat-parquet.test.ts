@@ -12,7 +12,7 @@ import { renderBatch } from "../../lib/tokenizer/templates.js";
 import { MegatronReader } from "../../lib/formats/megatron.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
 import { readDocuments } from "../../lib/io/index.js";
-import { loadPreset, runMix } from "../../pipelines/mix/index.js";
+import { loadPreset, runMix, withTemplates } from "../../pipelines/mix/index.js";
 import {
   dpoRecords, writeDpoChatParquet, seMathRecords, writeOpenR1Parquet, writeParquet, listOfStruct, type Sharegpt,
 } from "../io/chat-parquet.js";
@@ -111,7 +111,8 @@ test("decay-long mixes OpenR1- and AM-layout Parquet sources, and megamath mix t
   const chat = join(dir, "chat.parquet");
   writeDpoChatParquet(chat, dpoRecords(100));
   const web = sharedData("web-nonmath/c4_demo.jsonl.gz");
-  const spec = { ...loadPreset("decay-long"), total_tokens: 40_000 };
+  // AM-DeepSeek-R1-Distilled's conversation layout (the 40M set is flat question/answer, the preset's default).
+  const spec = withTemplates({ ...loadPreset("decay-long"), total_tokens: 40_000 }, { "am-deepseek-distilled-40m": JSON.stringify({ name: "cot", columns: { messages: "messages" } }) });
   const { mixture } = await runMix({
     spec, workers: 0, outDir: join(dir, "mix"),
     paths: { "megamath-web-pro": web, instruction: chat, "dclm-baseline": web, "openr1-math-220k": openr1, "am-deepseek-distilled-40m": am },

@@ -41,7 +41,7 @@ test("train runs the tiny preset end to end on CPU from a mixture packed by mega
   const spec = join(dir, "spec.json");
   writeFileSync(spec, JSON.stringify({
     name: "demo-small", total_tokens: 20000, max_repetition: 4, seed: 3,
-    sources: [{ name: "megamath-qa", weight: 0.6, template: { name: "qa" } }, { name: "dclm-baseline", weight: 0.4 }],
+    sources: [{ name: "megamath-qa", weight: 0.6, template: { name: "web" } }, { name: "dclm-baseline", weight: 0.4 }],
   }));
   const demo = join(repoRoot, "fixtures", "demo", "sources");
   const m = megamath(["mix", "--spec", spec, "-o", join(dir, "mix"), "--source", `megamath-qa=${join(demo, "megamath-qa.parquet")}`,
