@@ -1,0 +1,71 @@
+"""Measures what a training forward keeps for backward: the bytes of every distinct storage that autograd saves
+(torch.autograd.graph.saved_tensors_hooks), split into activations and autocast's bf16 weight copies, with the
+model's parameters left out (they are counted as weights). The memory estimate of `megamath train --dry-run`
+(pipelines/train/memory.ts) is checked against this on reduced-width models (test/trainer/memory.test.ts).
+
+python3 -m tests.saved_bytes '{"dim": 256, ...}'  prints one JSON object. Needs torch >= 2.0 (SDPA): the estimate
+is for the GPU kernels (SDPA/flex keep q, k, v, the output and the log-sum-exp), which CPU SDPA shares.
+"""
+import json
+import sys
+
+import torch
+
+from megamath_trainer.config import preset
+from megamath_trainer.model import LlamaForCausalLM
+
+
+def _storage(t):
+    s = t.untyped_storage() if hasattr(t, "untyped_storage") else t.storage()
+    return s.data_ptr(), s.nbytes()
+
+
+def measure(shape, batch, seq, mode, ac_every=0, chunk_tokens=2048, doc_masking=False, attention="sdpa"):
+    """mode: 'autocast' (fp32 weights, bf16 autocast: one process / DDP) or 'bf16' (bf16 weights: FSDP's
+    MixedPrecision params). Returns {"activations": bytes, "weight_copies": bytes, "checkpoint_inputs": bytes}."""
+    torch.manual_seed(0)
+    cfg = preset("tiny", **shape)
+    model = LlamaForCausalLM(cfg, attention, ac_every)
+    model.init_weights(0)
+    if mode == "bf16":
+        model.to(torch.bfloat16)
+    model.train()
+    params = {_storage(p)[0] for p in model.parameters()}
+    param_shapes = {tuple(p.shape) for p in model.parameters()}
+    ids = torch.randint(0, cfg.vocab_size, (batch, seq))
+    labels = torch.randint(0, cfg.vocab_size, (batch, seq))
+    positions = doc_ids = None
+    if doc_masking:   # two documents per row
+        half = seq // 2
+        doc_ids = (torch.arange(seq) >= half).long()[None].expand(batch, seq)
+        positions = torch.cat([torch.arange(half), torch.arange(seq - half)])[None].expand(batch, seq)
+    seen = {}
+
+    def pack(t):
+        ptr, nbytes = _storage(t)
+        if ptr not in params and ptr not in seen:
+            copy = t.dtype == torch.bfloat16 and tuple(t.shape) in param_shapes and mode == "autocast"
+            seen[ptr] = (nbytes, copy)
+        return t
+
+    ctx = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "autocast" else torch.autocast("cpu", enabled=False)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        with ctx:
+            loss = model(ids, labels, positions, doc_ids, chunk_tokens)
+    loss.backward()
+    # A checkpointed layer keeps its input tensor (held by the checkpoint, outside autograd's saved tensors).
+    # So does each recomputed loss chunk: its slice of the normed hidden states (all chunks: the whole tensor).
+    n_ckpt = sum(1 for i in range(cfg.n_layers) if ac_every and i % ac_every == 0)
+    if batch * seq > chunk_tokens:
+        n_ckpt += 1
+    elem = 4 if mode == "autocast" else 2
+    return {"activations": sum(n for n, c in seen.values() if not c),
+            "weight_copies": sum(n for n, c in seen.values() if c),
+            "checkpoint_inputs": n_ckpt * batch * seq * cfg.dim * elem,
+            "torch": torch.__version__}
+
+
+if __name__ == "__main__":
+    a = json.loads(sys.argv[1])
+    print(json.dumps(measure(a["shape"], a["batch"], a["seq"], a["mode"], a.get("ac_every", 0),
+                             a.get("chunk_tokens", 2048), a.get("doc_masking", False), a.get("attention", "sdpa"))))
