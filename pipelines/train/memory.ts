@@ -37,19 +37,20 @@ export interface MemoryEstimate {
   peak: number;
 }
 
-/** Bytes per token that one decoder layer saves for backward (eager, native grouped-query attention).
- * mode "autocast": fp32 weights and residual stream, bf16 matmuls (1 GPU, DDP); "bf16": FSDP's bf16 parameters.
- *  - each RMSNorm: its fp32 input for pow/mul (4d; under "bf16" the fp32 upcast of the bf16 input), the normed
- *    fp32 tensor for the weight product (4d; "bf16": its bf16 cast, 2d), the bf16 matmul input (2d); rsqrt (4);
- *  - RoPE on q and k: the fp32 upcast and its rotate-half, both saved by the products with cos/sin (8d, 8kv);
- *  - attention: roped q, k and v in bf16 (2d, 2kv, 2kv), the output (2d) and fp32 log-sum-exp (4 per head);
+/** Bytes per token that one decoder layer saves for backward (eager, flash/flex attention, native grouped-query
+ * attention). mode "autocast": fp32 weights and residual stream, bf16 matmuls (1 GPU, DDP); "bf16": FSDP's bf16
+ * parameters. Only what autograd needs is kept (x * cos keeps cos, not x), so, per token:
+ *  - each RMSNorm: its fp32 input for pow/mul (4d; under "bf16" the fp32 upcast of the bf16 input), rsqrt (4), the
+ *    normed tensor for the weight product (fp32 4d; "bf16": 2d), then the bf16 matmul input: autocast casts it once
+ *    per consumer (q, k, v: 6d; gate, up: 4d), bf16 weights share one (2d);
+ *  - attention: q, k, v after RoPE (2d, 2kv, 2kv), the output (2d) and the fp32 log-sum-exp (4 per head);
  *  - o_proj's input, a contiguous copy of the output (2d);
- *  - SwiGLU: gate, silu(gate), up and their product, bf16 (8 ffn). */
+ *  - SwiGLU: gate, silu(gate), up and down_proj's input (8 ffn). */
 export function layerBytesPerToken(p: MemoryInput["preset"], mode: "autocast" | "bf16"): number {
   const d = p.dim;
   const kv = p.kvHeads * (p.dim / p.heads);
-  const norm = mode === "autocast" ? 10 * d + 4 : 8 * d + 4;
-  return 2 * norm + 8 * d + 8 * kv + (2 * d + 4 * kv) + 2 * d + 4 * p.heads + 2 * d + 8 * p.ffn;
+  const norms = mode === "autocast" ? (8 * d + 4 + 6 * d) + (8 * d + 4 + 4 * d) : 2 * (6 * d + 4 + 2 * d);
+  return norms + (2 * d + 4 * kv + 2 * d + 4 * p.heads) + 2 * d + 8 * p.ffn;
 }
 
 export function paramsOf(p: MemoryInput["preset"]): { total: number; perLayer: number; embedding: number } {

@@ -4,7 +4,8 @@ model's parameters left out (they are counted as weights). The memory estimate o
 (pipelines/train/memory.ts) is checked against this on reduced-width models (test/trainer/memory.test.ts).
 
 python3 -m tests.saved_bytes '{"dim": 256, ...}'  prints one JSON object. Needs torch >= 2.0 (SDPA): the estimate
-is for the GPU kernels (SDPA/flex keep q, k, v, the output and the log-sum-exp), which CPU SDPA shares.
+is for the GPU kernels (SDPA/flex keep q, k, v, the output and the log-sum-exp), which CPU SDPA shares when K/V
+have as many heads as Q (with fewer, CPU SDPA falls back to its math kernel, which keeps S x S probabilities).
 """
 import json
 import sys
@@ -18,6 +19,17 @@ from megamath_trainer.model import LlamaForCausalLM
 def _storage(t):
     s = t.untyped_storage() if hasattr(t, "untyped_storage") else t.storage()
     return s.data_ptr(), s.nbytes()
+
+
+class _Patched:
+    """A module stand-in with some attributes replaced."""
+
+    def __init__(self, base, **attrs):
+        self._base = base
+        self.__dict__.update(attrs)
+
+    def __getattr__(self, name):
+        return getattr(self._base, name)
 
 
 def measure(shape, batch, seq, mode, ac_every=0, chunk_tokens=2048, doc_masking=False, attention="sdpa"):
@@ -49,6 +61,16 @@ def measure(shape, batch, seq, mode, ac_every=0, chunk_tokens=2048, doc_masking=
         return t
 
     ctx = torch.autocast("cpu", dtype=torch.bfloat16) if mode == "autocast" else torch.autocast("cpu", enabled=False)
+    if mode == "autocast":
+        # CUDA autocast runs SDPA in bf16 (flash kernel); CPU autocast upcasts it to fp32, whose math fallback keeps
+        # the S x S probabilities. Run it as CUDA would, so the bytes are those of the GPU path.
+        import megamath_trainer.attention as attention_module
+        real = attention_module.F.scaled_dot_product_attention
+
+        def sdpa_bf16(q, k, v, **kw):
+            with torch.autocast("cpu", enabled=False):
+                return real(q.to(torch.bfloat16), k.to(torch.bfloat16), v.to(torch.bfloat16), **kw)
+        attention_module.F = _Patched(attention_module.F, scaled_dot_product_attention=sdpa_bf16)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         with ctx:
             loss = model(ids, labels, positions, doc_ids, chunk_tokens)
