@@ -19,7 +19,7 @@ function torchMajorMinor(): [number, number] {
   return [Number(a), Number.parseInt(b, 10)];
 }
 
-function measure(args: Record<string, unknown>): { activations: number; weight_copies: number; checkpoint_inputs: number } {
+function measure(args: Record<string, unknown>): { activations: number; weight_copies: number } {
   const r = spawnSync(torchPython(), ["-m", "tests.saved_bytes", JSON.stringify({ shape, ...args })], {
     cwd: join(repoRoot, "trainer"), encoding: "utf8", timeout: 600_000,
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", OMP_NUM_THREADS: "1" },
@@ -34,14 +34,15 @@ const skip = major < 2 && process.env.MEGAMATH_REQUIRE_TORCH2 !== "1"
 
 test("saved-for-backward bytes: the estimate is within 10% of what the trainer's model saves", { skip }, () => {
   const cases = [
-    { mode: "autocast", ac_every: 0, chunk_tokens: 256, doc_masking: false },
-    { mode: "autocast", ac_every: 2, chunk_tokens: 256, doc_masking: true },
-    { mode: "bf16", ac_every: 0, chunk_tokens: 256, doc_masking: false },
-    { mode: "bf16", ac_every: 1, chunk_tokens: 256, doc_masking: true },
+    { mode: "autocast", ac_every: 0, chunk_tokens: 128, doc_masking: false },
+    { mode: "autocast", ac_every: 2, chunk_tokens: 128, doc_masking: true },
+    { mode: "bf16", ac_every: 0, chunk_tokens: 128, doc_masking: true },
+    // (with every layer recomputed, no saved tensor holds the document mask, though it is alive: hence no masks here)
+    { mode: "bf16", ac_every: 1, chunk_tokens: 128, doc_masking: false },
     { mode: "autocast", ac_every: 0, chunk_tokens: 2048, doc_masking: false },   // one chunk: logits kept
   ];
   for (const c of cases) {
-    const batch = 2, seq = 512;
+    const batch = 2, seq = 256;
     const m = measure({ batch, seq, attention: "sdpa", ...c });
     const input: MemoryInput = {
       preset: reduced, seqLen: seq, microBatch: batch, world: c.mode === "bf16" ? 2 : 1, parallel: c.mode === "bf16" ? "fsdp" : "none",
@@ -49,7 +50,7 @@ test("saved-for-backward bytes: the estimate is within 10% of what the trainer's
     };
     const e = savedBytes(input);
     const estimated = e.layers + e.checkpointInputs + e.shared + e.loss;
-    const measured = m.activations + m.checkpoint_inputs;
+    const measured = m.activations;
     const ratio = estimated / measured;
     assert.ok(ratio > 0.9 && ratio < 1.1, `${JSON.stringify(c)}: estimated ${estimated} B, measured ${measured} B (ratio ${ratio.toFixed(3)})`);
     if (c.mode === "autocast" && c.chunk_tokens === 2048) {

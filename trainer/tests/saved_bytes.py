@@ -34,7 +34,7 @@ class _Patched:
 
 def measure(shape, batch, seq, mode, ac_every=0, chunk_tokens=2048, doc_masking=False, attention="sdpa"):
     """mode: 'autocast' (fp32 weights, bf16 autocast: one process / DDP) or 'bf16' (bf16 weights: FSDP's
-    MixedPrecision params). Returns {"activations": bytes, "weight_copies": bytes, "checkpoint_inputs": bytes}."""
+    MixedPrecision params). Returns {"activations": bytes, "weight_copies": bytes}."""
     torch.manual_seed(0)
     cfg = preset("tiny", **shape)
     model = LlamaForCausalLM(cfg, attention, ac_every)
@@ -75,15 +75,9 @@ def measure(shape, batch, seq, mode, ac_every=0, chunk_tokens=2048, doc_masking=
         with ctx:
             loss = model(ids, labels, positions, doc_ids, chunk_tokens)
     loss.backward()
-    # A checkpointed layer keeps its input tensor (held by the checkpoint, outside autograd's saved tensors).
-    # So does each recomputed loss chunk: its slice of the normed hidden states (all chunks: the whole tensor).
-    n_ckpt = sum(1 for i in range(cfg.n_layers) if ac_every and i % ac_every == 0)
-    if batch * seq > chunk_tokens:
-        n_ckpt += 1
-    elem = 4 if mode == "autocast" else 2
+    # The inputs a checkpointed layer or loss chunk keeps for its recomputation go through the same hooks.
     return {"activations": sum(n for n, c in seen.values() if not c),
             "weight_copies": sum(n for n, c in seen.values() if c),
-            "checkpoint_inputs": n_ckpt * batch * seq * cfg.dim * elem,
             "torch": torch.__version__}
 
 

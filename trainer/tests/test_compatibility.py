@@ -144,5 +144,23 @@ class LoadFullStateTest(unittest.TestCase):
             self.assertTrue(torch.equal(opt.state[p]["exp_avg_sq"], self.src_opt.state[flat[name]]["exp_avg_sq"]), name)
 
 
+class SmallFixesTest(unittest.TestCase):
+    def test_recorded_adamw_implementation_is_the_one_that_runs(self):
+        m = LlamaForCausalLM(preset("tiny"))
+        opt, impl = build_adamw(m, run_cfg(model="tiny"), torch.device("cpu"), 1e-3)
+        self.assertEqual(impl, "for-loop")
+        self.assertIs(opt.defaults["foreach"], False)
+
+    def test_rendezvous_message_names_a_timeout_only_when_it_was_one(self):
+        from megamath_trainer.parallel import rendezvous_message
+        quick = rendezvous_message(0, 2, 3600, 0.2, RuntimeError("use_libuv was requested but PyTorch was built without libuv support"))
+        self.assertIn("could not start", quick)
+        self.assertIn("built without libuv", quick)
+        self.assertNotIn("did not join", quick)
+        slow = rendezvous_message(0, 2, 3, 3.1, RuntimeError("Socket Timeout"))
+        self.assertIn("the other ranks did not join", slow)
+        self.assertIn("within 3 s", slow)
+
+
 if __name__ == "__main__":
     unittest.main()
