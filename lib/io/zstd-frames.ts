@@ -22,10 +22,12 @@ export class ZstdFrameWalker {
   private skip = 0; // bytes to pass over before `want` starts (header fields, block content, checksum, user data)
   private checksum = false;
   private inFrame = false; // some bytes of the current frame were seen
+  private inBlock = false; // the current `skip` is a block's content (block ends are reported to push's caller)
 
   /** Feed the next bytes of the stream; returns the offsets in `bytes` just past each frame that ends in them.
-   * Throws on bytes that cannot start a frame or hold a reserved value. */
-  push(bytes: Uint8Array): number[] {
+   * Throws on bytes that cannot start a frame or hold a reserved value. With `blockEnds`, the offsets just past
+   * each block (content and, for a frame's last block, checksum) that ends in `bytes` are appended to it. */
+  push(bytes: Uint8Array, blockEnds?: number[]): number[] {
     const ends: number[] = [];
     let i = 0;
     while (i < bytes.length) {
@@ -37,6 +39,10 @@ export class ZstdFrameWalker {
         const need = WANT_BYTES[this.want];
         while (this.got < need && i < bytes.length) this.head[this.got++] = bytes[i++];
         if (this.got === need) this.parse();
+      }
+      if (this.inBlock && this.skip === 0 && this.got === 0) {
+        this.inBlock = false;
+        blockEnds?.push(i);
       }
       if (this.atFrameBoundary && this.inFrame) {
         this.inFrame = false;
@@ -90,6 +96,7 @@ export class ZstdFrameWalker {
         const size = b >>> 3;
         if (type === 3) throw new Error("corrupt zstd block (reserved block type)");
         const content = type === 1 ? 1 : size; // an RLE block stores its one byte, whatever its size
+        this.inBlock = true;
         if (last) this.next("magic", content + (this.checksum ? 4 : 0));
         else this.next("block-header", content);
         return;

@@ -1,14 +1,15 @@
 // The executor: reads each input file of this shard, pushes its batches through the stages, writes one output file
 // set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
-import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, access, constants } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
-import { writeFileAtomic, isTempName } from "../io/atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
+import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
@@ -67,9 +68,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };
   const onError = o.onError ?? "fail";
   const outDir = resolve(o.outDir);
-  const all = await expandInputs(o.inputs);
+  const all = await expandInputs(o.inputs, (e) => log.info(`input ${JSON.stringify(e.pattern)}: ${e.files} file(s)` +
+    (e.leftOut ? `; left out ${e.leftOut} of megamath's own (markers, stats, reports, work folders)` : "")));
+  await refuseOutputHoldingInputs(outDir, all);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
+  for (const n of names.values()) assertInside(outDir, n);
   await ensureWritableDir(outDir);
   await mkdir(join(outDir, MARKER_DIR), { recursive: true });
 
@@ -106,7 +110,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
           continue;
         }
       }
-      await removeStale(outDir, outName);
+      const writes = o.writeOutput !== false;
+      if (writes) await claimSlot(outDir, join(outDir, MARKER_DIR), outName, (await readMarker(markerPath))?.outputs);
       const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
       try {
         const { stats, outputs } = await runFile(file, join(outDir, outName), withInputs, ctxBase, progress);
@@ -115,6 +120,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         if (o.writeOutput !== false) {
           const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats, identity };
           await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
+          await releaseSlot(join(outDir, MARKER_DIR), outName);
         }
         perFile.push(stats);
         result.outputs.push(...outputs);
@@ -122,6 +128,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       } catch (e) {
         const msg = (e as Error).message;
         if (onError === "fail" || e instanceof FatalError) throw e;
+        if (writes) await releaseSlot(join(outDir, MARKER_DIR), outName); // the writer removed its temp files
         // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
         log.warn(`skipped ${file}: ${msg}`);
         result.filesFailed.push({ file, error: msg });
@@ -168,6 +175,7 @@ async function runIdentity(o: RunOptions): Promise<string> {
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
 export class FatalError extends Error {}
+export { OutputFolderError };
 
 async function runFile(
   file: string,
@@ -292,7 +300,7 @@ export function outputNames(files: string[]): Map<string, string> {
   abs.forEach((a, i) => {
     let rel = a.slice(root.length).replace(/^[\\/]+/, "");
     rel = rel.replace(/\.(parquet|arrow|ipc|feather|jsonl|json|ndjson)(\.(gz|zst|zstd))?$/i, "");
-    let name = rel.split(sep).join("__").replace(/[^A-Za-z0-9._=-]/g, "_") || `input-${i}`;
+    let name = safeOutputName(rel.split(sep).join("__"), `input-${i}`);
     while (clashes(name)) name += "_";
     used.add(name);
     if (PART.test(name)) stems.add(name.replace(PART, ""));
@@ -328,16 +336,6 @@ async function allExist(dir: string, rel: string[]): Promise<boolean> {
     }
   }
   return true;
-}
-
-/** Delete leftovers of a killed attempt at this file: its temp files and any parts renamed before the kill. */
-async function removeStale(outDir: string, outName: string): Promise<void> {
-  const esc = outName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const part = new RegExp(`^${esc}(-\\d{5})?\\.(parquet|jsonl|jsonl\\.gz|arrow)$`);
-  for (const name of await readdir(outDir)) {
-    const isMine = part.test(name) || (isTempName(name) && part.test(name.replace(/^\.tmp-/, "").replace(/\.\d+\.[0-9a-f]{8}$/, "")));
-    if (isMine) await rm(join(outDir, name), { force: true });
-  }
 }
 
 /** Merge the stats of every completion marker in a folder (exact across shards). */

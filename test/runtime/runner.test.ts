@@ -99,8 +99,9 @@ test("runner: a run killed with SIGKILL resumes to byte-identical output", async
   child.kill("SIGKILL");
   await exited;
   const markers = join(out, ".done");
-  const done = readdirSync(markers).length;
+  const done = readdirSync(markers).filter((n) => n.endsWith(".json")).length;
   assert.equal(done, 1, `expected the first file done and the second in progress, found ${done} markers`);
+  assert.equal(readdirSync(markers).filter((n) => n.endsWith(".claim")).length, 1, "the second file's claim on its output slot");
   assert.equal(readdirSync(out).filter((n) => n.startsWith(".tmp-")).length, 1, "the second file's partial output");
   const r = await runPipeline({ inputs, outDir: out, stages: [hashStage(2), minLengthStage(200)], read: { batchSize: 50 }, write: { format: "parquet", rowGroupSize: 100 } });
   assert.equal(r.filesSkipped, done);
