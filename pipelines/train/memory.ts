@@ -93,7 +93,8 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const gradients = (4 * total) / shard;     // fp32 gradients
   const optimizer = (8 * total) / shard;     // AdamW exp_avg + exp_avg_sq, fp32
   let buffers = 0;
-  if (m.parallel !== "fsdp") buffers += 2 * total;                    // autocast's bf16 weight copies, kept for backward
+  // autocast's bf16 copies of the layers' weights, kept for backward (the lm_head's lives only inside a loss chunk)
+  if (m.parallel !== "fsdp") buffers += 2 * (total - embedding);
   if (m.parallel === "ddp") buffers += 4 * total;                     // DDP's flat gradient buckets
   // FSDP: the current and the prefetched layer gathered in bf16, the root unit (embedding, lm_head) unsharded in bf16,
   // and one layer's unsharded fp32 gradient before its reduce-scatter.
