@@ -99,8 +99,7 @@ def wrap(model, mode, d, bf16):
     mp = MixedPrecision(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, buffer_dtype=torch.bfloat16) if bf16 else None
     policy = functools.partial(transformer_auto_wrap_policy, transformer_layer_cls={DecoderLayer})
     return FSDP(model, auto_wrap_policy=policy, mixed_precision=mp, sharding_strategy=ShardingStrategy.FULL_SHARD,
-                device_id=d.device if d.device.type == "cuda" else None, use_orig_params=True,
-                limit_all_gathers=True)
+                device_id=d.device, use_orig_params=True, limit_all_gathers=True)
 
 
 def _offload(wrapped):
