@@ -147,7 +147,8 @@ def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, e
         if optim_state is not None:
             optimizer.load_state_dict(optim_state)
         return
-    if optim_state is not None and any(not isinstance(k, str) for k in optim_state.get("state", {})):
+    by_position = optim_state is not None and any(not isinstance(k, str) for k in optim_state.get("state", {}))
+    if by_position:
         # torch's optimizer.state_dict() (one process, DDP) keys moments by position; FSDP's full optimizer state is
         # keyed by parameter name. Positions follow optim.param_groups(), so they map to names exactly.
         optim_state = optim_state_by_name(optim_state, group_names)
@@ -161,7 +162,12 @@ def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, e
         # (_fsdp_wrapped_module..., _flat_param) as missing/unexpected; check_model_state above has already proven
         # the key set and shapes exact, so nothing can be silently skipped.
         wrapped.load_state_dict(model_state, strict=False)
-        if optim_state is not None:
+        if optim_state is not None and by_position:
+            # FSDP1's optim_state_dict_to_load cannot take names it did not write itself (KeyError on its wrapped
+            # names, torch 2.6); the distributed-checkpoint API (torch >= 2.2) loads plain names into FSDP.
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+            set_optimizer_state_dict(wrapped, optimizer, optim_state, options=StateDictOptions(full_state_dict=True))
+        elif optim_state is not None:
             try:  # argument order changed between torch 2.0 and 2.1
                 to_load = FSDP.optim_state_dict_to_load(wrapped, optimizer, optim_state)
             except (TypeError, AttributeError):

@@ -113,6 +113,7 @@ class Run:
             load_hf_into_model(model, cfg.init_hf)
         # Names and shapes of the unwrapped model, before FSDP renames anything: what a checkpoint must hold.
         self.expected_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        self.group_names = param_group_names(model, cfg.weight_decay_exclude)   # FSDP1 renames in place
         model.to(dev)
         if self.compile:
             if not compat.has_compile():
@@ -176,7 +177,7 @@ class Run:
             return
         model_state, optim_state = _load_checkpoint_files(path)
         load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state,
-                        self.expected_shapes, path, param_group_names(self.model, cfg.weight_decay_exclude))
+                        self.expected_shapes, path, self.group_names)
         # load_state_dict restores the checkpoint's betas/eps/weight decay; this run's config is what config.json
         # records, so it is what runs (a Decay branch may change them; a resume that does is told so).
         changes = _hyperparameter_changes(optim_state, cfg)
