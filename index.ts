@@ -36,8 +36,11 @@ export * as mix from "./pipelines/mix/index.js";
 export * as train from "./pipelines/train/index.js";
 // Recipes: plan, run locally, emit for Slurm / Kubernetes, report.
 export { validateRecipe, type Recipe, type RecipeStep } from "./pipelines/recipe/types.js";
-export { planBuild, finalFolder, type Invocation } from "./pipelines/recipe/plan.js";
-export { runPlanLocally } from "./pipelines/recipe/run.js";
-export { emit, clusterSteps, DEDUP_STAGES } from "./pipelines/recipe/emit.js";
-export { collectReport } from "./pipelines/report/collect.js";
+export { planBuild, finalFolder, type Invocation, type StepOptions, type BuildSettings } from "./pipelines/recipe/plan.js";
+export { loadRecipe, planRecipe } from "./pipelines/recipe/load.js";
+export { runPlanLocally, type StepResult, type RunContext } from "./pipelines/recipe/run.js";
+export { emit, clusterSteps, stepArgv, DEDUP_STAGES } from "./pipelines/recipe/emit.js";
+export { collectReport, type Report } from "./pipelines/report/collect.js";
+export { reportFromFolder, writeReport } from "./pipelines/report/folder.js";
+export { readPlanFile, writePlanFile, type PlanFile } from "./pipelines/recipe/plan-file.js";
 export { renderReport } from "./pipelines/report/html.js";

@@ -10,7 +10,8 @@
 // JSONL (--format jsonl); --doc-kb picks the sized document-length profile (GenerateOptions.docKB). Stage 4 writes
 // Parquet for Parquet input and .jsonl.gz for JSONL input (what datatrove wrote) unless --output-format says.
 // --one-core skips the 2-shard runs; --stages 1,4 measures only those stages (the others run once, untimed, when
-// their input is missing).
+// their input is missing). --clustering bucket times stage 3's bucket-feasible mode (and stage 4 applies it).
+// What the two stage-3 modes decide (retained, largest cluster, false removals, recall): bench/dedup-quality.ts.
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync, rmSync, readFileSync } from "node:fs";
@@ -25,7 +26,7 @@ type InputFormat = "parquet" | "jsonl";
 type OutputFormat = "parquet" | "jsonl" | "jsonl.gz";
 
 async function child(stage: string, corpus: string, work: string, out: string, shard: string, format: InputFormat,
-  outFormat: OutputFormat): Promise<void> {
+  outFormat: OutputFormat, clustering: "union" | "bucket"): Promise<void> {
   const { expandInputs } = await import("../lib/io/index.js");
   const d = await import("../lib/dedup/index.js");
   const { runPipeline } = await import("../lib/runtime/runner.js");
@@ -39,7 +40,7 @@ async function child(stage: string, corpus: string, work: string, out: string, s
   } else if (stage === "2") {
     await d.runBucketStage({ workDir: work, shard: sh, force: true });
   } else if (stage === "3") {
-    await d.runClusterStage({ workDir: work, force: true });
+    await d.runClusterStage({ workDir: work, force: true, clustering });
   } else {
     await runPipeline({ inputs, outDir: out, stages: [d.dedupFilterStage({ workDir: work, inputs })], shard: sh, force: true,
       write: { format: outFormat } });
@@ -147,12 +148,15 @@ async function main(): Promise<void> {
     shard: { type: "string", default: "0/1" }, kernel: { type: "boolean", default: false },
     "doc-kb": { type: "string" }, format: { type: "string", default: "parquet" }, "output-format": { type: "string" },
     "one-core": { type: "boolean", default: false }, stages: { type: "string", default: "1,2,3,4" },
+    clustering: { type: "string", default: "union" },
   } });
+  const clustering = values.clustering as "union" | "bucket";
+  if (clustering !== "union" && clustering !== "bucket") throw new Error(`--clustering must be union or bucket, got "${clustering}"`);
   const format = values.format as InputFormat;
   if (format !== "parquet" && format !== "jsonl") throw new Error(`--format must be parquet or jsonl, got "${format}"`);
   const outFormat = (values["output-format"] ?? (format === "jsonl" ? "jsonl.gz" : "parquet")) as OutputFormat;
   if (!["parquet", "jsonl", "jsonl.gz"].includes(outFormat)) throw new Error(`--output-format must be parquet, jsonl or jsonl.gz, got "${outFormat}"`);
-  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!, format, outFormat);
+  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!, format, outFormat, clustering);
   const docKB = values["doc-kb"] === undefined ? undefined : Number(values["doc-kb"]);
   if (docKB !== undefined && !(docKB > 0)) throw new Error(`--doc-kb must be a positive number of KB, got "${values["doc-kb"]}"`);
   const timed = values.stages!.split(",").map((x) => x.trim());
@@ -174,7 +178,7 @@ async function main(): Promise<void> {
   const out = join(base, "output");
   const a = (stage: string, shard = "0/1") =>
     ["--child", stage, "--corpus", corpus, "--work", work, "--output", out, "--shard", shard, "--format", format,
-      "--output-format", outFormat];
+      "--output-format", outFormat, "--clustering", clustering];
   rmSync(work, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
 

@@ -10,16 +10,29 @@ export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
 export interface OptionSpec {
   type: OptionType;
   description: string;
-  default?: string | number | boolean | string[];
+  default?: string | number | boolean | readonly string[];
   /** Allowed values (for string options). */
   choices?: readonly string[];
   short?: string;
   /** Value placeholder in --help, e.g. "FILE". */
   placeholder?: string;
+  /** false: the flag changes how a command runs, not what it writes (where, how many threads, how patient), so it is
+   * left out of the outputs' identity (a rerun with another value resumes instead of redoing). Default true. */
+  identity?: false;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
 export type OptionValues = Record<string, string | number | boolean | string[] | undefined>;
+
+/** The value one declared option has after parsing: its choices, or the type's value. */
+type ValueOf<S extends OptionSpec> = S extends { choices: readonly (infer C)[] }
+  ? C
+  : S["type"] extends "boolean" ? boolean : S["type"] extends "number" | "integer" ? number : S["type"] extends "list" ? string[] : string;
+
+/** Parsed values of declared options, typed from the declaration: an option with a default is always set. */
+export type ValuesOf<O extends OptionSpecs> = {
+  -readonly [K in keyof O]: O[K] extends { default: string | number | boolean | readonly string[] } ? ValueOf<O[K]> : ValueOf<O[K]> | undefined;
+};
 
 export interface CliContext {
   log: Logger;
@@ -30,23 +43,30 @@ export interface CliContext {
   stdout: NodeJS.WritableStream;
 }
 
-export interface Command {
+/** A command as declared: run() gets option values typed from `options`. */
+export interface CommandDef<O extends OptionSpecs> {
   name: string;
-  summary: string;
-  /** Usage line after "megamath ", e.g. "inspect FILE [--rows N]". */
+  /** Usage line after "megamath ", e.g. "inspect FILE [--rows N]". (The one-line summary lives in cli/steps.ts.) */
   usage: string;
   /** Extra paragraphs for --help. */
   details?: string;
   /** Most positional arguments the command takes (default 0). Stray words are refused rather than ignored: an
    * unquoted glob after -i expands to many words and all but the first would otherwise be dropped silently. */
   positionals?: number;
-  options: OptionSpecs;
+  options: O;
   /** Returns the exit code (0 ok, 1 failed). Throw UsageError for bad usage (exit 2). */
+  run(args: { positionals: string[]; opts: ValuesOf<O & typeof globalOptions>; ctx: CliContext }): Promise<number | void>;
+}
+
+/** A command as the dispatcher and the recipe hold it: parsed values of any declared options. */
+export interface Command extends Omit<CommandDef<OptionSpecs>, "run"> {
   run(args: { positionals: string[]; opts: OptionValues; ctx: CliContext }): Promise<number | void>;
 }
 
-export function defineCommand(c: Command): Command {
-  return c;
+/** Declare a command; its run() gets option values typed from its option declarations (parseCommandArgs and
+ * optionValues produce exactly those: every declared option, its default when not given). */
+export function defineCommand<const O extends OptionSpecs>(c: CommandDef<O>): Command {
+  return c as unknown as Command;
 }
 
 /** Bad usage: unknown flag, bad value, missing argument. Exit code 2. */
@@ -58,12 +78,12 @@ export class UsageError extends Error {
 }
 
 /** Options every command accepts. */
-export const globalOptions: OptionSpecs = {
-  help: { type: "boolean", short: "h", description: "Show this help." },
-  config: { type: "string", placeholder: "FILE", description: "JSON file of option values; flags override it." },
-  quiet: { type: "boolean", short: "q", description: "Print errors only." },
-  "log-json": { type: "boolean", description: "Log one JSON object per line on stderr." },
-};
+export const globalOptions = {
+  help: { type: "boolean", short: "h", description: "Show this help.", identity: false },
+  config: { type: "string", placeholder: "FILE", description: "JSON file of option values; flags override it.", identity: false },
+  quiet: { type: "boolean", short: "q", description: "Print errors only.", identity: false },
+  "log-json": { type: "boolean", description: "Log one JSON object per line on stderr.", identity: false },
+} as const satisfies OptionSpecs;
 
 /** Parse argv for one command: flags, then the config file under them, then defaults; validate everything. */
 export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: string[]; opts: OptionValues } {
@@ -77,7 +97,13 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: s
   try {
     parsed = parseArgs({ args: argv, options: parseSpec, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
+    const msg = (e as Error).message;
+    // node:util's "argument is ambiguous" means a value that starts with "-" (--shard -1/2): say that plainly.
+    const dash = /Option '(?:-\w, )?--([\w-]+)[^']*' argument is ambiguous/.exec(msg);
+    if (dash) {
+      throw new UsageError(`--${dash[1]} got a value starting with "-"; write it as --${dash[1]}=VALUE if that is meant (see 'megamath ${cmd.name} --help')`);
+    }
+    throw new UsageError(`${msg.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
   }
   if (!parsed.values.help) checkPositionals(cmd, parsed.positionals); // --help shows help whatever else is there
   const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
@@ -88,12 +114,17 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: s
     const raw = flagValues[name] !== undefined ? flagValues[name] : fromConfig[name];
     const source = flagValues[name] !== undefined ? `--${name}` : `"${name}" in ${flagValues.config}`;
     if (raw === undefined) {
-      out[name] = spec.default;
+      out[name] = defaultOf(spec);
       continue;
     }
     out[name] = coerce(raw, spec, source);
   }
   return { positionals: parsed.positionals, opts: out };
+}
+
+/** A declared default as a value (a list default copied, so that no caller can change the declaration). */
+function defaultOf(spec: OptionSpec): string | number | boolean | string[] | undefined {
+  return Array.isArray(spec.default) ? [...spec.default] : (spec.default as string | number | boolean | undefined);
 }
 
 function checkPositionals(cmd: Command, positionals: string[]): void {
@@ -123,13 +154,33 @@ function readConfigFile(path: string, specs: OptionSpecs): Record<string, unknow
   if (!obj || typeof obj !== "object" || Array.isArray(obj)) {
     throw new UsageError(`config file ${path} must hold a JSON object of option values`);
   }
-  for (const key of Object.keys(obj)) {
+  checkFields(obj as Record<string, unknown>, specs, `config file ${path}`);
+  return obj as Record<string, unknown>;
+}
+
+function checkFields(values: Record<string, unknown>, specs: OptionSpecs, where: string): void {
+  for (const key of Object.keys(values)) {
     if (!(key in specs) || key === "config") {
       const allowed = Object.keys(specs).filter((k) => k !== "config" && k !== "help").join(", ");
-      throw new UsageError(`config file ${path}: unknown field "${key}"; allowed fields: ${allowed}`);
+      throw new UsageError(`${where}: unknown field "${key}"; allowed fields: ${allowed}`);
     }
   }
-  return obj as Record<string, unknown>;
+}
+
+/**
+ * Option values given as data (a recipe step, a library caller), not argv: checked and coerced as a --config file's
+ * fields are (a list given as an array is taken item by item, as written), defaults filled in. `where` names the
+ * source in messages, e.g. `step "score"`.
+ */
+export function optionValues(cmd: Command, values: Record<string, unknown>, where: string): OptionValues {
+  const specs: OptionSpecs = { ...globalOptions, ...cmd.options };
+  checkFields(values, specs, where);
+  const out: OptionValues = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const raw = values[name];
+    out[name] = raw === undefined ? defaultOf(spec) : coerce(raw, spec, `"${name}" in ${where}`);
+  }
+  return out;
 }
 
 function coerce(raw: unknown, spec: OptionSpec, source: string): string | number | boolean | string[] {
@@ -231,20 +282,25 @@ export function escapeListItem(item: string): string {
   return item.replace(/,/g, "\\,");
 }
 
+/** Most shard tasks a step may be split into (Slurm's largest MaxArraySize is 4,000,001; more tasks than this
+ * would each get a few documents of a multi-billion-document corpus). */
+export const MAX_SHARDS = 1_000_000;
+
 /** Parse "i/N" (0-based i) for --shard. */
 export function parseShard(s: string | undefined): { index: number; count: number } {
   if (s === undefined || s === "") return { index: 0, count: 1 };
   const m = /^(\d+)\/(\d+)$/.exec(s);
-  if (!m) throw new UsageError(`--shard must look like i/N (e.g. 0/4), got "${s}"`);
+  if (!m) throw new UsageError(`--shard must look like i/N with 0 <= i < N (e.g. 0/4), got "${s}"`);
   const index = Number(m[1]);
   const count = Number(m[2]);
+  if (count > MAX_SHARDS) throw new UsageError(`--shard ${s}: N must be at most ${MAX_SHARDS}`);
   if (count < 1 || index >= count) throw new UsageError(`--shard ${s}: need 0 <= i < N`);
   return { index, count };
 }
 
-export function helpText(cmd: Command): string {
+export function helpText(cmd: Command, summary: string): string {
   const specs: OptionSpecs = { ...cmd.options, ...globalOptions };
-  const lines = [`megamath ${cmd.usage}`, "", cmd.summary];
+  const lines = [`megamath ${cmd.usage}`, "", summary];
   if (cmd.details) lines.push("", cmd.details);
   lines.push("", "Options:");
   for (const [name, s] of Object.entries(specs)) {

@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { positionals, opts } = parseCommandArgs(cmd, rest);
     if (opts.help) {
-      process.stdout.write(helpText(cmd));
+      process.stdout.write(helpText(cmd, summaries[name]));
       return 0;
     }
     // ... then from the parsed options, so "quiet" / "log-json" in a --config file apply too.

@@ -1,12 +1,11 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions, runPipelineCommand } from "../pipeline.js";
 import { annotateStage, DEFAULT_ANNOTATE_MAX_CHARS } from "../../lib/llm/annotate-stage.js";
-import { clientFromOptions, llmOptions } from "../../lib/llm/cli-options.js";
+import { clientFromOptions, llmOptions } from "../options/llm.js";
 import { loadPrompt, type DocumentFence } from "../../lib/llm/prompts.js";
 
 export default defineCommand({
   name: "annotate",
-  summary: "Score documents 0-5 with an LLM and the FineMath prompt (column finemath_score).",
   usage: "annotate --input GLOB --output DIR --model NAME [--base-url URL] [options]",
   details: [
     "Each document, cut to --max-chars at a word boundary, is put into the FineMath 5-point prompt (OctoThinker",
@@ -23,16 +22,16 @@ export default defineCommand({
     "raw-column": { type: "string", description: "Also output the model's full answer in this column." },
   },
   async run({ opts, ctx }) {
-    if ((opts["max-chars"] as number) < 0) throw new UsageError("--max-chars must be >= 0");
+    if (opts["max-chars"] < 0) throw new UsageError("--max-chars must be >= 0");
     const client = clientFromOptions(opts);
     const stage = annotateStage({
       client,
-      prompt: loadPrompt((opts.prompt as string | undefined) ?? "finemath"),
-      maxChars: opts["max-chars"] as number,
-      fence: opts.fence as DocumentFence,
-      scoreColumn: opts["score-column"] as string,
-      rawColumn: opts["raw-column"] as string | undefined,
-      journalDir: opts["journal-dir"] as string | undefined,
+      prompt: loadPrompt(opts.prompt ?? "finemath"),
+      maxChars: opts["max-chars"],
+      fence: opts.fence,
+      scoreColumn: opts["score-column"],
+      rawColumn: opts["raw-column"],
+      journalDir: opts["journal-dir"],
     });
     ctx.log.info(`annotate: ${client.endpointUrl}, model ${client.model}, ${client.maxInFlight} requests in flight`);
     return (await runPipelineCommand(opts, ctx, [stage], { name: "annotate" })).code;

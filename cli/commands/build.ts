@@ -1,20 +1,17 @@
-import { readFile, mkdir } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { packagePath } from "../../lib/paths.js";
-import { defineCommand, globalOptions, UsageError, type OptionSpecs } from "../command.js";
-import { commands, loadCommand } from "../registry.js";
-import { validateRecipe } from "../../pipelines/recipe/types.js";
-import { planBuild, finalFolder } from "../../pipelines/recipe/plan.js";
+import { defineCommand, UsageError } from "../command.js";
+import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
+import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import { emit, DEDUP_STAGES, type EmitTarget } from "../../pipelines/recipe/emit.js";
-import { collectReport } from "../../pipelines/report/collect.js";
-import { renderReport } from "../../pipelines/report/html.js";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { writeReport } from "../../pipelines/report/folder.js";
+import { writePlanFile } from "../../pipelines/recipe/plan-file.js";
 
 
 export default defineCommand({
   name: "build",
-  summary: "Run a whole recipe: sample → annotate → train classifier → score → filter → dedup → decontaminate → refine → mixtures (→ train).",
   usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N]",
   positionals: 1,
   details: [
@@ -36,56 +33,53 @@ export default defineCommand({
     "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
-    workers: { type: "integer", description: "Worker threads per step." },
+    workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core).", identity: false },
     force: { type: "boolean", description: "Recompute every step." },
   },
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
     const recipePath = resolve(positionals[0] ?? packagePath("pipelines", "pro-max.json"));
-    let raw: unknown;
+    let recipe;
     try {
-      raw = JSON.parse(await readFile(recipePath, "utf8"));
+      recipe = await loadRecipe(recipePath);
     } catch (e) {
-      throw new UsageError(`cannot read recipe ${recipePath}: ${(e as Error).message}`);
+      throw new UsageError((e as Error).message);
     }
-    const recipe = validateRecipe(raw, recipePath, Object.keys(commands));
-    if (opts.input) recipe.inputs = (opts.input as string[]).map((p) => resolve(p));
+    if (opts.input) recipe.inputs = opts.input.map((p) => resolve(p));
     if (Boolean(opts.llm) !== Boolean(opts.model)) throw new UsageError("--llm and --model go together");
-    const outDir = resolve(opts.output as string);
-    const common: Record<string, string | number | boolean> = {};
+    const outDir = resolve(opts.output);
+    const common: StepOptions = {};
     if (opts.quiet) common.quiet = true;
-    if (opts.workers) common.workers = opts.workers as number;
-    // Load the recipe's commands so the planner passes each only the options it declares.
-    const used = new Set(recipe.steps.flatMap((s) => [s.command, s.otherwise?.command].filter(Boolean) as string[]));
-    if (used.has("dedup")) for (const st of DEDUP_STAGES) used.add(st.command);
-    const specs = new Map<string, OptionSpecs>();
-    for (const c of used) specs.set(c, { ...globalOptions, ...(await loadCommand(c)).options });
-    const plan = planBuild(recipe, {
-      recipeDir: dirname(recipePath), outDir, seed: (opts.seed as number | undefined) ?? recipe.seed,
-      llm: opts.llm ? { url: opts.llm as string, model: opts.model as string, apiKeyEnv: opts["api-key-env"] as string | undefined } : undefined,
-      train: Boolean(opts.train), common, accepts: (c, o) => o in (specs.get(c) ?? {}),
+    if (opts.workers !== undefined) common.workers = opts.workers;
+    const { plan, specs } = await planRecipe(recipe, {
+      recipeDir: dirname(recipePath), outDir, seed: opts.seed ?? recipe.seed,
+      llm: opts.llm && opts.model ? { url: opts.llm, model: opts.model, apiKeyEnv: opts["api-key-env"] } : undefined,
+      train: Boolean(opts.train), common,
     });
+    const planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
     if (opts.emit) {
       // No public image or registry package holds megamath, so the defaults point at what surely exists: this very
       // installation (a shared file system) for slurm/local, and an image the user names for k8s.
       if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (e.g. built FROM node:22 with `npm install -g` of this package)");
-      const dir = join(outDir, "launch", opts.emit as string);
-      const files = await emit(opts.emit as EmitTarget, plan, dir, {
-        shards: opts.shards as number, megamath: opts.launcher as string | undefined, specOf: (c) => specs.get(c) ?? {},
-        image: opts.image as string | undefined, k8sClaim: opts["k8s-claim"] as string | undefined, k8sMount: opts["k8s-mount"] as string,
+      const dir = join(outDir, "launch", opts.emit);
+      await mkdir(outDir, { recursive: true });
+      await writePlanFile(outDir, planFile);
+      const files = await emit(opts.emit, plan, dir, {
+        shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
+        image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], reportDir: outDir,
       });
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
       return 0;
     }
     await mkdir(outDir, { recursive: true });
+    await writePlanFile(outDir, planFile);
     ctx.log.info(`build "${recipe.name}" → ${outDir}`);
     if (!opts.llm) ctx.log.warn("no LLM server given: annotation and refinement will not run (see the report); pass --llm URL --model NAME to run them");
     const t0 = performance.now();
-    const results = await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
-    const final = finalFolder(recipe, plan);
-    const report = await collectReport({ recipe: recipe.name, plan, results, differences: recipe.differences_from_paper ?? {}, finalDir: final });
-    await writeFileAtomic(join(outDir, "report.json"), JSON.stringify(report, null, 1) + "\n");
-    await writeFileAtomic(join(outDir, "report.html"), renderReport(report));
+    // Read back from the folder, as `megamath report` does: the same report however the steps ran (a step done
+    // before shows the time it took then).
+    await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
+    const report = await writeReport(outDir);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const lines = [`build "${recipe.name}" finished in ${secs} s`];
     for (const s of report.steps) lines.push(`  ${s.step.padEnd(18)} ${s.status}${s.note ? ` — ${s.note}` : ""}`);

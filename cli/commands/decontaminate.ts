@@ -9,7 +9,6 @@ import { decontaminateStage, writeReport } from "../../lib/decontam/stage.js";
 
 export default defineCommand({
   name: "decontaminate",
-  summary: "Remove documents sharing a 13-gram with a math benchmark (GSM8K, MATH, MMLU-STEM, AIME, AMC, ...).",
   usage:
     "decontaminate --input GLOB --output DIR [--report FILE] [--index FILE] [--extra-benchmark FILE]...\n" +
     "       megamath decontaminate --build-index OUT --benchmarks DIR [--extra-benchmark FILE]...",
@@ -38,13 +37,13 @@ export default defineCommand({
     "only-benchmarks": { type: "list", placeholder: "NAMES", description: "With --build-index: use only these built-in benchmarks." },
   },
   async run({ opts, ctx }) {
-    const extra = { fields: opts["extra-fields"] as string[], idKey: opts["extra-id-key"] as string };
-    const extras = (opts["extra-benchmark"] as string[] | undefined) ?? [];
+    const extra = { fields: opts["extra-fields"], idKey: opts["extra-id-key"] };
+    const extras = opts["extra-benchmark"] ?? [];
     if (opts["build-index"]) {
       const out = String(opts["build-index"]);
-      const dir = opts.benchmarks as string | undefined;
+      const dir = opts.benchmarks;
       if (!dir && !extras.length) throw new UsageError("--build-index needs --benchmarks DIR and/or --extra-benchmark FILE");
-      const only = opts["only-benchmarks"] as string[] | undefined;
+      const only = opts["only-benchmarks"];
       if (only) for (const b of only) if (!BUILTIN_BENCHMARKS[b]) throw new UsageError(`--only-benchmarks: unknown benchmark "${b}"`);
       const benchmarks = [...(dir ? loadBuiltinBenchmarks(dir, only) : []), ...extras.map((e) => loadExtraBenchmark(e, extra))];
       const ix = NgramIndex.build(benchmarks);
@@ -59,9 +58,9 @@ export default defineCommand({
     }
     if (opts.benchmarks) throw new UsageError("--benchmarks is only used with --build-index");
     const { inputs, output } = requireInputOutput(opts);
-    const indexSet = loadIndexSet({ index: opts.index as string | undefined, extraBenchmarks: extras, extra });
+    const indexSet = loadIndexSet({ index: opts.index, extraBenchmarks: extras, extra });
     ctx.log.info(`decontaminate: matching against ${indexSet.describe()}`);
-    const stage = decontaminateStage({ indexSet, maxMatches: opts["max-matches"] as number });
+    const stage = decontaminateStage({ indexSet, maxMatches: opts["max-matches"] });
     const { code } = await runPipelineCommand(opts, ctx, [stage], { name: "decontaminate" });
     if (opts.report) {
       const files = await expandInputs(inputs);

@@ -1,11 +1,10 @@
 import { defineCommand, parseShard, UsageError } from "../command.js";
 import { pipelineOptions } from "../pipeline.js";
 import { runBucketStage } from "../../lib/dedup/index.js";
-import { workDirOption } from "../../lib/dedup/options.js";
+import { workDirOption } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-buckets",
-  summary: "Dedup stage 2: merge each LSH band's signature files into duplicate pairs.",
   usage: "dedup-buckets --work-dir DIR [--shard i/N]",
   details: "Shards split the bands (band b goes to shard b % N), so up to --bands machines can work at once. " +
     "Needs stage 1 finished for every input file.",
@@ -13,7 +12,7 @@ export default defineCommand({
   async run({ opts, ctx }) {
     if (!opts["work-dir"]) throw new UsageError("--work-dir is required");
     const r = await runBucketStage({
-      workDir: String(opts["work-dir"]), shard: parseShard(opts.shard as string), force: Boolean(opts.force), log: ctx.log,
+      workDir: String(opts["work-dir"]), shard: parseShard(opts.shard), force: Boolean(opts.force), log: ctx.log,
     });
     const c = r.stats.counters;
     ctx.log.info(`dedup-buckets: ${r.done.length} band(s) done, ${r.skipped.length} already done; ` +

@@ -4,7 +4,6 @@ import { filterStage, parseConditions } from "../../lib/stages/filter.js";
 
 export default defineCommand({
   name: "filter",
-  summary: "Keep rows whose columns pass thresholds (e.g. math_score >= 0.4); count the rest by reason.",
   usage: "filter --input GLOB --output DIR --min COLUMN=VALUE [--max COLUMN=VALUE] [--equals COLUMN=VALUE]",
   details: [
     "A row is kept when it passes every condition: --min keeps column >= value, --max keeps column <= value",
@@ -21,7 +20,7 @@ export default defineCommand({
   async run({ opts, ctx }) {
     let conditions;
     try {
-      conditions = parseConditions({ min: opts.min as string[], max: opts.max as string[], equals: opts.equals as string[] });
+      conditions = parseConditions({ min: opts.min, max: opts.max, equals: opts.equals });
     } catch (e) {
       throw new UsageError((e as Error).message);
     }

@@ -7,7 +7,6 @@ const TOKEN_FILE = /\.(bin|idx|ds|ds\.index|ds\.metadata)$|.\.manifest\.json$/i;
 
 export default defineCommand({
   name: "inspect",
-  summary: "Show schema, row count and first rows of a Parquet/JSONL/Arrow file, or the counts of a token file or folder.",
   usage: "inspect FILE|DIR [--rows N] [--json]",
   details: [
     "FILE: Parquet, JSONL(.gz/.zst) or Arrow (schema, rows); a token file NAME.bin/.idx/.ds/.manifest.json (counts, length",
@@ -22,7 +21,7 @@ export default defineCommand({
   async run({ positionals, opts, ctx }) {
     if (positionals.length !== 1) throw new UsageError("usage: megamath inspect FILE");
     const file = positionals[0];
-    const rows = opts.rows as number;
+    const rows = opts.rows;
     const { tokenFolderOf } = await import("../../lib/tokens/inspect-folder.js");
     const folder = tokenFolderOf(file);
     if (folder !== null) {

@@ -1,11 +1,10 @@
 // megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
 import { defineCommand, UsageError } from "../command.js";
-import { workersFrom } from "../pipeline.js";
+import { workersFrom, WORKERS_HELP } from "../pipeline.js";
 import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, type MixSpec } from "../../pipelines/mix/index.js";
 
 export default defineCommand({
   name: "mix",
-  summary: "Plan and pack a weighted token mixture (Stable / Decay presets).",
   usage: "mix (--preset NAME | --spec FILE) --source NAME=PATH ... -o DIR [--tokens 2M] [--seed N]",
   details: [
     "Weights are shares of tokens; weights that do not sum to 1 are normalized with a warning.",
@@ -24,25 +23,25 @@ export default defineCommand({
     output: { type: "string", short: "o", placeholder: "DIR", description: "Mixture folder." },
     seed: { type: "integer", description: "Seed (default: the spec's, else 0)." },
     tokenizer: { type: "string", default: "llama3", description: "Tokenizer for document sources (token sources must match it)." },
-    workers: { type: "integer", description: "Tokenizer worker threads for document sources." },
+    workers: { type: "integer", description: `Tokenizer threads for document sources: ${WORKERS_HELP}`, identity: false },
     force: { type: "boolean", description: "Replace an existing mixture folder." },
     "dry-run": { type: "boolean", description: "Plan only; write nothing." },
   },
   async run({ opts, ctx }) {
     if (!opts.preset === !opts.spec) throw new UsageError("give exactly one of --preset or --spec");
     if (!opts.output && !opts["dry-run"]) throw new UsageError("--output is required (a folder)");
-    let spec: MixSpec = opts.preset ? loadPreset(opts.preset as string) : loadSpecFile(opts.spec as string);
-    if (opts.tokens !== undefined) spec = { ...spec, total_tokens: parseTokenCount(opts.tokens as string) };
-    if (opts["max-repetition"] !== undefined) spec = { ...spec, max_repetition: opts["max-repetition"] as number };
-    if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed as number };
+    let spec: MixSpec = opts.preset ? loadPreset(opts.preset) : loadSpecFile(opts.spec!); // exactly one is given
+    if (opts.tokens !== undefined) spec = { ...spec, total_tokens: parseTokenCount(opts.tokens) };
+    if (opts["max-repetition"] !== undefined) spec = { ...spec, max_repetition: opts["max-repetition"] };
+    if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
     const paths: Record<string, string> = {};
-    for (const s of (opts.source as string[] | undefined) ?? []) {
+    for (const s of opts.source ?? []) {
       const k = s.indexOf("=");
       if (k <= 0) throw new UsageError(`--source must look like NAME=PATH, got "${s}"`);
       paths[s.slice(0, k)] = s.slice(k + 1);
     }
     const { mixture } = await runMix({
-      spec, paths, outDir: (opts.output as string) ?? ".", tokenizer: opts.tokenizer as string,
+      spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
       workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,
     });
     if (mixture) ctx.log.info(`mix: wrote ${opts.output}/mixture.json: ${mixture.tokens_written} tokens from ${mixture.sources.length} sources`);

@@ -1,12 +1,11 @@
 import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions, runPipelineCommand } from "../pipeline.js";
 import { DEFAULT_REFINE_LIMITS, refineStage } from "../../lib/llm/refine-stage.js";
-import { clientFromOptions, llmOptions } from "../../lib/llm/cli-options.js";
+import { clientFromOptions, llmOptions } from "../options/llm.js";
 import { loadPrompt, type DocumentFence } from "../../lib/llm/prompts.js";
 
 export default defineCommand({
   name: "refine",
-  summary: "Rewrite documents with an LLM and the Pro-Max refinement prompt (the answer replaces text).",
   usage: "refine --input GLOB --output DIR --model NAME [--base-url URL] [options]",
   details: [
     "Each document goes into the Pro-Max refinement prompt (OctoThinker App. Fig. 16) and the answer replaces text.",
@@ -24,19 +23,19 @@ export default defineCommand({
     "keep-original": { type: "string", placeholder: "COLUMN", description: "Keep the original text in this column." },
   },
   async run({ opts, ctx }) {
-    const minRatio = opts["min-ratio"] as number;
-    const maxRatio = opts["max-ratio"] as number;
+    const minRatio = opts["min-ratio"];
+    const maxRatio = opts["max-ratio"];
     if (!(minRatio >= 0 && maxRatio > minRatio)) throw new UsageError("need 0 <= --min-ratio < --max-ratio");
-    if ((opts["max-input-chars"] as number) < 0) throw new UsageError("--max-input-chars must be >= 0 (0: no limit)");
+    if (opts["max-input-chars"] < 0) throw new UsageError("--max-input-chars must be >= 0 (0: no limit)");
     const client = clientFromOptions(opts);
     const stage = refineStage({
       client,
-      prompt: loadPrompt((opts.prompt as string | undefined) ?? "promax-refine"),
-      fence: opts.fence as DocumentFence,
-      maxInputChars: opts["max-input-chars"] as number,
+      prompt: loadPrompt(opts.prompt ?? "promax-refine"),
+      fence: opts.fence,
+      maxInputChars: opts["max-input-chars"],
       minRatio, maxRatio,
-      originalColumn: opts["keep-original"] as string | undefined,
-      journalDir: opts["journal-dir"] as string | undefined,
+      originalColumn: opts["keep-original"],
+      journalDir: opts["journal-dir"],
     });
     ctx.log.info(`refine: ${client.endpointUrl}, model ${client.model}, ${client.maxInFlight} requests in flight`);
     return (await runPipelineCommand(opts, ctx, [stage], { name: "refine" })).code;

@@ -1,4 +1,4 @@
-import { defineCommand, UsageError, type OptionValues } from "../command.js";
+import { defineCommand, UsageError } from "../command.js";
 import { pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { sampleStage } from "../../lib/sample/sample-stage.js";
@@ -7,7 +7,6 @@ import { DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
 
 export default defineCommand({
   name: "sample",
-  summary: "Year-stratified uniform sample: N documents per year, or a fraction of every year.",
   usage: "sample --input GLOB --output DIR (--per-year N | --fraction F) [--year-columns COLS] [--plan FILE]",
   details: [
     "The year of a document comes from the first of --year-columns that has one: a Common Crawl dump name anywhere",
@@ -30,11 +29,11 @@ export default defineCommand({
     "write-plan": { type: "string", placeholder: "FILE", description: "Only compute the per-year plan over all inputs, write it, and exit." },
   },
   async run({ opts, ctx }) {
-    const perYear = opts["per-year"] as number | undefined;
-    const fraction = opts.fraction as number | undefined;
-    const givenColumns = opts["year-columns"] as string[] | undefined;
+    const perYear = opts["per-year"];
+    const fraction = opts.fraction;
+    const givenColumns = opts["year-columns"];
     let yearColumns = givenColumns ?? DEFAULT_YEAR_COLUMNS;
-    const seed = opts.seed as number;
+    const seed = opts.seed;
     if (opts.plan && fraction !== undefined) throw new UsageError("--plan goes with --per-year, not --fraction");
     if ((perYear === undefined && !opts.plan) === (fraction === undefined)) {
       throw new UsageError("give exactly one of --per-year N (or --plan FILE) and --fraction F");
@@ -65,22 +64,23 @@ export default defineCommand({
       }
     }
     if (opts["write-plan"]) throw new UsageError("--write-plan needs --per-year");
-    const stage = sampleStage({ fraction, plan, yearColumns, yearColumn: opts["year-output"] as string | undefined, seed });
+    const stage = sampleStage({ fraction, plan, yearColumns, yearColumn: opts["year-output"], seed });
     return (await runPipelineCommand(opts, ctx, [stage], { name: "sample" })).code;
   },
 });
 
 /** Pass 1 over every input file (not just this shard's), reading ids and the year columns only. */
-async function buildPlan(opts: OptionValues, perYear: number, seed: number, yearColumns: string[]): Promise<SamplePlan> {
-  const { inputs } = opts["write-plan"] && !opts.output ? { inputs: opts.input as string[] } : requireInputOutput(opts);
+async function buildPlan(
+  opts: { "write-plan"?: string; input?: string[]; output?: string; "text-key": string; "id-key": string; "on-error": "fail" | "skip" }, perYear: number, seed: number, yearColumns: string[]): Promise<SamplePlan> {
+  const { inputs } = opts["write-plan"] && !opts.output ? { inputs: opts.input } : requireInputOutput(opts);
   if (!inputs?.length) throw new UsageError("--input is required (files or globs)");
   const builder = new PlanBuilder(perYear, seed, yearColumns);
   const top = [...new Set(yearColumns.map((c) => c.split(".")[0]))];
   const files = await expandInputs(inputs);
   for (const file of files) {
     const batches = readDocuments(file, {
-      textKey: opts["text-key"] as string, idKey: opts["id-key"] as string, columns: top,
-      onError: opts["on-error"] as "fail" | "skip", inputs: files, // the same default ids as the sampling run
+      textKey: opts["text-key"], idKey: opts["id-key"], columns: top,
+      onError: opts["on-error"], inputs: files, // the same default ids as the sampling run
     });
     for await (const b of batches) builder.add(b);
   }

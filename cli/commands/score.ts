@@ -7,7 +7,6 @@ import { yearStage } from "../../lib/stages/year.js";
 
 export default defineCommand({
   name: "score",
-  summary: "Add math_score = P(positive label) from a fastText model (and optionally lang, lang_score).",
   usage: "score --model M.bin --input GLOB --output DIR [--langid] [--label __label__MATH] [--workers N]",
   details: [
     "Each document is normalised exactly like MegaMath's preprocess_for_fasttext (NFKC, nltk wordpunct tokens,",
@@ -35,21 +34,21 @@ export default defineCommand({
     if (!opts.model && !opts.langid && !opts["english-only"]) {
       throw new UsageError("give --model FILE (math classifier) and/or --langid");
     }
-    if ((opts["max-chars"] as number) < 1) throw new UsageError("--max-chars must be >= 1");
+    if (opts["max-chars"] < 1) throw new UsageError("--max-chars must be >= 1");
     const stage = scoreStage({
-      modelPath: opts.model as string | undefined,
-      label: opts.label as string,
-      column: opts.column as string,
+      modelPath: opts.model,
+      label: opts.label,
+      column: opts.column,
       langid: Boolean(opts.langid),
-      lidModelPath: opts["lid-model"] as string | undefined,
+      lidModelPath: opts["lid-model"],
       englishOnly: Boolean(opts["english-only"]),
-      englishMinScore: opts["english-min-score"] as number,
-      maxChars: opts["max-chars"] as number,
-      preprocess: opts.preprocess as "megamath" | "none",
+      englishMinScore: opts["english-min-score"],
+      maxChars: opts["max-chars"],
+      preprocess: opts.preprocess,
       workers: workersFrom(opts),
     });
     try {
-      const stages = opts["year-column"] ? [stage, yearStage(opts["year-column"] as string)] : [stage];
+      const stages = opts["year-column"] ? [stage, yearStage(opts["year-column"])] : [stage];
       return (await runPipelineCommand(opts, ctx, stages, { name: "score" })).code;
     } finally {
       await stage.close?.();

@@ -4,7 +4,6 @@ import { formatStats } from "../pipeline.js";
 
 export default defineCommand({
   name: "stats",
-  summary: "Merge the completion markers of an output folder (all shards) into exact totals.",
   usage: "stats DIR [--json]",
   positionals: 1,
   options: { json: { type: "boolean", description: "Print the merged stats as JSON." } },

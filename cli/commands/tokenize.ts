@@ -1,17 +1,16 @@
 // megamath tokenize: documents -> shuffled Megatron .bin/.idx shards (+ datatrove sidecars + manifests).
 import { existsSync, statSync } from "node:fs";
-import { defineCommand, parseShard, UsageError, type OptionValues } from "../command.js";
-import { requireInputOutput, workersFrom } from "../pipeline.js";
+import { defineCommand, parseShard, UsageError } from "../command.js";
+import { requireInputOutput, workersFrom, WORKERS_HELP } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
-import { tokenizerOptions, templateOptions, parseSpecialId, templateFrom } from "../../lib/tokenizer/cli-options.js";
+import { tokenizerOptions, templateOptions, parseSpecialId, templateFrom } from "../options/tokenizer.js";
 import type { TokenDtype } from "../../lib/formats/megatron.js";
 import { writeFolderManifest } from "../../lib/formats/token-folder.js";
 import type { Logger } from "../../lib/runtime/log.js";
 
 export default defineCommand({
   name: "tokenize",
-  summary: "Tokenize documents into Megatron .bin/.idx token files (one shuffled shard per input file).",
   usage: "tokenize -i GLOB -o DIR [--tokenizer llama3] [--template web|qa|cot|chat] [--workers N] | tokenize -o DIR --rebuild-manifest",
   details: [
     "Each document is BOS + tokens + EOS (Llama-3: 128000 ... 128001); text is encoded without special tokens,",
@@ -31,7 +30,7 @@ export default defineCommand({
     "rebuild-manifest": { type: "boolean", description: "Only rewrite DIR/manifest.json from the shard manifests in DIR, then exit." },
     seed: { type: "integer", default: 0, description: "Seed of the in-shard document shuffle." },
     "on-error": { type: "string", choices: ["fail", "skip"], default: "fail", description: "Bad document: stop, or skip and count it." },
-    workers: { type: "integer", description: "Tokenizer worker threads (default: number of cores)." },
+    workers: { type: "integer", description: WORKERS_HELP, identity: false },
     "batch-size": { type: "integer", default: 1000, description: "Documents per worker task." },
     ...tokenizerOptions,
     ...templateOptions,
@@ -39,23 +38,23 @@ export default defineCommand({
   async run({ opts, ctx }) {
     if (opts["rebuild-manifest"]) return rebuildManifest(opts, ctx.log);
     const { inputs, output } = requireInputOutput(opts);
-    if ((opts["batch-size"] as number) < 1) throw new UsageError("--batch-size must be >= 1");
+    if (opts["batch-size"] < 1) throw new UsageError("--batch-size must be >= 1");
     const files = await expandInputs(inputs);
     const result = await tokenizeFiles({
         inputs: files,
         outDir: output,
-        tokenizer: opts.tokenizer as string,
+        tokenizer: opts.tokenizer,
         bosId: parseSpecialId(opts.bos, "bos"),
         eosId: parseSpecialId(opts.eos, "eos"),
         template: templateFrom(opts),
-        dtype: opts.dtype as TokenDtype,
-        seed: opts.seed as number,
+        dtype: opts.dtype,
+        seed: opts.seed,
         workers: workersFrom(opts),
-        onError: opts["on-error"] as "fail" | "skip",
-        shard: parseShard(opts.shard as string),
+        onError: opts["on-error"],
+        shard: parseShard(opts.shard),
         force: Boolean(opts.force),
         dsSidecars: !opts["no-ds-sidecars"],
-        batchSize: opts["batch-size"] as number,
+        batchSize: opts["batch-size"],
         log: ctx.log,
       });
     const s = result.stats;
@@ -64,7 +63,7 @@ export default defineCommand({
   },
 });
 
-async function rebuildManifest(opts: OptionValues, log: Logger): Promise<number> {
+async function rebuildManifest(opts: { output?: string; input?: string[] }, log: Logger): Promise<number> {
   if (!opts.output) throw new UsageError("--rebuild-manifest needs --output DIR (the tokenized folder)");
   if (opts.input !== undefined) throw new UsageError("--rebuild-manifest takes no --input: it only reads the shards in --output");
   const dir = String(opts.output);

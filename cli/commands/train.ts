@@ -11,7 +11,6 @@ import {
 
 export default defineCommand({
   name: "train",
-  summary: "Launch the bundled PyTorch trainer on a packed mixture.",
   usage: "train MIXTURE_DIR -o RUN_DIR [--preset 1b|3b|8b|tiny] [--phase stable|decay] [--init-hf DIR | --init-checkpoint DIR] [--dry-run]",
   positionals: 1,
   details: [
@@ -66,41 +65,41 @@ export default defineCommand({
     json: { type: "boolean", description: "With --dry-run: print the plan as JSON." },
   },
   async run({ positionals, opts, ctx }) {
-    const mixture = (opts.mixture as string | undefined) ?? positionals[0];
+    const mixture = opts.mixture ?? positionals[0];
     if (!mixture) throw new UsageError("give the mixture folder (megamath train MIXTURE_DIR -o RUN_DIR)");
     if (positionals.length > (opts.mixture ? 0 : 1)) throw new UsageError(`unexpected argument "${positionals.at(-1)}"`);
     const dryRun = Boolean(opts["dry-run"]);
-    const output = (opts.output as string | undefined) ?? (dryRun ? join("runs", `${opts.phase}`) : undefined);
+    const output = opts.output ?? (dryRun ? join("runs", `${opts.phase}`) : undefined);
     if (!output) throw new UsageError("--output RUN_DIR is required");
     if (opts.tokens !== undefined && opts.steps !== undefined) throw new UsageError("give --tokens or --steps, not both");
     let tokens: number | undefined;
     if (opts.tokens !== undefined) {
       try {
-        tokens = parseTokenCount(opts.tokens as string);
+        tokens = parseTokenCount(opts.tokens);
       } catch (e) {
         throw new UsageError(`--tokens: ${(e as Error).message}`);
       }
     }
-    const device = opts.device as "auto" | "cpu" | "cuda";
-    const nodes = opts.nodes as number;
+    const device = opts.device;
+    const nodes = opts.nodes;
     // The environment decides the default process count, so it is probed before planning (not for --dry-run).
-    const env = dryRun ? null : findTorchPython((opts.python as string | undefined) ?? undefined);
+    const env = dryRun ? null : findTorchPython(opts.python ?? undefined);
     // Without a probe (--dry-run), plan GPU runs for the real presets and CPU for the tiny one.
     const onGpu = env ? device !== "cpu" && env.cuda_available : device === "cuda" || (device === "auto" && opts.preset !== "tiny");
-    const procsPerNode = (opts.gpus as number | undefined) ?? (env && onGpu ? Math.max(1, env.cuda_devices) : 1);
+    const procsPerNode = opts.gpus ?? (env && onGpu ? Math.max(1, env.cuda_devices) : 1);
 
     const trainOpts: TrainOptions = {
-      mixture, output, preset: opts.preset as string, phase: opts.phase as "stable" | "decay",
-      initHf: opts["init-hf"] as string | undefined, initCheckpoint: opts["init-checkpoint"] as string | undefined,
-      hfBase: opts["hf-base"] as string | undefined, tokens, steps: opts.steps as number | undefined,
-      lr: opts.lr as number | undefined, finalLrFactor: opts["final-lr-factor"] as number, warmup: opts.warmup as number,
-      seqLen: opts["seq-len"] as number | undefined, globalBatch: opts["global-batch"] as number | undefined,
-      microBatch: opts["micro-batch"] as number | undefined, seed: opts.seed as number, procsPerNode, nodes, device,
+      mixture, output, preset: opts.preset, phase: opts.phase,
+      initHf: opts["init-hf"], initCheckpoint: opts["init-checkpoint"],
+      hfBase: opts["hf-base"], tokens, steps: opts.steps,
+      lr: opts.lr, finalLrFactor: opts["final-lr-factor"], warmup: opts.warmup,
+      seqLen: opts["seq-len"], globalBatch: opts["global-batch"],
+      microBatch: opts["micro-batch"], seed: opts.seed, procsPerNode, nodes, device,
       docMasking: !opts["no-doc-masking"], activationCheckpointing: Boolean(opts["activation-checkpointing"]),
-      acEvery: opts["ac-every"] as number | undefined, gpuMemoryGb: opts["gpu-memory"] as number,
-      compile: opts.compile as "auto", attention: opts.attention as "auto", precision: opts.precision as "auto",
-      parallel: opts.parallel as "auto", logEvery: opts["log-every"] as number, checkpointEvery: opts["checkpoint-every"] as number,
-      keepCheckpoints: opts["keep-checkpoints"] as number, exportHf: !opts["no-export-hf"], force: Boolean(opts.force),
+      acEvery: opts["ac-every"], gpuMemoryGb: opts["gpu-memory"],
+      compile: opts.compile, attention: opts.attention, precision: opts.precision,
+      parallel: opts.parallel, logEvery: opts["log-every"], checkpointEvery: opts["checkpoint-every"],
+      keepCheckpoints: opts["keep-checkpoints"], exportHf: !opts["no-export-hf"], force: Boolean(opts.force),
     };
     let built;
     try {
@@ -112,9 +111,9 @@ export default defineCommand({
     const { config, plan } = built;
     const configPath = join(plan.run_dir, "run-config.json");
     const launch = {
-      python: env?.python ?? ((opts.python as string | undefined) ?? process.env.MEGAMATH_PYTHON ?? "python3"), configPath, nodes,
-      procsPerNode, onGpu, launcher: opts.launcher as Launcher, rdzvEndpoint: opts["rdzv-endpoint"] as string | undefined,
-      rdzvId: opts["rdzv-id"] as string,
+      python: env?.python ?? (opts.python ?? process.env.MEGAMATH_PYTHON ?? "python3"), configPath, nodes,
+      procsPerNode, onGpu, launcher: opts.launcher, rdzvEndpoint: opts["rdzv-endpoint"],
+      rdzvId: opts["rdzv-id"],
     };
     let commands: string[];
     try {

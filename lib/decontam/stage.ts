@@ -78,9 +78,10 @@ export function decontaminateStage(opts: DecontaminateOptions): Stage {
     requires: ["text", "id"],
     async *run(input: AsyncIterable<Batch>, ctx: StageContext) {
       const report: ReportRow[] = [];
-      const workers = Math.max(1, ctx.workers);
+      // N worker threads, as --workers means everywhere; 0 matches on this thread.
+      const workers = Math.max(0, ctx.workers);
       const results: AsyncIterable<[Batch, DecontResult]> =
-        workers > 1
+        workers > 0
           ? orderedMap(input, async (b) => [b, await matchInPool(b, workers)] as [Batch, DecontResult], workers * 2)
           : (async function* () {
               for await (const b of input) yield [b, matchInline(b)] as [Batch, DecontResult];

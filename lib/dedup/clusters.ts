@@ -12,6 +12,9 @@ import { DEDUP_FORMAT_VERSION } from "./params.js";
 import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, verifyRecordFile, writeRecordFile } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
 import { DocUnionFind } from "./unionfind.js";
+import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
+import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
+import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
 import { type SignatureDone, type WorkManifest, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
 import type { StageRunResult } from "./signatures.js";
 
@@ -21,22 +24,48 @@ export interface ClusterStageOptions {
   log?: Logger;
   /** Write clusters/clusters.jsonl listing every cluster's members (default true). */
   sidecar?: boolean;
+  /** "union": one survivor per connected component of the pairs (datatrove, NeMo); "bucket": at most one
+   * survivor per LSH bucket, chosen greedily in rank order (bucket-greedy.ts). Default "union". */
+  clustering?: ClusteringMode;
+  /** Multi-seed (bucket mode): work folders of the same inputs made with other seeds; documents conflict only
+   * when they share a bucket under every seed (multi-seed.ts). */
+  intersect?: string[];
 }
+
+export type ClusteringMode = "union" | "bucket";
 
 export interface ClustersDone {
   inputDigest: string;
   clusters: number;
   clusteredDocs: number;
   duplicates: number;
-  files: { file: number; dups: number; removed: number; sha256: string }[];
+  files: { file: number; dups: number; removed: number; sha256: string; provSha256?: string }[];
+  /** Fields below: absent in markers written before the bucket mode (then: union, recomputed). */
+  clustering?: ClusteringMode;
+  /** Other seeds' work folders whose buckets were intersected with this folder's. */
+  intersect?: string[];
+  /** Documents stage 1 read, and how many of them survive (unclustered + survivors). */
+  docs?: number;
+  retained?: number;
+  largestCluster?: number;
+  /** Clusters by size (survivor + the documents it stands for) in power-of-two bins. */
+  clusterSizes?: Record<string, number>;
+  /** Bucket mode: buckets read and left after dropping identical ones. */
+  buckets?: { read: number; unique: number };
+  /** Bucket mode: an upper bound on the documents any bucket-feasible selection keeps, and retained / it. */
+  upperBound?: number;
+  greedyBoundRatio?: number;
 }
 
 export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunResult> {
   const m = (await readWorkManifest(o.workDir))!;
   const done = await readAllSignatureDone(o.workDir, m);
-  const digest = await pairsDigest(o.workDir, m);
+  const digest = await clusterInputDigest(o.workDir, m, o.intersect ?? []);
+  if (o.intersect?.length && (o.clustering ?? "union") !== "bucket") {
+    throw new Error("intersecting seeds needs --clustering bucket");
+  }
   const stats = new StageStats("dedup-clusters");
-  if (!o.force && (await clustersValid(o.workDir, digest, o.log))) {
+  if (!o.force && (await clustersValid(o.workDir, digest, o.clustering ?? "union", o.log))) {
     const d = (await readJson<ClustersDone>(paths.clustersDone(o.workDir)))!;
     countDone(stats, d);
     return { stats, done: [], skipped: [0] };
@@ -55,6 +84,18 @@ function countDone(stats: StageStats, d: ClustersDone): void {
   stats.count("clusters", d.clusters);
   stats.count("clustered_docs", d.clusteredDocs);
   stats.count("duplicates", d.duplicates);
+  // What the report can show per mode: kept documents, largest cluster, and (bucket mode) the bound on kept.
+  if (d.retained !== undefined) stats.count("retained", d.retained);
+  if (d.largestCluster !== undefined) stats.count("largest_cluster", d.largestCluster);
+  if (d.upperBound !== undefined) stats.count("upper_bound", d.upperBound);
+}
+
+/** Digest of every pairs file stage 3 reads: this folder's, and those of the other seeds' folders. */
+export async function clusterInputDigest(work: string, m: WorkManifest, intersect: string[]): Promise<string> {
+  const others = await checkSeedFolders(work, m, intersect);
+  const ds: string[] = [];
+  for (let i = 0; i < intersect.length; i++) ds.push(await pairsDigest(intersect[i], others[i]));
+  return combineDigests(await pairsDigest(work, m), ds);
 }
 
 /** Digest of what stage 2 produced (each band's own input digest), or an error naming unfinished bands. */
@@ -79,15 +120,23 @@ export async function pairsDigest(work: string, m: WorkManifest): Promise<string
   return h.digest("hex");
 }
 
-async function clustersValid(work: string, digest: string, log?: Logger): Promise<boolean> {
+async function clustersValid(work: string, digest: string, mode: ClusteringMode, log?: Logger): Promise<boolean> {
   const d = await readJson<ClustersDone>(paths.clustersDone(work));
   if (!d) return false;
   if (d.inputDigest !== digest) {
     log?.warn(`clusters in ${work} were made from other pairs; recomputing them`);
     return false;
   }
+  if (d.clustering !== mode) {
+    log?.warn(`clusters in ${work} were made with --clustering ${d.clustering ?? "union (older format)"}; recomputing them (${mode})`);
+    return false;
+  }
   try {
-    for (const f of d.files) await verifyRecordFile(paths.dups(work, f.file), "dups");
+    for (const f of d.files) {
+      await verifyRecordFile(paths.dups(work, f.file), "dups");
+      await verifyRecordFile(provenancePaths.prov(work, f.file), "provenance");
+    }
+    await verifyRecordFile(provenancePaths.sizes(work), "cluster-sizes");
     return true;
   } catch (e) {
     log?.warn(`${(e as Error).message}; recomputing clusters`);
@@ -97,30 +146,60 @@ async function clustersValid(work: string, digest: string, log?: Logger): Promis
 
 async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureDone[], digest: string): Promise<ClustersDone> {
   const work = o.workDir;
+  const mode = o.clustering ?? "union";
+  const pairFiles = Array.from({ length: m.params.bands }, (_, b) => paths.pairs(work, b));
   const uf = new DocUnionFind();
-  for (let b = 0; b < m.params.bands; b++) {
-    for await (const chunk of readRecordChunks(paths.pairs(work, b), "pairs")) {
-      for (let i = 0; i < chunk.length; i += 4) {
-        const x = uf.node(chunk[i], chunk[i + 1]);
-        const y = uf.node(chunk[i + 2], chunk[i + 3]);
-        uf.union(x, y);
+  let buckets: Buckets | null = null;
+  if (mode === "union") {
+    for (const path of pairFiles) {
+      for await (const chunk of readRecordChunks(path, "pairs")) {
+        for (let i = 0; i < chunk.length; i += 4) {
+          const x = uf.node(chunk[i], chunk[i + 1]);
+          const y = uf.node(chunk[i + 2], chunk[i + 3]);
+          uf.union(x, y);
+        }
       }
     }
+  } else {
+    buckets = await readBuckets(pairFiles, uf);
+    if (o.intersect?.length) buckets = await intersectSeedFolders(buckets, o.intersect, m.params.bands, uf);
   }
   const n = uf.size;
   const order = sortByKey64(uf.file, uf.row, n);
   const prio = await loadPriorities(work, m, done, uf, order);
 
-  // Cluster ids in order of each cluster's smallest member; survivor = first member with the highest priority.
-  const clusterOf = new Int32Array(n).fill(-1);
-  const best = new Int32Array(n).fill(-1);
-  let clusters = 0;
-  for (let k = 0; k < n; k++) {
-    const node = order[k];
-    const r = uf.find(node);
-    if (clusterOf[r] < 0) clusterOf[r] = clusters++;
-    if (best[r] < 0 || prio[node] > prio[best[r]]) best[r] = node;
+  // Per node: its survivor (itself when kept) and the band of a bucket it shares with the survivor.
+  let survivorOf: Int32Array;
+  let bandOf: Int32Array;
+  let bound: number | null = null;
+  if (mode === "union") {
+    // Survivor = first member (in (file, row) order) with the highest priority of each component.
+    const best = new Int32Array(n).fill(-1);
+    for (let k = 0; k < n; k++) {
+      const node = order[k];
+      const r = uf.find(node);
+      if (best[r] < 0 || prio[node] > prio[best[r]]) best[r] = node;
+    }
+    survivorOf = new Int32Array(n);
+    for (let v = 0; v < n; v++) survivorOf[v] = best[uf.find(v)];
+    bandOf = await directBands(pairFiles, uf, survivorOf);
+  } else {
+    const g = bucketGreedy(buckets!, n, rankOrder(order, prio));
+    survivorOf = g.survivor;
+    for (let v = 0; v < n; v++) if (g.keep[v]) survivorOf[v] = v;
+    bandOf = g.band;
+    bound = g.bound;
   }
+
+  // Cluster ids in order of each cluster's smallest member (its survivor and the documents it stands for).
+  const idOf = new Int32Array(n).fill(-1); // indexed by survivor node
+  const sizes: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const s = survivorOf[order[k]];
+    if (idOf[s] < 0) { idOf[s] = sizes.length; sizes.push(0); }
+    sizes[idOf[s]]++;
+  }
+  const clusters = sizes.length;
 
   const files: ClustersDone["files"] = [];
   let k = 0;
@@ -128,26 +207,82 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
     const start = k;
     while (k < n && uf.file[order[k]] === f) k++;
     const rec = new Uint32Array((k - start) * 3);
+    const prov: number[] = [];
     let removed = 0;
     for (let j = start; j < k; j++) {
       const node = order[j];
-      const r = uf.find(node);
-      const keep = best[r] === node ? 1 : 0;
-      if (!keep) removed++;
+      const s = survivorOf[node];
+      const keep = s === node ? 1 : 0;
       const at = (j - start) * 3;
       rec[at] = uf.row[node];
-      rec[at + 1] = clusterOf[r];
+      rec[at + 1] = idOf[s];
       rec[at + 2] = keep;
+      if (!keep) {
+        removed++;
+        prov.push(uf.row[node], uf.file[s], uf.row[s], bandOf[node] < 0 ? NO_BAND : bandOf[node]);
+      }
     }
     const w = await writeRecordFile(paths.dups(work, f), {
       kind: "dups", width: 3, version: DEDUP_FORMAT_VERSION, file: f, docs: done[f].docs, inputDigest: digest,
     }, rec);
-    files.push({ file: f, dups: k - start, removed, sha256: w.sha256 });
+    const p = await writeProvenance(work, f, digest, Uint32Array.from(prov));
+    files.push({ file: f, dups: k - start, removed, sha256: w.sha256, provSha256: p.sha256 });
   }
-  if (o.sidecar !== false) await writeSidecar(work, m, uf, order, clusterOf, best, prio, clusters);
-  const result: ClustersDone = { inputDigest: digest, clusters, clusteredDocs: n, duplicates: n - clusters, files };
+  const sizeArr = Uint32Array.from(sizes);
+  await writeClusterSizes(work, digest, sizeArr);
+  if (o.sidecar !== false) await writeSidecar(work, m, uf, order, survivorOf, idOf, prio, clusters);
+  const totalDocs = done.reduce((a, d) => a + d.docs, 0);
+  let largest = 0;
+  for (const s of sizes) if (s > largest) largest = s;
+  const retained = totalDocs - (n - clusters);
+  const result: ClustersDone = {
+    inputDigest: digest, clusters, clusteredDocs: n, duplicates: n - clusters, files,
+    clustering: mode, ...(o.intersect?.length ? { intersect: o.intersect } : {}), docs: totalDocs, retained, largestCluster: largest, clusterSizes: sizeHistogram(sizeArr),
+    ...(buckets ? { buckets: { read: buckets.read, unique: buckets.band.length } } : {}),
+    ...(bound !== null ? {
+      upperBound: totalDocs - n + bound,
+      greedyBoundRatio: totalDocs - n + bound > 0 ? retained / (totalDocs - n + bound) : 1,
+    } : {}),
+  };
   await writeFileAtomic(paths.clustersDone(work), JSON.stringify(result) + "\n");
   return result;
+}
+
+/** Nodes in rank order: priority descending, ties in (file, row) order (`order`). */
+function rankOrder(order: Uint32Array, prio: Float64Array): Uint32Array {
+  const pos = new Uint32Array(order.length);
+  for (let k = 0; k < order.length; k++) pos[order[k]] = k;
+  const rank = Array.from(order);
+  rank.sort((a, b) => (prio[a] !== prio[b] ? (prio[a] > prio[b] ? -1 : 1) : pos[a] - pos[b]));
+  return Uint32Array.from(rank);
+}
+
+/** Union mode: the first band whose bucket holds both a removed node and its survivor (-1 when none does: the
+ * two are only joined through other documents). One more pass over the pairs. */
+async function directBands(pairFiles: string[], uf: DocUnionFind, survivorOf: Int32Array): Promise<Int32Array> {
+  const band = new Int32Array(uf.size).fill(-1);
+  const bucket: number[] = [];
+  const flush = (b: number) => {
+    if (!bucket.length) return;
+    const s = survivorOf[bucket[0]];
+    if (bucket.includes(s)) for (const v of bucket) if (v !== s && band[v] < 0) band[v] = b;
+    bucket.length = 0;
+  };
+  for (let b = 0; b < pairFiles.length; b++) {
+    let aFile = -1, aRow = -1;
+    for await (const chunk of readRecordChunks(pairFiles[b], "pairs")) {
+      for (let i = 0; i < chunk.length; i += 4) {
+        if (chunk[i] !== aFile || chunk[i + 1] !== aRow) {
+          flush(b);
+          aFile = chunk[i]; aRow = chunk[i + 1];
+          bucket.push(uf.node(aFile, aRow));
+        }
+        bucket.push(uf.node(chunk[i + 2], chunk[i + 3]));
+      }
+    }
+    flush(b);
+  }
+  return band;
 }
 
 /** Keep-column value of every node (NaN -> -Infinity so it never wins over a real value). */
@@ -175,14 +310,14 @@ async function loadPriorities(work: string, m: WorkManifest, done: SignatureDone
 }
 
 async function writeSidecar(work: string, m: WorkManifest, uf: DocUnionFind, order: Uint32Array,
-  clusterOf: Int32Array, best: Int32Array, prio: Float64Array, clusters: number): Promise<void> {
+  survivorOf: Int32Array, idOf: Int32Array, prio: Float64Array, clusters: number): Promise<void> {
   const members: number[][] = Array.from({ length: clusters }, () => []);
-  const rootOf: number[] = new Array(clusters);
+  const keepOf: number[] = new Array(clusters);
   for (let k = 0; k < order.length; k++) {
     const node = order[k];
-    const r = uf.find(node);
-    members[clusterOf[r]].push(node);
-    rootOf[clusterOf[r]] = r;
+    const s = survivorOf[node];
+    members[idOf[s]].push(node);
+    keepOf[idOf[s]] = s;
   }
   const lines: string[] = [];
   const doc = (node: number) => ({
@@ -190,7 +325,7 @@ async function writeSidecar(work: string, m: WorkManifest, uf: DocUnionFind, ord
     ...(m.params.keepColumn ? { [m.params.keepColumn]: Number.isFinite(prio[node]) ? prio[node] : null } : {}),
   });
   for (let c = 0; c < clusters; c++) {
-    const keep = best[rootOf[c]];
+    const keep = keepOf[c];
     lines.push(JSON.stringify({
       cluster: c, size: members[c].length, keep: doc(keep),
       removed: members[c].filter((x) => x !== keep).map(doc),

@@ -8,7 +8,10 @@ import { type Batch, withColumn } from "../arrow/batch.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
 import { readRecordFile, readRecordHeader } from "./recordfile.js";
 import { bandInputDigest } from "./buckets.js";
-import { type ClustersDone, pairsDigest } from "./clusters.js";
+import { type ClustersDone, clusterInputDigest } from "./clusters.js";
+import { readClusterSizes } from "./provenance.js";
+import { RemovedWriter } from "./removed.js";
+import { fingerprintFile } from "../runtime/fingerprint.js";
 import {
   type SignatureDone, type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readWorkManifest,
 } from "./workdir.js";
@@ -19,13 +22,18 @@ export interface DedupFilterOptions {
   inputs: string[];
   /** Add this Int32 column with the cluster id of clustered documents (null for the others). */
   clusterColumn?: string | null;
+  /** Add this Int32 column with each survivor's cluster size (1 for documents in no cluster). */
+  clusterSizeColumn?: string | null;
+  /** Write every removed document to OUTPUT/removed/ (Parquet) with the survivor it duplicates. */
+  keepRemoved?: boolean;
 }
 
 /** Check, before reading any document, that stages 1-3 finished for exactly these inputs. */
 export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifest: WorkManifest; clusters: ClustersDone }> {
   const manifest = (await readWorkManifest(o.workDir))!;
   const sizes = await Promise.all(o.inputs.map(async (p) => (await stat(p)).size));
-  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes);
+  const fingerprints = await Promise.all(o.inputs.map((p) => fingerprintFile(p)));
+  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes, fingerprints);
   const clusters = await readJson<ClustersDone>(paths.clustersDone(o.workDir));
   if (!clusters) {
     throw new Error(`${paths.clustersDone(o.workDir)} not found: run stage 3 (megamath dedup-clusters) first`);
@@ -39,7 +47,7 @@ export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifes
         `rerun stage 2 (megamath dedup-buckets) and stage 3 (megamath dedup-clusters)`);
     }
   }
-  if (clusters.inputDigest !== (await pairsDigest(o.workDir, manifest))) {
+  if (clusters.inputDigest !== (await clusterInputDigest(o.workDir, manifest, clusters.intersect ?? []))) {
     throw new Error(`${paths.clustersDone(o.workDir)} was made from other duplicate pairs than stage 2's current ones; ` +
       `rerun stage 3 (megamath dedup-clusters)`);
   }
@@ -49,34 +57,52 @@ export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifes
 export function dedupFilterStage(o: DedupFilterOptions): Stage {
   const index = new Map(o.inputs.map((p, i) => [resolve(p), i]));
   let ready: Promise<unknown> | null = null;
+  let sizes: Promise<Uint32Array> | null = null;
   return {
     name: "dedup",
     // Outputs depend on the clusters applied: a rerun after stage 3 changed recomputes every file.
     async identity() {
       const { clusters } = await checkFilterReady(o);
-      return `${clusters.inputDigest}:${o.clusterColumn ?? ""}`;
+      // (Union mode without the newer flags keeps the identity markers of earlier versions recorded.)
+      const extra = [clusters.clustering === "bucket" ? "bucket" : "", o.clusterSizeColumn ?? "",
+        o.keepRemoved ? "removed" : ""].join(":");
+      return `${clusters.inputDigest}:${o.clusterColumn ?? ""}${extra === "::" ? "" : `:${extra}`}`;
     },
     async *run(input: AsyncIterable<Batch>, ctx: StageContext): AsyncIterable<Batch> {
       ready ??= checkFilterReady(o);
-      await ready;
+      const { manifest } = (await ready) as Awaited<ReturnType<typeof checkFilterReady>>;
       const f = index.get(resolve(ctx.file));
       if (f === undefined) throw new Error(`${ctx.file} is not one of the inputs stage 1 saw`);
       const sigDone = await readJson<SignatureDone>(paths.sigDone(o.workDir, f));
       const { data: dups } = await readRecordFile(paths.dups(o.workDir, f), "dups");
+      sizes ??= o.clusterSizeColumn ? readClusterSizes(o.workDir) : null;
+      const clusterSizes = await sizes;
+      const removedOut = o.keepRemoved ? await RemovedWriter.open(o, ctx, manifest, f) : null;
       let next = 0; // index into dups (rows ascending)
       let row = 0;
+      try {
       for await (const batch of input) {
         const n = batch.numRows;
         const keep = new Uint8Array(n).fill(1);
         const clusterIds: (number | null)[] | null = o.clusterColumn ? new Array(n).fill(null) : null;
+        const sizeCol: number[] | null = clusterSizes ? new Array(n).fill(1) : null;
+        const removedAt: number[] = [];
+        const removedCluster: number[] = [];
         while (next < dups.length && dups[next] < row + n) {
           const i = dups[next] - row;
           if (clusterIds) clusterIds[i] = dups[next + 1];
-          if (!dups[next + 2]) keep[i] = 0;
+          if (sizeCol) sizeCol[i] = clusterSizes![dups[next + 1]];
+          if (!dups[next + 2]) {
+            keep[i] = 0;
+            removedAt.push(i);
+            removedCluster.push(dups[next + 1]);
+          }
           next += 3;
         }
-        const out = clusterIds ? withColumn(batch, o.clusterColumn!, clusterIds, new Int32()) : batch;
-        const drop = n - keep.reduce((s, v) => s + v, 0);
+        if (removedOut && removedAt.length) await removedOut.write(batch, removedAt, removedCluster, row);
+        let out = clusterIds ? withColumn(batch, o.clusterColumn!, clusterIds, new Int32()) : batch;
+        if (sizeCol) out = withColumn(out, o.clusterSizeColumn!, sizeCol, new Int32());
+        const drop = removedAt.length;
         row += n;
         if (!drop) {
           yield out;
@@ -93,6 +119,11 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
           if (b > a) yield out.slice(a, b);
           a = b;
         }
+      }
+      if (removedOut) ctx.stats.count("removed_written", await removedOut.close());
+      } catch (e) {
+        await removedOut?.abort();
+        throw e;
       }
       if (sigDone && row !== sigDone.docs) {
         throw new Error(`${ctx.file}: read ${row} documents, but stage 1 read ${sigDone.docs}; stage 4 must read ` +

@@ -1,4 +1,5 @@
 // Glue for the commands: the reader stage 1 shares with stage 4, and stages 1-3 in a row for `megamath dedup`.
+import { join } from "node:path";
 import { readDocuments, type ReadOptions } from "../io/index.js";
 import type { Logger } from "../runtime/log.js";
 import type { OnError } from "../runtime/stage.js";
@@ -25,7 +26,13 @@ export interface DedupStagesOptions {
   log?: Logger;
   maxDocsPerPart?: number;
   sidecar?: boolean;
+  clustering?: "union" | "bucket";
+  /** Hash families (multi-seed LSH); > 1 needs clustering "bucket". */
+  seeds?: number;
 }
+
+/** Work folder of extra seed i (1..T-1) of a `megamath dedup --seeds T` run. */
+export const seedWorkDir = (workDir: string, i: number) => join(workDir, "seeds", String(i));
 
 export interface DedupStagesResult {
   stages: StageStatsJSON[];
@@ -38,6 +45,19 @@ export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStages
     log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
   });
   const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
-  const s3 = await runClusterStage({ workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar });
+  const intersect: string[] = [];
+  for (let i = 1; i < (o.seeds ?? 1); i++) {
+    const w = seedWorkDir(o.workDir, i);
+    const params = { ...o.params, seed: (o.params.seed + i) >>> 0 };
+    await runSignatureStage({
+      inputs: o.inputs, workDir: w, params, read: documentReader(o.read, o.onError), force: o.force, log: o.log,
+      onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
+    });
+    await runBucketStage({ workDir: w, force: o.force, log: o.log });
+    intersect.push(w);
+  }
+  const s3 = await runClusterStage({
+    workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar, clustering: o.clustering, intersect,
+  });
   return { stages: [s1.stats.toJSON(), s2.stats.toJSON(), s3.stats.toJSON()] };
 }

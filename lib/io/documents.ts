@@ -25,8 +25,9 @@ export interface ReadOptions {
   batchSize?: number;
   /** Most text bytes per yielded batch (a single larger document gets a batch of its own). Default 32 MiB. */
   batchBytes?: number;
-  /** Largest document (JSONL: line) in bytes; a longer one is bad input (reason "line_too_long" / "doc_too_long"),
-   * dropped as it streams in so memory stays bounded. Default DEFAULT_MAX_DOC_BYTES (64 MiB). */
+  /** Largest JSONL line in bytes; a longer one is bad input (reason "line_too_long"), dropped as it streams in so
+   * memory stays bounded. Parquet pages may decompress to at most max(256 MiB, 4 × this). Default
+   * DEFAULT_MAX_DOC_BYTES (64 MiB). */
   maxDocBytes?: number;
   /** Bad input: throw an InputError naming file and row ("fail", default) or count it and go on ("skip"). */
   onError?: OnError;

@@ -57,7 +57,7 @@ export function globToRegExp(pattern: string): RegExp {
 /** Files megamath writes next to its documents (stats, reports, manifests): never documents themselves. */
 const OWN_FILE = /^(stats(\.shard-\d+-of-\d+)?\.json|report\.json|mixture\.json|manifest\.json|.+\.manifest\.json)$/;
 /** Side folders of a command's output folder (one holding a `.done/` marker folder): reports, work files, failures. */
-const OWN_DIR = new Set(["decont-report", "dedup-work", "failures", "launch"]);
+const OWN_DIR = new Set(["decont-report", "dedup-work", "failures", "launch", "removed"]); // removed: dedup --keep-removed
 
 /** Whether a name in `dir` is one of megamath's own files or folders rather than input data. */
 function isOwnEntry(name: string, isDir: boolean, outputFolder: boolean): boolean {

@@ -188,8 +188,10 @@ export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGen
       const text = rec[textKey];
       if (text == null) {
         const keys = Object.keys(rec).slice(0, 10).join(", ");
-        reportBad(opts, new InputError(path, where, "missing_text",
-          `no "${textKey}" field (fields: ${keys || "none"}); pick one with --text-key`), 1);
+        // A present field holding null is not a missing field: say which, so nobody hunts for a typo in --text-key.
+        reportBad(opts, new InputError(path, where, "missing_text", text === null
+          ? `"${textKey}" is null (a document needs a text string)`
+          : `no "${textKey}" field (fields: ${keys || "none"}); pick one with --text-key`), 1);
         continue;
       }
       if (typeof text !== "string") {

@@ -89,7 +89,10 @@ export function zstdDecompressChunks(src: AsyncIterable<Buffer>): AsyncIterable<
     const t = checkedZlibStream(z.createZstdDecompress());
     (async () => {
       try {
-        for await (const c of src) if (!t.write(c)) await new Promise<void>((r) => t.once("drain", r));
+        for await (const c of src) {
+          if (t.destroyed) return; // failed or abandoned by the reader: stop feeding it
+          if (!t.write(c)) await new Promise<void>((r) => { t.once("drain", r); t.once("close", r); });
+        }
         t.end();
       } catch (e) {
         t.destroy(e as Error);

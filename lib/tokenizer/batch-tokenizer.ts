@@ -23,7 +23,7 @@ export function packStrings(texts: readonly string[]): PackedTexts {
 }
 
 export interface BatchTokenizerOptions extends LoadTokenizerOptions {
-  /** Worker threads; 0 or 1 tokenizes on the calling thread. */
+  /** Worker threads; 0 (or unset) tokenizes on the calling thread. */
   workers?: number;
 }
 
@@ -38,13 +38,14 @@ export class BatchTokenizer {
     this.tokenizer = loadTokenizer(spec, opts);
     this.bosId = this.tokenizer.bosId;
     this.eosId = this.tokenizer.eosId;
-    if ((opts.workers ?? 1) > 1) {
+    // N worker threads, as --workers means everywhere; 0 or unset tokenizes on this thread.
+    if ((opts.workers ?? 0) > 0) {
       this.pool = new TaskPool({ filename: workerFile(import.meta.url, "./worker.js"), workers: opts.workers });
     }
   }
 
   get workers(): number {
-    return this.pool?.workers ?? 1;
+    return this.pool?.workers ?? 0;
   }
 
   async tokenize(texts: readonly string[]): Promise<FramedTokens> {

@@ -4,9 +4,9 @@
 // background processes (the test uses it to prove sharded output equals a single-process run).
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
-import type { Invocation } from "./plan.js";
+import type { Invocation, StepOptions } from "./plan.js";
 import { packagePath } from "../../lib/paths.js";
-import type { OptionSpecs } from "../../cli/command.js";
+import { escapeListItem, type OptionSpecs } from "../../cli/command.js";
 
 export type EmitTarget = "slurm" | "k8s" | "local";
 
@@ -21,6 +21,8 @@ export interface EmitOptions {
   k8sClaim?: string;
   /** Kubernetes: where the claim is mounted; the build's inputs and outputs must live under it. */
   k8sMount?: string;
+  /** The build folder (holding plan.json): the pipeline ends with a task writing its report there. */
+  reportDir?: string;
   /** Each subcommand's declared options (to give dedup's stage commands only the flags they take). */
   specOf: (command: string) => OptionSpecs;
 }
@@ -45,21 +47,27 @@ function expandForCluster(inv: Invocation, specOf: (command: string) => OptionSp
   const workDir = join(inv.outDir, "dedup-work");
   return DEDUP_STAGES.map((st) => ({
     ...inv, step: `${inv.step}-${st.suffix}`, command: st.command, shard: st.shard,
-    args: [...flagsAccepted(inv.args, specOf(st.command)), "--work-dir", workDir],
-    extra: flagsAccepted(inv.extra, specOf(st.command)),
+    options: { ...accepted(inv.options, specOf(st.command)), "work-dir": workDir },
+    runOptions: accepted(inv.runOptions, specOf(st.command)),
   }));
 }
 
-/** The --flag [value] pairs of `args` that a command declares. */
-function flagsAccepted(args: string[], spec: OptionSpecs): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith("--") ? args[i].slice(2) : null;
-    const takesValue = name !== null && spec[name]?.type !== "boolean";
-    if (name !== null && name in spec) out.push(...args.slice(i, takesValue ? i + 2 : i + 1));
-    if (takesValue) i++;
+/** The options of `options` that a command declares. */
+function accepted(options: StepOptions, spec: OptionSpecs): StepOptions {
+  return Object.fromEntries(Object.entries(options).filter(([k]) => k in spec));
+}
+
+/** A planned step as the words of a command line: positionals, then --flag [value] per option. A list is written as
+ * one flag per item, each item escaped so that the command's list splitting gives it back whole (a path with a
+ * comma stays one path). */
+export function stepArgv(inv: Pick<Invocation, "options" | "runOptions" | "positionals">): string[] {
+  const argv = [...inv.positionals];
+  for (const [k, v] of [...Object.entries(inv.options), ...Object.entries(inv.runOptions)]) {
+    if (Array.isArray(v)) for (const item of v) argv.push(`--${k}`, escapeListItem(item));
+    else if (v === true) argv.push(`--${k}`);
+    else if (v !== false) argv.push(`--${k}`, String(v));
   }
-  return out;
+  return argv;
 }
 
 const q = (s: string) => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -67,6 +75,10 @@ const q = (s: string) => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace
 export async function emit(target: EmitTarget, plan: Invocation[], dir: string, o: EmitOptions): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const steps = clusterSteps(plan, o.specOf);
+  if (o.reportDir) {
+    steps.push({ step: "report", command: "report", options: {}, runOptions: {}, positionals: [o.reportDir], shard: "none",
+      outDir: o.reportDir, about: "report.json and report.html from what the steps left in their folders" });
+  }
   // Defaults that surely exist: this installation (seen through a shared file system) for slurm/local; for k8s,
   // `megamath` on the PATH of the image the caller names (no public image or registry package holds megamath).
   if (target === "k8s" && !o.image) throw new Error("emit k8s: an image with megamath installed is required (image option)");
@@ -74,7 +86,7 @@ export async function emit(target: EmitTarget, plan: Invocation[], dir: string, 
   const files: string[] = [];
   const tasks = (s: Invocation) => (s.shard === "none" ? 1 : o.shards);
   const line = (s: Invocation, shardExpr: string) =>
-    `${mm} ${s.command} ${[...s.args, ...s.extra].map(q).join(" ")}${s.shard === "none" ? "" : ` --shard ${shardExpr}/${o.shards}`}`;
+    `${mm} ${s.command} ${stepArgv(s).map(q).join(" ")}${s.shard === "none" ? "" : ` --shard ${shardExpr}/${o.shards}`}`;
   if (target === "slurm") {
     const submit = ["#!/usr/bin/env bash", "# Submit every step as a Slurm job array; each waits for the previous one.", "set -euo pipefail", 'cd "$(dirname "$0")"', "mkdir -p logs", "prev="];
     for (const [i, s] of steps.entries()) {
@@ -111,7 +123,7 @@ export async function emit(target: EmitTarget, plan: Invocation[], dir: string, 
     for (const [i, s] of steps.entries()) {
       const name = `${String(i + 1).padStart(2, "0")}-${s.step}.yaml`;
       const n = tasks(s);
-      const argv = [...mm.split(" "), s.command, ...s.args, ...s.extra, ...(s.shard === "none" ? [] : ["--shard", `$(JOB_COMPLETION_INDEX)/${o.shards}`])];
+      const argv = [...mm.split(" "), s.command, ...stepArgv(s), ...(s.shard === "none" ? [] : ["--shard", `$(JOB_COMPLETION_INDEX)/${o.shards}`])];
       const yaml = [
         "apiVersion: batch/v1",
         "kind: Job",

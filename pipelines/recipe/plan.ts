@@ -1,8 +1,13 @@
-// Turn a recipe into concrete subcommand invocations: inputs resolved to paths, ${STEP} references to folders,
-// conditional steps replaced by their fallbacks or marked skipped with the reason.
+// Turn a recipe into typed step objects: inputs resolved to paths, ${STEP} references to folders, conditional steps
+// replaced by their fallbacks or marked skipped with the reason. A planned step holds option values as its command
+// declares them (what a --config file would hold), never argv: `megamath build` hands them to the command in-process
+// (run.ts) and only the cluster emitter (emit.ts) renders them as command lines.
 import { resolve, dirname, join, isAbsolute } from "node:path";
 import type { Recipe, RecipeStep, ShardMode } from "./types.js";
-import { escapeListItem } from "../../cli/command.js";
+
+/** One option value, typed as the command declares it. */
+export type OptionValue = string | number | boolean | string[];
+export type StepOptions = Record<string, OptionValue>;
 
 export interface BuildSettings {
   /** Where the recipe file lives (relative inputs resolve against it). */
@@ -13,18 +18,22 @@ export interface BuildSettings {
   train?: boolean;
   seed?: number;
   /** Options for every step that accepts them and that do not change its output, e.g. { quiet: true, workers: 2 }. */
-  common?: Record<string, string | number | boolean>;
-  /** Does `command` take option `name`? (from the command's declaration) */
-  accepts: (command: string, option: string) => boolean;
+  common?: StepOptions;
+  /** How `command` declares option `name` (undefined: it does not take it); see planRecipe in ./load.ts. Whether an
+   * option is part of a step's identity is read from here (`identity: false`). */
+  optionSpec: (command: string, option: string) => { identity?: false } | undefined;
 }
 
+/** One planned step. The name Invocation is kept for the library's callers. */
 export interface Invocation {
   step: string;
   command: string;
-  /** Arguments after the command name, without --shard: what the step computes (its identity for resume). */
-  args: string[];
-  /** Flags that change how it runs but not what it computes (--quiet, --workers). */
-  extra: string[];
+  /** Option values that decide what the step computes (its identity for resume), without shard. */
+  options: StepOptions;
+  /** Options that change how it runs but not what it computes (quiet, workers, the LLM server's address). */
+  runOptions: StepOptions;
+  /** Positional arguments (e.g. the mixture folder of `train`). */
+  positionals: string[];
   shard: ShardMode;
   outDir: string;
   about?: string;
@@ -36,8 +45,9 @@ export interface Invocation {
   effectiveDir?: string;
 }
 
-/** Option names the LLM steps take for the server (see lib/llm). */
-export const LLM_FLAGS = { url: "base-url", model: "model", apiKeyEnv: "api-key-env" };
+/** Option names the LLM steps take for the server (see cli/options/llm.ts). Only steps whose command declares them
+ * get them: an `llm` step such as train-classifier (which learns from the annotations) takes no server. */
+export const LLM_FLAGS = { url: "base-url", model: "model", apiKeyEnv: "api-key-env" } as const;
 
 export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
   const stepDir = (name: string) => join(s.outDir, name);
@@ -63,33 +73,44 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     if (!use) {
       const passThrough = step.input ? resolveInput(step.input) : [];
       effective.set(step.name, passThrough);
-      out.push({ step: step.name, command: step.command, args: [], extra: [], shard: "none", outDir: stepDir(step.name), about: step.about, skipped,
-        effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
+      out.push({ step: step.name, command: step.command, options: {}, runOptions: {}, positionals: [], shard: "none",
+        outDir: stepDir(step.name), about: step.about, skipped, effectiveDir: passThrough.length ? dirname(passThrough[0]) : undefined });
       continue;
     }
     const folder = (name: string) => folderOf(name, effective, s.recipeDir);
-    const args: string[] = (use.args ?? []).map((a) => substituteRefs(a, folder));
-    // --input is a list flag: a comma in a folder name would split the path, so it is escaped.
-    if (use.input) for (const p of resolveInput(use.input)) args.push("--input", escapeListItem(p));
-    if (use.output !== false) args.push("--output", stepDir(step.name));
-    for (const [k, v] of Object.entries(use.options ?? {})) args.push(...optionArgs(k, v, folder));
-    if (s.seed !== undefined && !("seed" in (use.options ?? {})) && s.accepts(use.command, "seed")) args.push("--seed", String(s.seed));
-    const extra: string[] = [];
-    for (const [k, v] of Object.entries(s.common ?? {})) {
-      if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) extra.push(...optionArgs(k, v, folder));
+    const positionals = (use.args ?? []).map((a) => substituteRefs(a, folder));
+    const given: StepOptions = {};
+    // Paths travel as list items, so a comma in a folder name needs no escaping here (emit.ts escapes when it
+    // writes a command line).
+    if (use.input) given.input = [...resolveInput(use.input)];
+    if (use.output !== false) given.output = stepDir(step.name);
+    for (const [k, v] of Object.entries(use.options ?? {})) {
+      const value = substituteValue(v, folder);
+      if (value !== undefined) given[k] = value;
     }
-    // The server flags go only to the commands that talk to the server (annotate, refine): an llm-conditional step
-    // such as train-classifier only reads their output. The model changes the answers, so it is part of the step's
-    // identity (args); where the server lives and which variable holds the key are not (extra), so moving the server
-    // resumes rather than redoes finished steps.
-    if (active && step.when === "llm" && s.llm && s.accepts(use.command, LLM_FLAGS.url)) {
-      args.push(`--${LLM_FLAGS.model}`, s.llm.model);
-      extra.push(`--${LLM_FLAGS.url}`, s.llm.url);
-      if (s.llm.apiKeyEnv) extra.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
+    const takes = (k: string) => s.optionSpec(use.command, k) !== undefined;
+    if (s.seed !== undefined && !("seed" in given) && takes("seed")) given.seed = s.seed;
+    for (const [k, v] of Object.entries(s.common ?? {})) if (!(k in given) && takes(k)) given[k] = v;
+    // The server settings go only to the commands that talk to the server (annotate, refine): an llm-conditional
+    // step such as train-classifier only reads their output. The model changes the answers (identity); where the
+    // server lives and which variable holds the key do not (declared identity: false), so a moved server resumes.
+    if (active && step.when === "llm" && s.llm && takes(LLM_FLAGS.url)) {
+      given[LLM_FLAGS.url] = s.llm.url;
+      given[LLM_FLAGS.model] = s.llm.model;
+      if (s.llm.apiKeyEnv) given[LLM_FLAGS.apiKeyEnv] = s.llm.apiKeyEnv;
+    }
+    // What the command declares `identity: false` (threads, the server's address) changes how the step runs, not
+    // what it computes: it is left out of the step's identity. Its input and output folders stay in: a step that
+    // reads other files must run again (per-file markers leave paths to the folder they sit in).
+    const options: StepOptions = {};
+    const runOptions: StepOptions = {};
+    for (const [k, v] of Object.entries(given)) {
+      const runOnly = s.optionSpec(use.command, k)?.identity === false && k !== "input" && k !== "output";
+      (runOnly ? runOptions : options)[k] = v;
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
-    out.push({ step: step.name, command: use.command, args, extra, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
-      effectiveDir: stepDir(step.name) });
+    out.push({ step: step.name, command: use.command, options, runOptions, positionals, shard: use.shard ?? "none",
+      outDir: stepDir(step.name), about: step.about, substituted, effectiveDir: stepDir(step.name) });
   }
   return out;
 }
@@ -102,13 +123,12 @@ function folderOf(name: string, effective: Map<string, string[]>, recipeDir: str
   return dirname(e[0]);
 }
 
-/** {"min": ["a=1","b=2"], "langid": true, "dim": 16} → --min a=1 --min b=2 --langid --dim 16 */
-export function optionArgs(key: string, value: unknown, folder: (step: string) => string): string[] {
-  const sub = (v: unknown) => substituteRefs(String(v), folder);
-  if (Array.isArray(value)) return value.flatMap((v) => [`--${key}`, sub(v)]);
-  if (value === true) return [`--${key}`];
-  if (value === false || value === null || value === undefined) return [];
-  return [`--${key}`, sub(value)];
+/** A recipe option value with ${STEP} references replaced; null/undefined (unset) gives undefined. */
+function substituteValue(v: unknown, folder: (step: string) => string): OptionValue | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (Array.isArray(v)) return v.map((x) => substituteRefs(String(x), folder));
+  if (typeof v === "string") return substituteRefs(v, folder);
+  return v as number | boolean;
 }
 
 /** Replace ${STEP} references by folders. */

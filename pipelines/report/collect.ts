@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { StepResult } from "../recipe/run.js";
 import type { Invocation } from "../recipe/plan.js";
 import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
+import { mergeFolderStats } from "../../lib/runtime/runner.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { getNumbers, hasColumn, textBytes } from "../../lib/arrow/batch.js";
 import { batchYears, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
@@ -51,6 +52,14 @@ export interface Report {
   tokensPerByte?: number;
 }
 
+/** A step's document figures: the merge of every completion marker in its folder (all shards, whichever task
+ * finished last), else its stats.json. */
+async function stepStats(dir: string): Promise<RunStatsJSON | null> {
+  const merged = await mergeFolderStats(dir).catch(() => null);
+  if (merged && merged.markers > 0) return merged;
+  return readJson<RunStatsJSON>(join(dir, "stats.json"));
+}
+
 async function readJson<T>(path: string): Promise<T | null> {
   try {
     return JSON.parse(await readFile(path, "utf8")) as T;
@@ -81,7 +90,7 @@ export async function collectReport(args: {
   for (const p of args.plan) {
     if (p.skipped) continue;
     const r = args.results.find((x) => x.step === p.step);
-    const stats = await readJson<RunStatsJSON>(join(p.outDir, "stats.json"));
+    const stats = await stepStats(p.outDir);
     if (!stats || !stats.stages?.length) {
       if (r) report.otherSteps.push({ step: p.step, command: p.command, status: r.status, seconds: round(r.seconds, 3), ...(r.cpuSeconds ? { cpuSeconds: round(r.cpuSeconds, 3) } : {}) });
       continue;

@@ -94,7 +94,22 @@ test("the build emitted as shard tasks and run as parallel processes gives ident
   for (const step of ["score", "filter", "dedup", "decontaminate", "mix-stable"]) {
     assert.equal(digestTree(join(sharded, step)), digestTree(join(single, step)), `step ${step} differs between sharded and single-process runs`);
   }
+  // The emitted pipeline ends with `megamath report`: the same report as the local build's, times and folders aside.
+  const local = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
+  const emitted = JSON.parse(readFileSync(join(sharded, "report.json"), "utf8"));
+  assert.deepEqual(withoutTimes(emitted, sharded), withoutTimes(local, single));
+  assert.ok(readFileSync(join(sharded, "report.html"), "utf8").includes("final.docs"));
+  // And `megamath report` over the local build folder gives its report again.
+  const again = megamath(["report", single]);
+  assert.equal(again.code, 0, again.err);
+  assert.deepEqual(withoutTimes(JSON.parse(readFileSync(join(single, "report.json"), "utf8")), single), withoutTimes(local, single));
 });
+
+/** A report without what depends on when and where it ran: times, speeds, the build folder's path. */
+function withoutTimes(report: unknown, dir: string): unknown {
+  const TIMES = new Set(["seconds", "cpuSeconds", "mbPerSec", "docsPerSec", "mbPerCpuSec"]);
+  return JSON.parse(JSON.stringify(report, (k, v) => (TIMES.has(k) ? undefined : typeof v === "string" ? v.split(dir).join("DIR") : v)));
+}
 
 test("report.html renders in headless Chromium, shows report.json's numbers and makes no request", { skip: !hasChromium() && "chromium not installed" }, () => {
   const html = join(single, "report.html");

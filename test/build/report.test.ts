@@ -18,8 +18,8 @@ test("mixture tokens and shares are what mix packed (tokens_written), not its pl
   }));
   const report = await collectReport({
     recipe: "t", differences: {},
-    plan: [{ step: "mix-stable", command: "mix", args: [], extra: [], shard: "none", outDir: dir }],
-    results: [{ step: "mix-stable", command: "mix", status: "ran", seconds: 1, args: [] }],
+    plan: [{ step: "mix-stable", command: "mix", options: {}, runOptions: {}, positionals: [], shard: "none", outDir: dir }],
+    results: [{ step: "mix-stable", command: "mix", status: "ran", seconds: 1, options: {} }],
   });
   assert.deepEqual(report.mixtures, [{
     name: "stable", totalTokens: 900,

@@ -18,10 +18,10 @@ test("a step that failed after its upstream changed is not 'done before' on the 
   copyFileSync(join(repoRoot, "fixtures/demo/megamath-web-00000.parquet"), input);
   copyFileSync(join(repoRoot, "fixtures/demo/megamath-web-00001.parquet"), extra);
   const plan = (threshold: string): Invocation[] => [
-    { step: "a", command: "filter", shard: "none", outDir: join(dir, "a"), extra: ["--quiet"],
-      args: ["--input", input, "--output", join(dir, "a"), "--min", `label=${threshold}`] },
-    { step: "b", command: "filter", shard: "none", outDir: join(dir, "b"), extra: ["--quiet"],
-      args: ["--input", join(dir, "a", "*.parquet"), "--input", extra, "--output", join(dir, "b"), "--max", "label=2"] },
+    { step: "a", command: "filter", shard: "none", outDir: join(dir, "a"), runOptions: { quiet: true }, positionals: [],
+      options: { input: [input], output: join(dir, "a"), min: [`label=${threshold}`] } },
+    { step: "b", command: "filter", shard: "none", outDir: join(dir, "b"), runOptions: { quiet: true }, positionals: [],
+      options: { input: [join(dir, "a", "*.parquet"), extra], output: join(dir, "b"), max: ["label=2"] } },
   ];
   const first = await runPlanLocally(plan("0.5"), ctx());
   assert.deepEqual(first.map((r) => r.status), ["ran", "ran"]);

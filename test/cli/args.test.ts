@@ -6,7 +6,7 @@ import { writeFileSync, readdirSync, readFileSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { parseCommandArgs, splitListValue, escapeListItem, helpText, UsageError, type Command } from "../../cli/command.js";
-import { loadCommand, commands } from "../../cli/registry.js";
+import { loadCommand, commands, summaries } from "../../cli/registry.js";
 import { main } from "../../cli/main.js";
 import { writeDocuments } from "../../lib/io/index.js";
 import { makeBatch } from "../../lib/arrow/batch.js";
@@ -61,11 +61,11 @@ test("a --config JSON array is taken item by item; a config string is split like
 });
 
 test("--help of a command with list flags explains repeating, commas and \\,", async () => {
-  const h = helpText(await loadCommand("filter"));
+  const h = helpText(await loadCommand("filter"), summaries.filter);
   assert.match(h, /--equals COL=V\[,\.\.\.\]/);
   assert.match(h, /repeat the flag/);
   assert.match(h, /\\, is a literal comma/);
-  assert.doesNotMatch(helpText(await loadCommand("stats")), /literal comma/); // no list flags there
+  assert.doesNotMatch(helpText(await loadCommand("stats"), summaries.stats), /literal comma/); // no list flags there
 });
 
 test("stray positional arguments are refused (an unquoted glob after -i), not silently dropped", async () => {
@@ -78,7 +78,7 @@ test("stray positional arguments are refused (an unquoted glob after -i), not si
   for (const name of ["build", "stats", "train"]) {
     assert.deepEqual(parseCommandArgs(await loadCommand(name), ["somewhere"]).positionals, ["somewhere"], name);
   }
-  const noInput: Command = { name: "x", summary: "", usage: "x", options: {}, run: async () => 0 };
+  const noInput: Command = { name: "x", usage: "x", options: {}, run: async () => 0 };
   assert.throws(() => parseCommandArgs(noInput, ["y"]), (e: unknown) => e instanceof UsageError && !/quote globs/.test(e.message));
 });
 

@@ -68,12 +68,12 @@ test("quiet and log-json from a --config file apply to the log like the flags do
   const file = await gsmParquet(dir);
   const cfg = join(dir, "quiet.json");
   writeFileSync(cfg, JSON.stringify({ quiet: true }));
-  const q = megamath(["filter", "-i", file, "-o", join(dir, "q"), "--equals", "answer=none", "--config", cfg]);
-  const flag = megamath(["filter", "-i", file, "-o", join(dir, "f"), "--equals", "answer=none", "--quiet"]);
+  const q = megamath(["filter", "-i", file, "-o", join(dir, "q"), "--equals", "answer=none", "--allow-empty", "--config", cfg]);
+  const flag = megamath(["filter", "-i", file, "-o", join(dir, "f"), "--equals", "answer=none", "--allow-empty", "--quiet"]);
   assert.equal(flag.err, "");
   assert.equal(q.err, flag.err);
   writeFileSync(cfg, JSON.stringify({ "log-json": true }));
-  const j = megamath(["filter", "-i", file, "-o", join(dir, "j"), "--equals", "answer=none", "--config", cfg]);
+  const j = megamath(["filter", "-i", file, "-o", join(dir, "j"), "--equals", "answer=none", "--allow-empty", "--config", cfg]);
   const lines = j.err.trim().split("\n");
   assert.ok(lines.length > 0 && lines.every((l) => typeof JSON.parse(l).msg === "string"), j.err);
 });
@@ -82,7 +82,7 @@ test("under --on-error skip a run in which every input file fails (a missing mod
   const dir = tmpDir();
   const file = await gsmParquet(dir);
   const missingModel = join(dir, "no-such-model.bin");
-  const all = megamath(["score", "--model", missingModel, "-i", file, "-o", join(dir, "out"), "--on-error", "skip", "--workers", "1"]);
+  const all = megamath(["score", "--model", missingModel, "-i", file, "-o", join(dir, "out"), "--on-error", "skip", "--workers", "0"]);
   assert.equal(all.code, 1, all.err);
   assert.match(all.err, /no-such-model\.bin/);
   assert.match(all.err, /every input file of this shard failed/);

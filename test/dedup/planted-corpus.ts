@@ -148,3 +148,70 @@ export function buildPlantedCorpus(dir: string, seed = 7, nFiles = 4, background
   }
   return { files, docs: perFile, pairs };
 }
+
+export interface ChainCorpus {
+  files: string[];
+  docs: PlantedDoc[][];
+  /** Each chain's document ids in chain order (A, B, C, ...): neighbours are planted near-duplicates. */
+  chains: string[][];
+  /** Jaccard of each planted link (neighbours) and of each chain's two ends. */
+  links: { a: string; b: string; jaccard: number }[];
+  ends: number[];
+}
+
+/** Chains A~B~C~...: each document a near copy (5-gram Jaccard ≈ `link`) of the previous one, grown until the
+ * chain's end is below Jaccard `far` to its start (and at least `minLength` long). Union-find joins a whole chain
+ * into one cluster and keeps 1 document; a bucket-feasible selection can keep about every other one. Written as
+ * `nFiles` JSONL files {id, text, math_score} with `background` unrelated documents. */
+export function buildChainCorpus(dir: string, seed = 11, chains = 30, opts: { link?: number; far?: number;
+  minLength?: number; maxLength?: number; nFiles?: number; background?: number } = {}): ChainCorpus {
+  const { link = 0.93, far = 0.5, minLength = 4, maxLength = 40, nFiles = 3, background = 200 } = opts;
+  const rnd = mulberry32(seed);
+  const bases = baseDocuments().filter((w) => w.length >= 200);
+  for (let i = bases.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [bases[i], bases[j]] = [bases[j], bases[i]];
+  }
+  const docs: PlantedDoc[] = [];
+  const out: ChainCorpus = { files: [], docs: [], chains: [], links: [], ends: [] };
+  const score = () => Math.round(rnd() * 1e6) / 1e6;
+  let next = 0;
+  while (out.chains.length < chains) {
+    if (next >= bases.length) throw new Error(`not enough base documents for ${chains} chains`);
+    const first = bases[next++];
+    const start = shingles(first);
+    const chain: PlantedDoc[] = [{ id: `c${out.chains.length}-0`, words: first, text: first.join(" "), score: score(), pair: out.chains.length }];
+    const links: ChainCorpus["links"] = [];
+    let endJ = 1;
+    for (let tries = 0; chain.length < maxLength && (endJ >= far || chain.length < minLength) && tries < 200; tries++) {
+      const prev = chain[chain.length - 1];
+      const copy = nearCopy(prev.words, link, rnd);
+      if (!copy) continue;
+      const d: PlantedDoc = { id: `c${out.chains.length}-${chain.length}`, words: copy.words, text: copy.words.join(" "), score: score(), pair: out.chains.length };
+      links.push({ a: prev.id, b: d.id, jaccard: copy.jaccard });
+      chain.push(d);
+      endJ = jaccard(start, shingles(copy.words));
+    }
+    if (endJ >= far) continue; // this base could not drift far enough: try another
+    docs.push(...chain);
+    out.chains.push(chain.map((d) => d.id));
+    out.links.push(...links);
+    out.ends.push(endJ);
+  }
+  for (let i = 0; i < background && next < bases.length; i++, next++) {
+    const w = bases[next];
+    docs.push({ id: `bg${i}`, words: w, text: w.join(" "), score: score(), pair: -1 });
+  }
+  for (let i = docs.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [docs[i], docs[j]] = [docs[j], docs[i]];
+  }
+  for (let f = 0; f < nFiles; f++) {
+    const mine = docs.filter((_, i) => i % nFiles === f);
+    const path = join(dir, `part-${f}.jsonl`);
+    writeFileSync(path, mine.map((d) => JSON.stringify({ id: d.id, text: d.text, math_score: d.score })).join("\n") + "\n");
+    out.files.push(path);
+    out.docs.push(mine);
+  }
+  return out;
+}

@@ -24,7 +24,7 @@ function folderManifest(dir: string): FolderManifest {
 }
 
 function shard(dir: string, index: number, extra: Partial<Parameters<typeof tokenizeFiles>[0]> = {}) {
-  return tokenizeFiles({ inputs: INPUTS, outDir: dir, workers: 1, shard: { index, count: 2 }, ...extra });
+  return tokenizeFiles({ inputs: INPUTS, outDir: dir, workers: 0, shard: { index, count: 2 }, ...extra });
 }
 
 /** Run the CLI as a user would (a child process: stdout here belongs to the test runner). */
@@ -63,7 +63,7 @@ test("two megamath tokenize --shard i/2 processes at once: manifest.json lists b
   const dir = tmpDir();
   const run = (i: number) => new Promise<number>((resolve, reject) => {
     const p = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "cli/main.ts"), "tokenize", ...INPUTS.flatMap((f) => ["-i", f]),
-      "-o", dir, "--shard", `${i}/2`, "--workers", "1", "--quiet"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+      "-o", dir, "--shard", `${i}/2`, "--workers", "0", "--quiet"], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
     p.on("error", reject);
     p.on("exit", (code) => resolve(code ?? -1));
   });

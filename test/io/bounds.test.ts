@@ -130,3 +130,15 @@ test("a corrupt .jsonl.gz / .jsonl.zst: 'decompression of FILE failed' after the
       new RegExp(`(gzip|zstd) decompression of .*${name.replace(".", "\\.")} failed: .+ after line \\d+`).test(e.message), name);
   }
 });
+
+test("a .jsonl.zst frame header claiming a ~1.9 GiB window is refused before the decoder allocates it", () => {
+  const dir = tmpDir();
+  const f = join(dir, "window.jsonl.zst");
+  // Frame: magic, descriptor 0 (window descriptor follows), window 2^30 * 1.875; one last RLE block of 128 KiB of "x".
+  const blockHeader = 1 | (1 << 1) | ((128 * 1024) << 3);
+  writeFileSync(f, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (20 << 3) | 7,
+    blockHeader & 0xff, (blockHeader >> 8) & 0xff, (blockHeader >> 16) & 0xff, 0x78]));
+  const r = readInChild(f);
+  assert.match(r.error ?? "", /zstd decompression of .*window\.jsonl\.zst failed: zstd frame needs a 1920 MiB window, over the 256 MiB limit/);
+  assert.ok(r.maxRssMB < 1024, `peak RSS ${r.maxRssMB} MB`);
+});

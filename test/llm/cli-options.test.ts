@@ -58,7 +58,7 @@ test("bad LLM flags exit 2 naming the flag, and write nothing", async () => {
     [["--base-url", "localhost:8000/v1"], /--base-url must be an http\(s\) URL including \/v1.*"localhost:8000\/v1"/],
     [["--base-url", "not a url"], /--base-url must be an http\(s\) URL/],
     [["--base-url", "ftp://host/v1"], /--base-url must be an http\(s\) URL/],
-    [["--timeout-s", "0"], /--timeout-s must be > 0/],
+    [["--timeout-s", "0"], /--timeout-s (\(default: env MEGAMATH_LLM_TIMEOUT_S\) )?must be > 0/],
     [["--max-retries=-1"], /--max-retries must be >= 0/],
     [["--max-tokens", "0"], /--max-tokens must be >= 1/],
     [["--param", "model=other"], /--param model: not settable here \(use --model\)/],

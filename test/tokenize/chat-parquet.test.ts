@@ -39,7 +39,7 @@ test("tokenize --template chat reads a Parquet messages list<struct> column (the
   const recs = dpoRecords(60);
   const file = join(dir, "dpo.parquet");
   writeDpoChatParquet(file, recs);
-  await tokenizeFiles({ inputs: [file], outDir: join(dir, "out"), template: { name: "chat" }, workers: 1 });
+  await tokenizeFiles({ inputs: [file], outDir: join(dir, "out"), template: { name: "chat" }, workers: 0 });
   const want = recs.map((r) => framed([...r.conversations, r.chosen].map((t) => `${label(t)}:${t.value}`).join("\n"))).sort();
   assert.deepEqual(decodedDocs(join(dir, "out", "dpo")), want);
 });
@@ -66,14 +66,14 @@ test("cot from OpenR1's layout (problem + messages) and from a conversation alon
   const want = recs.map((r) => framed(`${r.input}\n<think>\n${r.output}\n</think>`)).sort();
   const openr1 = join(dir, "openr1.parquet");
   writeOpenR1Parquet(openr1, recs);
-  await tokenizeFiles({ inputs: [openr1], outDir: join(dir, "o"), workers: 1, template: { name: "cot", columns: { question: "problem", messages: "messages" } } });
+  await tokenizeFiles({ inputs: [openr1], outDir: join(dir, "o"), workers: 0, template: { name: "cot", columns: { question: "problem", messages: "messages" } } });
   assert.deepEqual(decodedDocs(join(dir, "o", "openr1")), want);
   const am = join(dir, "am.parquet");
   writeParquet(am, [{
     name: "messages", schema: listOfStruct("messages", ["role", "content"]),
     data: recs.map((r) => [{ role: "user", content: r.input }, { role: "assistant", content: `<think>\n${r.output}\n</think>` }]),
   }]);
-  await tokenizeFiles({ inputs: [am], outDir: join(dir, "a"), workers: 1, template: { name: "cot", columns: { messages: "messages" } } });
+  await tokenizeFiles({ inputs: [am], outDir: join(dir, "a"), workers: 0, template: { name: "cot", columns: { messages: "messages" } } });
   assert.deepEqual(decodedDocs(join(dir, "a", "am")), want);
 });
 
@@ -90,11 +90,11 @@ test("bad conversations are reported with their reason: skipped and counted unde
       null,
     ],
   }]);
-  const res = await tokenizeFiles({ inputs: [file], outDir: join(dir, "s"), workers: 1, template: { name: "chat" }, onError: "skip" });
+  const res = await tokenizeFiles({ inputs: [file], outDir: join(dir, "s"), workers: 0, template: { name: "chat" }, onError: "skip" });
   assert.equal(res.shards[0].documents, 1);
   // No assistant turn, a null content, an empty list and a missing (null) list.
   assert.deepEqual(res.stats.failed, { template_bad_messages: 4 });
-  await assert.rejects(tokenizeFiles({ inputs: [file], outDir: join(dir, "f"), workers: 1, template: { name: "chat" } }),
+  await assert.rejects(tokenizeFiles({ inputs: [file], outDir: join(dir, "f"), workers: 0, template: { name: "chat" } }),
     /bad\.parquet row id bad\.parquet\/1: template_bad_messages: conversation has no assistant turn/);
 });
 
@@ -113,7 +113,7 @@ test("decay-long mixes OpenR1- and AM-layout Parquet sources, and megamath mix t
   const web = sharedData("web-nonmath/c4_demo.jsonl.gz");
   const spec = { ...loadPreset("decay-long"), total_tokens: 40_000 };
   const { mixture } = await runMix({
-    spec, workers: 1, outDir: join(dir, "mix"),
+    spec, workers: 0, outDir: join(dir, "mix"),
     paths: { "megamath-web-pro": web, instruction: chat, "dclm-baseline": web, "openr1-math-220k": openr1, "am-deepseek-distilled-40m": am },
   });
   const byName = new Map(mixture!.sources.map((s) => [s.name, s]));
@@ -138,9 +138,9 @@ test("mix --dry-run writes nothing next to the output (its token counting happen
   writeDpoChatParquet(chat, dpoRecords(30));
   const spec = { name: "dry", total_tokens: 2000, max_repetition: 4, seed: 0, sources: [{ name: "chat", weight: 1, template: { name: "chat" as const } }] };
   // The output's parent does not exist: a dry run must not create it (it used to hold the token-count folder).
-  const { plan, mixture } = await runMix({ spec, paths: { chat }, outDir: join(root, "no", "such", "mix"), dryRun: true, workers: 1 });
+  const { plan, mixture } = await runMix({ spec, paths: { chat }, outDir: join(root, "no", "such", "mix"), dryRun: true, workers: 0 });
   assert.equal(mixture, null);
-  assert.equal(plan.sources[0].available_documents, 30);
+  assert.equal(plan!.sources[0].available_documents, 30);
   assert.ok(!existsSync(join(root, "no")));
 
   // The CLI without -o: nothing in the working folder or its parent, no temp folder left behind.

@@ -31,7 +31,7 @@ test("Megatron .idx header and arrays follow the documented layout", () => {
 
 test("tokenize real documents; our reader, the Python reader and the .ds sidecars all agree", async () => {
   const out = tmpDir();
-  const res = await tokenizeFiles({ inputs: [sharedData("web-nonmath/c4_demo.jsonl.gz")], outDir: out, workers: 1, seed: 7 });
+  const res = await tokenizeFiles({ inputs: [sharedData("web-nonmath/c4_demo.jsonl.gz")], outDir: out, workers: 0, seed: 7 });
   assert.equal(res.shards.length, 1);
   const m = res.shards[0];
   assert.equal(m.documents, 300);
@@ -76,9 +76,9 @@ test("same seed gives byte-identical files whatever the worker count; another se
   const input = [sharedData("math-qa/se_cstheory_10votes.jsonl.gz")];
   const tmpl = { name: "qa" as const, columns: { question: "input", answer: "output" } };
   const a = tmpDir(), b = tmpDir(), c = tmpDir();
-  await tokenizeFiles({ inputs: input, outDir: a, workers: 1, seed: 3, template: tmpl, batchSize: 50 });
+  await tokenizeFiles({ inputs: input, outDir: a, workers: 0, seed: 3, template: tmpl, batchSize: 50 });
   await tokenizeFiles({ inputs: input, outDir: b, workers: 2, seed: 3, template: tmpl, batchSize: 37 });
-  await tokenizeFiles({ inputs: input, outDir: c, workers: 1, seed: 4, template: tmpl });
+  await tokenizeFiles({ inputs: input, outDir: c, workers: 0, seed: 4, template: tmpl });
   for (const ext of [".bin", ".idx", ".ds.index", ".manifest.json"]) {
     assert.ok(readFileSync(join(a, "se_cstheory_10votes" + ext)).equals(readFileSync(join(b, "se_cstheory_10votes" + ext))), ext);
   }
@@ -106,7 +106,7 @@ test("a token id that does not fit the dtype fails clearly and leaves nothing be
   await tf.abort();
   assert.deepEqual(readdirSync(out), []);
   // And through tokenize: llama3 ids into uint16.
-  await assert.rejects(tokenizeFiles({ inputs: [sharedData("web-nonmath/dolma_cc_en_head-0174.jsonl.gz")], outDir: out, dtype: "uint16", workers: 1 }),
+  await assert.rejects(tokenizeFiles({ inputs: [sharedData("web-nonmath/dolma_cc_en_head-0174.jsonl.gz")], outDir: out, dtype: "uint16", workers: 0 }),
     /does not fit dtype uint16/);
   assert.deepEqual(readdirSync(out).filter((n) => n !== "manifest.json"), []);
 });
@@ -141,13 +141,13 @@ test("bad rows are failures with reasons under skip, and errors naming file and 
   const out = tmpDir();
   const src = join(tmpDir(), "qa.jsonl");
   execFileSync("sh", ["-c", `printf '%s\\n' '{"id":"a","question":"1+1?","answer":"2"}' '{"id":"b","question":"","answer":"x"}' '{"id":"c","question":"q","answer":"a"}' > ${src}`]);
-  const res = await tokenizeFiles({ inputs: [src], outDir: out, workers: 1, onError: "skip", template: { name: "qa" } });
+  const res = await tokenizeFiles({ inputs: [src], outDir: out, workers: 0, onError: "skip", template: { name: "qa" } });
   assert.equal(res.stats.docsIn, 3);
   assert.equal(res.stats.docsOut, 2);
   assert.deepEqual(res.stats.failed, { template_missing_question: 1 });
   assert.equal(res.stats.check(), null);
   const out2 = tmpDir();
-  await assert.rejects(tokenizeFiles({ inputs: [src], outDir: out2, workers: 1, template: { name: "qa" } }),
+  await assert.rejects(tokenizeFiles({ inputs: [src], outDir: out2, workers: 0, template: { name: "qa" } }),
     /qa.jsonl row id b: template_missing_question/);
   assert.ok(!existsSync(join(out2, "qa.bin")));
 });

@@ -18,9 +18,9 @@ before(async () => {
   tokens = tmpDir();
   await tokenizeFiles({
     inputs: [sharedData("math-qa/se_math_33votes.jsonl.gz"), sharedData("math-qa/se_physics_35votes.jsonl.gz")],
-    outDir: join(tokens, "qa"), template: { name: "qa", columns: { question: "input", answer: "output" } }, workers: 1,
+    outDir: join(tokens, "qa"), template: { name: "qa", columns: { question: "input", answer: "output" } }, workers: 0,
   });
-  await tokenizeFiles({ inputs: [sharedData("web-nonmath/dclm_human_quality_majority.jsonl.gz")], outDir: join(tokens, "web"), workers: 1 });
+  await tokenizeFiles({ inputs: [sharedData("web-nonmath/dclm_human_quality_majority.jsonl.gz")], outDir: join(tokens, "web"), workers: 0 });
 });
 
 function demoPaths(spec: MixSpec): Record<string, string> {
@@ -38,7 +38,7 @@ for (const preset of PRESETS) {
   test(`preset ${preset} plans and packs with token shares equal to its weights`, async () => {
     const spec = { ...loadPreset(preset), total_tokens: 120_000 };
     const out = join(tmpDir(), preset);
-    const { mixture } = await runMix({ spec, paths: demoPaths(spec), outDir: out, workers: 1 });
+    const { mixture } = await runMix({ spec, paths: demoPaths(spec), outDir: out, workers: 0 });
     assert.ok(mixture);
     const mj = JSON.parse(readFileSync(join(out, "mixture.json"), "utf8"));
     assert.equal(mj.name, preset);
@@ -73,7 +73,7 @@ test("repetition: a small source is repeated in whole reshuffled epochs up to it
     sources: [{ name: "a", weight: 0.5 }, { name: "b", weight: 0.5 }] }, "test");
   const out = join(tmpDir(), "rep");
   // c4_demo has ~157k tokens: 200k tokens is ~1.27 epochs.
-  const { mixture } = await runMix({ spec, paths: { a: join(tokens, "web"), b: sharedData("web-nonmath/c4_demo.jsonl.gz") }, outDir: out, workers: 1 });
+  const { mixture } = await runMix({ spec, paths: { a: join(tokens, "web"), b: sharedData("web-nonmath/c4_demo.jsonl.gz") }, outDir: out, workers: 0 });
   const b = mixture!.sources[1];
   assert.ok(b.epochs > 1 && b.epochs < 2, String(b.epochs));
   assert.ok(b.documents_written > b.available_documents);
@@ -82,7 +82,7 @@ test("repetition: a small source is repeated in whole reshuffled epochs up to it
 test("a budget larger than the sources allow fails before anything is written", async () => {
   const spec = { ...loadPreset("decay-long"), total_tokens: parseTokenCount("20B") };
   const out = join(tmpDir(), "big");
-  await assert.rejects(runMix({ spec, paths: demoPaths(spec), outDir: out, workers: 1 }),
+  await assert.rejects(runMix({ spec, paths: demoPaths(spec), outDir: out, workers: 0 }),
     /cannot be planned for 20000000000 tokens:[\s\S]*"megamath-web-pro" must supply 11000000000 tokens \(55.00% of 20000000000\) but has \d+; that is [\d.]+ epochs, over its max repetition 4/);
   assert.ok(!existsSync(out));
   assert.ok(!readdirSync(dirname(out)).some((n) => n.startsWith(".tmp-")));
@@ -92,7 +92,7 @@ test("weights not summing to 1 are normalized with a warning; bad weights and em
   const spec = parseMixSpec({ name: "w", total_tokens: 10_000, sources: [{ name: "a", weight: 3 }, { name: "b", weight: 1 }] }, "t");
   const log = memoryLogger();
   const out = join(tmpDir(), "w");
-  const { mixture } = await runMix({ spec, paths: { a: join(tokens, "web"), b: join(tokens, "qa") }, outDir: out, log, workers: 1 });
+  const { mixture } = await runMix({ spec, paths: { a: join(tokens, "web"), b: join(tokens, "qa") }, outDir: out, log, workers: 0 });
   assert.deepEqual(mixture!.sources.map((s) => s.weight), [0.75, 0.25]);
   assert.equal(mixture!.weights_normalized, true);
   assert.ok(log.lines.some((l) => l.level === "warn" && /sum to 4, not 1; normalized/.test(l.msg)));
@@ -125,7 +125,7 @@ test("megamath tokenize and mix run from the CLI", () => {
   const out = tmpDir();
   const cli = (args: string[]) => execFileSync(process.execPath, ["--import", "tsx", join(repoRoot, "cli/main.ts"), ...args],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }).toString();
-  cli(["tokenize", "-i", sharedData("web-nonmath/dolma_cc_en_head-0091.jsonl.gz"), "-o", join(out, "t"), "--workers", "1", "-q"]);
+  cli(["tokenize", "-i", sharedData("web-nonmath/dolma_cc_en_head-0091.jsonl.gz"), "-o", join(out, "t"), "--workers", "0", "-q"]);
   const m = JSON.parse(readFileSync(join(out, "t", "dolma_cc_en_head-0091.manifest.json"), "utf8"));
   assert.equal(m.documents, 10);
   const specFile = join(out, "spec.json");

@@ -1,24 +1,27 @@
 // The flags every LLM command shares (server, model, key, concurrency, retries, sampling), declared once, and the
 // client they describe. The key is read from the environment variable named by --api-key-env, never from a flag or
 // a config file, so it cannot end up in shell history, a config file or a log line.
-import type { OptionSpecs, OptionValues } from "../../cli/command.js";
-import { UsageError } from "../../cli/command.js";
-import { LlmClient, apiKeyFromEnv, type Endpoint } from "./client.js";
+import type { OptionSpecs, ValuesOf } from "../command.js";
+import { UsageError } from "../command.js";
+import { LlmClient, apiKeyFromEnv } from "../../lib/llm/client.js";
 
-export function llmOptions(defaults: { maxTokens: number; temperature: number }): OptionSpecs {
+/** The LLM flags. The transport ones (where the server is, how patient to be, where answers are journaled) are not
+ * part of the outputs' identity: answers are journaled by request body, which none of them is part of, so a rerun
+ * with a longer --timeout-s or another --max-in-flight resumes instead of redoing finished files. */
+export function llmOptions(defaults: { maxTokens: number; temperature: number }) {
   return {
     "base-url": { type: "string", placeholder: "URL", default: process.env.MEGAMATH_LLM_BASE_URL ?? "http://127.0.0.1:8000/v1",
-      description: "OpenAI-compatible server, including /v1 (vLLM: http://HOST:8000/v1). Env MEGAMATH_LLM_BASE_URL sets the default." },
+      description: "OpenAI-compatible server, including /v1 (vLLM: http://HOST:8000/v1). Env MEGAMATH_LLM_BASE_URL sets the default.", identity: false },
     model: { type: "string", placeholder: "NAME", description: "Model name as the server knows it (e.g. meta-llama/Llama-3.1-70B-Instruct)." },
     "api-key-env": { type: "string", placeholder: "VAR", default: "OPENAI_API_KEY",
-      description: "Environment variable holding the API key (sent as a Bearer token; never logged or written). Unset: no key." },
+      description: "Environment variable holding the API key (sent as a Bearer token; never logged or written). Unset: no key.", identity: false },
     endpoint: { type: "string", choices: ["chat", "completions"], default: "chat",
       description: "chat: /v1/chat/completions (instruct models); completions: /v1/completions (raw prompt)." },
-    "max-in-flight": { type: "integer", default: 256, description: "Requests in flight at once." },
-    "timeout-s": { type: "number", default: envNumber("MEGAMATH_LLM_TIMEOUT_S") ?? 600,
+    "max-in-flight": { type: "integer", default: 256, description: "Requests in flight at once.", identity: false },
+    "timeout-s": { type: "number", default: envNumber("MEGAMATH_LLM_TIMEOUT_S") ?? 600, identity: false,
       description: "Deadline of one request attempt, in seconds. Env MEGAMATH_LLM_TIMEOUT_S sets the default (reaches the steps of `megamath build` too)." },
     "max-retries": { type: "integer", default: 6,
-      description: "Retries on connection errors, timeouts, HTTP 408/409/425/429 and 5xx except 501/505 (honouring Retry-After); other 4xx are not retried." },
+      description: "Retries on connection errors, timeouts, HTTP 408/409/425/429 and 5xx except 501/505 (honouring Retry-After); other 4xx are not retried.", identity: false },
     "max-tokens": { type: "integer", default: defaults.maxTokens, description: "max_tokens of each answer." },
     temperature: { type: "number", default: defaults.temperature, description: "Sampling temperature." },
     "top-p": { type: "number", description: "Nucleus sampling top_p (server default when unset)." },
@@ -29,9 +32,11 @@ export function llmOptions(defaults: { maxTokens: number; temperature: number })
     fence: { type: "string", choices: ["tags", "none"], default: "tags",
       description: "Put the document between <document> tags inside the prompt (tags), or in place of <EXAMPLE> bare (none, the paper's exact text)." },
     "journal-dir": { type: "string", placeholder: "DIR",
-      description: "Where answered requests are journaled for resume (default OUTPUT/.llm-journal/COMMAND)." },
-  };
+      description: "Where answered requests are journaled for resume (default OUTPUT/.llm-journal/COMMAND).", identity: false },
+  } as const satisfies OptionSpecs;
 }
+
+export type LlmValues = ValuesOf<ReturnType<typeof llmOptions>>;
 
 /** A number from the environment, or undefined when unset (not a number: NaN, refused when the client is made). */
 function envNumber(name: string): number | undefined {
@@ -45,7 +50,7 @@ const RESERVED_PARAMS: Record<string, string> = {
   stream: "answers are read whole (stream=false)",
 };
 
-export function clientFromOptions(opts: OptionValues): LlmClient {
+export function clientFromOptions(opts: LlmValues): LlmClient {
   if (!opts.model) throw new UsageError("--model is required (the model name the server serves)");
   const baseUrl = String(opts["base-url"]);
   let url: URL | null = null;
@@ -57,12 +62,12 @@ export function clientFromOptions(opts: OptionValues): LlmClient {
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new UsageError(`--base-url must be an http(s) URL including /v1 (e.g. http://127.0.0.1:8000/v1), got "${baseUrl}"`);
   }
-  if (!((opts["timeout-s"] as number) > 0)) throw new UsageError("--timeout-s (default: env MEGAMATH_LLM_TIMEOUT_S) must be > 0");
-  if ((opts["max-retries"] as number) < 0) throw new UsageError("--max-retries must be >= 0");
-  if ((opts["max-tokens"] as number) < 1) throw new UsageError("--max-tokens must be >= 1");
+  if (!(opts["timeout-s"] > 0)) throw new UsageError("--timeout-s (default: env MEGAMATH_LLM_TIMEOUT_S) must be > 0");
+  if (opts["max-retries"] < 0) throw new UsageError("--max-retries must be >= 0");
+  if (opts["max-tokens"] < 1) throw new UsageError("--max-tokens must be >= 1");
   const params: Record<string, unknown> = { max_tokens: opts["max-tokens"], temperature: opts.temperature };
   if (opts["top-p"] !== undefined) params.top_p = opts["top-p"];
-  for (const kv of (opts.param as string[] | undefined) ?? []) {
+  for (const kv of opts.param ?? []) {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new UsageError(`--param must look like KEY=JSON, got "${kv}"`);
     const key = kv.slice(0, eq);
@@ -76,16 +81,16 @@ export function clientFromOptions(opts: OptionValues): LlmClient {
     }
     params[key] = v;
   }
-  const inFlight = opts["max-in-flight"] as number;
+  const inFlight = opts["max-in-flight"];
   if (inFlight < 1) throw new UsageError("--max-in-flight must be >= 1");
   return new LlmClient({
     baseUrl,
     model: String(opts.model),
     apiKey: apiKeyFromEnv(String(opts["api-key-env"])),
-    endpoint: opts.endpoint as Endpoint,
+    endpoint: opts.endpoint,
     params,
     maxInFlight: inFlight,
-    timeoutMs: Math.round((opts["timeout-s"] as number) * 1000),
-    maxRetries: opts["max-retries"] as number,
+    timeoutMs: Math.round(opts["timeout-s"] * 1000),
+    maxRetries: opts["max-retries"],
   });
 }

@@ -1,0 +1,78 @@
+// Flags shared by the five dedup commands, declared once (drives --help, flags and --config files).
+import type { OptionSpecs } from "../command.js";
+import { type DedupParams, checkParams, defaultDedupParams } from "../../lib/dedup/params.js";
+
+export const minhashOptions = {
+  bands: { type: "integer", default: defaultDedupParams.bands, description: "LSH bands (MegaMath: 11)." },
+  rows: { type: "integer", default: defaultDedupParams.rows, description: "MinHash values per band (MegaMath: 10)." },
+  ngram: { type: "integer", default: defaultDedupParams.ngram, description: "Words per shingle; shorter documents are never duplicates." },
+  "keep-column": {
+    type: "string", default: defaultDedupParams.keepColumn!, placeholder: "COLUMN",
+    description: "Numeric column: the cluster member with the highest value survives (ties: first by file, row); \"\" for none.",
+  },
+  "max-docs-per-part": { type: "integer", default: 262144, description: "Stage 1 memory bound: documents per sorted run." },
+} as const satisfies OptionSpecs;
+
+export const workDirOption = {
+  "work-dir": { type: "string", placeholder: "DIR", description: "Folder for the intermediate files all stages share." },
+} as const satisfies OptionSpecs;
+
+export const clusterColumnOption = {
+  "cluster-column": {
+    type: "string", default: "", placeholder: "NAME",
+    description: "Add an Int32 column with the cluster id of clustered documents (e.g. dup_cluster); \"\" for none.",
+  },
+} as const satisfies OptionSpecs;
+
+export const clusteringOption = {
+  clustering: {
+    type: "string", default: "union", placeholder: "union|bucket",
+    description: "Stage 3: \"union\" keeps one document per connected component of duplicate pairs; \"bucket\" " +
+      "keeps, in --keep-column order, every document that shares no LSH bucket with a kept one (keeps more).",
+  },
+} as const satisfies OptionSpecs;
+
+export const seedsOption = {
+  seeds: {
+    type: "integer", default: 1,
+    description: "Multi-seed LSH (needs --clustering bucket): run stages 1-2 with seeds --seed .. --seed+T-1 " +
+      "(extra ones under WORK/seeds/) and treat documents as duplicates only when they share a bucket under every seed.",
+  },
+} as const satisfies OptionSpecs;
+
+export const intersectOption = {
+  intersect: {
+    type: "string", default: "", placeholder: "DIR[,DIR]",
+    description: "Multi-seed (needs --clustering bucket): work folders of the same inputs made with other --seed " +
+      "values; documents conflict only when they share a bucket under every seed.",
+  },
+} as const satisfies OptionSpecs;
+
+export const provenanceOptions = {
+  "cluster-size-column": {
+    type: "string", default: "", placeholder: "NAME",
+    description: "Add an Int32 column with each survivor's cluster size (1 when unclustered), e.g. cluster_size.",
+  },
+  "keep-removed": {
+    type: "boolean",
+    description: "Write removed documents to OUTPUT/removed/ (Parquet) with the survivor each duplicates.",
+  },
+} as const satisfies OptionSpecs;
+
+/** --clustering as a mode; throws RangeError on another value. */
+export function clusteringFromOptions(opts: { clustering?: string }): "union" | "bucket" {
+  const v = (opts.clustering as string | undefined) ?? "union";
+  if (v !== "union" && v !== "bucket") throw new RangeError(`--clustering must be union or bucket, got "${v}"`);
+  return v;
+}
+
+/** MinHash params from parsed flags (seed comes from the shared --seed flag). Throws RangeError when invalid. */
+export function paramsFromOptions(opts: { bands: number; rows: number; ngram: number; seed?: number; "keep-column": string }): DedupParams {
+  return checkParams({
+    bands: opts.bands,
+    rows: opts.rows,
+    ngram: opts.ngram,
+    seed: opts.seed ?? defaultDedupParams.seed,
+    keepColumn: opts["keep-column"] || null,
+  });
+}

@@ -1,0 +1,36 @@
+// The import rules of .dependency-cruiser.cjs hold (lib/ imports nothing from the CLI, the recipe or the report; no
+// import circles), checked by dependency-cruiser over every source folder. A second run on a scratch module that
+// breaks both rules proves the check can fail.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot, tmpDir } from "../helpers.js";
+
+const bin = join(repoRoot, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs");
+const cruise = (paths: string[], cwd = repoRoot) =>
+  spawnSync(process.execPath, [bin, "--config", ".dependency-cruiser.cjs", "--output-type", "err", ...paths], { cwd, encoding: "utf8" });
+
+test("import rules: nothing in lib/ imports upward, no circles", () => {
+  const r = cruise(["index.ts", "cli", "lib", "pipelines", "classifiers", "bench"]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test("import rules: a lib module importing the CLI, and a circle, are reported", () => {
+  // A scratch tree with the same rules (not inside the repository, where a parallel run would see it).
+  const dir = tmpDir("megamath-rules-");
+  mkdirSync(join(dir, "lib"));
+  mkdirSync(join(dir, "cli"));
+  writeFileSync(join(dir, ".dependency-cruiser.cjs"), `const c = require(${JSON.stringify(join(repoRoot, ".dependency-cruiser.cjs"))});
+module.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`);
+  writeFileSync(join(dir, "cli", "command.ts"), "export const flags = 1;\n");
+  writeFileSync(join(dir, "lib", "a.ts"), 'import { b } from "./b.js";\nimport { flags } from "../cli/command.js";\nexport const a = () => b() + flags;\n');
+  writeFileSync(join(dir, "lib", "b.ts"), 'import { a } from "./a.js";\nexport const b = () => a();\n');
+  writeFileSync(join(dir, "lib", "c.ts"), "export const c = 1;\n");
+  const r = cruise(["lib", "cli"], dir);
+  assert.notEqual(r.status, 0, r.stdout);
+  assert.match(r.stdout, /lib-upward: lib\/a\.ts → cli\/command\.ts/);
+  assert.match(r.stdout, /no-circular/);
+  assert.doesNotMatch(r.stdout, /lib\/c\.ts/);
+});
