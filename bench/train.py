@@ -52,7 +52,8 @@ def bench_one(name, args, device):
     use_compile = args.compile == "on" or (args.compile == "auto" and device.type == "cuda" and compat.has_compile())
     bf16 = device.type == "cuda"
     torch.manual_seed(0)
-    model = LlamaForCausalLM(cfg, attention, args.activation_checkpointing)
+    ac = args.ac_every if args.ac_every is not None else int(args.activation_checkpointing)
+    model = LlamaForCausalLM(cfg, attention, ac)
     model.init_weights(0)
     model.to(device).train()
     if use_compile:
@@ -91,7 +92,7 @@ def bench_one(name, args, device):
         "preset": name, "params": cfg.num_params(), "seq_len": args.seq_len, "micro_batch": args.micro_batch,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu", "torch": torch.__version__,
         "attention": attention, "compile": use_compile, "doc_masking": args.doc_masking,
-        "activation_checkpointing": args.activation_checkpointing, "precision": "bf16 autocast, fp32 master" if bf16 else "fp32",
+        "activation_checkpointing": model.activation_checkpointing, "precision": "bf16 autocast, fp32 master" if bf16 else "fp32",
         "step_s_median": step_s, "step_s_all": times, "tokens_per_s_per_gpu": tps, "flops_per_token": fpt,
         "mfu": tps * fpt / peak if peak else None,
         "peak_memory_gib": torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else None,
@@ -112,9 +113,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (compilation, allocator warm-up)")
     ap.add_argument("--attention", default="auto", choices=["auto", "flex", "sdpa", "math"])
     ap.add_argument("--compile", default="auto", choices=["auto", "on", "off"])
-    ap.add_argument("--activation-checkpointing", action="store_true")
+    ap.add_argument("--activation-checkpointing", action="store_true", help="recompute every layer (--ac-every 1)")
+    ap.add_argument("--ac-every", type=int, default=None, help="recompute every k-th layer (0 = none)")
     ap.add_argument("--no-doc-masking", dest="doc_masking", action="store_false")
-    ap.add_argument("--loss-chunk", type=int, default=8192)
+    ap.add_argument("--loss-chunk", type=int, default=2048, help="cross-entropy chunk (the trainer's default)")
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--json", action="store_true", help="print one JSON object per preset only")
     args = ap.parse_args()

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { flopsPerToken, paramCount, resolvePreset, type PresetInfo } from "./presets.js";
 import { lrAt, lrLandmarks, type PhaseSpec } from "./schedule.js";
+import { chooseActivationCheckpointing, describeAc, estimateMemory, type MemoryEstimate, type ParallelMode } from "./memory.js";
 
 export class TrainConfigError extends Error {
   constructor(message: string) {
@@ -43,7 +44,12 @@ export interface TrainOptions {
   nodes?: number;
   device?: "auto" | "cpu" | "cuda";
   docMasking?: boolean;
+  /** true: recompute every layer (same as acEvery 1). */
   activationCheckpointing?: boolean;
+  /** Recompute every k-th layer (0 = none); default: the least recompute whose memory estimate fits gpuMemoryGb. */
+  acEvery?: number;
+  /** Memory per GPU the estimate must fit (GB = 1e9 bytes; default 80, an H100/A100 80GB). */
+  gpuMemoryGb?: number;
   compile?: "auto" | "on" | "off";
   attention?: "auto" | "flex" | "sdpa" | "math";
   precision?: "auto" | "bf16" | "fp32";
@@ -73,6 +79,8 @@ export interface TrainPlan {
   tokens: number;
   lr: { peak: number; final_factor: number | null; warmup_steps: number; at: { step: number; lr: number }[] };
   sources: { name: string; weight: number; tokens: number; available_tokens: number; epochs: number }[];
+  /** Estimated peak memory per GPU (bytes) and the activation checkpointing chosen from it. */
+  memory: MemoryEstimate & { parallel: ParallelMode; ac_every: number; ac_chosen: "auto" | "given"; gpu_memory: number; usable: number; fits: boolean; loss_chunk_tokens: number };
   /** GPU-hours for the whole phase if the run reaches 40% MFU on H100s (the trainer-anchors pass bar). */
   h100_hours_at_40pct_mfu: number;
   warnings: string[];
@@ -161,6 +169,7 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
   const tokens = steps * tokensPerStep;
   const weightSum = sources.reduce((a, s) => a + s.weight, 0);
 
+  const memory = planMemory(o, preset, vocab, seqLen, microBatch, world, tiny);
   const config: Record<string, unknown> = {
     run_dir: resolve(o.output),
     sources: sources.map((s) => ({ prefix: s.prefix, weight: s.weight, name: s.name })),
@@ -182,7 +191,8 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
     data_seed: mix.seed ?? 0,
     device: o.device ?? "auto",
     doc_masking: o.docMasking ?? true,
-    activation_checkpointing: o.activationCheckpointing ?? false,
+    activation_checkpointing: memory.ac_every,
+    loss_chunk_tokens: LOSS_CHUNK_TOKENS,
     compile: o.compile ?? "auto",
     attention: o.attention ?? "auto",
     precision: o.precision ?? "auto",
@@ -217,17 +227,49 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
       const t = Math.round((tokens * s.weight) / weightSum);
       return { name: s.name, weight: s.weight / weightSum, tokens: t, available_tokens: s.available, epochs: s.available ? t / s.available : NaN };
     }),
+    memory,
     h100_hours_at_40pct_mfu: (fpt * tokens) / (0.4 * 989e12) / 3600,
     warnings: [],
   };
   if (branchLr !== null && Math.abs(lr - branchLr) > 1e-9 * branchLr) {
     plan.warnings.push(`--lr ${lr} differs from the LR ${branchLr} that ${resolve(o.initCheckpoint!)} ended with: the LR jumps at the branch (leave --lr out to continue from it)`);
   }
+  if (!memory.fits && !tiny) {
+    plan.warnings.push(`estimated peak ${gb(memory.peak)} per GPU exceeds ${gb(memory.usable)} usable of ${memory.gpu_memory} GB even with activation checkpointing ${describeAc(memory.ac_every)}: use more GPUs (FSDP shards weights, gradients and AdamW state), a shorter --seq-len or --micro-batch 1`);
+  }
   const packed = mix.tokens_written ?? mix.total_tokens;
   if (tokens > packed * 1.05) {
     plan.warnings.push(`the run reads ${fmtCount(tokens)} tokens but the mixture was packed for ${fmtCount(packed)}: every source repeats about ${(tokens / packed).toFixed(1)} times (re-pack with 'megamath mix --tokens ${fmtCount(tokens)}' or lower --steps/--tokens)`);
   }
   return { config, plan };
+}
+
+/** The trainer's loss chunk: only this many tokens' fp32 logits exist at a time (trainer config loss_chunk_tokens). */
+export const LOSS_CHUNK_TOKENS = 2048;
+/** Share of a GPU's memory the estimate may fill: the rest is CUDA context, NCCL buffers and allocator slack. */
+export const USABLE_FRACTION = 0.9;
+
+function planMemory(o: TrainOptions, preset: PresetInfo, vocab: number, seqLen: number, microBatch: number, world: number, tiny: boolean): TrainPlan["memory"] {
+  const parallel: ParallelMode = o.parallel === "ddp" || o.parallel === "none" ? o.parallel : world > 1 ? "fsdp" : "none";
+  const gpuMemory = o.gpuMemoryGb ?? 80;
+  if (!(gpuMemory > 0)) throw new TrainConfigError(`--gpu-memory must be a positive number of GB, got ${gpuMemory}`);
+  const usable = gpuMemory * 1e9 * USABLE_FRACTION;
+  const input = {
+    preset: { ...preset, vocab }, seqLen, microBatch, world, parallel, lossChunk: LOSS_CHUNK_TOKENS,
+    docMasking: o.docMasking ?? true, attention: o.attention === "sdpa" || o.attention === "math" ? "sdpa" as const : "flex" as const,
+  };
+  const given = o.acEvery ?? (o.activationCheckpointing ? 1 : tiny ? 0 : undefined);
+  if (given !== undefined && !(Number.isInteger(given) && given >= 0)) throw new TrainConfigError(`--ac-every must be a whole number >= 0, got ${given}`);
+  if (given !== undefined) {
+    const e = estimateMemory({ ...input, acEvery: given });
+    return { ...e, parallel, ac_every: given, ac_chosen: "given", gpu_memory: gpuMemory, usable, fits: e.peak <= usable, loss_chunk_tokens: LOSS_CHUNK_TOKENS };
+  }
+  const c = chooseActivationCheckpointing(input, usable);
+  return { ...c.estimate, parallel, ac_every: c.acEvery, ac_chosen: "auto", gpu_memory: gpuMemory, usable, fits: c.fits, loss_chunk_tokens: LOSS_CHUNK_TOKENS };
+}
+
+function gb(bytes: number): string {
+  return `${(bytes / 1e9).toFixed(1)} GB`;
 }
 
 interface CheckpointState {
@@ -295,6 +337,9 @@ export function formatPlan(p: TrainPlan): string {
     `  sources`,
     ...p.sources.map((s) => `    ${s.name.padEnd(28)} ${(s.weight * 100).toFixed(2).padStart(6)}%  ${fmtCount(s.tokens).padStart(8)} tokens of ${fmtCount(s.available_tokens)} packed (${Number.isFinite(s.epochs) ? s.epochs.toFixed(3) : "?"} epochs)`),
     `  estimate     ${p.model.flops_per_token.toExponential(3)} FLOPs/token; ${p.h100_hours_at_40pct_mfu.toFixed(1)} H100-hours at 40% MFU`,
+    `  memory/GPU   ${gb(p.memory.peak)} peak (estimate, eager; ${p.memory.parallel === "fsdp" ? `FSDP over ${p.world_size}` : p.memory.parallel === "ddp" ? "DDP replica" : "one process"}) of ${gb(p.memory.usable)} usable on ${p.memory.gpu_memory} GB: ${p.memory.fits ? "fits" : "DOES NOT FIT"}`,
+    `               weights ${gb(p.memory.weights)}, gradients ${gb(p.memory.gradients)}, AdamW ${gb(p.memory.optimizer)}, buffers ${gb(p.memory.buffers)}, activations ${gb(p.memory.activations)}, loss ${gb(p.memory.loss)} (chunks of ${p.memory.loss_chunk_tokens} tokens)`,
+    `               activation checkpointing: ${describeAc(p.memory.ac_every)} (${p.memory.ac_chosen === "auto" ? "chosen to fit; --ac-every K to override" : "as given"})`,
     ...p.warnings.map((w) => `  warning: ${w}`),
   ];
   return lines.join("\n") + "\n";

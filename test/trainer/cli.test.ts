@@ -17,11 +17,23 @@ test("train --dry-run prints steps, tokens, LR landmarks and the launch line, an
   assert.match(r.out, /constant 0\.00005/);
   assert.match(r.out, /torch\.distributed\.run --standalone --nproc_per_node 8 -m megamath_trainer\.train/);
   assert.match(r.out, /web\s+70\.00%/);
+  assert.match(r.out, /memory\/GPU\s+\d+\.\d GB peak \(estimate, eager; FSDP over 8\) of 72\.0 GB usable on 80 GB: fits/);
+  assert.match(r.out, /weights \d+\.\d GB, gradients \d+\.\d GB, AdamW \d+\.\d GB, buffers [\d.]+ GB, activations [\d.]+ GB, loss [\d.]+ GB \(chunks of 2048 tokens\)/);
+  assert.match(r.out, /activation checkpointing: none \(chosen to fit; --ac-every K to override\)/);
   assert.equal(existsSync(out), false);
   const j = megamath(["train", mix, "-o", out, "--preset", "3b", "--phase", "decay", "--init-hf", writeHfConfig(), "--tokens", "20B", "--dry-run", "--json"]);
   assert.equal(j.code, 0, j.err);
-  const plan = JSON.parse(j.out).plan;
+  const { plan, config } = JSON.parse(j.out);
   assert.equal(plan.steps, 4768);
+  // 3B on one GPU fits 80 GB only with every layer recomputed; the run config carries the choice.
+  assert.equal(plan.memory.ac_every, 1);
+  assert.equal(plan.memory.fits, true);
+  assert.equal(config.activation_checkpointing, 1);
+  assert.equal(config.loss_chunk_tokens, 2048);
+  const eight = megamath(["train", mix, "-o", out, "--preset", "8b", "--tokens", "20B", "--gpus", "1", "--dry-run"]);
+  assert.equal(eight.code, 0, eight.err);
+  assert.match(eight.out, /DOES NOT FIT/);
+  assert.match(eight.out, /warning: estimated peak \d+\.\d GB per GPU exceeds 72\.0 GB usable of 80 GB/);
   assert.deepEqual(plan.lr.at.map((x: { step: number }) => x.step), [1, 1193, 2385, 3576, 4768]);
   assert.ok(Math.abs(plan.lr.at[2].lr - 1.1e-5) < 5e-9);   // about the cosine midpoint: (peak + 10%) / 2
   assert.ok(Math.abs(plan.lr.at[4].lr - 2e-6) < 1e-18);     // the last update runs at exactly 10%

@@ -11,15 +11,21 @@ import torch.nn.functional as F
 
 from . import compat
 
-_flex = None
+_flex = {}
 
 
-def _flex_fns():
-    global _flex
-    if _flex is None:
+def _flex_fns(device_type):
+    """(flex_attention, create_block_mask), compiled on CUDA. Uncompiled flex attention is exact but materialises
+    the scores (the compiled kernel is what makes it block-sparse); on CPU it is the only form that works (torch 2.6's
+    CPU inductor fails to build the flex kernel), so CPU runs and tests use it eagerly. create_block_mask is compiled
+    too on CUDA: eagerly it materialises S x S intermediates (0.7 GiB and seconds per 8192-token micro-batch)."""
+    if device_type not in _flex:
         from torch.nn.attention.flex_attention import create_block_mask, flex_attention
-        _flex = (torch.compile(flex_attention, dynamic=False), create_block_mask)
-    return _flex
+        if device_type == "cuda":
+            _flex[device_type] = (torch.compile(flex_attention, dynamic=False), torch.compile(create_block_mask))
+        else:
+            _flex[device_type] = (flex_attention, create_block_mask)
+    return _flex[device_type]
 
 
 def pick_backend(requested, device):
@@ -45,7 +51,7 @@ class AttentionMask:
         self.dense = None
         self.block = None
         if backend == "flex":
-            _, create_block_mask = _flex_fns()
+            _, create_block_mask = _flex_fns(torch.device(device).type)
             if doc_ids is None:
                 def mask_mod(b, h, q, kv):
                     return q >= kv
@@ -67,8 +73,13 @@ class AttentionMask:
 def attend(q, k, v, mask):
     n_rep = q.shape[1] // k.shape[1]
     if mask.backend == "flex":
-        flex_attention, _ = _flex_fns()
+        flex_attention, _ = _flex_fns(q.device.type)
         return flex_attention(q, k, v, block_mask=mask.block, enable_gqa=n_rep > 1)
+    if mask.backend == "sdpa" and n_rep > 1 and compat.sdpa_has_gqa():
+        # Native grouped-query attention: K/V heads are not copied n_rep times (nor kept that way for backward).
+        if mask.dense is None:
+            return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask.dense.to(q.device), enable_gqa=True)
     if n_rep > 1:
         k = k.repeat_interleave(n_rep, dim=1)
         v = v.repeat_interleave(n_rep, dim=1)

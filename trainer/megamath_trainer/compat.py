@@ -19,6 +19,11 @@ def has_sdpa():
     return hasattr(F, "scaled_dot_product_attention")
 
 
+def sdpa_has_gqa():
+    """F.scaled_dot_product_attention(..., enable_gqa=True): torch >= 2.5."""
+    return has_sdpa() and torch_version() >= (2, 5)
+
+
 def has_flex_attention():
     if torch_version() < (2, 5):
         return False

@@ -191,8 +191,12 @@ class TrainConfig:
     compile: str = "auto"                     # auto (on with CUDA + torch>=2.2) | on | off
     attention: str = "auto"                   # auto | flex | sdpa | math
     doc_masking: bool = True                  # block-causal attention + per-document RoPE positions
-    activation_checkpointing: bool = False
-    loss_chunk_tokens: int = 8192             # cross-entropy in chunks: never materialise all fp32 logits at once
+    # Recompute every k-th decoder layer in backward (1 = all, 0 = none; true/false mean 1/0). `megamath train`
+    # picks k from its memory estimate (pipelines/train/memory.ts) unless told.
+    activation_checkpointing: int = 0
+    # Cross-entropy in chunks of this many tokens, each recomputed in backward: only one chunk's fp32 logits exist
+    # at a time (2048 x 128256 x 4 B = 1 GiB; a whole 8192-token sequence would keep 4 GiB plus its log-softmax).
+    loss_chunk_tokens: int = 2048
     log_every: int = 10
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
@@ -256,6 +260,15 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not (isinstance(self.dist_timeout_s, int) and self.dist_timeout_s >= 1):
             raise ConfigError(f"dist_timeout_s must be a whole number of seconds >= 1, got {self.dist_timeout_s!r}")
+        ac = self.activation_checkpointing
+        if isinstance(ac, bool) or not isinstance(ac, int) or ac < 0:
+            if isinstance(ac, bool):
+                self.activation_checkpointing = int(ac)
+            else:
+                raise ConfigError(f"activation_checkpointing must be a whole number >= 0 (recompute every k-th "
+                                  f"layer; 0 = none) or true/false, got {ac!r}")
+        if not (isinstance(self.loss_chunk_tokens, int) and self.loss_chunk_tokens >= 1):
+            raise ConfigError(f"loss_chunk_tokens must be a whole number >= 1, got {self.loss_chunk_tokens!r}")
         if self.warmup_steps < 0 or self.seq_len < 1 or self.micro_batch_size < 1:
             raise ConfigError("warmup_steps, seq_len and micro_batch_size must be positive")
         return self

@@ -157,6 +157,45 @@ class MixtureSamples:
         return tuple(torch.stack(c) for c in cols)
 
 
+class Prefetcher:
+    """Builds the next `depth` micro-batches on a background thread while the current one trains, in pinned host
+    memory when they go to a GPU, so `.to(device, non_blocking=True)` really is asynchronous (from pageable memory it
+    is a blocking copy that stalls the stream every micro-batch). Same batches, same order as calling make()
+    inline; an error building a batch (a bad token file) is raised by the next() that would have returned it."""
+
+    def __init__(self, make, indices, depth=2, pin=False):
+        import concurrent.futures
+        self._make, self._indices, self._pin = make, iter(indices), pin
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="megamath-prefetch")
+        self._pending = []
+        for _ in range(depth):
+            self._submit()
+
+    def _build(self, idx):
+        batch = self._make(idx)
+        return tuple(t.pin_memory() for t in batch) if self._pin else batch
+
+    def _submit(self):
+        idx = next(self._indices, None)
+        if idx is not None:
+            self._pending.append(self._pool.submit(self._build, idx))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self._pending:
+            raise StopIteration
+        fut = self._pending.pop(0)
+        self._submit()
+        return fut.result()
+
+    def close(self):
+        for f in self._pending:
+            f.cancel()
+        self._pool.shutdown(wait=True)
+
+
 def micro_batch_indices(step, micro_step, rank, world_size, micro_batch_size, global_batch_size):
     """Global sample indices of one rank's micro-batch: step s uses samples [s*G, (s+1)*G), split so the set of
     samples in a step, and so the averaged gradient, does not depend on the number of ranks."""

@@ -76,16 +76,20 @@ class LlamaModel(nn.Module):
 
 
 class LlamaForCausalLM(nn.Module):
-    def __init__(self, cfg, attention_backend="math", activation_checkpointing=False):
+    def __init__(self, cfg, attention_backend="math", activation_checkpointing=0):
         super().__init__()
         self.cfg = cfg
         self.attention_backend = attention_backend
-        self.activation_checkpointing = activation_checkpointing
+        # 0: keep every layer's activations; k >= 1: recompute every k-th layer in backward (1 = all layers), as
+        # torchtitan's selective per-layer policy. True/False are read as 1/0.
+        self.activation_checkpointing = int(activation_checkpointing)
         self.model = LlamaModel(cfg)
         self.lm_head = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.lm_head.weight = self.model.embed_tokens.weight
-        # Not a buffer: it must not enter state dicts (HF files have no inv_freq) nor be cast to bf16.
+        # Not a buffer: it must not enter state dicts (HF files have no inv_freq) nor be cast to bf16 (model.to(dtype)
+        # and FSDP's buffer_dtype would). hidden_states moves it to the input's device once, so no forward pays a
+        # host-to-device copy (and the stream sync that comes with it).
         self._inv_freq = llama3_inv_freq(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling)
 
     def init_weights(self, seed, std=0.02):
@@ -104,21 +108,25 @@ class LlamaForCausalLM(nn.Module):
         b, s = input_ids.shape
         if positions is None:
             positions = torch.arange(s, device=input_ids.device)[None].expand(b, s)
+        if self._inv_freq.device != input_ids.device:
+            self._inv_freq = self._inv_freq.to(input_ids.device)
         cos, sin = rope_cos_sin(self._inv_freq, positions)
-        mask = AttentionMask(self.attention_backend, doc_ids, s, input_ids.device)
+        mask = AttentionMask(self.attention_backend, doc_ids, s, input_ids.device)   # once for all layers
         x = self.model.embed_tokens(input_ids)
-        for layer in self.model.layers:
-            if self.activation_checkpointing and self.training:
+        every = self.activation_checkpointing
+        for i, layer in enumerate(self.model.layers):
+            if every and self.training and i % every == 0:
                 x = _checkpoint(layer, x, cos, sin, mask)
             else:
                 x = layer(x, cos, sin, mask)
         return self.model.norm(x)
 
-    def forward(self, input_ids, labels=None, positions=None, doc_ids=None, chunk_tokens=8192):
+    def forward(self, input_ids, labels=None, positions=None, doc_ids=None, chunk_tokens=2048):
         """Without labels: full fp32 logits (B, S, vocab), for evaluation and tests. With labels: the mean next-token
         cross-entropy, the form training uses (DDP/FSDP hook forward, so the loss must come out of it). The vocab
-        projection then runs in chunks that are recomputed in backward, so the (tokens x 128256) fp32 logits never
-        exist at once (2.1 GB per 8k sequence even in bf16)."""
+        projection then runs in chunks of chunk_tokens that are recomputed in backward, so only one chunk's logits
+        exist at a time: at 2048 tokens x 128256 that is 1 GiB in fp32, against 4 GiB (plus as much again for
+        log-softmax and its gradient) for one whole 8192-token sequence."""
         h = self.hidden_states(input_ids, positions, doc_ids)
         if labels is None:
             return self.lm_head(h).float()

@@ -4,6 +4,18 @@ import torch
 from . import compat
 
 
+def param_group_names(model, exclude):
+    """The parameter names of each group param_groups() makes, in the same order (how a position-keyed optimizer
+    state maps to names)."""
+    seen, decay, no_decay = set(), [], []
+    for name, p in model.named_parameters():
+        if id(p) in seen or not p.requires_grad:
+            continue
+        seen.add(id(p))
+        (no_decay if exclude == "norms" and p.ndim < 2 else decay).append(name)
+    return [decay, no_decay] if no_decay else [decay]
+
+
 def param_groups(model, weight_decay, exclude):
     """exclude 'none': decay every parameter (torchtitan, nanotron); 'norms': 1-D parameters skip it (Megatron).
     Tied embeddings are one parameter, so they get one decision and one optimizer state."""
@@ -20,11 +32,18 @@ def param_groups(model, weight_decay, exclude):
 
 
 def build_adamw(model, cfg, device, lr):
+    """(optimizer, impl): the implementation is chosen here explicitly, so what config.json records is what runs
+    (left to itself, torch picks foreach only for CUDA tensors and the for-loop one on CPU)."""
     kwargs = dict(lr=lr, betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_eps)
-    impl = "foreach"
     if device.type == "cuda" and compat.has_fused_adamw():
         kwargs["fused"] = True
         impl = "fused"
+    elif device.type == "cuda":
+        kwargs["foreach"] = True
+        impl = "foreach"
+    else:
+        kwargs["foreach"] = False
+        impl = "for-loop"
     opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.weight_decay_exclude), **kwargs)
     return opt, impl
 

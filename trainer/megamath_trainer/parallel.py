@@ -5,6 +5,7 @@ RANK/WORLD_SIZE/LOCAL_RANK; a plain `python -m megamath_trainer.train` is world 
 import datetime
 import functools
 import os
+import time
 
 import torch
 import torch.distributed as dist
@@ -16,6 +17,19 @@ from .config import ConfigError
 
 class RendezvousError(RuntimeError):
     """The ranks did not all meet at start-up within dist_timeout_s."""
+
+
+def rendezvous_message(rank, world_size, timeout_s, waited_s, error):
+    """A start-up failure: "did not join" only when it was a wait that ran out; any other error (a port in use, a
+    torch built without libuv, a bad address) is reported as itself, first."""
+    where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    timed_out = waited_s >= 0.9 * timeout_s or "timeout" in text.lower() or "timed out" in text.lower()
+    if timed_out and waited_s >= 0.5 * timeout_s:
+        return (f"rank {rank} of {world_size}: the other ranks did not join at {where} within {timeout_s} s "
+                f"({text}); start every rank with the same WORLD_SIZE and rendezvous, or raise dist_timeout_s")
+    return (f"rank {rank} of {world_size}: the process group could not start at {where} after {waited_s:.1f} s: "
+            f"{type(error).__name__}: {text}")
 
 
 class Dist:
@@ -32,15 +46,13 @@ class Dist:
         else:
             self.device = torch.device("cpu")
         if self.world_size > 1:
+            started = time.monotonic()
             try:
                 dist.init_process_group(backend="nccl" if use_cuda else "gloo",
                                         timeout=datetime.timedelta(seconds=timeout_s))
-            except RuntimeError as e:   # torch says only "Socket Timeout" and the like
-                where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
-                raise RendezvousError(
-                    f"rank {self.rank} of {self.world_size}: the other ranks did not join at {where} within "
-                    f"{timeout_s} s ({e}); start every rank with the same WORLD_SIZE and rendezvous, or raise "
-                    f"dist_timeout_s") from None
+            except (RuntimeError, ValueError) as e:   # torch says only "Socket Timeout" and the like
+                raise RendezvousError(rendezvous_message(self.rank, self.world_size, timeout_s,
+                                                         time.monotonic() - started, e)) from None
 
     @property
     def main(self):
@@ -64,8 +76,10 @@ class Dist:
 
 def choose_parallel(requested, d):
     if requested != "auto":
-        if requested == "fsdp" and (d.device.type != "cuda" or not compat.has_fsdp()):
-            raise RuntimeError("parallel 'fsdp' needs CUDA GPUs and torch.distributed.fsdp")
+        # FSDP on CPU (gloo) is asked for explicitly only: it is how the FSDP paths are tested without a GPU.
+        if requested == "fsdp" and not (compat.has_fsdp() and compat.torch_version() >= (2, 0)):
+            raise RuntimeError(f"parallel 'fsdp' needs torch >= 2.0 with torch.distributed.fsdp; this is torch "
+                               f"{torch.__version__}")
         return requested
     if d.world_size == 1:
         return "none"
@@ -88,19 +102,36 @@ def wrap(model, mode, d, bf16):
                 device_id=d.device, use_orig_params=True, limit_all_gathers=True)
 
 
+def _offload(wrapped):
+    # FULL_STATE_DICT with offload_to_cpu=True crashes (SIGSEGV in a clone, torch 2.6) when the parameters already
+    # live on the CPU; there it is also pointless.
+    return next(wrapped.parameters()).device.type != "cpu"
+
+
 def full_state_dicts(wrapped, model, optimizer, mode):
     """(model_state, optim_state), full and on CPU, valid on rank 0 (FSDP gathers them there)."""
     if mode != "fsdp":
         return ({k: v.detach().cpu() for k, v in model.state_dict().items()}, optimizer.state_dict())
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
     from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
+    off = _offload(wrapped)
     with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT,
-                              FullStateDictConfig(offload_to_cpu=True, rank0_only=True),
-                              FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=True)):
+                              FullStateDictConfig(offload_to_cpu=off, rank0_only=True),
+                              FullOptimStateDictConfig(offload_to_cpu=off, rank0_only=True)):
         return wrapped.state_dict(), FSDP.optim_state_dict(wrapped, optimizer)
 
 
-def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, expected_shapes, where):
+def optim_state_by_name(optim_state, group_names):
+    """A position-keyed optimizer state dict (torch's own) re-keyed by parameter name, the form FSDP's full optimizer
+    state dicts use. group_names: the names of each AdamW group's parameters in order (optim.param_group_names)."""
+    names = [n for g in group_names for n in g]
+    state = {names[i]: v for i, v in optim_state["state"].items()}
+    groups = [dict(g, params=[names[i] for i in g["params"]]) for g in optim_state["param_groups"]]
+    return {"state": state, "param_groups": groups}
+
+
+def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, expected_shapes, where,
+                    group_names=None):
     """Load full state dicts (every rank passes the same ones) into the wrapped model and its optimizer.
 
     `expected_shapes` ({name: shape} of the unwrapped model, taken before wrapping) makes the load exact in every
@@ -116,21 +147,27 @@ def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, e
         if optim_state is not None:
             optimizer.load_state_dict(optim_state)
         return
-    if optim_state is not None and any(not isinstance(k, str) for k in optim_state.get("state", {})):
-        # torch's optimizer.state_dict() keys moments by position; FSDP's full optimizer state is keyed by parameter
-        # name, and optim_state_dict_to_load cannot map the former.
-        raise ConfigError(f"{where}: optim.pt was written by a run without FSDP (one process or DDP); this run uses "
-                          f"FSDP. Branch or resume it with --parallel ddp (or from an FSDP run's checkpoint).")
+    by_position = optim_state is not None and any(not isinstance(k, str) for k in optim_state.get("state", {}))
+    if by_position:
+        # torch's optimizer.state_dict() (one process, DDP) keys moments by position; FSDP's full optimizer state is
+        # keyed by parameter name. Positions follow optim.param_groups(), so they map to names exactly.
+        optim_state = optim_state_by_name(optim_state, group_names)
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
     from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
+    off = _offload(wrapped)
     with FSDP.state_dict_type(wrapped, StateDictType.FULL_STATE_DICT,
-                              FullStateDictConfig(offload_to_cpu=True, rank0_only=False),
-                              FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=False)):
+                              FullStateDictConfig(offload_to_cpu=off, rank0_only=False),
+                              FullOptimStateDictConfig(offload_to_cpu=off, rank0_only=False)):
         # strict=False only because, depending on the torch version, FSDP reports its own internal names
         # (_fsdp_wrapped_module..., _flat_param) as missing/unexpected; check_model_state above has already proven
         # the key set and shapes exact, so nothing can be silently skipped.
         wrapped.load_state_dict(model_state, strict=False)
-        if optim_state is not None:
+        if optim_state is not None and by_position:
+            # FSDP1's optim_state_dict_to_load cannot take names it did not write itself (KeyError on its wrapped
+            # names, torch 2.6); the distributed-checkpoint API (torch >= 2.2) loads plain names into FSDP.
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+            set_optimizer_state_dict(wrapped, optimizer, optim_state, options=StateDictOptions(full_state_dict=True))
+        elif optim_state is not None:
             try:  # argument order changed between torch 2.0 and 2.1
                 to_load = FSDP.optim_state_dict_to_load(wrapped, optimizer, optim_state)
             except (TypeError, AttributeError):

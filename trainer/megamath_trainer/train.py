@@ -19,12 +19,12 @@ from . import compat
 from .attention import pick_backend
 from .compatibility import check_identity, run_identity
 from .config import ConfigError, load_train_config
-from .data import MixtureSamples, micro_batch_indices
+from .data import MixtureSamples, Prefetcher, micro_batch_indices
 from .hf_io import export_hf, load_hf_into_model
 from .indexed import TokenFileError
 from .metrics import Throughput, peak_flops
 from .model import LlamaForCausalLM
-from .optim import build_adamw, reset_hyperparameters
+from .optim import build_adamw, param_group_names, reset_hyperparameters
 from .parallel import Dist, RendezvousError, choose_parallel, clip_grad_norm, full_state_dicts, load_full_state, wrap
 from .schedule import PhaseSchedule
 
@@ -113,6 +113,7 @@ class Run:
             load_hf_into_model(model, cfg.init_hf)
         # Names and shapes of the unwrapped model, before FSDP renames anything: what a checkpoint must hold.
         self.expected_shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        self.group_names = param_group_names(model, cfg.weight_decay_exclude)   # FSDP1 renames in place
         model.to(dev)
         if self.compile:
             if not compat.has_compile():
@@ -176,7 +177,7 @@ class Run:
             return
         model_state, optim_state = _load_checkpoint_files(path)
         load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state,
-                        self.expected_shapes, path)
+                        self.expected_shapes, path, self.group_names)
         # load_state_dict restores the checkpoint's betas/eps/weight decay; this run's config is what config.json
         # records, so it is what runs (a Decay branch may change them; a resume that does is told so).
         changes = _hyperparameter_changes(optim_state, cfg)
@@ -242,9 +243,20 @@ class Run:
         return record
 
     # --- loop ------------------------------------------------------------------------------------------------
-    def micro_step(self, indices, sync):
+    def micro_batches(self):
+        """This rank's micro-batches from the current step to the end, built ahead on a background thread."""
+        cfg, d = self.cfg, self.d
+
+        def indices():
+            for step in range(self.step, self.steps):
+                for m in range(self.accum):
+                    yield micro_batch_indices(step, m, d.rank, d.world_size, cfg.micro_batch_size,
+                                              cfg.global_batch_size)
+        return Prefetcher(self.data.batch, indices(), depth=2, pin=d.device.type == "cuda")
+
+    def micro_step(self, batch, sync):
         cfg, dev = self.cfg, self.d.device
-        input_ids, labels, positions, doc_ids = (t.to(dev, non_blocking=True) for t in self.data.batch(indices))
+        input_ids, labels, positions, doc_ids = (t.to(dev, non_blocking=True) for t in batch)
         if not cfg.doc_masking:
             positions = doc_ids = None
         no_sync = self.wrapped.no_sync() if (self.parallel == "ddp" and not sync) else contextlib.nullcontext()
@@ -282,15 +294,23 @@ class Run:
         metrics = open(os.path.join(cfg.run_dir, "metrics.jsonl"), "a") if d.main else None
         self.wrapped.train()
         last_time, last_step = time.perf_counter(), self.step
+        batches = self.micro_batches()
+        try:
+            self._train_loop(batches, meter, metrics, last_time, last_step)
+        finally:
+            batches.close()
+            if metrics:
+                metrics.close()
+
+    def _train_loop(self, batches, meter, metrics, last_time, last_step):
+        cfg, d = self.cfg, self.d
         while self.step < self.steps:
             lr = self.schedule.lr_at(self.step)
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
             loss_sum = torch.zeros((), device=d.device)
             for m in range(self.accum):
-                idx = micro_batch_indices(self.step, m, d.rank, d.world_size, cfg.micro_batch_size,
-                                          cfg.global_batch_size)
-                loss_sum += self.micro_step(idx, sync=m == self.accum - 1)
+                loss_sum += self.micro_step(next(batches), sync=m == self.accum - 1)
             loss = d.all_reduce_mean(loss_sum.item() / self.accum)
             grad_norm = clip_grad_norm(self.wrapped, self.parallel, cfg.grad_clip)
             if not (math.isfinite(loss) and math.isfinite(grad_norm)):
@@ -314,8 +334,6 @@ class Run:
                          grad_norm=round(grad_norm, 6), tokens=self.step * cfg.tokens_per_step(), **rate)
             if self.step % cfg.checkpoint_every == 0 or self.step == self.steps:
                 self.save()
-        if metrics:
-            metrics.close()
 
     def export(self):
         model_state, _ = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel) \

@@ -8,8 +8,8 @@ from megamath_trainer.compatibility import (check_identity, check_model_state, c
                                             identity_differences, run_identity)
 from megamath_trainer.config import ConfigError, preset, train_config_from_dict
 from megamath_trainer.model import LlamaForCausalLM
-from megamath_trainer.optim import build_adamw
-from megamath_trainer.parallel import load_full_state
+from megamath_trainer.optim import build_adamw, param_group_names
+from megamath_trainer.parallel import load_full_state, optim_state_by_name
 
 
 def tiny(**overrides):
@@ -128,10 +128,38 @@ class LoadFullStateTest(unittest.TestCase):
                                                  r"\[\d+, \d+\]"):
             load_full_state(m, m, opt, "none", self.src.state_dict(), self.src_opt.state_dict(), shapes(m), "c")
 
-    def test_fsdp_refuses_position_keyed_optimizer_state_clearly(self):
+    def test_position_keyed_optimizer_state_maps_to_names_and_back(self):
+        """One process / DDP save AdamW moments by position, FSDP by parameter name: optim_state_by_name (used when
+        an FSDP run loads a one-process checkpoint) gives every name its own moments, and a name-keyed state (what
+        an FSDP checkpoint holds) loads into a plain optimizer with the moments on the same parameters."""
+        names = param_group_names(self.src, "none")
+        by_name = optim_state_by_name(self.src_opt.state_dict(), names)
+        flat = dict(self.src.named_parameters())
+        for name in names[0]:
+            self.assertTrue(torch.equal(by_name["state"][name]["exp_avg"], self.src_opt.state[flat[name]]["exp_avg"]))
+        self.assertNotIn("lm_head.weight", by_name["state"])   # tied: one parameter, one state
         m, opt = self.target()
-        with self.assertRaisesRegex(ConfigError, "written by a run without FSDP"):
-            load_full_state(m, m, opt, "fsdp", self.src.state_dict(), self.src_opt.state_dict(), shapes(m), "c")
+        load_full_state(m, m, opt, "none", self.src.state_dict(), by_name, shapes(m), "c")
+        for name, p in m.named_parameters():
+            self.assertTrue(torch.equal(opt.state[p]["exp_avg_sq"], self.src_opt.state[flat[name]]["exp_avg_sq"]), name)
+
+
+class SmallFixesTest(unittest.TestCase):
+    def test_recorded_adamw_implementation_is_the_one_that_runs(self):
+        m = LlamaForCausalLM(preset("tiny"))
+        opt, impl = build_adamw(m, run_cfg(model="tiny"), torch.device("cpu"), 1e-3)
+        self.assertEqual(impl, "for-loop")
+        self.assertIs(opt.defaults["foreach"], False)
+
+    def test_rendezvous_message_names_a_timeout_only_when_it_was_one(self):
+        from megamath_trainer.parallel import rendezvous_message
+        quick = rendezvous_message(0, 2, 3600, 0.2, RuntimeError("use_libuv was requested but PyTorch was built without libuv support"))
+        self.assertIn("could not start", quick)
+        self.assertIn("built without libuv", quick)
+        self.assertNotIn("did not join", quick)
+        slow = rendezvous_message(0, 2, 3, 3.1, RuntimeError("Socket Timeout"))
+        self.assertIn("the other ranks did not join", slow)
+        self.assertIn("within 3 s", slow)
 
 
 if __name__ == "__main__":

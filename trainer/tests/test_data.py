@@ -2,6 +2,7 @@ import os
 import unittest
 
 import numpy as np
+import torch
 
 from megamath_trainer.data import MixtureSamples, SourceSamples, blend_index, micro_batch_indices
 from megamath_trainer.indexed import IndexedDataset, write_indexed_dataset
@@ -106,6 +107,29 @@ class MixtureSamplesTest(unittest.TestCase):
                 got = sorted(i for m in range(accum) for r in range(world)
                              for i in micro_batch_indices(step, m, r, world, mbs, gbs))
                 self.assertEqual(got, list(range(step * gbs, (step + 1) * gbs)))
+
+
+class PrefetcherTest(unittest.TestCase):
+    def test_same_batches_in_the_same_order_and_errors_arrive_in_place(self):
+        from megamath_trainer.data import Prefetcher
+        made = []
+
+        def make(k):
+            made.append(k)
+            if k == 5:
+                raise ValueError("bad sample 5")
+            return (torch.full((2,), k),)
+        p = Prefetcher(make, iter(range(7)), depth=2)
+        got = [int(next(p)[0][0])]
+        self.assertLessEqual(max(made), 2)   # never more than `depth` ahead of what was taken
+        got += [int(next(p)[0][0]) for _ in range(4)]
+        self.assertEqual(got, [0, 1, 2, 3, 4])
+        with self.assertRaisesRegex(ValueError, "bad sample 5"):
+            next(p)
+        self.assertEqual(int(next(p)[0][0]), 6)
+        with self.assertRaises(StopIteration):
+            next(p)
+        p.close()
 
 
 if __name__ == "__main__":

@@ -175,6 +175,15 @@ class TrainTest(unittest.TestCase):
         err = events(r.stdout)[-1]
         self.assertEqual(err["kind"], "distributed", err)
         self.assertIn(f"rank 0 of 2: the other ranks did not join at 127.0.0.1:{port} within 3 s", err["message"])
+        # A start-up that fails at once is reported as that error, not as a wait for the other ranks.
+        r = subprocess.run([sys.executable, "-m", "megamath_trainer.train", path], capture_output=True, text=True,
+                           env=env(RANK="0", LOCAL_RANK="0", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                                   MASTER_PORT="not-a-port"), timeout=240)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        err = events(r.stdout)[-1]
+        self.assertEqual(err["kind"], "distributed", err)
+        self.assertIn("the process group could not start at 127.0.0.1:not-a-port", err["message"])
+        self.assertNotIn("did not join", err["message"])
         bad, _ = self.config("bad-timeout", train_steps=2, dist_timeout_s=0)
         r = train(bad)
         self.assertEqual((r.returncode, events(r.stdout)[-1]["kind"]), (1, "config"))
