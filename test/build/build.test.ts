@@ -7,6 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { tmpDir, repoRoot } from "../helpers.js";
+import { needs } from "../oracles.js";
 
 const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
 function megamath(args: string[]) {
@@ -96,7 +97,7 @@ test("the build emitted as shard tasks and run as parallel processes gives ident
   }
 });
 
-test("report.html renders in headless Chromium, shows report.json's numbers and makes no request", { skip: !hasChromium() && "chromium not installed" }, () => {
+test("report.html renders in headless Chromium, shows report.json's numbers and makes no request", { skip: needs("chromium") }, () => {
   const html = join(single, "report.html");
   const dom = execFileSync("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom", `file://${html}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   const report = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
@@ -114,7 +115,3 @@ test("report.html renders in headless Chromium, shows report.json's numbers and 
   const resources = /<p id="resources"[^>]*>([^<]*)<\/p>/.exec(dom)?.[1];
   assert.equal(resources, "0", "the page requested resources");
 });
-
-function hasChromium(): boolean {
-  return spawnSync("chromium", ["--version"], { stdio: "ignore" }).status === 0;
-}
