@@ -38,7 +38,7 @@ function pythonRunning(code: string): string | false {
 }
 
 const SPECS: Record<Oracle, Spec> = {
-  fasttext: { what: "the fastText CLI `fasttext`", packages: "fasttext", probe: () => runs("fasttext", [], true) },
+  fasttext: { what: "the native fastText CLI", packages: "fasttext", probe: () => runs("fasttext", [], true) },
   "python3-fasttext": {
     what: "Python's fasttext module", packages: "python3-fasttext",
     probe: () => pythonRunning("import fasttext; fasttext.load_model"),
@@ -48,9 +48,9 @@ const SPECS: Record<Oracle, Spec> = {
     what: "Python with torch and numpy", packages: "python3-torch python3-numpy",
     probe: () => pythonRunning("import numpy, torch; torch.zeros(2).numpy()"),
   },
-  chromium: { what: "headless Chromium `chromium`", packages: "chromium", probe: () => runs("chromium", ["--version"]) },
+  chromium: { what: "headless Chromium", packages: "chromium", probe: () => runs("chromium", ["--version"]) },
   zstd: { what: "the zstd CLI", packages: "zstd", probe: () => runs("zstd", ["--version"]) },
-  sbatch: { what: "Slurm's `sbatch`", packages: "slurm-client", probe: () => runs("sbatch", ["--version"]) },
+  sbatch: { what: "Slurm's sbatch", packages: "slurm-client", probe: () => runs("sbatch", ["--version"]) },
 };
 
 const probed = new Map<Oracle, boolean | string>();

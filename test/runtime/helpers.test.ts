@@ -37,7 +37,7 @@ test("oracles: a missing tool is one skip line naming its Debian package; under 
     return child.stdout.trim();
   };
   assert.equal(run({ MEGAMATH_REQUIRE_ORACLES: "" }),
-    JSON.stringify("needs the zstd CLI and the fastText CLI `fasttext` (apt-get install zstd fasttext)"));
+    JSON.stringify("needs the zstd CLI and the native fastText CLI (apt-get install zstd fasttext)"));
   assert.equal(run({ MEGAMATH_REQUIRE_ORACLES: "1" }),
-    "threw: MEGAMATH_REQUIRE_ORACLES=1 and this test needs the zstd CLI and the fastText CLI `fasttext` (apt-get install zstd fasttext)");
+    "threw: MEGAMATH_REQUIRE_ORACLES=1 and this test needs the zstd CLI and the native fastText CLI (apt-get install zstd fasttext)");
 });
