@@ -15,7 +15,8 @@ export function llmOptions(defaults: { maxTokens: number; temperature: number })
     endpoint: { type: "string", choices: ["chat", "completions"], default: "chat",
       description: "chat: /v1/chat/completions (instruct models); completions: /v1/completions (raw prompt)." },
     "max-in-flight": { type: "integer", default: 256, description: "Requests in flight at once." },
-    "timeout-s": { type: "number", default: 600, description: "Deadline of one request attempt, in seconds." },
+    "timeout-s": { type: "number", default: envNumber("MEGAMATH_LLM_TIMEOUT_S") ?? 600,
+      description: "Deadline of one request attempt, in seconds. Env MEGAMATH_LLM_TIMEOUT_S sets the default (reaches the steps of `megamath build` too)." },
     "max-retries": { type: "integer", default: 6,
       description: "Retries on connection errors, timeouts, HTTP 408/409/425/429 and 5xx except 501/505 (honouring Retry-After); other 4xx are not retried." },
     "max-tokens": { type: "integer", default: defaults.maxTokens, description: "max_tokens of each answer." },
@@ -30,6 +31,12 @@ export function llmOptions(defaults: { maxTokens: number; temperature: number })
     "journal-dir": { type: "string", placeholder: "DIR",
       description: "Where answered requests are journaled for resume (default OUTPUT/.llm-journal/COMMAND)." },
   };
+}
+
+/** A number from the environment, or undefined when unset (not a number: NaN, refused when the client is made). */
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  return raw === undefined || raw.trim() === "" ? undefined : Number(raw);
 }
 
 /** Request fields the client sets itself: a --param for one of them would be overwritten or would break the request. */
@@ -50,7 +57,7 @@ export function clientFromOptions(opts: OptionValues): LlmClient {
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new UsageError(`--base-url must be an http(s) URL including /v1 (e.g. http://127.0.0.1:8000/v1), got "${baseUrl}"`);
   }
-  if (!((opts["timeout-s"] as number) > 0)) throw new UsageError("--timeout-s must be > 0");
+  if (!((opts["timeout-s"] as number) > 0)) throw new UsageError("--timeout-s (default: env MEGAMATH_LLM_TIMEOUT_S) must be > 0");
   if ((opts["max-retries"] as number) < 0) throw new UsageError("--max-retries must be >= 0");
   if ((opts["max-tokens"] as number) < 1) throw new UsageError("--max-tokens must be >= 1");
   const params: Record<string, unknown> = { max_tokens: opts["max-tokens"], temperature: opts.temperature };

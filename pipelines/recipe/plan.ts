@@ -78,9 +78,14 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     for (const [k, v] of Object.entries(s.common ?? {})) {
       if (!(k in (use.options ?? {})) && s.accepts(use.command, k)) extra.push(...optionArgs(k, v, folder));
     }
-    if (active && step.when === "llm" && s.llm) {
-      args.push(`--${LLM_FLAGS.url}`, s.llm.url, `--${LLM_FLAGS.model}`, s.llm.model);
-      if (s.llm.apiKeyEnv) args.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
+    // The server flags go only to the commands that talk to the server (annotate, refine): an llm-conditional step
+    // such as train-classifier only reads their output. The model changes the answers, so it is part of the step's
+    // identity (args); where the server lives and which variable holds the key are not (extra), so moving the server
+    // resumes rather than redoes finished steps.
+    if (active && step.when === "llm" && s.llm && s.accepts(use.command, LLM_FLAGS.url)) {
+      args.push(`--${LLM_FLAGS.model}`, s.llm.model);
+      extra.push(`--${LLM_FLAGS.url}`, s.llm.url);
+      if (s.llm.apiKeyEnv) extra.push(`--${LLM_FLAGS.apiKeyEnv}`, s.llm.apiKeyEnv);
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
     out.push({ step: step.name, command: use.command, args, extra, shard: use.shard ?? "none", outDir: stepDir(step.name), about: step.about, substituted,
