@@ -21,7 +21,6 @@ const NOT_RUN: Record<string, string> = {
   "npm test": "the test suite itself",
   "vllm serve meta-llama/Llama-3.1-70B-Instruct --tensor-parallel-size 4 --port 8000":
     "needs GPUs and vLLM; the annotate and refine commands run against the test server on that port's URL instead",
-  "npx megamath build --llm http://127.0.0.1:8000/v1 --model NAME": "TEMP",
   "megamath mix --dry-run": "a flag named in prose (a mix needs --spec); its flags are checked against --help",
   "megamath tokenize --shard i/N": "a flag named in prose (tokenize needs -i/-o); its flags are checked against --help",
 };
