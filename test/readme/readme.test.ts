@@ -89,7 +89,7 @@ test("every command in README.md runs (or is listed in NOT_RUN with a reason)", 
   // The LLM commands read 'sample/*.parquet' and 'kept/*.parquet': a small real Parquet file in each.
   for (const d of ["sample", "kept"]) {
     mkdirSync(join(sandbox, d));
-    symlinkSync(join(repoRoot, "fixtures", "demo", "sources", "megamath-qa.parquet"), join(sandbox, d, "part-0.parquet"));
+    symlinkSync(join(repoRoot, "fixtures", "demo", "sources", "megamath-translated-code.parquet"), join(sandbox, d, "part-0.parquet"));
   }
   srv = await llmServer();
   const env: Record<string, string | undefined> = {};
