@@ -81,7 +81,7 @@ async function assertFlagsExist(words: string[], where: string): Promise<void> {
   }
 }
 
-test("every command in README.md runs (or is listed in NOT_RUN with a reason)", { timeout: 600_000 }, async (t) => {
+test("every command in README.md runs (or is listed in NOT_RUN with a reason)", async (t) => {
   for (const f of ["megamath-web-00000.parquet", "megamath-web-00001.parquet"]) {
     mkdirSync(join(sandbox, "data"), { recursive: true });
     symlinkSync(join(repoRoot, "fixtures", "demo", f), join(sandbox, "data", f));
