@@ -77,7 +77,13 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { positionals: s
   try {
     parsed = parseArgs({ args: argv, options: parseSpec, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
+    const msg = (e as Error).message;
+    // node:util's "argument is ambiguous" means a value that starts with "-" (--shard -1/2): say that plainly.
+    const dash = /Option '(?:-\w, )?--([\w-]+)[^']*' argument is ambiguous/.exec(msg);
+    if (dash) {
+      throw new UsageError(`--${dash[1]} got a value starting with "-"; write it as --${dash[1]}=VALUE if that is meant (see 'megamath ${cmd.name} --help')`);
+    }
+    throw new UsageError(`${msg.replace(/^.*?: /, "")} (see 'megamath ${cmd.name} --help')`);
   }
   if (!parsed.values.help) checkPositionals(cmd, parsed.positionals); // --help shows help whatever else is there
   const flagValues = parsed.values as Record<string, string | boolean | string[] | undefined>;
@@ -231,13 +237,18 @@ export function escapeListItem(item: string): string {
   return item.replace(/,/g, "\\,");
 }
 
+/** Most shard tasks a step may be split into (Slurm's largest MaxArraySize is 4,000,001; more tasks than this
+ * would each get a few documents of a multi-billion-document corpus). */
+export const MAX_SHARDS = 1_000_000;
+
 /** Parse "i/N" (0-based i) for --shard. */
 export function parseShard(s: string | undefined): { index: number; count: number } {
   if (s === undefined || s === "") return { index: 0, count: 1 };
   const m = /^(\d+)\/(\d+)$/.exec(s);
-  if (!m) throw new UsageError(`--shard must look like i/N (e.g. 0/4), got "${s}"`);
+  if (!m) throw new UsageError(`--shard must look like i/N with 0 <= i < N (e.g. 0/4), got "${s}"`);
   const index = Number(m[1]);
   const count = Number(m[2]);
+  if (count > MAX_SHARDS) throw new UsageError(`--shard ${s}: N must be at most ${MAX_SHARDS}`);
   if (count < 1 || index >= count) throw new UsageError(`--shard ${s}: need 0 <= i < N`);
   return { index, count };
 }

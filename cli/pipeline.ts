@@ -1,5 +1,6 @@
 // Flags shared by every command that reads documents, runs stages and writes documents, and the glue that turns
 // them into a runPipeline call with a summary at the end.
+import { availableParallelism } from "node:os";
 import type { CliContext, OptionSpecs, OptionValues } from "./command.js";
 import { UsageError, parseShard } from "./command.js";
 import { runPipeline, type RunResult } from "../lib/runtime/runner.js";
@@ -14,6 +15,8 @@ export const pipelineOptions: OptionSpecs = {
   force: { type: "boolean", description: "Recompute files that already have a completion marker." },
   seed: { type: "integer", description: "Seed for anything random.", default: 0 },
   "on-error": { type: "string", choices: ["fail", "skip"], default: "fail", description: "Bad document or file: stop with an error, or skip and count it as failed." },
+  "max-failed-share": { type: "number", default: 1, placeholder: "S",
+    description: "A file more than this share of whose documents failed (and always one all of whose documents failed) fails whole: no output, no completion marker (a rerun retries it), named in stats.json, exit 1." },
   workers: { type: "integer", description: "Worker threads for CPU-heavy stages (default: number of cores)." },
   format: { type: "string", choices: ["parquet", "jsonl", "jsonl.gz"], default: "parquet", description: "Output format." },
   "text-key": { type: "string", default: "text", description: "Input field holding the document text." },
@@ -32,6 +35,9 @@ export function requireInputOutput(opts: OptionValues): { inputs: string[]; outp
 export function workersFrom(opts: OptionValues): number {
   const w = opts.workers as number | undefined;
   if (w !== undefined && w < 1) throw new UsageError("--workers must be >= 1");
+  // Each worker is a thread with its own copy of the stage's model; far more threads than cores only costs memory.
+  const most = Math.max(16, 4 * availableParallelism());
+  if (w !== undefined && w > most) throw new UsageError(`--workers ${w}: at most ${most} (4 per core on this machine, ${availableParallelism()} cores)`);
   return w ?? defaultWorkers();
 }
 
@@ -46,6 +52,8 @@ export async function runPipelineCommand(
   // The writer would quietly clamp these (a 0 row group size to 1, a 0 size limit to none): say so instead.
   if ((opts["row-group-size"] as number) < 1) throw new UsageError("--row-group-size must be >= 1");
   if (opts["max-file-mb"] !== undefined && !((opts["max-file-mb"] as number) > 0)) throw new UsageError("--max-file-mb must be > 0");
+  const maxFailedShare = opts["max-failed-share"] as number;
+  if (!(maxFailedShare >= 0 && maxFailedShare <= 1)) throw new UsageError("--max-failed-share must be between 0 and 1");
   const result = await runPipeline({
     name: meta.name,
     identity: optionsIdentity(meta.name, opts),
@@ -56,6 +64,7 @@ export async function runPipelineCommand(
     force: Boolean(opts.force),
     seed: opts.seed as number,
     onError: opts["on-error"] as "fail" | "skip",
+    maxFailedShare,
     workers: workersFrom(opts),
     read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string },
     write: {
@@ -68,17 +77,23 @@ export async function runPipelineCommand(
   });
   ctx.log.info(summarize(meta.name, result));
   for (const f of result.filesFailed) ctx.log.warn(`file skipped: ${f.file}: ${f.error}`);
-  // Under --on-error skip a bad file is skipped and the run goes on; but a run in which every file of this shard
-  // failed produced nothing, so it exits 1 (e.g. a missing model makes every file fail the same way).
-  const nothingDone = result.filesFailed.length > 0 && result.filesDone + result.filesSkipped === 0;
-  if (nothingDone) ctx.log.error(`${meta.name}: every input file of this shard failed; nothing was written`);
-  return { code: nothingDone ? 1 : 0, result };
+  // Under --on-error skip a bad file is skipped and the run goes on with the others; but the run then exits 1, so a
+  // script or scheduler sees that part of the input is missing (the failed files are named above and in stats.json,
+  // and have no completion marker: a rerun processes only them).
+  const failed = result.filesFailed.length;
+  if (failed) {
+    const total = failed + result.filesDone + result.filesSkipped;
+    ctx.log.error(failed === total
+      ? `${meta.name}: every input file of this shard failed; nothing was written`
+      : `${meta.name}: ${failed} of ${total} input file(s) of this shard failed (named above); the others are done — rerun to retry the failed ones`);
+  }
+  return { code: failed ? 1 : 0, result };
 }
 
 /** Options that change how a command runs but not what it writes: left out of the outputs' identity. The LLM
  * transport flags are among them: answers are journaled by request body, which none of them is part of, so a rerun
  * with a longer --timeout-s or another --max-in-flight must resume, not redo finished files. */
-const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error",
+const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error", "max-failed-share",
   "base-url", "api-key-env", "max-in-flight", "timeout-s", "max-retries", "journal-dir"]);
 
 /** The command name and every option value that can change an output file, as one string (markers record it). */

@@ -12,6 +12,17 @@ function single(batch: RecordBatch, name: string): Data {
   return batch.getChild(name)!.data[0];
 }
 
+/** Dictionary-encoded strings (apache-arrow JS's default for string vectors, pyarrow's for categoricals) are
+ * decoded to plain Utf8, the type every stage and the Parquet writer take. */
+function isDictString(t: DataType): boolean {
+  return DataType.isDictionary(t) && (DataType.isUtf8(t.dictionary) || DataType.isLargeUtf8(t.dictionary));
+}
+
+function plainStrings(batch: RecordBatch, name: string): Data {
+  const col = batch.getChild(name)!;
+  return utf8FromValues(Array.from(col as Iterable<string | null>), 0, col.length);
+}
+
 export async function* readArrow(path: string, opts: ReadOptions = {}): AsyncGenerator<RecordBatch> {
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
@@ -51,7 +62,9 @@ async function* readArrowFrom(src: ReadStream, path: string, opts: ReadOptions):
         continue;
       }
       let text = single(batch, textKey);
-      if (DataType.isLargeUtf8(textField.type)) {
+      if (isDictString(textField.type)) {
+        text = plainStrings(batch, textKey);
+      } else if (DataType.isLargeUtf8(textField.type)) {
         text = utf8FromValues(batch.getChild(textKey)!.toArray() as string[], 0, n);
       } else if (isNestedType(textField.type)) {
         // A nested main column (a chat `messages` list) is the document's text as JSON, as the Parquet reader does.
@@ -69,6 +82,8 @@ async function* readArrowFrom(src: ReadStream, path: string, opts: ReadOptions):
       let id: Data;
       if (idField && DataType.isUtf8(idField.type) && single(batch, idKey).nullCount === 0) {
         id = single(batch, idKey);
+      } else if (idField && isDictString(idField.type) && single(batch, idKey).nullCount === 0) {
+        id = plainStrings(batch, idKey);
       } else {
         const col = idField ? batch.getChild(idKey)! : null;
         const ids = new Array<string>(n);
@@ -83,7 +98,8 @@ async function* readArrowFrom(src: ReadStream, path: string, opts: ReadOptions):
       for (const name of names) {
         if (name === textKey || name === idKey || (wanted && !wanted.has(name))) continue;
         const out = name === "text" || name === "id" ? `${name}_original` : name;
-        cols.push({ name: out, data: single(batch, name) });
+        const field = batch.schema.fields.find((f) => f.name === name)!;
+        cols.push({ name: out, data: isDictString(field.type) ? plainStrings(batch, name) : single(batch, name) });
       }
       const offs = text.valueOffsets as Int32Array;
       for (const [a, b] of boundedRanges(n, maxRows, maxBytes, (i) => offs[i + 1] - offs[i])) {

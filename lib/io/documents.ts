@@ -12,6 +12,7 @@ import {
   buildColumn, batchFromColumns, boundedRanges, utf8FromValues, utf8FromBytes, valueAsString, type ColumnKind, type Values,
 } from "./columns.js";
 import { nestedData } from "./nested.js";
+import { logicalData } from "./logical-types.js";
 
 export interface ReadOptions {
   /** Input column holding the document text (renamed to `text`). Default "text". */
@@ -24,6 +25,10 @@ export interface ReadOptions {
   batchSize?: number;
   /** Most text bytes per yielded batch (a single larger document gets a batch of its own). Default 32 MiB. */
   batchBytes?: number;
+  /** Largest JSONL line in bytes; a longer one is bad input (reason "line_too_long"), dropped as it streams in so
+   * memory stays bounded. Parquet pages may decompress to at most max(256 MiB, 4 × this). Default
+   * DEFAULT_MAX_DOC_BYTES (64 MiB). */
+  maxDocBytes?: number;
   /** Bad input: throw an InputError naming file and row ("fail", default) or count it and go on ("skip"). */
   onError?: OnError;
   /** Where skipped rows are counted (stats.fail(reason, n, where, message)). */
@@ -35,6 +40,9 @@ export interface ReadOptions {
 
 export const DEFAULT_BATCH_ROWS = 4096;
 export const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
+/** Default largest document: 64 MiB, far above real web pages (MegaMath's longest are a few MB) and small enough
+ * that a batch of them fits in memory. Commands expose it as --max-doc-mb. */
+export const DEFAULT_MAX_DOC_BYTES = 64 * 1024 * 1024;
 
 /** Throw `err` under onError "fail"; under "skip" count `rows` failed documents and return. */
 export function reportBad(opts: ReadOptions, err: InputError, rows: number): void {
@@ -48,6 +56,8 @@ export interface DecodedColumn {
   values: Values;
   /** Set for a nested column (assembled JS arrays/objects): the Arrow List/Struct type it is built as. */
   arrowType?: DataType;
+  /** Set for a flat column of raw stored integers with a Parquet logical type (logical-types.ts): its Arrow type. */
+  logicalType?: DataType;
 }
 
 const prefixCache = new WeakMap<readonly string[], Map<string, string>>();
@@ -117,7 +127,11 @@ export function* documentBatches(file: string, cols: DecodedColumn[], n: number,
     for (const c of rest) {
       // A pass-through column named like the canonical ones keeps its data under a suffixed name.
       const name = c.name === "text" || c.name === "id" ? `${c.name}_original` : c.name;
-      out.push({ name, data: c.arrowType ? nestedData(c.arrowType, c.values, a, b) : buildColumn(c.kind, c.values, a, b) });
+      out.push({
+        name,
+        data: c.arrowType ? nestedData(c.arrowType, c.values, a, b)
+          : c.logicalType ? logicalData(c.logicalType, c.values, a, b) : buildColumn(c.kind, c.values, a, b),
+      });
     }
     yield batchFromColumns(out, b - a);
   }

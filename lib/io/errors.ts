@@ -22,6 +22,15 @@ export class OutputError extends Error {
   }
 }
 
+/** A decompressor rejected the data (corrupt, truncated, or bigger than a bound), as opposed to a read error of
+ * the file itself; readers word it "decompression of FILE failed: why". */
+export class DecompressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DecompressError";
+  }
+}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

@@ -1,6 +1,6 @@
 // Expand input arguments (files, folders, glob patterns) into a sorted list of files. Node 20 has no fs.glob,
 // so this is a small matcher: `*` and `?` within one path segment, `**` across segments, `[abc]`, `{a,b}`.
-import { readdir, stat } from "node:fs/promises";
+import { readdir, stat, realpath } from "node:fs/promises";
 import { join, resolve, sep, relative, dirname } from "node:path";
 import { isDataFile } from "./format.js";
 
@@ -54,14 +54,47 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Files megamath writes next to its documents (stats, reports, manifests): never documents themselves. */
+const OWN_FILE = /^(stats(\.shard-\d+-of-\d+)?\.json|report\.json|mixture\.json|manifest\.json|.+\.manifest\.json)$/;
+/** Side folders of a command's output folder (one holding a `.done/` marker folder): reports, work files, failures. */
+const OWN_DIR = new Set(["decont-report", "dedup-work", "failures", "launch"]);
+
+/** Whether a name in `dir` is one of megamath's own files or folders rather than input data. */
+function isOwnEntry(name: string, isDir: boolean, outputFolder: boolean): boolean {
+  if (name.startsWith(".")) return true; // markers (.done/), temp files (.tmp-…), journals, locks, hidden files
+  return isDir ? outputFolder && OWN_DIR.has(name) : OWN_FILE.test(name);
+}
+
+interface Walk {
+  out: string[];
+  /** Real paths of the folders already walked: a symlink loop (or two links to one folder) is walked once. */
+  seen: Set<string>;
+  /** Files and folders left out because megamath made them. */
+  leftOut: number;
+}
+
+async function walk(dir: string, w: Walk): Promise<void> {
+  let real: string;
+  try {
+    real = await realpath(dir);
+  } catch {
+    return; // a dangling link
+  }
+  if (w.seen.has(real)) return;
+  w.seen.add(real);
   const entries = await readdir(dir, { withFileTypes: true });
+  const outputFolder = entries.some((e) => e.name === ".done" && e.isDirectory());
   for (const e of entries) {
-    // Temporary files of an unfinished write (".tmp-…") and hidden files are never inputs.
-    if (e.name.startsWith(".")) continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+    // A symlink counts as what it points to, so a linked sub-folder is walked like a real one.
+    const k = e.isSymbolicLink() ? await kind(p) : e.isDirectory() ? "dir" : e.isFile() ? "file" : null;
+    if (k === null) continue;
+    if (isOwnEntry(e.name, k === "dir", outputFolder)) {
+      if (!e.name.startsWith(".") || e.name === ".done") w.leftOut++;
+      continue;
+    }
+    if (k === "dir") await walk(p, w);
+    else w.out.push(p);
   }
 }
 
@@ -74,36 +107,47 @@ async function kind(p: string): Promise<"file" | "dir" | null> {
   }
 }
 
-async function expandOne(pattern: string): Promise<string[]> {
+async function expandOne(pattern: string): Promise<{ files: string[]; leftOut: number }> {
   const k = await kind(pattern);
-  if (k === "file") return [pattern];
+  if (k === "file") return { files: [pattern], leftOut: 0 }; // a file named on its own is taken as it is
+  const w: Walk = { out: [], seen: new Set(), leftOut: 0 };
   if (k === "dir") {
-    // A folder means every data file below it (Parquet, JSONL(.gz/.zst), Arrow).
-    const all: string[] = [];
-    await walk(pattern, all);
-    return all.filter(isDataFile);
+    // A folder means every data file below it (Parquet, JSONL(.gz/.zst), Arrow), megamath's own files left out.
+    await walk(pattern, w);
+    return { files: w.out.filter(isDataFile), leftOut: w.leftOut };
   }
-  if (!GLOB_CHARS.test(pattern)) return [];
+  if (!GLOB_CHARS.test(pattern)) return { files: [], leftOut: 0 };
   const parts = pattern.split(/[\\/]/);
   const firstGlob = parts.findIndex((s) => GLOB_CHARS.test(s));
   const baseParts = parts.slice(0, firstGlob);
   const base = baseParts.length === 0 ? "." : baseParts.join("/") || "/";
-  if ((await kind(base)) !== "dir") return [];
+  if ((await kind(base)) !== "dir") return { files: [], leftOut: 0 };
   const re = globToRegExp(parts.slice(firstGlob).join("/"));
-  const all: string[] = [];
-  await walk(base, all);
-  return all.filter((p) => re.test(relative(base, p).split(sep).join("/")));
+  await walk(base, w);
+  return { files: w.out.filter((p) => re.test(relative(base, p).split(sep).join("/"))), leftOut: w.leftOut };
+}
+
+/** What one input argument expanded to. */
+export interface InputExpansion {
+  pattern: string;
+  /** Files it matched (before de-duplication across arguments). */
+  files: number;
+  /** Files and folders under it left out because megamath wrote them (markers, stats, reports, work folders). */
+  leftOut: number;
 }
 
 /** Expand files, folders and glob patterns into a sorted, de-duplicated file list. Throws when nothing matches
  * (naming the patterns), because an empty input is almost always a typo and would otherwise "succeed" silently;
- * likewise when a plain path (no glob characters) names nothing, even if other patterns match. */
-export async function expandInputs(patterns: string[]): Promise<string[]> {
+ * likewise when a plain path (no glob characters) names nothing, even if other patterns match. Folders and globs
+ * follow symlinked folders (each real folder once) and leave out megamath's own files; `perPattern` receives how
+ * many files each argument gave. */
+export async function expandInputs(patterns: string[], perPattern?: (e: InputExpansion) => void): Promise<string[]> {
   if (patterns.length === 0) throw new Error("no input given");
   const seen = new Map<string, string>();
   const missing: string[] = [];
   for (const pat of patterns) {
-    const files = await expandOne(pat);
+    const { files, leftOut } = await expandOne(pat);
+    perPattern?.({ pattern: pat, files: files.length, leftOut });
     if (files.length === 0 && !GLOB_CHARS.test(pat) && (await kind(pat)) === null) missing.push(pat);
     for (const f of files) {
       const key = resolve(f);

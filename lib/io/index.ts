@@ -12,7 +12,7 @@ export { expandInputs, globToRegExp } from "./glob.js";
 export { openWriter, writeDocuments, type DocumentWriter, type WriterOptions, type OutputFormat } from "./writer.js";
 export type { ParquetCodec } from "./parquet-write.js";
 export { InputError, OutputError } from "./errors.js";
-export { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type ReadOptions } from "./documents.js";
+export { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, DEFAULT_MAX_DOC_BYTES, type ReadOptions } from "./documents.js";
 export { zstdBackend, ensureZstd, zstdCompress, zstdDecompress } from "./zstd.js";
 export { writeFileAtomic, tempPathFor, isTempName, commitFile } from "./atomic.js";
 

@@ -10,58 +10,96 @@ import { createGunzip } from "node:zlib";
 import type { Readable } from "node:stream";
 import type { RecordBatch } from "apache-arrow";
 import { detectFormat } from "./format.js";
-import { createZstdDecompressStream } from "./zstd.js";
+import { zstdDecompressChunks } from "./zstd.js";
 import { closeReadStream } from "./close-stream.js";
-import { documentBatches, reportBad, idPrefix, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, type DecodedColumn, type ReadOptions } from "./documents.js";
-import { InputError, errorMessage } from "./errors.js";
+import {
+  documentBatches, reportBad, idPrefix, DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, DEFAULT_MAX_DOC_BYTES, type DecodedColumn, type ReadOptions,
+} from "./documents.js";
+import { InputError, DecompressError, errorMessage } from "./errors.js";
 import type { ColumnKind } from "./columns.js";
 
 const NL = 0x0a;
 
-/** Raw lines (without the newline) of a possibly compressed file, with 1-based line numbers. */
-export async function* readLines(path: string): AsyncGenerator<{ line: number; bytes: Uint8Array }> {
+/** A line of a JSONL file: its bytes (without the newline), or `tooLong` (and no bytes) for a line longer than
+ * the limit, whose bytes were dropped as they came, so memory stays bounded whatever the file holds. */
+export type Line = { line: number; bytes: Uint8Array; tooLong?: false } | { line: number; bytes: null; tooLong: true };
+
+/** Raw lines of a possibly compressed file, with 1-based line numbers. A line over `maxLineBytes` (default
+ * DEFAULT_MAX_DOC_BYTES) comes back as `tooLong`. A decompression failure throws a DecompressError. */
+export async function* readLines(path: string, maxLineBytes = DEFAULT_MAX_DOC_BYTES): AsyncGenerator<Line> {
   const { compression } = detectFormat(path);
   const src = createReadStream(path, { highWaterMark: 1 << 20 });
-  let raw: Readable = src;
-  if (compression !== "none") {
-    raw = src.pipe(compression === "gzip" ? createGunzip() : createZstdDecompressStream());
+  let raw: AsyncIterable<Buffer> = src;
+  if (compression === "gzip") {
+    raw = src.pipe(createGunzip());
     // pipe() does not forward the source's errors (a vanished or unreadable file): do it by hand.
-    src.on("error", (e) => raw.destroy(e));
+    src.on("error", (e) => (raw as Readable).destroy(e));
+  } else if (compression === "zstd") {
+    raw = zstdDecompressChunks(src);
   }
   try {
-    yield* splitLines(raw);
+    yield* splitLines(compression === "none" ? raw : decompressing(raw, path, compression), maxLineBytes);
   } finally {
     await closeReadStream(src); // pipe() leaves it open when the decompressor fails or the caller stops early
   }
 }
 
-async function* splitLines(raw: Readable): AsyncGenerator<{ line: number; bytes: Uint8Array }> {
+async function* decompressing(raw: AsyncIterable<Buffer>, path: string, compression: string): AsyncGenerator<Buffer> {
+  try {
+    yield* raw;
+  } catch (e) {
+    // File-system errors carry a syscall; anything else came from the decoder.
+    if ((e as NodeJS.ErrnoException).syscall) throw e;
+    throw new DecompressError(`${compression} decompression of ${path} failed: ${errorMessage(e)}`);
+  }
+}
+
+async function* splitLines(raw: AsyncIterable<Buffer>, maxLine: number): AsyncGenerator<Line> {
   let line = 0;
   let pending: Buffer[] = [];
   let pendingLen = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
+  // Inside a line already reported too long: its bytes are discarded up to its newline. It is reported as soon as
+  // it passes the limit, so a caller that stops there does not wait for (or decompress) the rest of it.
+  let dropping = false;
+  for await (const chunk of raw) {
     let from = 0;
     for (;;) {
       const nl = chunk.indexOf(NL, from);
       if (nl < 0) break;
-      let bytes: Uint8Array = chunk.subarray(from, nl);
-      if (pendingLen) {
-        pending.push(chunk.subarray(from, nl));
-        bytes = Buffer.concat(pending, pendingLen + (nl - from));
+      if (dropping) {
+        dropping = false;
+      } else if (pendingLen + (nl - from) > maxLine) {
         pending = [];
         pendingLen = 0;
+        yield { line: ++line, bytes: null, tooLong: true };
+      } else {
+        let bytes: Uint8Array = chunk.subarray(from, nl);
+        if (pendingLen) {
+          pending.push(chunk.subarray(from, nl));
+          bytes = Buffer.concat(pending, pendingLen + (nl - from));
+          pending = [];
+          pendingLen = 0;
+        }
+        yield { line: ++line, bytes };
       }
-      line++;
-      yield { line, bytes };
       from = nl + 1;
     }
-    if (from < chunk.length) {
-      pending.push(chunk.subarray(from));
-      pendingLen += chunk.length - from;
+    if (from < chunk.length && !dropping) {
+      if (pendingLen + (chunk.length - from) > maxLine) {
+        dropping = true;
+        pending = [];
+        pendingLen = 0;
+        yield { line: ++line, bytes: null, tooLong: true };
+      } else {
+        pending.push(chunk.subarray(from));
+        pendingLen += chunk.length - from;
+      }
     }
   }
   if (pendingLen) yield { line: line + 1, bytes: Buffer.concat(pending, pendingLen) };
 }
+
+const mib = (bytes: number) => +(bytes / 2 ** 20).toFixed(2);
 
 function kindOf(v: unknown): ColumnKind | null {
   if (v == null) return null;
@@ -115,11 +153,17 @@ export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGen
     firstRow = docIndex;
   };
 
+  const maxLine = opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
   let lastLine = 0;
   try {
-    for await (const { line, bytes } of readLines(path)) {
+    for await (const { line, bytes } of readLines(path, maxLine)) {
       lastLine = line;
       const where = `${path}:${line}`;
+      if (bytes === null) {
+        reportBad(opts, new InputError(path, where, "line_too_long",
+          `line ${line} of ${path} is too long (> ${mib(maxLine)} MiB; the limit is the readers' maxDocBytes)`), 1);
+        continue;
+      }
       let s: string;
       try {
         s = decoder.decode(bytes);
@@ -144,8 +188,10 @@ export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGen
       const text = rec[textKey];
       if (text == null) {
         const keys = Object.keys(rec).slice(0, 10).join(", ");
-        reportBad(opts, new InputError(path, where, "missing_text",
-          `no "${textKey}" field (fields: ${keys || "none"}); pick one with --text-key`), 1);
+        // A present field holding null is not a missing field: say which, so nobody hunts for a typo in --text-key.
+        reportBad(opts, new InputError(path, where, "missing_text", text === null
+          ? `"${textKey}" is null (a document needs a text string)`
+          : `no "${textKey}" field (fields: ${keys || "none"}); pick one with --text-key`), 1);
         continue;
       }
       if (typeof text !== "string") {
@@ -167,8 +213,8 @@ export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGen
   } catch (e) {
     if (e instanceof InputError) throw e;
     // Decompression or I/O failure part-way: the rest of the file cannot be read.
-    reportBad(opts, new InputError(path, `${path}:${lastLine + 1}`, "corrupt_file",
-      `cannot read past line ${lastLine}: ${errorMessage(e)}`), 1);
+    const why = e instanceof DecompressError ? `${errorMessage(e)} after line ${lastLine}` : `cannot read past line ${lastLine}: ${errorMessage(e)}`;
+    reportBad(opts, new InputError(path, `${path}:${lastLine + 1}`, "corrupt_file", why), 1);
   }
   yield* flush();
 }

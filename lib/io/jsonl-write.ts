@@ -1,6 +1,7 @@
 // JSONL rows from Arrow batches. Strings stay strings (including columns that hold JSON text: they are not
 // re-parsed), Int64 becomes a number when it fits in 2^53 and a string otherwise, NaN becomes null.
-import { DataType, type RecordBatch } from "apache-arrow";
+import { DataType, TimeUnit, type RecordBatch } from "apache-arrow";
+import { decimalText, logicalValues, timestampText } from "./logical-types.js";
 
 const decoder = new TextDecoder();
 
@@ -27,6 +28,22 @@ export function batchToJsonLines(batch: RecordBatch): string[] {
       const offs = d.valueOffsets as Int32Array;
       const bytes = d.values as Uint8Array;
       return (i: number) => (d.getValid(i) ? decoder.decode(bytes.subarray(offs[i], offs[i + 1])) : null);
+    }
+    // Exact decimal text (Arrow JS's get gives the unscaled integer), ISO instants and dates.
+    if (DataType.isDecimal(f.type)) {
+      const scale = f.type.scale;
+      return (i: number) => { const v = col.get(i) as Uint32Array | null; return v == null ? null : decimalText(v, scale); };
+    }
+    if (DataType.isTimestamp(f.type) && f.type.unit !== TimeUnit.SECOND) {
+      const raw = logicalValues(col) as (bigint | null)[];
+      const { unit, timezone } = f.type;
+      return (i: number) => (raw[i] == null ? null : timestampText(raw[i]!, unit, !!timezone));
+    }
+    if (DataType.isDate(f.type)) {
+      return (i: number) => {
+        const v = col.get(i) as number | Date | null;
+        return v == null ? null : new Date(Number(v)).toISOString().slice(0, 10);
+      };
     }
     return (i: number) => jsonValue(col.get(i));
   });

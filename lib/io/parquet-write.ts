@@ -3,7 +3,8 @@
 // are made, so memory holds about one row group. Arrow → Parquet types:
 //   Utf8 → STRING, Binary → BYTE_ARRAY, Float64 → DOUBLE, Float32 → FLOAT, Int8/16/32 & Uint8/16 → INT32,
 //   Int64 & Uint32 → INT64, Bool → BOOLEAN; List and Struct (at any depth) → the same nested Parquet column
-//   (lib/io/nested.ts); any other type (timestamps, maps, …) → STRING holding its JSON/ISO text.
+//   (lib/io/nested.ts); Timestamp (ms/µs/ns), DateDay, Decimal128 → INT64 TIMESTAMP, INT32 DATE, DECIMAL
+//   (lib/io/logical-types.ts); any other type (maps, …) → STRING holding its JSON/ISO text.
 import type { FileHandle } from "node:fs/promises";
 import { ParquetWriter, ByteWriter } from "hyparquet-writer";
 import type { SchemaElement, CompressionCodec } from "hyparquet";
@@ -12,11 +13,12 @@ import { zstdCompress } from "./zstd.js";
 import { snappyCompress } from "./snappy-compress.js";
 import { valueAsString } from "./columns.js";
 import { isNestedType, parquetElements, plainNested } from "./nested.js";
+import { parquetLogical, logicalValues } from "./logical-types.js";
 import * as zlib from "node:zlib";
 
 export type ParquetCodec = "zstd" | "snappy" | "gzip" | "none";
 
-type Kind = "utf8" | "binary" | "double" | "float" | "int32" | "int64" | "bool" | "text" | "nested";
+type Kind = "utf8" | "binary" | "double" | "float" | "int32" | "int64" | "bool" | "text" | "nested" | "logical";
 
 export interface ParquetColumnPlan {
   name: string;
@@ -44,6 +46,8 @@ export function planColumns(batch: RecordBatch): ParquetColumnPlan[] {
       return { name: f.name, kind: "int64", element: { ...opt, type: "INT64" } };
     }
     if (DataType.isBool(t)) return { name: f.name, kind: "bool", element: { ...opt, type: "BOOLEAN" } };
+    const logical = parquetLogical(f.name, t);
+    if (logical) return { name: f.name, kind: "logical", element: logical };
     if (isNestedType(t)) {
       const [element, ...children] = parquetElements(f.name, t);
       return { name: f.name, kind: "nested", element, children };
@@ -54,6 +58,7 @@ export function planColumns(batch: RecordBatch): ParquetColumnPlan[] {
 
 /** Column values of a batch in the shape hyparquet-writer takes (byte views for strings). */
 export function columnValues(col: Vector, kind: Kind): unknown[] {
+  if (kind === "logical") return logicalValues(col);
   const out: unknown[] = new Array(col.length);
   let k = 0;
   for (const data of col.data) {
@@ -159,7 +164,7 @@ export class ParquetFileWriter {
       name: p.name,
       data: columns[i],
       // min/max of long texts are useless for pruning and cost a full compare per row.
-      statistics: p.kind !== "utf8" && p.kind !== "binary" && p.kind !== "text" && p.kind !== "nested",
+      statistics: p.kind !== "utf8" && p.kind !== "binary" && p.kind !== "text" && p.kind !== "nested" && p.kind !== "logical",
     }));
     await this.pq.write({ columnData: columnData as never, rowGroupSize: rows });
     this.rows += rows;

@@ -71,39 +71,61 @@ export function zstdDecompress(input: Uint8Array, outputLength?: number): Uint8A
     try {
       return wasm.decompress(input, { defaultHeapSize: Math.max(outputLength, 1) });
     } catch (e) {
-      // The WASM build words every failure "Failed to compress with code N".
-      throw new Error(`zstd data is corrupt or truncated (${(e as Error).message})`);
+      // The WASM build words every failure "Failed to compress with code N": keep only the code.
+      const code = /code (-?\d+)/.exec((e as Error).message)?.[1];
+      throw new Error(`zstd data is corrupt or truncated${code ? ` (zstd error code ${code})` : ""}`);
     }
   }
   return fzstdDecompress(input, outputLength !== undefined ? new Uint8Array(outputLength) : undefined);
 }
 
-/** A Transform that decompresses a zstd stream (possibly many frames), for .jsonl.zst. */
-export function createZstdDecompressStream(): Transform {
-  if (z.createZstdDecompress) return checkedZlibStream(z.createZstdDecompress());
-  const t: Transform = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
+/** Decompress a zstd stream (possibly many frames), for .jsonl.zst: an async iterable of decompressed chunks that
+ * decodes only as fast as it is consumed. Node 22 uses zlib's stream (which follows backpressure); Node 20 uses
+ * fzstd, which decodes everything it is handed at once — so it is handed at most BLOCKS_PER_PUSH blocks at a time
+ * (a block decodes to at most 128 KiB, RFC 8878 §3.1.1.2.4), and the next blocks wait until the output is taken.
+ * Without that, a 270 KB file of repetitive text decoded to GBs in one go. */
+export function zstdDecompressChunks(src: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  if (z.createZstdDecompress) {
+    const t = checkedZlibStream(z.createZstdDecompress());
+    (async () => {
       try {
-        dec.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        for await (const c of src) {
+          if (t.destroyed) return; // failed or abandoned by the reader: stop feeding it
+          if (!t.write(c)) await new Promise<void>((r) => { t.once("drain", r); t.once("close", r); });
+        }
+        t.end();
       } catch (e) {
-        return cb(e as Error);
+        t.destroy(e as Error);
       }
-      cb();
-    },
-    flush(cb) {
-      try {
-        dec.push(new Uint8Array(0), true);
-      } catch (e) {
-        return cb(e as Error);
-      }
-      cb();
-    },
-  });
-  const dec = new FzstdStream((data) => {
-    // fzstd may hand back views into its window buffer, so copy before passing downstream.
-    t.push(Buffer.from(data));
-  });
-  return t;
+    })();
+    return t;
+  }
+  return fzstdChunks(src);
+}
+
+const BLOCKS_PER_PUSH = 8;
+
+async function* fzstdChunks(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const frames = new ZstdFrameWalker();
+  let out: Buffer[] = [];
+  // fzstd may hand back views into its window buffer, so copy before passing downstream.
+  const dec = new FzstdStream((data) => out.push(Buffer.from(data)));
+  for await (const chunk of src) {
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const blocks: number[] = [];
+    frames.push(bytes, blocks);
+    let from = 0;
+    for (let k = BLOCKS_PER_PUSH - 1; k < blocks.length; k += BLOCKS_PER_PUSH) {
+      dec.push(bytes.subarray(from, blocks[k]));
+      from = blocks[k];
+      yield* out.splice(0);
+    }
+    if (from < bytes.length) dec.push(bytes.subarray(from));
+    yield* out.splice(0);
+  }
+  dec.push(new Uint8Array(0), true);
+  yield* out.splice(0);
+  if (!frames.atFrameBoundary) throw new Error("unexpected end of zstd data: the last frame is incomplete (truncated file?)");
 }
 
 /** zlib's zstd decoder behind a Transform that follows the frames it is fed: each write to zlib holds at most

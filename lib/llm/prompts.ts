@@ -132,17 +132,29 @@ export type DocumentFence = "tags" | "none";
 const CLOSE_TAG = /<\s*\/\s*document\s*>/gi;
 const OPEN_TAG = /<\s*document\s*>/gi;
 
+// Llama-3 chat control tokens (<|begin_of_text|>, <|start_header_id|>, <|eot_id|>, <|reserved_special_token_N|>, …)
+// and the generic <|…|> shape other chat templates use. A server that renders the chat template and then tokenizes
+// with special tokens allowed (vLLM does) would turn such text inside a document into real turn boundaries: the
+// document could end the user turn and write the assistant's answer. Inside documents they become "< |eot_id| >".
+const CONTROL_TOKEN = /<\|([A-Za-z0-9_]{1,64})\|>/g;
+
+/** Defuse chat control tokens in a document so that they reach the model as plain text. */
+export function neutralizeControlTokens(doc: string): string {
+  return doc.includes("<|") ? doc.replace(CONTROL_TOKEN, "< |$1| >") : doc;
+}
+
 /**
  * Put a document into a prompt. The document is inserted literally (no `$&`-style replacement patterns, no second
  * substitution of a placeholder the document itself contains). With fence "tags", any tag in the document that could
- * close or reopen the fence is defused, so the model always sees where the data ends.
+ * close or reopen the fence is defused, so the model always sees where the data ends. Chat control tokens in the
+ * document are always defused (see neutralizeControlTokens), whatever the fence.
  */
 export function renderPrompt(p: PromptTemplate, doc: string, fence: DocumentFence = "tags"): string {
   const at = p.template.indexOf(p.placeholder);
   if (at < 0) throw new Error(`prompt ${p.name}: placeholder ${p.placeholder} not found`);
-  let body = doc;
+  let body = neutralizeControlTokens(doc);
   if (fence === "tags") {
-    body = "<document>\n" + doc.replace(CLOSE_TAG, "< /document >").replace(OPEN_TAG, "< document >") + "\n</document>";
+    body = "<document>\n" + body.replace(CLOSE_TAG, "< /document >").replace(OPEN_TAG, "< document >") + "\n</document>";
   }
   return p.template.slice(0, at) + body + p.template.slice(at + p.placeholder.length);
 }

@@ -2,13 +2,16 @@
 // set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
 // files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { join, resolve, sep, dirname } from "node:path";
 import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
-import { writeFileAtomic, isTempName } from "../io/atomic.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
+import { fileFailure } from "./failures.js";
+import { lockFolder } from "./lock.js";
+import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
@@ -20,6 +23,8 @@ export interface RunOptions {
   outDir: string;
   stages: Stage[];
   read?: ReadOptions;
+  /** Reads one input file as batches (default readDocuments: Parquet, JSONL, Arrow); e.g. a WARC reader. */
+  reader?: (file: string, opts: ReadOptions) => AsyncIterable<Batch>;
   write?: WriteOptions;
   shard?: { index: number; count: number };
   /** Recompute files that already have a completion marker. */
@@ -37,6 +42,8 @@ export interface RunOptions {
   identity?: string;
   /** When false, stages only count and nothing is written (e.g. a dry run). Default true. */
   writeOutput?: boolean;
+  /** Share of a file's documents that may fail before the whole file counts as failed (default 1: all of them). */
+  maxFailedShare?: number;
 }
 
 export interface RunResult {
@@ -67,10 +74,26 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };
   const onError = o.onError ?? "fail";
   const outDir = resolve(o.outDir);
-  const all = await expandInputs(o.inputs);
+  const all = await expandInputs(o.inputs, (e) => log.info(`input ${JSON.stringify(e.pattern)}: ${e.files} file(s)` +
+    (e.leftOut ? `; left out ${e.leftOut} of megamath's own (markers, stats, reports, work folders)` : "")));
+  await refuseOutputHoldingInputs(outDir, all);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
+  for (const n of names.values()) assertInside(outDir, n);
   await ensureWritableDir(outDir);
+  const lock = o.writeOutput === false ? null : await lockFolder(outDir, shard);
+  try {
+    return await runLocked(o, { log, shard, onError, outDir, all, mine, names });
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function runLocked(
+  o: RunOptions,
+  r: { log: Logger; shard: { index: number; count: number }; onError: OnError; outDir: string; all: string[]; mine: string[]; names: Map<string, string> },
+): Promise<RunResult> {
+  const { log, shard, onError, outDir, all, mine, names } = r;
   await mkdir(join(outDir, MARKER_DIR), { recursive: true });
 
   let totalBytes = 0;
@@ -106,15 +129,28 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
           continue;
         }
       }
-      await removeStale(outDir, outName);
+      const writes = o.writeOutput !== false;
+      if (writes) await claimSlot(outDir, join(outDir, MARKER_DIR), outName, (await readMarker(markerPath))?.outputs);
       const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
       try {
         const { stats, outputs } = await runFile(file, join(outDir, outName), withInputs, ctxBase, progress);
+        const failure = fileFailure(stats, o.maxFailedShare);
+        if (failure) {
+          // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
+          for (const p of outputs) await rm(p, { force: true });
+          if (writes) await releaseSlot(join(outDir, MARKER_DIR), outName);
+          if (onError === "fail") throw new Error(`${file}: ${failure}; nothing of it was kept`);
+          log.warn(`file failed: ${file}: ${failure}; nothing of it was kept and it has no completion marker, so a rerun retries it`);
+          result.filesFailed.push({ file, error: failure });
+          progress?.fileDone(sizes.get(file)!);
+          continue;
+        }
         const rel = outputs.map((p) => p.slice(outDir.length + 1));
         // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
         if (o.writeOutput !== false) {
           const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats, identity };
           await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
+          await releaseSlot(join(outDir, MARKER_DIR), outName);
         }
         perFile.push(stats);
         result.outputs.push(...outputs);
@@ -122,6 +158,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       } catch (e) {
         const msg = (e as Error).message;
         if (onError === "fail" || e instanceof FatalError) throw e;
+        if (writes) await releaseSlot(join(outDir, MARKER_DIR), outName); // the writer removed its temp files
         // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
         log.warn(`skipped ${file}: ${msg}`);
         result.filesFailed.push({ file, error: msg });
@@ -168,6 +205,7 @@ async function runIdentity(o: RunOptions): Promise<string> {
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
 export class FatalError extends Error {}
+export { OutputFolderError };
 
 async function runFile(
   file: string,
@@ -181,7 +219,7 @@ async function runFile(
   // Each timer holds the inclusive time spent pulling from that point of the chain; a stage's own time is its
   // timer minus its upstream's.
   const timers = [{ ms: 0 }];
-  let stream: AsyncIterable<Batch> = readDocuments(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
+  let stream: AsyncIterable<Batch> = (o.reader ?? readDocuments)(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
   stream = timed(counted(stream, readStats, "out", progress), timers[0]);
   for (let i = 0; i < o.stages.length; i++) {
     const stage = o.stages[i];
@@ -292,7 +330,7 @@ export function outputNames(files: string[]): Map<string, string> {
   abs.forEach((a, i) => {
     let rel = a.slice(root.length).replace(/^[\\/]+/, "");
     rel = rel.replace(/\.(parquet|arrow|ipc|feather|jsonl|json|ndjson)(\.(gz|zst|zstd))?$/i, "");
-    let name = rel.split(sep).join("__").replace(/[^A-Za-z0-9._=-]/g, "_") || `input-${i}`;
+    let name = safeOutputName(rel.split(sep).join("__"), `input-${i}`);
     while (clashes(name)) name += "_";
     used.add(name);
     if (PART.test(name)) stems.add(name.replace(PART, ""));
@@ -306,7 +344,31 @@ async function ensureWritableDir(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (e) {
-    throw new Error(`output folder ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    let code = (e as NodeJS.ErrnoException).code;
+    // A recursive mkdir under a read-only or forbidden folder reports ENOENT: name the folder that refused, and why.
+    let at = "";
+    if (code === "ENOENT") {
+      for (let up = dirname(dir); ; up = dirname(up)) {
+        try {
+          await access(up, constants.F_OK);
+        } catch {
+          if (up !== dirname(up)) continue;
+        }
+        try {
+          await access(up, constants.W_OK);
+        } catch (e2) {
+          code = (e2 as NodeJS.ErrnoException).code ?? code;
+          at = ` (at ${up})`;
+        }
+        break;
+      }
+    }
+    const why: Record<string, string> = {
+      EACCES: "permission denied", EPERM: "permission denied", EROFS: "read-only file system",
+      ENOTDIR: "a part of the path is a file, not a folder", ENOENT: "a part of the path does not exist and cannot be made",
+      EEXIST: "a file of that name is in the way", ENOSPC: "the disk is full",
+    };
+    throw new Error(`output folder ${dir} is not writable${at}: ${code && why[code] ? `${why[code]} (${code})` : code ?? (e as Error).message}`);
   }
 }
 
@@ -330,18 +392,8 @@ async function allExist(dir: string, rel: string[]): Promise<boolean> {
   return true;
 }
 
-/** Delete leftovers of a killed attempt at this file: its temp files and any parts renamed before the kill. */
-async function removeStale(outDir: string, outName: string): Promise<void> {
-  const esc = outName.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const part = new RegExp(`^${esc}(-\\d{5})?\\.(parquet|jsonl|jsonl\\.gz|arrow)$`);
-  for (const name of await readdir(outDir)) {
-    const isMine = part.test(name) || (isTempName(name) && part.test(name.replace(/^\.tmp-/, "").replace(/\.\d+\.[0-9a-f]{8}$/, "")));
-    if (isMine) await rm(join(outDir, name), { force: true });
-  }
-}
-
 /** Merge the stats of every completion marker in a folder (exact across shards). */
-export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number }> {
+export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number; filesFailed: { file: string; error: string }[] }> {
   let entries: string[] = [];
   try {
     entries = (await readdir(join(dir, MARKER_DIR))).filter((n) => n.endsWith(".json")).sort();
@@ -357,6 +409,21 @@ export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { co
       commands.add(m.command);
     }
   }
-  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length };
+  // Files that failed (named by each shard's last run) and have not been done since.
+  const done = new Set<string>();
+  for (const e of entries) {
+    const m = await readMarker(join(dir, MARKER_DIR, e));
+    if (m) done.add(resolve(m.input));
+  }
+  const filesFailed: { file: string; error: string }[] = [];
+  for (const n of (await readdir(dir)).filter((x) => /^stats\.shard-\d+-of-\d+\.json$/.test(x)).sort()) {
+    try {
+      const j = JSON.parse(await readFile(join(dir, n), "utf8")) as { filesFailed?: { file: string; error: string }[] };
+      for (const f of j.filesFailed ?? []) if (!done.has(resolve(f.file))) filesFailed.push(f);
+    } catch {
+      // a shard file being rewritten by another task: its failures show in the next merge
+    }
+  }
+  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length, filesFailed };
 }
 

@@ -3,10 +3,10 @@
 // temporary sibling folder and renamed into place at the end, so a failed run leaves nothing half-written. A dry run
 // writes nothing next to the output: the token counts of document sources are made in a folder under the OS temp
 // dir, removed at the end.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { rm, rename, mkdir, mkdtemp } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../lib/runtime/log.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
@@ -55,6 +55,17 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixt
   const out = resolve(opts.outDir);
   if (!opts.dryRun && existsSync(join(out, "mixture.json")) && !opts.force) {
     throw new MixSpecError(`${out} already holds a mixture (mixture.json); use --force to replace it`);
+  }
+  // The finished mixture replaces the output folder whole: only a folder megamath made (it holds mixture.json) or an
+  // empty one may be replaced, and never one that holds a source.
+  if (!opts.dryRun && existsSync(out) && !existsSync(join(out, "mixture.json")) && readdirSync(out).length > 0) {
+    throw new MixSpecError(`${out} exists and is not a mixture folder (no mixture.json): megamath replaces only folders it made; choose another --output`);
+  }
+  for (const s of spec.sources) {
+    const p = opts.paths?.[s.name] ?? s.path;
+    if (p && (resolve(p) + sep).startsWith(out + sep)) {
+      throw new MixSpecError(`source "${s.name}" (${p}) is inside the output folder ${out}, which the mixture replaces; choose another --output`);
+    }
   }
   const unknown = Object.keys(opts.paths ?? {}).filter((n) => !spec.sources.some((s) => s.name === n));
   if (unknown.length) {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync, statSync, copyFileSync } from "node:fs";
+import { memoryLogger } from "../../lib/runtime/log.js";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { runPipeline, mergeFolderStats, outputNames } from "../../lib/runtime/runner.js";
@@ -99,8 +100,9 @@ test("runner: a run killed with SIGKILL resumes to byte-identical output", async
   child.kill("SIGKILL");
   await exited;
   const markers = join(out, ".done");
-  const done = readdirSync(markers).length;
+  const done = readdirSync(markers).filter((n) => n.endsWith(".json")).length;
   assert.equal(done, 1, `expected the first file done and the second in progress, found ${done} markers`);
+  assert.equal(readdirSync(markers).filter((n) => n.endsWith(".claim")).length, 1, "the second file's claim on its output slot");
   assert.equal(readdirSync(out).filter((n) => n.startsWith(".tmp-")).length, 1, "the second file's partial output");
   const r = await runPipeline({ inputs, outDir: out, stages: [hashStage(2), minLengthStage(200)], read: { batchSize: 50 }, write: { format: "parquet", rowGroupSize: 100 } });
   assert.equal(r.filesSkipped, done);
@@ -108,19 +110,31 @@ test("runner: a run killed with SIGKILL resumes to byte-identical output", async
   assert.deepEqual(readdirSync(out).filter((n) => n.startsWith(".tmp-")), []);
 });
 
-test("runner: under --on-error skip a corrupt file is reported and the rest is processed", async () => {
+test("runner: under --on-error skip a corrupt file is named, left without a marker, and processed once fixed", async () => {
   const dir = tmpDir();
   const inputs = await makeInputs(dir);
   const bad = join(dir, "in-9-corrupt.parquet");
   writeFileSync(bad, Buffer.concat([readFileSync(inputs[0]).subarray(0, 5000)]));
   const out = join(dir, "out");
-  const r = await runPipeline({ inputs: [...inputs, bad], outDir: out, stages: [minLengthStage(10)], onError: "skip" });
-  // The reader counts the unreadable file as one failed item with its reason; the other files are processed.
-  assert.equal(r.filesDone, 5);
-  const read = r.stats.stages[0];
-  assert.equal(read.failed.corrupt_parquet, 1);
-  assert.equal(read.docsIn, 1201);
-  assert.equal(r.stats.stages[1].docsIn, 1200);
+  const log = memoryLogger();
+  const r = await runPipeline({ inputs: [...inputs, bad], outDir: out, stages: [minLengthStage(10)], onError: "skip", log });
+  // The reader counts the unreadable file as one failed item; all of its documents failed, so the file failed whole.
+  assert.equal(r.filesDone, inputs.length);
+  assert.deepEqual(r.filesFailed.map((f) => f.file), [bad]);
+  assert.match(r.filesFailed[0].error, /all 1 document\(s\) failed \(read:corrupt_parquet=1\)/);
+  assert.ok(log.lines.some((l) => l.level === "warn" && l.msg.includes(bad)), "the skipped file is named in a warning");
+  const stats = JSON.parse(readFileSync(join(out, "stats.json"), "utf8"));
+  assert.deepEqual(stats.filesFailed.map((f: { file: string }) => f.file), [bad], "and in stats.json");
+  assert.equal(r.stats.stages[0].docsIn, 1200);
+  assert.ok(!readdirSync(join(out, ".done")).some((n) => n.startsWith("in-9-corrupt")), "no completion marker");
+  assert.ok(!readdirSync(out).some((n) => n.startsWith("in-9-corrupt")), "no output");
+  // Re-downloaded: the next run processes it (and only it), and stats.json no longer lists it.
+  copyFileSync(inputs[0], bad);
+  const again = await runPipeline({ inputs: [...inputs, bad], outDir: out, stages: [minLengthStage(10)], onError: "skip" });
+  assert.equal(again.filesDone, 1);
+  assert.equal(again.filesSkipped, inputs.length);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, "stats.json"), "utf8")).filesFailed, []);
+  writeFileSync(bad, Buffer.concat([readFileSync(inputs[0]).subarray(0, 5000)]));
   await assert.rejects(runPipeline({ inputs: [bad], outDir: join(dir, "out2"), stages: [] }), /in-9-corrupt\.parquet/);
 });
 

@@ -1,0 +1,78 @@
+// --on-error skip never hides a failure (issue 12 item 7): a file that fails whole is named in a warning and in
+// stats.json, has no completion marker, and the run exits 1; --max-failed-share sets how many failed documents make
+// a file fail; an LLM step whose every answer is unusable exits 1 even without skip.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { main } from "../../cli/main.js";
+import { tmpDir, sharedJsonl } from "../helpers.js";
+import { startServer } from "../llm/server.js";
+import { realMathTexts } from "../llm/util.js";
+
+async function megamath(args: string[]): Promise<{ code: number; err: string }> {
+  const write = process.stderr.write;
+  let err = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), err };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+function gsm(dir: string, name: string, n: number, broken = 0): string {
+  const rows = sharedJsonl("math-qa", "gsm8k_train.jsonl.gz").slice(0, n);
+  const lines = rows.map((r, i) => (i < broken ? `{"id": "g${i}", "text": ` : JSON.stringify({ id: `g${i}`, text: `${r.question}\n${r.answer}`, label: 1 })));
+  const p = join(dir, name);
+  writeFileSync(p, lines.join("\n") + "\n");
+  return p;
+}
+
+test("repro: under --on-error skip an unreadable file is named, has no marker, and the run exits 1", async () => {
+  const src = tmpDir("megamath-safety-fail-");
+  const good = gsm(src, "good.jsonl", 20);
+  const bad = join(src, "bad.parquet");
+  writeFileSync(bad, "PAR1 this is not a parquet file PAR1");
+  const out = tmpDir("megamath-safety-fail-out-");
+  const r = await megamath(["filter", "-i", join(src, "*"), "-o", out, "--min", "label=0", "--on-error", "skip", "--workers", "1"]);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /bad\.parquet: all 1 document\(s\) failed/);
+  assert.match(r.err, /1 of 2 input file\(s\) of this shard failed/);
+  const stats = JSON.parse(readFileSync(join(out, "stats.json"), "utf8"));
+  assert.deepEqual(stats.filesFailed.map((f: { file: string }) => f.file), [bad]);
+  assert.deepEqual(readdirSync(join(out, ".done")).sort(), ["good.json"]);
+  assert.ok(good);
+});
+
+test("--max-failed-share: a file with 30% bad lines fails at 0.1 and passes by default (its failures counted)", async () => {
+  const src = tmpDir("megamath-safety-share-");
+  gsm(src, "part.jsonl", 10, 3);
+  const strict = await megamath(["filter", "-i", join(src, "part.jsonl"), "-o", tmpDir(), "--min", "label=0", "--on-error", "skip", "--max-failed-share", "0.1", "--workers", "1"]);
+  assert.equal(strict.code, 1, strict.err);
+  assert.match(strict.err, /3 of 10 documents failed \(30\.0% > --max-failed-share 0\.1; read:invalid_json=3\)/);
+  const out = tmpDir();
+  const lax = await megamath(["filter", "-i", join(src, "part.jsonl"), "-o", out, "--min", "label=0", "--on-error", "skip", "--workers", "1"]);
+  assert.equal(lax.code, 0, lax.err);
+  assert.equal(JSON.parse(readFileSync(join(out, "stats.json"), "utf8")).stages[0].failed.invalid_json, 3);
+  const bad = await megamath(["filter", "-i", join(src, "part.jsonl"), "-o", tmpDir(), "--max-failed-share", "2"]);
+  assert.equal(bad.code, 2);
+});
+
+test("repro: annotate with 40 of 40 unparseable answers exits 1, with and without --on-error skip", async () => {
+  const server = await startServer(() => ({ answer: "A fine extract. I will not give a number." }), { record: false });
+  try {
+    const src = tmpDir("megamath-safety-llm-");
+    const input = join(src, "docs.jsonl");
+    writeFileSync(input, realMathTexts(40).map((t, i) => JSON.stringify({ id: `d${i}`, text: t })).join("\n") + "\n");
+    for (const extra of [[], ["--on-error", "skip"]]) {
+      const out = tmpDir("megamath-safety-llm-out-");
+      const r = await megamath(["annotate", "-i", input, "-o", out, "--base-url", server.url, "--model", "m", "--max-retries", "0", ...extra]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, /all 40 document\(s\) failed \(annotate:unparseable_score=40\)/);
+      assert.deepEqual(readdirSync(join(out, ".done")).filter((n) => n.endsWith(".json")), []);
+    }
+  } finally {
+    await server.close();
+  }
+});
