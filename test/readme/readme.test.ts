@@ -21,13 +21,15 @@ const NOT_RUN: Record<string, string> = {
   "npm test": "the test suite itself",
   "vllm serve meta-llama/Llama-3.1-70B-Instruct --tensor-parallel-size 4 --port 8000":
     "needs GPUs and vLLM; the annotate and refine commands run against the test server on that port's URL instead",
+  "megamath extract -i 'CC-MAIN-*.warc.gz' -o DIR [--blocklist DIR] [--curated FILE] [--whitelist FILE] [--banned-words FILE] [--soft-banned-words FILE] [--banned-subwords FILE] [--dump CC-MAIN-YYYY-WW]":
+    "a usage synopsis ([optional] flags, placeholders); its flags are checked against --help, and test/extract runs the command on real WARC files",
   "megamath mix --dry-run": "a flag named in prose (a mix needs --spec); its flags are checked against --help",
   "megamath tokenize --shard i/N": "a flag named in prose (tokenize needs -i/-o); its flags are checked against --help",
 };
 
 /** Placeholders in the README's commands and what stands in for them here (relative to the sandbox). */
 function substitute(word: string, command: string, llmUrl: string): string {
-  if (word === "http://127.0.0.1:8000/v1") return llmUrl;
+  if (word === "http://127.0.0.1:8000/v1" || word === "URL") return llmUrl;
   if (word === "NAME") return "test-model";
   if (word === "FILE") return "data/megamath-web-00000.parquet";
   // a step's folder: one with completion markers for stats, the tokenize step's shards for tokenize and inspect
@@ -76,7 +78,7 @@ async function assertFlagsExist(words: string[], where: string): Promise<void> {
   const help = await helpOf(words[0]);
   assert.equal(help.code, 0, `${where}: megamath ${words[0]} --help failed:\n${help.output}`);
   for (const w of words.slice(1)) {
-    const flag = /^--[a-z0-9-]+/.exec(w)?.[0];
+    const flag = /^\[?(--[a-z0-9-]+)/.exec(w)?.[1];
     if (flag) assert.ok(help.output.includes(flag), `${where}: megamath ${words[0]} has no ${flag} (its --help does not list it)`);
   }
 }
