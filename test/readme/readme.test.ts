@@ -23,6 +23,9 @@ const NOT_RUN: Record<string, string> = {
     "needs GPUs and vLLM; the annotate and refine commands run against the test server on that port's URL instead",
   "megamath extract -i 'CC-MAIN-*.warc.gz' -o DIR [--blocklist DIR] [--curated FILE] [--whitelist FILE] [--banned-words FILE] [--soft-banned-words FILE] [--banned-subwords FILE] [--dump CC-MAIN-YYYY-WW]":
     "a usage synopsis ([optional] flags, placeholders); its flags are checked against --help, and test/extract runs the command on real WARC files",
+  "megamath train megamath-out/mix-stable -o runs/stable-1b --preset 1b":
+    "the quick start's demo mixture (1M tokens) is less than one step of the 1b preset (512 x 8192 tokens), so even " +
+    "--dry-run refuses it; test/trainer/cli.test.ts runs train --dry-run and the tiny preset on a demo mixture",
   "megamath mix --dry-run": "a flag named in prose (a mix needs --spec); its flags are checked against --help",
   "megamath tokenize --shard i/N": "a flag named in prose (tokenize needs -i/-o); its flags are checked against --help",
 };
