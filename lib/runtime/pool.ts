@@ -28,8 +28,9 @@ export class TaskPool {
       minThreads: this.workers,
       maxThreads: this.workers,
       workerData: opts.workerData,
-      // Workers inherit the parent's loader flags (tsx in development), so .ts workers load too.
-      execArgv: process.execArgv,
+      // No execArgv: a worker inherits the parent's options itself (the tsx loader in development, so .ts workers
+      // load too). Passing process.execArgv instead fails under Node 24's test runner, which starts each test file
+      // with every process-wide default spelled out (--secure-heap=0, --node-snapshot, ...), flags a worker refuses.
     });
   }
 

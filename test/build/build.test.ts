@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { tmpDir, repoRoot } from "../helpers.js";
 import { cardMetadata, hubProblems } from "../card/hub-metadata.js";
+import { needs } from "../oracles.js";
 
 const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
 function megamath(args: string[]) {
@@ -130,7 +131,7 @@ function withoutTimes(report: unknown, dir: string): unknown {
   return JSON.parse(JSON.stringify(report, (k, v) => (TIMES.has(k) ? undefined : typeof v === "string" ? v.split(dir).join("DIR") : v)));
 }
 
-test("report.html renders in headless Chromium, shows report.json's numbers and makes no request", { skip: !hasChromium() && "chromium not installed" }, () => {
+test("report.html renders in headless Chromium, shows report.json's numbers and makes no request", { skip: needs("chromium") }, () => {
   const html = join(single, "report.html");
   const dom = execFileSync("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom", `file://${html}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   const report = JSON.parse(readFileSync(join(single, "report.json"), "utf8"));
@@ -148,7 +149,3 @@ test("report.html renders in headless Chromium, shows report.json's numbers and 
   const resources = /<p id="resources"[^>]*>([^<]*)<\/p>/.exec(dom)?.[1];
   assert.equal(resources, "0", "the page requested resources");
 });
-
-function hasChromium(): boolean {
-  return spawnSync("chromium", ["--version"], { stdio: "ignore" }).status === 0;
-}

@@ -19,6 +19,7 @@ import { writeTrainingData } from "../../classifiers/training-data.js";
 import { labelledDocs } from "./labelled-data.js";
 import { runStage } from "./stage-harness.js";
 import { sharedData, tmpDir } from "../helpers.js";
+import { needs } from "../oracles.js";
 
 const EXPECTED = "1848 docs 14e941324140f9252f6753a09cdd3b10de47efbde24725b4a5c2fcc9422f1c3f";
 
@@ -30,7 +31,7 @@ function nonEnglishParagraphs(): string[] {
       .split(/<\/p>|<br\s*\/?>|\n\s*\n/i).map((p) => p.replace(/<[^>]*>/g, " ").trim()).filter((p) => p.length > 20));
 }
 
-test("score: the scored columns of a real corpus are bit-identical to the recorded digest (2 workers, math + langid)", async () => {
+test("score: the scored columns of a real corpus are bit-identical to the recorded digest (2 workers, math + langid)", { skip: needs("fasttext") }, async () => {
   const dir = tmpDir();
   async function* train() {
     for (const d of labelledDocs(120)) yield makeBatch({ id: [d.id], text: [d.text], finemath_score: [d.score] });

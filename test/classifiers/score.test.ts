@@ -1,6 +1,7 @@
-// The score stage against the real components: a fastText model trained by the native tool on real labelled
-// documents, the real lid.176.ftz, real worker threads. Scores must equal `fasttext predict-prob` on the MegaMath
-// preprocessing of each document.
+// The score stage against the real components: a fastText model trained (by our engine, one thread, fixed seed) on
+// real labelled documents, the real lid.176.ftz, real worker threads. Scores must equal the native tool's
+// `fasttext predict-prob` on the MegaMath preprocessing of each document (those tests need the fastText CLI; the
+// others run anywhere). score-golden.test.ts scores a model trained by the native tool.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -11,9 +12,11 @@ import { scoreStage } from "../../classifiers/score-stage.js";
 import { preprocessForFastText } from "../../classifiers/preprocess.js";
 import { writeTrainingData } from "../../classifiers/training-data.js";
 import { FastTextModel } from "../../classifiers/fasttext/model.js";
+import { trainSupervised } from "../../classifiers/fasttext/train.js";
 import { labelledDocs } from "./labelled-data.js";
 import { runStage } from "./stage-harness.js";
 import { tmpDir } from "../helpers.js";
+import { needs } from "../oracles.js";
 
 const dir = tmpDir();
 const modelPath = join(dir, "math.bin");
@@ -32,9 +35,9 @@ before(async () => {
   const train = labelledDocs(120).map((d) => makeBatch({ id: [d.id], text: [d.text], finemath_score: [d.score] }));
   await writeTrainingData(gen(train), join(dir, "train.txt"), join(dir, "valid.txt"),
     { rule: { kind: "score", column: "finemath_score", threshold: 3 }, validFraction: 0.01 });
-  execFileSync("fasttext", ["supervised", "-input", join(dir, "train.txt"), "-output", join(dir, "math"), "-dim", "16",
-    "-bucket", "50000", "-wordNgrams", "2", "-minCount", "2", "-epoch", "10", "-lr", "0.5", "-thread", "1", "-seed", "3"],
-  { stdio: "ignore" });
+  const model = await trainSupervised(join(dir, "train.txt"),
+    { dim: 16, bucket: 50000, wordNgrams: 2, minCount: 2, epoch: 10, lr: 0.5, thread: 1, seed: 3 });
+  await model.save(modelPath);
 });
 
 /** What the native tool says P(__label__MATH) is, for each text (MegaMath-preprocessed here). */
@@ -49,7 +52,7 @@ function nativeScores(texts: string[]): number[] {
   });
 }
 
-test("score: math_score equals the native tool, order kept across 2 worker threads and batches", async () => {
+test("score: math_score equals the native tool, order kept across 2 worker threads and batches", { skip: needs("fasttext") }, async () => {
   const stage = scoreStage({ modelPath, workers: 2 });
   const { out, stats } = await runStage(stage, batches);
   await stage.close!();
@@ -129,7 +132,7 @@ test("score: missing model, corrupt model and absent label fail clearly", async 
   assert.throws(() => scoreStage({}), /--model.*--langid/);
 });
 
-test("score --langid: lang/lang_score equal the native tool on lid.176.ftz", async () => {
+test("score --langid: lang/lang_score equal the native tool on lid.176.ftz", { skip: needs("fasttext") }, async () => {
   const { defaultLidModelPath, langidText } = await import("../../classifiers/langid.js");
   const texts = mixed.slice(0, 120).map((d) => d.text);
   const f = join(dir, "lid-input.txt");

@@ -1,10 +1,7 @@
-// Driving the native fastText CLI (Debian package `fasttext`, the reference) and comparing its output to ours.
-import { execFileSync, spawnSync } from "node:child_process";
+// Driving the native fastText CLI (Debian package `fasttext`, the reference; tests gate on needs("fasttext") from
+// ../oracles.ts) and comparing its output to ours.
+import { execFileSync } from "node:child_process";
 import type { FastTextModel } from "../../classifiers/fasttext/model.js";
-
-export function haveNativeFastText(): boolean {
-  return spawnSync("fasttext", [], { stdio: "ignore" }).error === undefined;
-}
 
 /** `fasttext supervised` with the given flags; returns the .bin path. */
 export function nativeTrain(input: string, output: string, flags: Record<string, string | number>): string {

@@ -11,9 +11,10 @@ import { FastTextModel } from "../../classifiers/fasttext/model.js";
 import { trainSupervised } from "../../classifiers/fasttext/train.js";
 import { tmpDir } from "../helpers.js";
 import { labelledDocs, writeSplit, oneLine, type LabelledDoc } from "./corpus.js";
-import { compareWithNative, haveNativeFastText, nativePredict, nativeTrain } from "./native.js";
+import { needs } from "../oracles.js";
+import { compareWithNative, nativePredict, nativeTrain } from "./native.js";
 
-const skip = haveNativeFastText() ? false : "the native `fasttext` CLI is not installed (apt-get install fasttext)";
+const skip = needs("fasttext");
 const dir = tmpDir("ft-parity-");
 let split: { train: string; test: string; testDocs: LabelledDoc[] };
 let testLines: string[];

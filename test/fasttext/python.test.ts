@@ -1,5 +1,5 @@
-// A model trained and saved here loads in Python fasttext (Debian package python3-fasttext, run by Debian's
-// /usr/bin/python3) and Python's predict gives the same labels and probabilities as ours.
+// A model trained and saved here loads in Python fasttext (Debian package python3-fasttext, in Debian's
+// /usr/bin/python3 or $MEGAMATH_PYTHON) and Python's predict gives the same labels and probabilities as ours.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -7,13 +7,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { trainSupervised } from "../../classifiers/fasttext/train.js";
 import { tmpDir } from "../helpers.js";
+import { needs, pythonWith } from "../oracles.js";
 import { labelledDocs } from "./corpus.js";
 
-const PY = "/usr/bin/python3";
-const havePy = spawnSync(PY, ["-c", "import fasttext"], { stdio: "ignore" }).status === 0;
-const skip = havePy ? false : "Python fasttext is not installed (apt-get install python3-fasttext)";
-
-test("Python fasttext loads our .bin and predicts the same", { skip }, async () => {
+test("Python fasttext loads our .bin and predicts the same", { skip: needs("python3-fasttext") }, async () => {
   const dir = tmpDir("ft-python-");
   const docs = labelledDocs().slice(0, 800).map((d) => ({ ...d, text: d.text.slice(0, 800) }));
   const train = join(dir, "train.txt");
@@ -34,7 +31,7 @@ print(json.dumps({"labels": m.get_labels(), "dim": m.get_dimension(), "preds": o
 `;
   const linesFile = join(dir, "lines.json");
   writeFileSync(linesFile, JSON.stringify(lines));
-  const r = spawnSync(PY, ["-c", script, bin, linesFile], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(pythonWith("python3-fasttext"), ["-c", script, bin, linesFile], { encoding: "utf8", maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, r.stderr);
   const py = JSON.parse(r.stdout) as { labels: string[]; dim: number; preds: [string, number][][] };
   assert.deepEqual(py.labels, m.labels);

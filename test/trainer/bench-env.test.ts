@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
 import { findTorchPython, checkEnv } from "../../pipelines/train/index.js";
 import { torchPython } from "./fixture.js";
+import { needs } from "../oracles.js";
 
 const bench = (args: string[]) => spawnSync(torchPython(), [join(repoRoot, "bench", "train.py"), ...args], {
   encoding: "utf8", env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1", OMP_NUM_THREADS: "1" }, timeout: 300_000,
 });
 
-test("bench/train.py: tiny CPU smoke run reports tokens/s and the MFU inputs; real presets need a GPU", () => {
+test("bench/train.py: tiny CPU smoke run reports tokens/s and the MFU inputs; real presets need a GPU", { skip: needs("torch") }, () => {
   const r = bench(["--preset", "tiny", "--device", "cpu", "--seq-len", "64", "--steps", "2", "--warmup", "1", "--json"]);
   assert.equal(r.status, 0, r.stderr);
   const res = JSON.parse(r.stdout.trim());
@@ -30,7 +31,7 @@ test("bench/train.py: tiny CPU smoke run reports tokens/s and the MFU inputs; re
   }
 });
 
-test("interpreter choice: MEGAMATH_PYTHON first, a broken explicit --python is an error, GPU checks", () => {
+test("interpreter choice: MEGAMATH_PYTHON first, a broken explicit --python is an error, GPU checks", { skip: needs("torch") }, () => {
   const saved = process.env.MEGAMATH_PYTHON;
   try {
     process.env.MEGAMATH_PYTHON = "/nonexistent/python3";

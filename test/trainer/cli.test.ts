@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot, tmpDir } from "../helpers.js";
 import { megamath, torchPython, writeToyMixture } from "./fixture.js";
+import { needs } from "../oracles.js";
 
 test("train --dry-run prints steps, tokens, LR landmarks and the launch line, and writes nothing", () => {
   const mix = writeToyMixture(join(tmpDir(), "mix"));
@@ -48,7 +49,7 @@ function writeHfConfig(): string {
   return d;
 }
 
-test("train runs the tiny preset end to end on CPU from a mixture packed by megamath mix", () => {
+test("train runs the tiny preset end to end on CPU from a mixture packed by megamath mix", { skip: needs("torch") }, () => {
   const dir = tmpDir();
   const spec = join(dir, "spec.json");
   writeFileSync(spec, JSON.stringify({
@@ -84,7 +85,7 @@ test("train runs the tiny preset end to end on CPU from a mixture packed by mega
   assert.match(noTorch.err, /--python \/nonexistent\/python3: not found/);
 });
 
-test("train: a Decay branch through the CLI continues at the Stable run's LR, and a mismatched one is refused by name", () => {
+test("train: a Decay branch through the CLI continues at the Stable run's LR, and a mismatched one is refused by name", { skip: needs("torch") }, () => {
   const mix = writeToyMixture(join(tmpDir(), "mix"));
   const dir = tmpDir();
   const common = ["--preset", "tiny", "--seq-len", "32", "--global-batch", "4", "--micro-batch", "2", "--log-every", "1",

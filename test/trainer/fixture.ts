@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { repoRoot } from "../helpers.js";
+import { pythonWith } from "../oracles.js";
 
 export function writeMegatron(prefix: string, docs: number[][]): void {
   mkdirSync(dirname(prefix), { recursive: true });
@@ -56,12 +57,9 @@ export function writeToyMixture(dir: string, totalTokens = 20_000): string {
   return dir;
 }
 
-/** Debian's interpreter has torch; `python3` on PATH may not. Same order as `megamath train`. */
+/** The Python with torch and numpy, found as `megamath train` finds it; for tests gated by needs("torch"). */
 export function torchPython(): string {
-  for (const p of [process.env.MEGAMATH_PYTHON, "/usr/bin/python3", "python3"]) {
-    if (p && spawnSync(p, ["-c", "import torch, numpy"], { encoding: "utf8" }).status === 0) return p;
-  }
-  throw new Error("no Python with torch and numpy found: install python3-torch (Debian) or set MEGAMATH_PYTHON");
+  return pythonWith("torch");
 }
 
 export function runPython(code: string): string {

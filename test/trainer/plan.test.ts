@@ -10,6 +10,7 @@ import {
 } from "../../pipelines/train/index.js";
 import { tmpDir } from "../helpers.js";
 import { runPython, writeToyMixture } from "./fixture.js";
+import { needs } from "../oracles.js";
 
 const mixDir = writeToyMixture(join(tmpDir(), "mix"));
 const base = (o: Partial<TrainOptions> = {}): TrainOptions => ({
@@ -42,7 +43,7 @@ test("OctoThinker budgets: 200B Stable = 47,684 steps, 20B Decay = 4,768 steps a
   assert.equal(big.plan.model.rope_factor, 8);
 });
 
-test("LR schedule and presets agree with the Python trainer", () => {
+test("LR schedule and presets agree with the Python trainer", { skip: needs("torch") }, () => {
   const phases = [
     { phase: "decay" as const, peakLr: 2e-5, steps: 4768, finalFactor: 0.1, warmup: 0 },
     { phase: "decay" as const, peakLr: 1e-3, steps: 7, finalFactor: 0.1, warmup: 2 },

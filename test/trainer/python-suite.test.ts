@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
 import { torchPython } from "./fixture.js";
+import { needs } from "../oracles.js";
 
 function unittest(modules: string[]) {
   const r = spawnSync(torchPython(), ["-m", "unittest", "-v", ...modules], {
@@ -15,20 +16,20 @@ function unittest(modules: string[]) {
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
-test("trainer unit tests: Megatron files, sampling, schedule, model, HF safetensors round trip", () => {
+test("trainer unit tests: Megatron files, sampling, schedule, model, HF safetensors round trip", { skip: needs("torch") }, () => {
   const r = unittest(["tests.test_indexed", "tests.test_data", "tests.test_schedule", "tests.test_model", "tests.test_hf_io"]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /Ran \d+ tests/);
   assert.match(r.out, /^OK/m);
 });
 
-test("trainer end-to-end tests on CPU: loss falls, kill/resume, decay branch, NaN stop, DDP", () => {
+test("trainer end-to-end tests on CPU: loss falls, kill/resume, decay branch, NaN stop, DDP", { skip: needs("torch") }, () => {
   const r = unittest(["tests.test_train"]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /^OK/m);
 });
 
-test("trainer checkpoint compatibility on CPU: mismatched Decay/resume checkpoints refused up front, exact loads, LR continuous into Decay", () => {
+test("trainer checkpoint compatibility on CPU: mismatched Decay/resume checkpoints refused up front, exact loads, LR continuous into Decay", { skip: needs("torch") }, () => {
   const r = unittest(["tests.test_compatibility", "tests.test_branch"]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /Ran \d+ tests/);
