@@ -95,6 +95,8 @@ export function scoreStage(opts: ScoreStageOptions): Stage {
 
   return {
     name: "score",
+    // The models' fingerprints join the outputs': a retrained classifier redoes every score made with the old one.
+    reads: () => [opts.modelPath, langid ? (opts.lidModelPath ?? defaultLidModelPath()) : undefined].filter((p): p is string => !!p),
     async *run(input, ctx) {
       loading ??= load(ctx);
       const l = await loading;

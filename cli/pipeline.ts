@@ -1,6 +1,7 @@
 // Flags shared by every command that reads documents, runs stages and writes documents, and the glue that turns
 // them into a runPipeline call with a summary at the end.
 import { availableParallelism } from "node:os";
+import { statSync } from "node:fs";
 import type { CliContext, OptionSpecs, OptionValues } from "./command.js";
 import { UsageError, parseShard } from "./command.js";
 import { runPipeline, type RunResult } from "../lib/runtime/runner.js";
@@ -22,6 +23,8 @@ export const pipelineOptions: OptionSpecs = {
   "text-key": { type: "string", default: "text", description: "Input field holding the document text." },
   "id-key": { type: "string", default: "id", description: "Input field holding the document id (default: FILE/ROW when absent)." },
   "row-group-size": { type: "integer", default: 10000, description: "Parquet rows per row group." },
+  "allow-empty": { type: "boolean", description: "Let non-empty input give an empty output (otherwise the run stops with the figures)." },
+  "min-kept-share": { type: "number", placeholder: "X", description: "Stop with the figures when this shard keeps fewer than this share (0-1) of its input documents." },
   "max-file-mb": { type: "number", description: "Roll to numbered output parts past this size (default: one output file per input file, named like it)." },
 };
 
@@ -57,6 +60,7 @@ export async function runPipelineCommand(
   const result = await runPipeline({
     name: meta.name,
     identity: optionsIdentity(meta.name, opts),
+    reads: filesNamedIn(opts),
     inputs,
     outDir: output,
     stages,
@@ -72,6 +76,7 @@ export async function runPipelineCommand(
       rowGroupSize: opts["row-group-size"] as number,
       maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round((opts["max-file-mb"] as number) * 1e6),
     },
+    expect: { allowEmpty: Boolean(opts["allow-empty"]), minKeptShare: opts["min-kept-share"] as number | undefined },
     log: ctx.log,
     progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },
   });
@@ -93,13 +98,31 @@ export async function runPipelineCommand(
 /** Options that change how a command runs but not what it writes: left out of the outputs' identity. The LLM
  * transport flags are among them: answers are journaled by request body, which none of them is part of, so a rerun
  * with a longer --timeout-s or another --max-in-flight must resume, not redo finished files. */
-const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error", "max-failed-share",
+const NOT_IDENTITY = new Set(["input", "output", "shard", "force", "workers", "quiet", "log-json", "config", "help", "on-error", "max-failed-share", "allow-empty", "min-kept-share",
   "base-url", "api-key-env", "max-in-flight", "timeout-s", "max-retries", "journal-dir"]);
 
 /** The command name and every option value that can change an output file, as one string (markers record it). */
 export function optionsIdentity(name: string, opts: OptionValues): string {
   const kept = Object.keys(opts).filter((k) => !NOT_IDENTITY.has(k) && opts[k] !== undefined).sort();
   return JSON.stringify([name, kept.map((k) => [k, opts[k]])]);
+}
+
+/** Identity options whose value names an existing file (a model, an index, a word list): their content is part of
+ * what the outputs depend on, so the runner fingerprints them along with the options' text. */
+export function filesNamedIn(opts: OptionValues): string[] {
+  const files: string[] = [];
+  for (const k of Object.keys(opts).sort()) {
+    if (NOT_IDENTITY.has(k)) continue;
+    for (const v of [opts[k]].flat()) {
+      if (typeof v !== "string" || v === "") continue;
+      try {
+        if (statSync(v).isFile()) files.push(v);
+      } catch {
+        // not a path
+      }
+    }
+  }
+  return files;
 }
 
 export function summarize(name: string, r: RunResult): string {

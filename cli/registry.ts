@@ -3,6 +3,7 @@ import type { Command } from "./command.js";
 
 export const commands: Record<string, () => Promise<{ default: Command }>> = {
   build: () => import("./commands/build.js"),
+  extract: () => import("./commands/extract.js"),
   inspect: () => import("./commands/inspect.js"),
   stats: () => import("./commands/stats.js"),
   sample: () => import("./commands/sample.js"),
@@ -24,6 +25,7 @@ export const commands: Record<string, () => Promise<{ default: Command }>> = {
 
 export const summaries: Record<string, string> = {
   build: "Run a whole recipe (default: the Pro-Max recipe on the bundled demo corpus).",
+  extract: "Common Crawl WARC → documents with math-preserving text, URL-filtered.",
   inspect: "Show schema, row count and first rows of a Parquet/JSONL/Arrow or token file.",
   stats: "Merge and print the stats of a command's output folder (all shards).",
   sample: "Year-stratified uniform sample of documents.",

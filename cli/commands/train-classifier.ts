@@ -1,4 +1,11 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { defineCommand, UsageError } from "../command.js";
+import { optionsIdentity, pipelineOptions } from "../pipeline.js";
+import { expandInputs } from "../../lib/io/index.js";
+import { fingerprintFile, taskFingerprint } from "../../lib/runtime/fingerprint.js";
+import { runTaskLoop } from "../../lib/runtime/task-loop.js";
+import { StageStats } from "../../lib/runtime/stats.js";
 import { trainClassifier, MEGAMATH_FASTTEXT } from "../../classifiers/train-classifier.js";
 import { DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS, type LabelRule } from "../../classifiers/training-data.js";
 
@@ -17,6 +24,7 @@ export default defineCommand({
   options: {
     input: { type: "list", short: "i", placeholder: "GLOB", description: "Labelled input files or globs (Parquet, JSONL, Arrow)." },
     output: { type: "string", short: "o", placeholder: "DIR", description: "Output folder." },
+    force: pipelineOptions.force,
     "score-column": { type: "string", placeholder: "COL", description: "Numeric column; positive when >= --threshold." },
     threshold: { type: "number", description: "Positive threshold for --score-column." },
     "label-column": { type: "string", placeholder: "COL", description: "Label column; positive when its value is one of --positive." },
@@ -58,26 +66,51 @@ export default defineCommand({
     for (const k of ["dim", "epoch", "word-ngrams", "min-count", "bucket", "threads", "max-chars"]) {
       if ((opts[k] as number) < 1) throw new UsageError(`--${k} must be >= 1`);
     }
-    const report = await trainClassifier({
-      inputs, outDir: opts.output as string, rule, seed: opts.seed as number, validFraction: vf,
-      positiveLabel: opts["positive-label"] as string, negativeLabel: opts["negative-label"] as string,
-      maxChars: opts["max-chars"] as number,
-      read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string, onError: opts["on-error"] as "fail" | "skip" },
-      fasttext: {
-        dim: opts.dim as number, lr: opts.lr as number, epoch: opts.epoch as number, wordNgrams: opts["word-ngrams"] as number,
-        minCount: opts["min-count"] as number, bucket: opts.bucket as number,
-        loss: opts.loss as "softmax" | "hs" | "ns" | "ova", thread: opts.threads as number,
-      },
-      log: ctx.log,
+    // One task of the task loop: the model is reused while its marker's fingerprint (these settings and the
+    // fingerprints of the training files) holds, so an unchanged rerun leaves model.bin, and everything scored
+    // with it, alone; any change retrains, and score and what follows are redone through their fingerprints.
+    const outDir = resolve(opts.output as string);
+    const files = await expandInputs(inputs);
+    const fingerprint = taskFingerprint({
+      step: "train-classifier", settings: optionsIdentity("train-classifier", opts),
+      reads: await Promise.all(files.map((f) => fingerprintFile(f))),
     });
-    const fmt = (m: { precision: number; recall: number; f1: number }) =>
-      `P=${m.precision.toFixed(3)} R=${m.recall.toFixed(3)} F1=${m.f1.toFixed(3)}`;
-    const v = report.validation;
-    ctx.log.info([
-      `train-classifier: validation ${v.docs} docs; at 0.5 ${fmt(v.at["0.5"])}; at 0.4 ${fmt(v.at["0.4"])}; ` +
-        `best F1 ${v.bestF1.f1.toFixed(3)} at ${v.bestF1.threshold}; AP ${v.averagePrecision.toFixed(3)}`,
-      `  model ${report.model}; metrics.json and pr-curve.svg next to it`,
-    ].join("\n"));
+    const loop = await runTaskLoop({
+      step: "train-classifier", outDir, tasks: [{ key: "model", fingerprint }], force: Boolean(opts.force), log: ctx.log,
+      tempSuffixes: [], run: async () => {
+        await train();
+        const stats = new StageStats("train-classifier");
+        const outputs = ["model.bin", "train.txt", "valid.txt", "metrics.json", "pr-curve.svg"].filter((n) => existsSync(join(outDir, n)));
+        return { outputs, stats: { files: 1, stages: [stats.toJSON()] } };
+      },
+    });
+    if (loop.skipped.length) {
+      const m = JSON.parse(readFileSync(join(outDir, "metrics.json"), "utf8")) as { model: string };
+      ctx.log.info(`train-classifier: ${m.model} already made from these inputs and settings; skipping (use --force to redo)`);
+    }
     return 0;
+
+    async function train(): Promise<void> {
+      const report = await trainClassifier({
+        inputs, outDir: opts.output as string, rule, seed: opts.seed as number, validFraction: vf,
+        positiveLabel: opts["positive-label"] as string, negativeLabel: opts["negative-label"] as string,
+        maxChars: opts["max-chars"] as number,
+        read: { textKey: opts["text-key"] as string, idKey: opts["id-key"] as string, onError: opts["on-error"] as "fail" | "skip" },
+        fasttext: {
+          dim: opts.dim as number, lr: opts.lr as number, epoch: opts.epoch as number, wordNgrams: opts["word-ngrams"] as number,
+          minCount: opts["min-count"] as number, bucket: opts.bucket as number,
+          loss: opts.loss as "softmax" | "hs" | "ns" | "ova", thread: opts.threads as number,
+        },
+        log: ctx.log,
+      });
+      const fmt = (m: { precision: number; recall: number; f1: number }) =>
+        `P=${m.precision.toFixed(3)} R=${m.recall.toFixed(3)} F1=${m.f1.toFixed(3)}`;
+      const v = report.validation;
+      ctx.log.info([
+        `train-classifier: validation ${v.docs} docs; at 0.5 ${fmt(v.at["0.5"])}; at 0.4 ${fmt(v.at["0.4"])}; ` +
+          `best F1 ${v.bestF1.f1.toFixed(3)} at ${v.bestF1.threshold}; AP ${v.averagePrecision.toFixed(3)}`,
+        `  model ${report.model}; metrics.json and pr-curve.svg next to it`,
+      ].join("\n"));
+    }
   },
 });

@@ -9,6 +9,7 @@ import type { Stage, StageContext } from "../runtime/stage.js";
 import { readRecordFile, readRecordHeader } from "./recordfile.js";
 import { bandInputDigest } from "./buckets.js";
 import { type ClustersDone, pairsDigest } from "./clusters.js";
+import { fingerprintFile } from "../runtime/fingerprint.js";
 import {
   type SignatureDone, type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readWorkManifest,
 } from "./workdir.js";
@@ -25,7 +26,8 @@ export interface DedupFilterOptions {
 export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifest: WorkManifest; clusters: ClustersDone }> {
   const manifest = (await readWorkManifest(o.workDir))!;
   const sizes = await Promise.all(o.inputs.map(async (p) => (await stat(p)).size));
-  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes);
+  const fingerprints = await Promise.all(o.inputs.map((p) => fingerprintFile(p)));
+  checkSameInputs(o.workDir, manifest.inputs, o.inputs, sizes, fingerprints);
   const clusters = await readJson<ClustersDone>(paths.clustersDone(o.workDir));
   if (!clusters) {
     throw new Error(`${paths.clustersDone(o.workDir)} not found: run stage 3 (megamath dedup-clusters) first`);

@@ -78,6 +78,7 @@ export async function signaturesValid(work: string, m: WorkManifest, f: number, 
   if (!d) return false;
   try {
     if (d.size !== m.inputs[f].size) throw new Error(`input size changed (${d.size} -> ${m.inputs[f].size} bytes)`);
+    if (d.fingerprint === undefined || d.fingerprint !== m.inputs[f].fingerprint) throw new Error("the input is not the file that was signed");
     if (!d.params || !sameParams(d.params, m.params)) {
       throw new Error(`made with ${d.params ? describeParams(d.params) : "unrecorded params"}, ${paths.manifest(work)} ` +
         `asks for ${describeParams(m.params)}`);
@@ -134,7 +135,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   const cap = Math.max(1, o.maxDocsPerPart ?? 262_144);
   const buf = new PartBuffer(params.bands, cap);
   const done: SignatureDone = {
-    file: f, path: file, size: m.inputs[f].size, params, docs: 0, signed: 0, tooShort: 0, failed: 0, bytes: 0, parts: [],
+    file: f, path: file, size: m.inputs[f].size, fingerprint: m.inputs[f].fingerprint, params, docs: 0, signed: 0, tooShort: 0, failed: 0, bytes: 0, parts: [],
     priorities: null,
   };
   const prio = params.keepColumn

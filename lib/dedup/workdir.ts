@@ -10,6 +10,7 @@
 import { readFile, readdir, rm, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { writeFileAtomic, isTempName } from "../io/atomic.js";
+import { fingerprintFile } from "../runtime/fingerprint.js";
 import { DEDUP_FORMAT_VERSION, type DedupParams, checkParams, describeParams, sameParams } from "./params.js";
 
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
@@ -31,6 +32,9 @@ export interface InputEntry {
   /** The path as the stage-1 command saw it. */
   path: string;
   size: number;
+  /** lib/runtime/fingerprint.ts: the producing task's fingerprint, or a cheap content fingerprint. Replacing an
+   * input, or redoing the step that wrote it, changes it; stage 1 then redoes that file and stages 2-4 follow. */
+  fingerprint?: string;
 }
 
 export interface WorkManifest {
@@ -44,6 +48,8 @@ export interface SignatureDone {
   file: number;
   path: string;
   size: number;
+  /** The input's fingerprint when it was signed (absent: from before this field, redone). */
+  fingerprint?: string;
   /** The params the signatures were made with (a marker without them is from before this field: redone). */
   params?: DedupParams;
   /** Rows read (document identity runs over 0..docs-1). */
@@ -57,12 +63,14 @@ export interface SignatureDone {
 }
 
 export async function describeInputs(inputs: string[]): Promise<InputEntry[]> {
-  return Promise.all(inputs.map(async (p) => ({ path: p, size: (await stat(p)).size })));
+  return Promise.all(inputs.map(async (p) => ({ path: p, size: (await stat(p)).size, fingerprint: await fingerprintFile(p) })));
 }
 
 /** Create dedup.json, or check that the existing one has the same params and inputs. Every stage-1 shard calls
  * this; they all write the same bytes, so the race between them is harmless. With `force` (recompute everything),
- * a manifest describing other inputs or params is replaced instead of refused. */
+ * a manifest describing other params is replaced instead of refused. A manifest of other inputs (other content, or
+ * a changed list: an upstream step was redone) is replaced: each file's signatures are then checked against the new
+ * fingerprints, and stages 2-4 check digests of stage 1's output, so nothing stale survives. */
 export async function initWorkDir(work: string, params: DedupParams, inputs: string[], force = false): Promise<WorkManifest> {
   const manifest: WorkManifest = { version: DEDUP_FORMAT_VERSION, params: checkParams(params), inputs: await describeInputs(inputs) };
   const existing = await readWorkManifest(work, false);
@@ -71,7 +79,7 @@ export async function initWorkDir(work: string, params: DedupParams, inputs: str
       checkSameRun(work, existing, manifest);
       return existing;
     } catch (e) {
-      if (!force) throw e;
+      if (!force && !(e instanceof InputsChanged)) throw e;
     }
   }
   await writeFileAtomic(paths.manifest(work), JSON.stringify(manifest, null, 1) + "\n");
@@ -84,11 +92,17 @@ function checkSameRun(work: string, have: WorkManifest, want: WorkManifest): voi
     throw new Error(`${where} was made with ${describeParams(have.params)}, this run asks for ` +
       `${describeParams(want.params)}; use another --work-dir or delete that folder`);
   }
-  checkSameInputs(work, have.inputs, want.inputs.map((e) => e.path), want.inputs.map((e) => e.size));
+  try {
+    checkSameInputs(work, have.inputs, want.inputs.map((e) => e.path), want.inputs.map((e) => e.size), want.inputs.map((e) => e.fingerprint));
+  } catch (e) {
+    throw new InputsChanged((e as Error).message);
+  }
 }
 
+class InputsChanged extends Error {}
+
 /** Stage 4 (and stage 1 shards) must see exactly stage 1's input list: same count, order, names and sizes. */
-export function checkSameInputs(work: string, have: InputEntry[], paths_: string[], sizes?: number[]): void {
+export function checkSameInputs(work: string, have: InputEntry[], paths_: string[], sizes?: number[], fingerprints?: (string | undefined)[]): void {
   const where = paths.manifest(work);
   if (have.length !== paths_.length) {
     throw new Error(`${where} lists ${have.length} input files, this run has ${paths_.length}; dedup stages must ` +
@@ -97,7 +111,7 @@ export function checkSameInputs(work: string, have: InputEntry[], paths_: string
   for (let i = 0; i < have.length; i++) {
     const same = have[i].path === paths_[i] || resolve(have[i].path) === resolve(paths_[i]) ||
       basename(have[i].path) === basename(paths_[i]);
-    if (!same || (sizes && sizes[i] !== have[i].size)) {
+    if (!same || (sizes && sizes[i] !== have[i].size) || (fingerprints?.[i] !== undefined && fingerprints[i] !== have[i].fingerprint)) {
       throw new Error(`input ${i} is ${paths_[i]}${sizes ? ` (${sizes[i]} bytes)` : ""} but ${where} has ` +
         `${have[i].path} (${have[i].size} bytes); dedup stages must all read the same inputs`);
     }

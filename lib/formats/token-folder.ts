@@ -125,7 +125,8 @@ export async function writeFolderManifest(dir: string, o: WriteFolderManifestOpt
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const text = serializeFolderManifest(merged);
     if (o.beforeWrite) await o.beforeWrite();
-    await writeFileAtomic(join(dir, FOLDER_MANIFEST), text);
+    // Unchanged: leave the file (and its modification time, which a downstream fingerprint reads) alone.
+    if (round > 0 || o.beforeWrite || readText(join(dir, FOLDER_MANIFEST)) !== text) await writeFileAtomic(join(dir, FOLDER_MANIFEST), text);
     const now = mergeFolderPieces(dir);
     if (serializeFolderManifest(now) === text) break;
     merged = now;
@@ -162,5 +163,13 @@ export function isFolderManifestFile(path: string): boolean {
     return (JSON.parse(readFileSync(path, "utf8")) as { format?: unknown }).format === "megamath-token-folder";
   } catch {
     return false;
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
   }
 }

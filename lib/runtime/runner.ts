@@ -1,9 +1,11 @@
 // The executor: reads each input file of this shard, pushes its batches through the stages, writes one output file
-// set per input file, and leaves a completion marker holding that file's stats. Markers make a rerun skip finished
-// files (resume), and merging every marker in a folder gives exact stats across shards (`megamath stats DIR`).
+// set per input file, and leaves a task marker holding that file's fingerprint and stats (the task loop of
+// task-loop.ts). A marker whose fingerprint equals the one computed now makes a rerun skip the file (resume); any
+// change to the input, the settings or a model/index read redoes it. Merging every marker in a folder gives exact
+// stats across shards (`megamath stats DIR`).
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
 import { join, resolve, sep, dirname } from "node:path";
-import { createHash } from "node:crypto";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
@@ -16,6 +18,9 @@ import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
 import { StageStats, mergeRunStats, type RunStatsJSON } from "./stats.js";
+import { fingerprintFile, fingerprintPath, taskFingerprint } from "./fingerprint.js";
+import { MARKER_DIR, readFolderMarkers, runTaskLoop } from "./task-loop.js";
+import { checkExpectation, keptFigures, type Expect } from "./expect.js";
 
 export interface RunOptions {
   /** Files or globs; expanded and sorted, then shard i takes files i, i+N, ... */
@@ -23,6 +28,8 @@ export interface RunOptions {
   outDir: string;
   stages: Stage[];
   read?: ReadOptions;
+  /** Reads one input file as batches (default readDocuments: Parquet, JSONL, Arrow); e.g. a WARC reader. */
+  reader?: (file: string, opts: ReadOptions) => AsyncIterable<Batch>;
   write?: WriteOptions;
   shard?: { index: number; count: number };
   /** Recompute files that already have a completion marker. */
@@ -38,10 +45,15 @@ export interface RunOptions {
   /** What the outputs depend on besides the input file (the command's options, say). A completion marker made
    * under another identity (or another stage identity) is redone rather than reused. */
   identity?: string;
+  /** Files (or folders) besides the inputs that the outputs depend on (a model, an index): their fingerprints are
+   * part of every task's fingerprint, so replacing one redoes the outputs. Stages add their own (Stage.reads). */
+  reads?: string[];
   /** When false, stages only count and nothing is written (e.g. a dry run). Default true. */
   writeOutput?: boolean;
   /** Share of a file's documents that may fail before the whole file counts as failed (default 1: all of them). */
   maxFailedShare?: number;
+  /** Bounds on what this shard keeps (default: non-empty input must not give empty output). */
+  expect?: Expect;
 }
 
 export interface RunResult {
@@ -52,18 +64,7 @@ export interface RunResult {
   filesFailed: { file: string; error: string }[];
 }
 
-export interface Marker {
-  version: 1;
-  command: string;
-  input: string;
-  outputs: string[];
-  stats: RunStatsJSON;
-  /** RunOptions.identity plus every stage's identity, hashed. */
-  identity?: string;
-  failed?: string;
-}
-
-export const MARKER_DIR = ".done";
+export { MARKER_DIR };
 export const READ_STAGE = "read";
 
 /** Run a pipeline over this shard's files. Throws on the first error under onError "fail". */
@@ -104,65 +105,63 @@ async function runLocked(
   // Readers see the whole sorted input list (not just this shard's): default ids stay unique across inputs that
   // share a file name, and are the same on every shard.
   const withInputs: RunOptions = { ...o, read: { ...o.read, inputs: all } };
-  const identity = await runIdentity(o);
+  const step = o.name ?? "run";
+  const writes = o.writeOutput !== false;
+  const settings = await runSettings(o);
+  const reads = await Promise.all(runReads(o).map(fingerprintPath));
+  const tasks = await Promise.all(mine.map(async (file) => ({
+    key: names.get(file)!, input: file,
+    fingerprint: taskFingerprint({ step, settings, reads: [await fingerprintFile(file), ...reads] }),
+  })));
   // Made after the last step that can throw outside the try below, which stops its timer.
   const progress = o.progress
-    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: o.name ?? "run" }, totalBytes, mine.length)
+    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: step }, totalBytes, mine.length)
     : undefined;
   const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
   const perFile: RunStatsJSON[] = [];
   try {
-    for (const file of mine) {
-      const outName = names.get(file)!;
-      const markerPath = join(outDir, MARKER_DIR, `${outName}.json`);
-      if (!o.force) {
-        const m = await readMarker(markerPath);
-        if (m && (m.identity ?? "") !== identity) log.info(`${file}: done before with other options or inputs; recomputing`);
-        if (m && (m.identity ?? "") === identity && (await allExist(outDir, m.outputs))) {
-          perFile.push(m.stats);
-          result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
-          result.filesSkipped++;
+    const loop = await runTaskLoop({
+      step, outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: o.writeOutput !== false,
+      // Final-named files in this file's slot are removed only when megamath made them (output-guard.ts); a claim
+      // covers the parts a killed attempt renamed into place before it died.
+      claim: writes ? (t, old) => claimSlot(outDir, join(outDir, MARKER_DIR), t.key, old?.outputs) : undefined,
+      release: writes ? (t) => releaseSlot(join(outDir, MARKER_DIR), t.key) : undefined,
+      onSkip: (t, m) => {
+        perFile.push(m.stats);
+        result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
+        progress?.fileDone(sizes.get(t.input)!);
+      },
+      run: async (t) => {
+        const file = t.input;
+        const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
+        try {
+          const { stats, outputs } = await runFile(file, join(outDir, t.key), withInputs, ctxBase, progress);
+          const failure = fileFailure(stats, o.maxFailedShare);
+          if (failure) {
+            // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
+            for (const p of outputs) await rm(p, { force: true });
+            if (onError === "fail") throw new Error(`${file}: ${failure}; nothing of it was kept`);
+            log.warn(`file failed: ${file}: ${failure}; nothing of it was kept and it has no completion marker, so a rerun retries it`);
+            result.filesFailed.push({ file, error: failure });
+            return null;
+          }
+          perFile.push(stats);
+          result.outputs.push(...outputs);
+          return { outputs: outputs.map((p) => p.slice(outDir.length + 1)), stats };
+        } catch (e) {
+          if (onError === "fail" || e instanceof FatalError) throw e;
+          // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
+          const msg = (e as Error).message;
+          log.warn(`skipped ${file}: ${msg}`);
+          result.filesFailed.push({ file, error: msg });
+          return null;
+        } finally {
           progress?.fileDone(sizes.get(file)!);
-          log.debug(`skip ${file}: already done`);
-          continue;
         }
-      }
-      const writes = o.writeOutput !== false;
-      if (writes) await claimSlot(outDir, join(outDir, MARKER_DIR), outName, (await readMarker(markerPath))?.outputs);
-      const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
-      try {
-        const { stats, outputs } = await runFile(file, join(outDir, outName), withInputs, ctxBase, progress);
-        const failure = fileFailure(stats, o.maxFailedShare);
-        if (failure) {
-          // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
-          for (const p of outputs) await rm(p, { force: true });
-          if (writes) await releaseSlot(join(outDir, MARKER_DIR), outName);
-          if (onError === "fail") throw new Error(`${file}: ${failure}; nothing of it was kept`);
-          log.warn(`file failed: ${file}: ${failure}; nothing of it was kept and it has no completion marker, so a rerun retries it`);
-          result.filesFailed.push({ file, error: failure });
-          progress?.fileDone(sizes.get(file)!);
-          continue;
-        }
-        const rel = outputs.map((p) => p.slice(outDir.length + 1));
-        // A run that writes nothing (dry run) leaves no marker: it would make the real run skip the file.
-        if (o.writeOutput !== false) {
-          const marker: Marker = { version: 1, command: o.name ?? "run", input: file, outputs: rel, stats, identity };
-          await writeFileAtomic(markerPath, JSON.stringify(marker, null, 1) + "\n");
-          await releaseSlot(join(outDir, MARKER_DIR), outName);
-        }
-        perFile.push(stats);
-        result.outputs.push(...outputs);
-        result.filesDone++;
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (onError === "fail" || e instanceof FatalError) throw e;
-        if (writes) await releaseSlot(join(outDir, MARKER_DIR), outName); // the writer removed its temp files
-        // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
-        log.warn(`skipped ${file}: ${msg}`);
-        result.filesFailed.push({ file, error: msg });
-      }
-      progress?.fileDone(sizes.get(file)!);
-    }
+      },
+    });
+    result.filesDone = loop.done.length;
+    result.filesSkipped = loop.skipped.length;
   } catch (e) {
     await closeStages(o.stages).catch(() => {}); // the run's own error is the one to report
     throw e;
@@ -177,6 +176,9 @@ async function runLocked(
     // The folder-wide merge (all shards that have finished files so far).
     await writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(await mergeFolderStats(outDir), null, 1) + "\n");
   }
+  // After the stats are written, so a stopped run can be inspected with `megamath stats`.
+  const { docsIn, docsOut } = keptFigures(result.stats);
+  checkExpectation(step, docsIn, docsOut, o.expect, shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "");
   return result;
 }
 
@@ -193,12 +195,16 @@ async function closeStages(stages: Stage[]): Promise<void> {
   if (first !== undefined) throw first;
 }
 
-/** One hash of the run's identity and its stages' (empty when neither says anything, so old markers stay valid). */
-async function runIdentity(o: RunOptions): Promise<string> {
-  const parts = [o.identity ?? ""];
+/** The run's identity-relevant settings: its own (the command's options) and every stage's. */
+async function runSettings(o: RunOptions): Promise<unknown> {
+  const parts: unknown[] = [o.identity ?? ""];
   for (const s of o.stages) parts.push(s.identity ? `${s.name}:${await s.identity()}` : "");
-  if (parts.every((p) => p === "")) return "";
-  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+  return parts;
+}
+
+/** Files besides the input that the outputs depend on: the run's own list and every stage's (models, indexes). */
+function runReads(o: RunOptions): string[] {
+  return [...(o.reads ?? []), ...o.stages.flatMap((s) => s.reads?.() ?? [])];
 }
 
 /** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
@@ -217,7 +223,7 @@ async function runFile(
   // Each timer holds the inclusive time spent pulling from that point of the chain; a stage's own time is its
   // timer minus its upstream's.
   const timers = [{ ms: 0 }];
-  let stream: AsyncIterable<Batch> = readDocuments(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
+  let stream: AsyncIterable<Batch> = (o.reader ?? readDocuments)(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
   stream = timed(counted(stream, readStats, "out", progress), timers[0]);
   for (let i = 0; i < o.stages.length; i++) {
     const stage = o.stages[i];
@@ -370,49 +376,18 @@ async function ensureWritableDir(dir: string): Promise<void> {
   }
 }
 
-export async function readMarker(path: string): Promise<Marker | null> {
-  try {
-    const m = JSON.parse(await readFile(path, "utf8")) as Marker;
-    return m.version === 1 && Array.isArray(m.outputs) ? m : null;
-  } catch {
-    return null;
-  }
-}
+/** Output suffixes a runner task writes (its temp names are these with ".tmp-" before and a random tail after). */
+const OUTPUT_SUFFIXES = [".parquet", ".jsonl", ".jsonl.gz", ".arrow"] as const;
 
-async function allExist(dir: string, rel: string[]): Promise<boolean> {
-  for (const r of rel) {
-    try {
-      await access(join(dir, r));
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** Merge the stats of every completion marker in a folder (exact across shards). */
+/** Merge the stats of every task marker in a folder (exact across shards), whichever step wrote it, with the files
+ * that failed (named by each shard's last run) and have not been done since. */
 export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number; filesFailed: { file: string; error: string }[] }> {
-  let entries: string[] = [];
-  try {
-    entries = (await readdir(join(dir, MARKER_DIR))).filter((n) => n.endsWith(".json")).sort();
-  } catch {
+  if (!existsSync(join(dir, MARKER_DIR))) {
     throw new Error(`${dir} has no ${MARKER_DIR}/ folder: not the output folder of a megamath command`);
   }
-  const runs: RunStatsJSON[] = [];
-  const commands = new Set<string>();
-  for (const e of entries) {
-    const m = await readMarker(join(dir, MARKER_DIR, e));
-    if (m) {
-      runs.push(m.stats);
-      commands.add(m.command);
-    }
-  }
-  // Files that failed (named by each shard's last run) and have not been done since.
-  const done = new Set<string>();
-  for (const e of entries) {
-    const m = await readMarker(join(dir, MARKER_DIR, e));
-    if (m) done.add(resolve(m.input));
-  }
+  const markers = await readFolderMarkers(dir);
+  const commands = [...new Set(markers.map((m) => m.step))];
+  const done = new Set(markers.flatMap((m) => (m.input ? [resolve(m.input)] : [])));
   const filesFailed: { file: string; error: string }[] = [];
   for (const n of (await readdir(dir)).filter((x) => /^stats\.shard-\d+-of-\d+\.json$/.test(x)).sort()) {
     try {
@@ -422,6 +397,5 @@ export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { co
       // a shard file being rewritten by another task: its failures show in the next merge
     }
   }
-  return { ...mergeRunStats(runs), commands: [...commands], markers: runs.length, filesFailed };
+  return { ...mergeRunStats(markers.map((m) => m.stats)), commands, markers: markers.length, filesFailed };
 }
-

@@ -34,6 +34,9 @@ export interface Stage {
   /** What this stage's output depends on beyond its options (e.g. the clusters dedup applies). Recorded in every
    * completion marker; a marker made under another identity is not trusted on resume. */
   identity?(): Promise<string> | string;
+  /** Files the stage reads besides the input (models, indexes): their fingerprints join every task's fingerprint, so
+   * a retrained model redoes the outputs made with the old one (see fingerprint.ts). */
+  reads?(): string[];
   /** Release workers, models, files. Called once after all files are done (or on failure). */
   close?(): Promise<void>;
 }

@@ -1,8 +1,9 @@
 // `megamath tokenize` as a library call: every input file becomes one shuffled token shard
-// (<out>/<stem>.bin/.idx + .ds sidecars + <stem>.manifest.json). A shard whose manifest exists is done and skipped
-// (resume) unless `force`. Accounting per file: docs in = written + removed(empty_text) + failed(reason).
+// (<out>/<stem>.bin/.idx + .ds sidecars + <stem>.manifest.json, the trainer-facing record). Done-ness comes from the
+// task loop (lib/runtime/task-loop.ts): a shard is skipped when its marker holds the fingerprint of this input and
+// these settings; otherwise it is redone, after the loop removed the temp files a killed attempt left.
+// Accounting per file: docs in = written + removed(empty_text) + failed(reason).
 import { basename, join } from "node:path";
-import { existsSync } from "node:fs";
 import type { Batch } from "../arrow/batch.js";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
@@ -11,7 +12,10 @@ import { orderedMap } from "../runtime/pool.js";
 import { BatchTokenizer } from "./batch-tokenizer.js";
 import { renderBatch, type TemplateSpec, DEFAULT_COLUMNS } from "./templates.js";
 import { getStrings } from "../arrow/batch.js";
-import { TokenFileWriter, manifestPath, readTokenFileManifest, manifestMismatch, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
+import { TokenFileWriter, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
+import { fingerprintFile, taskFingerprint } from "../runtime/fingerprint.js";
+import { runTaskLoop } from "../runtime/task-loop.js";
+import { checkExpectation, type Expect } from "../runtime/expect.js";
 import type { TokenDtype } from "../formats/megatron.js";
 import { writeFolderManifest } from "../formats/token-folder.js";
 
@@ -35,7 +39,12 @@ export interface TokenizeFilesOptions {
   log?: Logger;
   /** Document reader; default: lib/io readDocuments. */
   read?: ReadFn;
+  /** Bounds on what this shard keeps (default: non-empty input must not give empty output). */
+  expect?: Expect;
 }
+
+/** What a tokenize task writes next to its prefix (its temp names are these with ".tmp-" before them). */
+const TOKEN_SUFFIXES = [".bin", ".idx", ".manifest.json", ".ds", ".unshuffled"] as const;
 
 export interface TokenizeFilesResult {
   shards: TokenFileManifest[];
@@ -106,41 +115,48 @@ export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<Tokeniz
   const skipped: string[] = [];
   const textKey = templateTextKey(template);
   const tmpl = remapped(template, textKey);
+  const settings = { tokenizer: info, dtype, seed, template, ds: opts.dsSidecars ?? true };
+  const tasks = [];
+  for (let f = shard.index; f < opts.inputs.length; f += shard.count) {
+    const file = opts.inputs[f];
+    tasks.push({ key: basename(prefixes[f]), input: file, prefix: prefixes[f],
+      fingerprint: taskFingerprint({ step: "tokenize", settings, reads: [await fingerprintFile(file)] }) });
+  }
   try {
-    for (let f = 0; f < opts.inputs.length; f++) {
-      if (f % shard.count !== shard.index) continue;
-      const file = opts.inputs[f];
-      const prefix = prefixes[f];
-      if (!opts.force && existsSync(manifestPath(prefix))) {
-        const old = readTokenFileManifest(prefix);
-        const why = old ? manifestMismatch(old, { tokenizer: info, dtype, seed, template }) : "an unreadable manifest";
-        if (!why) {
-          skipped.push(file);
-          opts.log?.info(`tokenize: ${basename(prefix)} already done, skipping (use --force to redo)`);
-          continue;
+    await runTaskLoop({
+      step: "tokenize", outDir: opts.outDir, tasks, force: opts.force, log: opts.log, tempSuffixes: TOKEN_SUFFIXES,
+      onSkip: (t, m) => {
+        skipped.push(t.input);
+        stats.merge(m.stats.stages[0]);
+        opts.log?.info(`tokenize: ${t.key} already done, skipping (use --force to redo)`);
+      },
+      run: async ({ input: file, prefix }) => {
+        const writer = await TokenFileWriter.create(prefix, {
+          tokenizer: info, dtype, seed, sources: [file], template, dsSidecars: opts.dsSidecars,
+        });
+        try {
+          const fileStats = new StageStats("tokenize");
+          const t0 = performance.now();
+          await tokenizeOneFile(file, read, bt, tmpl, textKey, writer, fileStats, onError, opts.batchSize);
+          const m = await writer.finish();
+          fileStats.timeMs = performance.now() - t0;
+          const problem = fileStats.check();
+          if (problem) throw new Error(`${file}: ${problem}`);
+          stats.merge(fileStats);
+          shards.push(m);
+          opts.log?.info(`tokenize: ${basename(prefix)}: ${m.documents} documents, ${m.tokens} tokens`);
+          const outputs = [...m.files, `${m.prefix}.manifest.json`];
+          return { outputs, stats: { files: 1, stages: [fileStats.toJSON()] }, extra: { tokens: m.tokens } };
+        } catch (e) {
+          await writer.abort();
+          throw e;
         }
-        opts.log?.info(`tokenize: ${basename(prefix)} was made with ${why}; redoing it with the settings given`);
-      }
-      const writer = await TokenFileWriter.create(prefix, {
-        tokenizer: info, dtype, seed, sources: [file], template, dsSidecars: opts.dsSidecars,
-      });
-      try {
-        const fileStats = new StageStats("tokenize");
-        await tokenizeOneFile(file, read, bt, tmpl, textKey, writer, fileStats, onError, opts.batchSize);
-        const m = await writer.finish();
-        const problem = fileStats.check();
-        if (problem) throw new Error(`${file}: ${problem}`);
-        stats.merge(fileStats);
-        shards.push(m);
-        opts.log?.info(`tokenize: ${basename(prefix)}: ${m.documents} documents, ${m.tokens} tokens`);
-      } catch (e) {
-        await writer.abort();
-        throw e;
-      }
-    }
+      },
+    });
   } finally {
     await bt.close();
   }
+  checkExpectation("tokenize", stats.docsIn, stats.docsOut, opts.expect, shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "");
   const folder = await writeFolderManifest(opts.outDir);
   for (const l of folder?.left_out ?? []) opts.log?.warn(`tokenize: ${l.piece} left out of manifest.json: ${l.reason}`);
   return { shards, skipped, stats };

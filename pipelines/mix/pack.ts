@@ -16,7 +16,7 @@ export interface PackResult {
 }
 
 export async function packSource(name: string, src: TokenSourceInfo, planned: number, outPrefix: string,
-  tokenizer: TokenizerInfo, seed: number): Promise<PackResult> {
+  tokenizer: TokenizerInfo, seed: number, shown: (prefix: string) => string = (p) => p): Promise<PackResult> {
   const readers = src.prefixes.map((p) => new MegatronReader(p));
   // Flat document list over all files of the source: (file, document) pairs in file order.
   const fileOf = new Uint32Array(src.documents);
@@ -30,7 +30,7 @@ export async function packSource(name: string, src: TokenSourceInfo, planned: nu
   });
   const dtype = readers[0]?.index.dtype ?? "int32";
   const writer = await TokenFileWriter.create(outPrefix, {
-    tokenizer, dtype, seed, shuffle: false, sources: src.prefixes, template: null,
+    tokenizer, dtype, seed, shuffle: false, sources: src.prefixes.map(shown), template: null,
   });
   let written = 0;
   let docs = 0;

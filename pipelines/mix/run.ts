@@ -3,9 +3,12 @@
 // temporary sibling folder and renamed into place at the end, so a failed run leaves nothing half-written. A dry run
 // writes nothing next to the output: the token counts of document sources are made in a folder under the OS temp
 // dir, removed at the end.
+// The mixture is one task of the task loop (lib/runtime/task-loop.ts): its marker (<out>/.done/mixture.json) holds
+// the fingerprint of the spec, the tokenizer and every source file, so a rerun with the same fingerprint skips and any
+// change redoes it. The temp folder's name is owned by the task: a killed run's leftover is removed by the next one.
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { rm, rename, mkdir, mkdtemp } from "node:fs/promises";
+import { rm, rename, mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../lib/runtime/log.js";
@@ -13,6 +16,9 @@ import { loadTokenizer } from "../../lib/tokenizer/load.js";
 import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
 import type { TokenizerInfo } from "../../lib/formats/token-file.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { fingerprintFile, taskFingerprint } from "../../lib/runtime/fingerprint.js";
+import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../../lib/runtime/task-loop.js";
+import { StageStats } from "../../lib/runtime/stats.js";
 import { type MixSpec, MixSpecError } from "./spec.js";
 import { planMixture, type MixPlan } from "./plan.js";
 import { resolveSource, describeTokenSource, type TokenSourceInfo } from "./sources.js";
@@ -50,23 +56,67 @@ export interface MixtureJson {
   nanotron_datasets: { dataset_folder: string[]; dataset_weights: number[] };
 }
 
-export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixture: MixtureJson | null }> {
-  const { spec, log } = opts;
+/** The temp folder of a mix into `out` ("owned": the next run removes a killed run's). */
+const WORK_SUFFIX = ".mix";
+
+/** Run (or, when its marker matches, skip) the mixture. `plan` is null when a finished mixture was reused. */
+export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan | null; mixture: MixtureJson | null; skipped?: boolean }> {
   const out = resolve(opts.outDir);
-  if (!opts.dryRun && existsSync(join(out, "mixture.json")) && !opts.force) {
-    throw new MixSpecError(`${out} already holds a mixture (mixture.json); use --force to replace it`);
+  if (opts.dryRun) return buildMix(opts, out);
+  if (existsSync(join(out, "mixture.json")) && !opts.force && !(await readTaskMarker(markerPath(out, "mixture")))) {
+    throw new MixSpecError(`${out} already holds a mixture (mixture.json) that this megamath did not record; use --force to replace it`);
   }
   // The finished mixture replaces the output folder whole: only a folder megamath made (it holds mixture.json) or an
   // empty one may be replaced, and never one that holds a source.
   if (!opts.dryRun && existsSync(out) && !existsSync(join(out, "mixture.json")) && readdirSync(out).length > 0) {
     throw new MixSpecError(`${out} exists and is not a mixture folder (no mixture.json): megamath replaces only folders it made; choose another --output`);
   }
-  for (const s of spec.sources) {
+  for (const s of opts.spec.sources) {
     const p = opts.paths?.[s.name] ?? s.path;
     if (p && (resolve(p) + sep).startsWith(out + sep)) {
       throw new MixSpecError(`source "${s.name}" (${p}) is inside the output folder ${out}, which the mixture replaces; choose another --output`);
     }
   }
+  const fingerprint = await mixFingerprint(opts);
+  let built: { plan: MixPlan; mixture: MixtureJson | null; files: Map<string, string[]> } | null = null;
+  const loop = await runTaskLoop({
+    step: "mix", outDir: out, force: opts.force, log: opts.log, tempSuffixes: [],
+    tasks: [{ key: "mixture", fingerprint }],
+    run: async () => {
+      await removeOwnTemps(dirname(out), basename(out), [WORK_SUFFIX]);
+      const b = await buildMix(opts, out);
+      built = b;
+      const m = b.mixture!;
+      const stats = new StageStats("mix");
+      stats.count("tokens_written", m.tokens_written);
+      stats.count("documents_written", m.sources.reduce((a, x) => a + x.documents_written, 0));
+      const outputs = ["mixture.json", ...m.sources.flatMap((x) => (b.files.get(x.name) ?? []).map((f) => `${x.name}/${f}`))];
+      return { outputs, stats: { files: 1, stages: [stats.toJSON()] } };
+    },
+  });
+  if (loop.skipped.length) {
+    opts.log?.info(`mix: ${out} already holds this mixture (same spec, tokenizer and sources); skipping (use --force to redo)`);
+    return { plan: null, mixture: JSON.parse(await readFile(join(out, "mixture.json"), "utf8")) as MixtureJson, skipped: true };
+  }
+  const { plan, mixture } = built!;
+  return { plan, mixture };
+}
+
+/** The mixture's fingerprint: the spec with its paths, the tokenizer, and every file each source resolves to. */
+async function mixFingerprint(opts: RunMixOptions): Promise<string> {
+  const reads: string[] = [];
+  for (const s of opts.spec.sources) {
+    const path = opts.paths?.[s.name] ?? s.path;
+    if (!path) continue; // buildMix says which sources lack data
+    const r = await resolveSource(s.name, path);
+    const files = r.kind === "tokens" ? r.prefixes.flatMap((p) => [p + ".bin", p + ".idx"]) : r.files;
+    for (const f of files) reads.push(`${s.name}:${await fingerprintFile(f)}`);
+  }
+  return taskFingerprint({ step: "mix", settings: { spec: opts.spec, paths: opts.paths ?? {}, tokenizer: opts.tokenizer ?? "llama3" }, reads });
+}
+
+async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPlan; mixture: MixtureJson | null; files: Map<string, string[]> }> {
+  const { spec, log } = opts;
   const unknown = Object.keys(opts.paths ?? {}).filter((n) => !spec.sources.some((s) => s.name === n));
   if (unknown.length) {
     throw new MixSpecError(`--source names not in mixture "${spec.name}": ${unknown.join(", ")} (sources: ${spec.sources.map((s) => s.name).join(", ")})`);
@@ -81,7 +131,9 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixt
 
   const work = opts.dryRun
     ? await mkdtemp(join(tmpdir(), "megamath-mix-dry-run-"))
-    : join(dirname(out), `.tmp-${basename(out)}-${process.pid}-${randomBytes(3).toString("hex")}`);
+    : join(dirname(out), `.tmp-${basename(out)}${WORK_SUFFIX}-${process.pid}-${randomBytes(3).toString("hex")}`);
+  // Paths as recorded in manifests: inside the temp folder relative to it, so two builds write the same bytes.
+  const shown = (x: string) => (x.startsWith(work) ? x.slice(work.length + 1) : x);
   try {
     // 1. Resolve every source to token files; tokenize document sources into the work folder.
     const infos = new Map<string, TokenSourceInfo>();
@@ -115,13 +167,13 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixt
     for (const p of plan.sources) {
       log?.info(`mix: ${p.name}: weight ${(p.weight * 100).toFixed(3)}%, ${p.planned_tokens} tokens of ${p.available_tokens} available (${p.epochs.toFixed(3)} epochs)`);
     }
-    if (opts.dryRun) return { plan, mixture: null };
+    if (opts.dryRun) return { plan, mixture: null, files: new Map() };
     // 3. Pack each source's share.
     const packed: PackResult[] = [];
     for (const p of plan.sources) {
       const prefix = join(work, p.name, p.name);
       await mkdir(dirname(prefix), { recursive: true });
-      packed.push(await packSource(p.name, infos.get(p.name)!, p.planned_tokens, prefix, tokInfo, spec.seed));
+      packed.push(await packSource(p.name, infos.get(p.name)!, p.planned_tokens, prefix, tokInfo, spec.seed, shown));
     }
     const total = packed.reduce((a, r) => a + r.tokens_written, 0);
     const sources = plan.sources.map((p, i) => ({
@@ -129,7 +181,7 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixt
       available_tokens: p.available_tokens, available_documents: p.available_documents, epochs: p.epochs,
       max_repetition: p.max_repetition, documents_written: packed[i].documents_written,
       tokens_written: packed[i].tokens_written, truncated_documents: packed[i].truncated_documents,
-      inputs: infos.get(p.name)!.prefixes.map((x) => (x.startsWith(work) ? x.slice(work.length + 1) : x)),
+      inputs: infos.get(p.name)!.prefixes.map(shown),
     }));
     const mixture: MixtureJson = {
       name: spec.name, description: spec.description, seed: spec.seed, total_tokens: plan.total_tokens,
@@ -143,7 +195,8 @@ export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan; mixt
     if (existsSync(out)) await rm(out, { recursive: true, force: true });
     await mkdir(dirname(out), { recursive: true });
     await rename(work, out);
-    return { plan, mixture };
+    const files = new Map(packed.map((r, i) => [plan.sources[i].name, [...r.manifest.files, `${r.manifest.prefix}.manifest.json`]]));
+    return { plan, mixture, files };
   } finally {
     await rm(work, { recursive: true, force: true });
   }

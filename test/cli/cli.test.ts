@@ -68,12 +68,12 @@ test("quiet and log-json from a --config file apply to the log like the flags do
   const file = await gsmParquet(dir);
   const cfg = join(dir, "quiet.json");
   writeFileSync(cfg, JSON.stringify({ quiet: true }));
-  const q = megamath(["filter", "-i", file, "-o", join(dir, "q"), "--equals", "answer=none", "--config", cfg]);
-  const flag = megamath(["filter", "-i", file, "-o", join(dir, "f"), "--equals", "answer=none", "--quiet"]);
+  const q = megamath(["filter", "-i", file, "-o", join(dir, "q"), "--equals", "answer=none", "--allow-empty", "--config", cfg]);
+  const flag = megamath(["filter", "-i", file, "-o", join(dir, "f"), "--equals", "answer=none", "--allow-empty", "--quiet"]);
   assert.equal(flag.err, "");
   assert.equal(q.err, flag.err);
   writeFileSync(cfg, JSON.stringify({ "log-json": true }));
-  const j = megamath(["filter", "-i", file, "-o", join(dir, "j"), "--equals", "answer=none", "--config", cfg]);
+  const j = megamath(["filter", "-i", file, "-o", join(dir, "j"), "--equals", "answer=none", "--allow-empty", "--config", cfg]);
   const lines = j.err.trim().split("\n");
   assert.ok(lines.length > 0 && lines.every((l) => typeof JSON.parse(l).msg === "string"), j.err);
 });

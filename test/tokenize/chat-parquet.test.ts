@@ -140,7 +140,7 @@ test("mix --dry-run writes nothing next to the output (its token counting happen
   // The output's parent does not exist: a dry run must not create it (it used to hold the token-count folder).
   const { plan, mixture } = await runMix({ spec, paths: { chat }, outDir: join(root, "no", "such", "mix"), dryRun: true, workers: 1 });
   assert.equal(mixture, null);
-  assert.equal(plan.sources[0].available_documents, 30);
+  assert.equal(plan!.sources[0].available_documents, 30);
   assert.ok(!existsSync(join(root, "no")));
 
   // The CLI without -o: nothing in the working folder or its parent, no temp folder left behind.
