@@ -62,15 +62,9 @@ export function clientFromOptions(opts: LlmValues): LlmClient {
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new UsageError(`--base-url must be an http(s) URL including /v1 (e.g. http://127.0.0.1:8000/v1), got "${baseUrl}"`);
   }
-<<<<<<< HEAD:cli/options/llm.ts
-  if (!(opts["timeout-s"] > 0)) throw new UsageError("--timeout-s (default: env MEGAMATH_LLM_TIMEOUT_S) must be > 0");
+  if (!(opts["timeout-s"] > 0)) throw new UsageError("--timeout-s must be > 0 (its default is env MEGAMATH_LLM_TIMEOUT_S when set)");
   if (opts["max-retries"] < 0) throw new UsageError("--max-retries must be >= 0");
   if (opts["max-tokens"] < 1) throw new UsageError("--max-tokens must be >= 1");
-=======
-  if (!((opts["timeout-s"] as number) > 0)) throw new UsageError("--timeout-s must be > 0 (its default is env MEGAMATH_LLM_TIMEOUT_S when set)");
-  if ((opts["max-retries"] as number) < 0) throw new UsageError("--max-retries must be >= 0");
-  if ((opts["max-tokens"] as number) < 1) throw new UsageError("--max-tokens must be >= 1");
->>>>>>> safety:lib/llm/cli-options.ts
   const params: Record<string, unknown> = { max_tokens: opts["max-tokens"], temperature: opts.temperature };
   if (opts["top-p"] !== undefined) params.top_p = opts["top-p"];
   for (const kv of opts.param ?? []) {
