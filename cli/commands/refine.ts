@@ -9,8 +9,9 @@ export default defineCommand({
   usage: "refine --input GLOB --output DIR --model NAME [--base-url URL] [options]",
   details: [
     "Each document goes into the Pro-Max refinement prompt (OctoThinker App. Fig. 16) and the answer replaces text.",
-    "Removed, each counted by reason: input over --max-input-chars (not sent), empty answer, answer cut off",
-    "(finish_reason=length), answer/input length ratio outside [--min-ratio, --max-ratio]. A lead-in line such as",
+    "Removed (counted, not sent): empty input, input over --max-input-chars. Failed, each counted by reason like an",
+    "unparseable annotation (a file with no usable answer fails whole, see --max-failed-share): empty answer, answer",
+    "cut off (finish_reason=length), answer/input length ratio outside [--min-ratio, --max-ratio]. A lead-in line such as",
     "'Here is the refined text:' is stripped. Answers are journaled for request-level resume.",
   ].join("\n"),
   options: {

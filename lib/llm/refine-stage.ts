@@ -1,6 +1,8 @@
 // Pro-Max refinement: each document goes into the refinement prompt and the model's answer replaces `text`.
-// Guards, each a counted removal reason: input over the budget (not sent), empty answer, answer cut off by the token
-// limit, answer far shorter or far longer than the input. A lead-in line ("Here is the refined text:") and an echoed
+// Documents deliberately not sent (empty, or over the input budget) are counted removals. An answer that cannot be
+// used — empty, cut off by the token limit, far shorter or far longer than the input — is a failed document with its
+// reason, like an unparseable annotation: so a file whose answers are all unusable fails whole (no marker, exit 1)
+// and --max-failed-share applies, instead of a broken server passing for a strict filter. A lead-in line ("Here is the refined text:") and an echoed
 // <document> fence are stripped (counted). The document is fenced as data inside the prompt; whatever it says can
 // only change its own answer, because every document is its own request and is inserted literally.
 import { Utf8 } from "apache-arrow";
@@ -62,12 +64,14 @@ export function refineStage(o: RefineOptions): Stage {
         a.outcomes.forEach((out, i) => {
           if (out.kind === "error") return requestFailed(ctx, name, a.firstRow + i, a.ids[i], out.error);
           if (out.kind === "skipped") return ctx.stats.remove(out.reason);
-          if (out.answer.finishReason === "length") return ctx.stats.remove("refine_cut_off");
+          const bad = (reason: string) =>
+            ctx.stats.fail(reason, 1, `${ctx.file} row ${a.firstRow + i} (id ${a.ids[i]})`, snippet(out.answer.text));
+          if (out.answer.finishReason === "length") return bad("refine_cut_off");
           const c = cleanRefined(out.answer.text);
-          if (c.text === "") return ctx.stats.remove("refine_empty_answer");
+          if (c.text === "") return bad("refine_empty_answer");
           const ratio = c.text.length / Math.max(1, a.texts[i].length);
-          if (ratio < lim.minRatio) return ctx.stats.remove("refine_too_short");
-          if (ratio > lim.maxRatio) return ctx.stats.remove("refine_too_long");
+          if (ratio < lim.minRatio) return bad("refine_too_short");
+          if (ratio > lim.maxRatio) return bad("refine_too_long");
           if (c.preamble) ctx.stats.count("refine_preamble_stripped");
           if (c.fence) ctx.stats.count("refine_fence_stripped");
           keep.push(i);
@@ -82,4 +86,9 @@ export function refineStage(o: RefineOptions): Stage {
       o.client.close();
     },
   };
+}
+
+function snippet(s: string): string {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > 160 ? one.slice(0, 160) + "…" : one;
 }

@@ -9,7 +9,7 @@ import { tmpDir } from "../helpers.js";
 import { startServer } from "./server.js";
 import { realMathTexts, runStage } from "./util.js";
 
-test("refine: guards are counted removal reasons; preamble stripped; original kept on request", async () => {
+test("refine: unusable answers are failed documents, unsent inputs counted removals; preamble stripped; original kept on request", async () => {
   const t = realMathTexts(8);
   const answers = new Map<string, { answer: string; finish?: string }>([
     [t[0], { answer: "Here is the refined text:\n" + t[0].slice(0, Math.floor(t[0].length * 0.8)) }],
@@ -31,10 +31,9 @@ test("refine: guards are counted removal reasons; preamble stripped; original ke
   assert.equal(rows[0].text_original, t[0]);
   assert.equal(rows[0].url, "https://x/d0");
   assert.equal(rows[2].text, t[6].trim());
-  assert.deepEqual(stats.removed, {
-    refine_empty_answer: 1, refine_cut_off: 1, refine_too_short: 1, refine_too_long: 1, refine_empty_input: 1,
-    refine_input_too_long: 1,
-  });
+  assert.deepEqual(stats.removed, { refine_empty_input: 1, refine_input_too_long: 1 });
+  assert.deepEqual(stats.failed, { refine_empty_answer: 1, refine_cut_off: 1, refine_too_short: 1, refine_too_long: 1 });
+  assert.ok(stats.examples.some((e) => e.reason === "refine_too_short" && /\(id d4\)/.test(e.where) && e.message === "OK."));
   assert.equal(stats.counters.refine_preamble_stripped, 1);
   assert.equal(srv.requests.length, 7); // the empty and the over-long document were never sent
   assert.equal(stats.check(), null);

@@ -76,3 +76,38 @@ test("repro: annotate with 40 of 40 unparseable answers exits 1, with and withou
     await server.close();
   }
 });
+
+test("repro: refine with 40 of 40 empty answers exits 1; a few unusable answers among many are counted as failed", async () => {
+  const texts = realMathTexts(40);
+  const bad = new Set([texts[3], texts[17], texts[29]]);
+  let allEmpty = true;
+  const server = await startServer((r) => ({ answer: allEmpty || bad.has(r.doc) ? "  \n" : r.doc }), { record: false });
+  try {
+    const src = tmpDir("megamath-safety-refine-");
+    const input = join(src, "docs.jsonl");
+    writeFileSync(input, texts.map((t, i) => JSON.stringify({ id: `d${i}`, text: t })).join("\n") + "\n");
+    const refine = (out: string, extra: string[] = []) => megamath(["refine", "-i", input, "-o", out, "--base-url", server.url,
+      "--model", "m", "--max-retries", "0", "--workers", "1", ...extra]);
+    for (const extra of [[], ["--on-error", "skip"]]) {
+      const out = tmpDir("megamath-safety-refine-out-");
+      const r = await refine(out, extra);
+      assert.equal(r.code, 1, r.err);
+      assert.match(r.err, /all 40 document\(s\) failed \(refine:refine_empty_answer=40\)/);
+      assert.deepEqual(readdirSync(join(out, ".done")).filter((n) => n.endsWith(".json")), []);
+      if (extra.length === 0) continue; // without skip the run stops at the file, before stats.json
+      const stats = JSON.parse(readFileSync(join(out, "stats.json"), "utf8"));
+      assert.deepEqual(stats.filesFailed.map((f: { file: string }) => f.file), [input]);
+    }
+    allEmpty = false;
+    const out = tmpDir("megamath-safety-refine-out-");
+    const r = await refine(out);
+    assert.equal(r.code, 0, r.err);
+    const stats = JSON.parse(readFileSync(join(out, "stats.json"), "utf8"));
+    const st = stats.stages.find((s: { name: string }) => s.name === "refine");
+    assert.deepEqual(st.failed, { refine_empty_answer: 3 });
+    assert.equal(st.docsOut, 37);
+    assert.deepEqual(stats.filesFailed ?? [], []);
+  } finally {
+    await server.close();
+  }
+});
