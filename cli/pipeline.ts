@@ -9,6 +9,7 @@ import { runPipeline, type RunOptions, type RunResult } from "../lib/runtime/run
 import type { Stage } from "../lib/runtime/stage.js";
 import { defaultWorkers } from "../lib/runtime/pool.js";
 import type { RunStatsJSON } from "../lib/runtime/stats.js";
+import { DEFAULT_MAX_DOC_BYTES } from "../lib/io/index.js";
 
 /** What --workers means, the same for every command. */
 export const WORKERS_HELP = "Worker threads for CPU-heavy work (default: number of cores; 0: none, all on the main thread).";
@@ -29,6 +30,10 @@ export const pipelineOptions = {
   "row-group-size": { type: "integer", default: 10000, description: "Parquet rows per row group." },
   "allow-empty": { type: "boolean", description: "Let non-empty input give an empty output (otherwise the run stops with the figures).", identity: false },
   "min-kept-share": { type: "number", placeholder: "X", description: "Stop with the figures when this shard keeps fewer than this share (0-1) of its input documents.", identity: false },
+  // No default value on purpose: an unset flag stays out of the markers' identity (outputs made before the flag existed
+  // are still reused); set, it is part of it, since under --on-error skip it changes which documents are kept.
+  "max-doc-mb": { type: "number", placeholder: "MIB",
+    description: `Largest JSONL line (document) in MiB, default ${DEFAULT_MAX_DOC_BYTES / 2 ** 20}; a longer one is a "too long" error, or a counted failure (line_too_long) under --on-error skip. Parquet pages may decompress to max(256 MiB, 4 × this).` },
   "max-file-mb": { type: "number", description: "Roll to numbered output parts past this size (default: one output file per input file, named like it)." },
 } as const satisfies OptionSpecs;
 
@@ -63,6 +68,7 @@ export async function runPipelineCommand(
   // The writer would quietly clamp these (a 0 row group size to 1, a 0 size limit to none): say so instead.
   if (opts["row-group-size"] < 1) throw new UsageError("--row-group-size must be >= 1");
   if (opts["max-file-mb"] !== undefined && !(opts["max-file-mb"] > 0)) throw new UsageError("--max-file-mb must be > 0");
+  if (opts["max-doc-mb"] !== undefined && !(opts["max-doc-mb"] > 0)) throw new UsageError("--max-doc-mb must be > 0");
   const maxFailedShare = opts["max-failed-share"];
   if (!(maxFailedShare >= 0 && maxFailedShare <= 1)) throw new UsageError("--max-failed-share must be between 0 and 1");
   const result = await runPipeline({
@@ -79,7 +85,10 @@ export async function runPipelineCommand(
     onError: opts["on-error"],
     maxFailedShare,
     workers: workersFrom(opts),
-    read: { textKey: opts["text-key"], idKey: opts["id-key"] },
+    read: {
+      textKey: opts["text-key"], idKey: opts["id-key"],
+      maxDocBytes: opts["max-doc-mb"] === undefined ? undefined : Math.round(opts["max-doc-mb"] * 2 ** 20),
+    },
     write: {
       format: opts.format,
       rowGroupSize: opts["row-group-size"],

@@ -161,7 +161,7 @@ export async function* readJsonl(path: string, opts: ReadOptions = {}): AsyncGen
       const where = `${path}:${line}`;
       if (bytes === null) {
         reportBad(opts, new InputError(path, where, "line_too_long",
-          `line ${line} of ${path} is too long (> ${mib(maxLine)} MiB; the limit is the readers' maxDocBytes)`), 1);
+          `line ${line} of ${path} is too long (> ${mib(maxLine)} MiB; the readers' maxDocBytes; raise it with --max-doc-mb)`), 1);
         continue;
       }
       let s: string;

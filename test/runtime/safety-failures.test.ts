@@ -111,3 +111,24 @@ test("repro: refine with 40 of 40 empty answers exits 1; a few unusable answers 
     await server.close();
   }
 });
+
+test("--max-doc-mb: a 2 MB line is 'too long' at 1, a counted failure under skip, and fine by default", async () => {
+  const src = tmpDir("megamath-safety-maxdoc-");
+  const p = gsm(src, "part.jsonl", 6);
+  const big = sharedJsonl("math-qa", "gsm8k_train.jsonl.gz").slice(0, 2000).map((r) => `${r.question}\n${r.answer}`).join("\n\n");
+  const text = big.repeat(Math.ceil(2e6 / big.length)).slice(0, 2e6);
+  writeFileSync(p, readFileSync(p, "utf8") + JSON.stringify({ id: "big", text, label: 1 }) + "\n");
+  const args = (out: string) => ["filter", "-i", p, "-o", out, "--min", "label=0", "--workers", "1"];
+  const strict = await megamath([...args(tmpDir()), "--max-doc-mb", "1"]);
+  assert.notEqual(strict.code, 0);
+  assert.match(strict.err, /line 7 of .*part\.jsonl is too long \(> 1 MiB; .*--max-doc-mb\)/);
+  const out = tmpDir();
+  const skip = await megamath([...args(out), "--max-doc-mb", "1", "--on-error", "skip"]);
+  assert.equal(skip.code, 0, skip.err);
+  const read = JSON.parse(readFileSync(join(out, "stats.json"), "utf8")).stages[0];
+  assert.deepEqual([read.docsIn, read.docsOut, read.failed], [7, 6, { line_too_long: 1 }]);
+  const dflt = tmpDir();
+  assert.equal((await megamath(args(dflt))).code, 0);
+  assert.equal(JSON.parse(readFileSync(join(dflt, "stats.json"), "utf8")).stages[0].docsOut, 7);
+  assert.equal((await megamath([...args(tmpDir()), "--max-doc-mb", "0"])).code, 2);
+});
