@@ -2,10 +2,11 @@
 // Struct columns, and the way back for the Parquet writer. hyparquet assembles a nested column into plain JS values
 // (arrays, objects); these are typed with the Arrow type read off the Parquet schema, so the column travels through
 // the stages as a real List<Struct<…>> and is written back with the same shape.
-// Shapes we do not map (MAP, VARIANT, repeated fields outside a LIST annotation) return null: the reader then keeps
-// its old behaviour for them, one JSON text per row.
+// A MAP (string or integer keys) becomes an Arrow Map_ and is written back as a MAP. Shapes we do not map (VARIANT,
+// maps with other keys, repeated fields outside a LIST/MAP annotation) return null: the reader then keeps its old
+// behaviour for them, one JSON text per row.
 import {
-  DataType, Field, List, Struct, Utf8, Binary, Float64, Float32, Int32, Int64, Bool, vectorFromArray, type Data,
+  DataType, Field, List, Map_, Struct, Utf8, Binary, Float64, Float32, Int32, Int64, Bool, vectorFromArray, type Data,
 } from "apache-arrow";
 import type { SchemaElement, SchemaTree } from "hyparquet";
 import { leafKind } from "./parquet-file.js";
@@ -24,9 +25,29 @@ function isList(t: SchemaTree): boolean {
     t.children[0].element.repetition_type === "REPEATED";
 }
 
+// hyparquet's test for a map it assembles (into a plain object keyed by the keys' text).
+function isMap(t: SchemaTree): boolean {
+  const kv = t.children[0];
+  return t.element.converted_type === "MAP" && t.children.length === 1 && kv.children.length === 2 &&
+    kv.element.repetition_type === "REPEATED" && kv.children.some((c) => c.element.name === "key") &&
+    kv.children.every((c) => c.element.repetition_type !== "REPEATED");
+}
+
 /** The Arrow type of a Parquet schema subtree, or null when we do not map its shape. */
 export function arrowTypeOf(t: SchemaTree): DataType | null {
   const e = t.element;
+  if (isMap(t)) {
+    const kv = t.children[0];
+    const k = kv.children.find((c) => c.element.name === "key")!;
+    const v = kv.children.find((c) => c.element.name === "value");
+    const key = leafType(k);
+    // hyparquet hands keys back as object keys (text): only text and integer keys convert back exactly.
+    if (!key || !(DataType.isUtf8(key) || DataType.isInt(key)) || !v) return null;
+    const value = arrowTypeOf(v);
+    if (!value) return null;
+    const entries = new Struct([new Field("key", key, false), new Field("value", value, true)] as Field[]);
+    return new Map_(new Field("entries", entries, false) as never);
+  }
   if (isList(t)) {
     const rep = t.children[0];
     const item = rep.children.length === 1 ? rep.children[0] : rep; // 3-level list, or legacy 2-level of primitives
@@ -56,7 +77,7 @@ function storedAsInt32(type: DataType): boolean {
 
 /** Whether an Arrow type is one this module builds and writes (a List or Struct, at any depth). */
 export function isNestedType(t: DataType): boolean {
-  return DataType.isList(t) || DataType.isStruct(t);
+  return DataType.isList(t) || DataType.isStruct(t) || DataType.isMap(t);
 }
 
 const decoder = new TextDecoder();
@@ -70,6 +91,12 @@ function forBuilder(v: unknown, type: DataType): unknown {
     const child = type.children[0].type;
     return v.map((x) => forBuilder(x, child));
   }
+  if (DataType.isMap(type)) {
+    if (typeof v !== "object") return null;
+    const [kf, vf] = type.children[0].type.children;
+    const entries = v instanceof Map ? [...v] : Object.entries(v as object);
+    return new Map(entries.map(([k, x]) => [forBuilder(k, kf.type), forBuilder(x, vf.type)]));
+  }
   if (DataType.isStruct(type)) {
     if (typeof v !== "object") return null;
     const o = v as Record<string, unknown>;
@@ -80,7 +107,10 @@ function forBuilder(v: unknown, type: DataType): unknown {
   if (DataType.isUtf8(type)) return typeof v === "string" ? v : v instanceof Uint8Array ? decoder.decode(v) : valueAsString(v);
   if (DataType.isBinary(type)) return v instanceof Uint8Array ? v : encoder.encode(valueAsString(v));
   if (DataType.isBool(type)) return Boolean(v);
-  if (DataType.isInt(type) && type.bitWidth === 64) return typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
+  if (DataType.isInt(type) && type.bitWidth === 64) {
+    if (typeof v === "bigint") return v;
+    return typeof v === "string" && /^-?\d+$/.test(v) ? BigInt(v) : BigInt(Math.trunc(Number(v))); // map keys come as text
+  }
   return typeof v === "bigint" ? Number(v) : Number(v);
 }
 
@@ -106,6 +136,16 @@ export function parquetElements(name: string, type: DataType): SchemaElement[] {
       ...parquetElements("element", type.children[0].type),
     ] as SchemaElement[];
   }
+  if (DataType.isMap(type)) {
+    const [kf, vf] = type.children[0].type.children;
+    const [key, ...keyChildren] = parquetElements("key", kf.type);
+    return [
+      { ...opt, converted_type: "MAP", logical_type: { type: "MAP" }, num_children: 1 },
+      { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+      { ...key, repetition_type: "REQUIRED" }, ...keyChildren,
+      ...parquetElements("value", vf.type),
+    ] as SchemaElement[];
+  }
   if (DataType.isStruct(type)) {
     return [{ ...opt, num_children: type.children.length }, ...type.children.flatMap((f) => parquetElements(f.name, f.type))];
   }
@@ -125,6 +165,12 @@ export function plainNested(v: unknown, type: DataType): unknown {
     const child = type.children[0].type;
     const items = Array.isArray(v) ? v : [...(v as Iterable<unknown>)];
     return items.map((x) => plainNested(x, child));
+  }
+  if (DataType.isMap(type)) {
+    // Entries as {key, value} (hyparquet-writer's MAP input), keeping the keys' type.
+    const [kf, vf] = type.children[0].type.children;
+    const entries = v instanceof Map ? [...v] : [...(v as Iterable<[unknown, unknown]>)];
+    return entries.map(([k, x]) => ({ key: plainNested(k, kf.type), value: plainNested(x, vf.type) }));
   }
   if (DataType.isStruct(type)) {
     const out: Record<string, unknown> = {};

@@ -93,3 +93,64 @@ test("a stage's round trip Parquet → Arrow → Parquet keeps the logical types
     assert.deepEqual(JSON.stringify([...again[0].getChild(name)!]), JSON.stringify([...first[0].getChild(name)!]), name);
   }
 });
+
+// MAP columns (e.g. a `meta` map<string, int64> or map<int32, list<string>>): before, they came back as JSON text.
+test("MAP columns keep their type and entries through `megamath filter` (Parquet → stage → Parquet)", async () => {
+  const dir = tmpDir();
+  const mapSchema: SchemaElement[] = [
+    { name: "root", num_children: 4 },
+    { name: "text", type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" }, ...opt },
+    { name: "n", type: "INT32", ...opt },
+    { name: "meta", converted_type: "MAP", logical_type: { type: "MAP" }, num_children: 1, ...opt },
+    { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+    { name: "key", type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" }, repetition_type: "REQUIRED" },
+    { name: "value", type: "INT64", ...opt },
+    { name: "tags", converted_type: "MAP", logical_type: { type: "MAP" }, num_children: 1, ...opt },
+    { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+    { name: "key", type: "INT64", repetition_type: "REQUIRED" },
+    { name: "value", converted_type: "LIST", logical_type: { type: "LIST" }, num_children: 1, ...opt },
+    { name: "list", repetition_type: "REPEATED", num_children: 1 },
+    { name: "element", type: "BYTE_ARRAY", converted_type: "UTF8", logical_type: { type: "STRING" }, ...opt },
+  ];
+  const meta = [{ year: 2023n, tokens: 9007199254740993n }, {}, null];
+  const tags = [[{ key: 12345678901234567n, value: ["algebra", "proof"] }, { key: -1n, value: null }], null, [{ key: 0n, value: [] }]];
+  const src = join(dir, "maps.parquet");
+  writeFileSync(src, new Uint8Array(parquetWriteBuffer({ schema: mapSchema, columnData: [
+    { name: "text", data: ["a", "b", "c"] },
+    { name: "n", data: [1, 2, 3] },
+    { name: "meta", data: meta },
+    { name: "tags", data: tags },
+  ] } as never)));
+  const [b] = await collect(src);
+  const type = (n: string) => b.schema.fields.find((f) => f.name === n)!.type;
+  assert.equal(String(type("meta")), "Map<{key:Utf8, value:Int64}>");
+  assert.equal(String(type("tags")), "Map<{key:Int64, value:List<Utf8>}>");
+  const { main } = await import("../../cli/main.js");
+  const out = join(dir, "out");
+  assert.equal(await main(["filter", "-i", src, "-o", out, "--min", "n=0", "--quiet", "--workers", "1"]), 0);
+  const written = join(out, "maps.parquet");
+  const ann = annotations(written);
+  for (const n of ["meta", "tags"]) assert.deepEqual((ann[n] as { logical: unknown }).logical, { type: "MAP" }, n);
+  const m = (() => {
+    const buf = readFileSync(written);
+    return parquetMetadata(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+  })();
+  const el = (path: string[]) => {
+    let i = m.schema.findIndex((e) => e.name === path[0]);
+    for (const p of path.slice(1)) i = m.schema.findIndex((e, j) => j > i && e.name === p);
+    return m.schema[i];
+  };
+  assert.equal(el(["tags", "key_value", "key"]).type, "INT64");
+  assert.equal(el(["tags", "key_value", "key"]).repetition_type, "REQUIRED");
+  const buf = readFileSync(written);
+  const rows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), columns: ["meta", "tags"],
+    compressors: parquetDecompressors });
+  assert.deepEqual(rows.map((r) => r.meta), meta.map((x) => x ?? undefined));
+  assert.deepEqual(rows.map((r) => r.tags), [{ "12345678901234567": ["algebra", "proof"], "-1": null }, undefined, { 0: [] }]);
+  const [again] = await collect(written);
+  for (const n of ["meta", "tags"]) {
+    assert.equal(String(again.schema.fields.find((f) => f.name === n)!.type), String(type(n)));
+    assert.equal(JSON.stringify([...again.getChild(n)!], (_, v) => (typeof v === "bigint" ? String(v) : v)),
+      JSON.stringify([...b.getChild(n)!], (_, v) => (typeof v === "bigint" ? String(v) : v)), n);
+  }
+});

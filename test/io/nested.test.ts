@@ -103,24 +103,25 @@ test("a nested column goes through a pipeline stage that drops rows and comes ou
   assert.equal(String(first.schema.fields.find((f) => f.name === "messages")!.type), "List<Struct<{from:Utf8, value:Utf8}>>");
 });
 
-test("a MAP column, a shape not mapped to Arrow, still reads as JSON text", async () => {
+test("a MAP column with text keys reads as an Arrow Map; one with binary keys (not mapped) still as JSON text", async () => {
   const dir = tmpDir();
   const f = join(dir, "map.parquet");
+  const mapOf = (name: string, keyType: object) => [
+    { name, repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 },
+    { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+    { name: "key", type: "BYTE_ARRAY", ...keyType, repetition_type: "REQUIRED" },
+    { name: "value", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
+  ];
   writeParquet(f, [
     { name: "text", schema: [{ name: "text", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" }], data: ["a", "b"] },
-    {
-      name: "meta", data: [{ k: "v" }, null],
-      schema: [
-        { name: "meta", repetition_type: "OPTIONAL", converted_type: "MAP", num_children: 1 },
-        { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
-        { name: "key", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "REQUIRED" },
-        { name: "value", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-      ] as never,
-    },
+    { name: "meta", data: [{ k: "v" }, null], schema: mapOf("meta", { converted_type: "UTF8" }) as never },
+    { name: "raw", data: [{ k: "v" }, null], schema: mapOf("raw", {}) as never },
   ]);
   const [b] = await readAll(f);
-  assert.ok(DataType.isUtf8(b.schema.fields.find((x) => x.name === "meta")!.type));
-  assert.deepEqual(batchRows(b).map((r) => r.meta), [JSON.stringify({ k: "v" }), null]);
+  assert.equal(String(b.schema.fields.find((x) => x.name === "meta")!.type), "Map<{key:Utf8, value:Utf8}>");
+  assert.deepEqual([...b.getChild("meta")!].map((v) => v?.toJSON() ?? null), [{ k: "v" }, null]);
+  assert.ok(DataType.isUtf8(b.schema.fields.find((x) => x.name === "raw")!.type));
+  assert.deepEqual(batchRows(b).map((r) => r.raw), [JSON.stringify({ k: "v" }), null]);
 });
 
 test("Arrow IPC: a List<Struct> main column is the document's text as JSON, like Parquet's", async () => {
