@@ -36,6 +36,9 @@ export interface FileDescription {
   badLines?: number;
   /** When the argument named several files: one entry per file (schema and sample are the first file's). */
   files?: { file: string; format: FileFormat; rows: number; bytes: number }[];
+  /** When the argument was a folder or glob: files and folders under it left out as megamath's own (markers,
+   * stats, reports, work folders), so a reader sees that the counts above are of the documents only. */
+  leftOut?: number;
 }
 
 const ARROW_OF: Record<string, string> = {
@@ -50,7 +53,8 @@ export async function describeFile(path: string, opts: { rows?: number } = {}): 
     isFile = (await stat(path)).isFile();
   } catch { /* a glob */ }
   if (!isFile) {
-    const files = await expandInputs([path]);
+    let leftOut = 0;
+    const files = await expandInputs([path], (e) => (leftOut += e.leftOut));
     const each = await Promise.all(files.map((f, i) => describeOne(f, i === 0 ? rows : 0)));
     return {
       ...each[0],
@@ -58,6 +62,7 @@ export async function describeFile(path: string, opts: { rows?: number } = {}): 
       rows: each.reduce((s, d) => s + d.rows, 0),
       bytes: each.reduce((s, d) => s + d.bytes, 0),
       files: each.map((d) => ({ file: d.file, format: d.format, rows: d.rows, bytes: d.bytes })),
+      leftOut,
     };
   }
   return describeOne(path, rows);
@@ -191,6 +196,7 @@ export function formatDescription(d: FileDescription): string {
     for (const f of d.files.slice(0, 20)) lines.push(`  ${f.file}  ${f.rows.toLocaleString("en-US")} rows`);
     if (d.files.length > 20) lines.push(`  … ${d.files.length - 20} more`);
   }
+  if (d.leftOut) lines.push(`left out: ${d.leftOut} of megamath's own files/folders (markers, stats, reports, work folders)`);
   if (d.parquet) {
     const g = d.parquet.rowGroups;
     const sizes = g.map((x) => x.rows);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, basename } from "node:path";
 import { expandInputs, type InputExpansion } from "../../lib/io/glob.js";
-import { describeFile } from "../../lib/io/inspect.js";
+import { describeFile, formatDescription } from "../../lib/io/inspect.js";
 import { runPipeline } from "../../lib/runtime/runner.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
 import { repoRoot, tmpDir } from "../helpers.js";
@@ -54,6 +54,10 @@ test("repro: a step's output folder as -i DIR gives its documents only, and insp
   const rows = (await describeFile(join(out, "web.parquet"), { rows: 0 })).rows;
   assert.equal(d.rows, rows);
   assert.equal(d.files?.length, 1);
+  // inspect says how many of megamath's own files it left out, in JSON and in its text.
+  assert.equal(d.leftOut, seen[0].leftOut);
+  assert.match(formatDescription(d), new RegExp(`^left out: ${seen[0].leftOut} of megamath's own files/folders`, "m"));
+  assert.equal((await describeFile(inputs, { rows: 0 })).leftOut, 0);
   // A folder that is not a command's output keeps a sub-folder that happens to be called "failures".
   const user = tmpDir("megamath-safety-user-");
   mkdirSync(join(user, "failures"));
