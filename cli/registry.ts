@@ -23,7 +23,10 @@ const planCost = {
   load: () => import("./commands/plan-cost.js"),
 };
 
-export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, "plan-cost": planCost, ...stepCommands };
+/** Commands that work on a whole build (or plan one) rather than run as a recipe step. */
+export const buildCommands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, "plan-cost": planCost };
+
+export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { ...buildCommands, ...stepCommands };
 
 export const commands: Record<string, () => Promise<{ default: Command }>> = Object.fromEntries(
   Object.entries(registry).map(([k, v]) => [k, v.load]),
