@@ -36,7 +36,12 @@ function substitute(word: string, command: string, llmUrl: string): string {
   if (word === "NAME") return "test-model";
   if (word === "FILE") return "data/megamath-web-00000.parquet";
   // a step's folder: one with completion markers for stats, the tokenize step's shards for tokenize and inspect
-  if (word === "DIR") return command === "stats" ? "megamath-out/score" : "megamath-out/tokenize";
+  if (word === "DIR") {
+    if (command === "stats") return "megamath-out/score";
+    // card and report take a build folder (plan.json), not a step's.
+    if (command === "card" || command === "report") return "megamath-out";
+    return "megamath-out/tokenize";
+  }
   return word;
 }
 
@@ -156,6 +161,10 @@ test("the library example in README.md runs against the demo corpus", async () =
     for (const f of ["megamath-web-00000.parquet", "megamath-web-00001.parquet"]) {
       symlinkSync(join(repoRoot, "fixtures", "demo", f), join(dir, "data", f));
     }
+    // Examples may load the shipped recipes by their path in the package (pipelines/pro-max.json), whose demo
+    // inputs are package paths too.
+    symlinkSync(join(repoRoot, "pipelines"), join(dir, "pipelines"));
+    symlinkSync(join(repoRoot, "fixtures"), join(dir, "fixtures"));
     // `from "megamath"` is the package's own entry: this checkout's index.ts.
     const file = join(dir, `example-${i}.mts`); // an ES module, as in a "type": "module" package
     writeFileSync(file, b.body.replace(/from "megamath"/g, `from ${JSON.stringify(join(repoRoot, "index.ts"))}`));
