@@ -2,37 +2,15 @@
 // run as parallel processes, and the report rendered by a real headless browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { tmpDir, repoRoot } from "../helpers.js";
+import { cli, megamath, digestTree } from "./cli-run.js";
 import { cardMetadata, hubProblems } from "../card/hub-metadata.js";
 import { needs } from "../oracles.js";
 
-const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
-function megamath(args: string[]) {
-  const r = spawnSync(process.execPath, [...cli, ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer: 1 << 26 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
-/** Hash of every data file under a folder (not stats, markers or logs, which hold timings and paths). */
-function digestTree(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, e.name);
-      if (e.name.startsWith(".")) continue;
-      if (e.isDirectory()) walk(p);
-      else if (/\.(parquet|bin|idx)$/.test(e.name)) {
-        h.update(p.slice(dir.length));
-        h.update(readFileSync(p));
-      }
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 const single = tmpDir("megamath-build-");
 

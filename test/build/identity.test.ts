@@ -5,36 +5,14 @@
 // Cost is kept low: the Pro-Max recipe without the three Decay mixtures, 2 shards.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { createHash } from "node:crypto";
 import { tmpDir, repoRoot } from "../helpers.js";
+import { cli, megamath, digestTree } from "./cli-run.js";
 
-const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
 const launcher = `${process.execPath} ${cli.join(" ")}`;
-function megamath(args: string[]) {
-  const r = spawnSync(process.execPath, [...cli, ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer: 1 << 26 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
-/** Hash of every data file under a folder (not stats or markers, which hold timings and paths). */
-function digestTree(dir: string): string {
-  const h = createHash("sha256");
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(d, e.name);
-      if (e.name.startsWith(".")) continue;
-      if (e.isDirectory()) walk(p);
-      else if (/\.(parquet|bin|idx)$/.test(e.name)) {
-        h.update(p.slice(dir.length));
-        h.update(readFileSync(p));
-      }
-    }
-  };
-  walk(dir);
-  return h.digest("hex");
-}
 
 /** Modification time of every task marker of a step folder (a marker is rewritten exactly when its task is redone). */
 function markerTimes(stepDir: string): Record<string, number> {

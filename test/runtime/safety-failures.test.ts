@@ -5,21 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { main } from "../../cli/main.js";
+import { megamath } from "./main-inprocess.js";
 import { tmpDir, sharedJsonl } from "../helpers.js";
 import { startServer } from "../llm/server.js";
 import { realMathTexts } from "../llm/util.js";
 
-async function megamath(args: string[]): Promise<{ code: number; err: string }> {
-  const write = process.stderr.write;
-  let err = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), err };
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 function gsm(dir: string, name: string, n: number, broken = 0): string {
   const rows = sharedJsonl("math-qa", "gsm8k_train.jsonl.gz").slice(0, n);

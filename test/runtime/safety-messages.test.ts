@@ -5,21 +5,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { main } from "../../cli/main.js";
+import { megamath } from "./main-inprocess.js";
 import { repoRoot, tmpDir } from "../helpers.js";
 
 const demo = join(repoRoot, "fixtures/demo/megamath-web-00000.parquet");
 
-async function megamath(args: string[]): Promise<{ code: number; err: string }> {
-  const write = process.stderr.write;
-  let err = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), err };
-  } finally {
-    process.stderr.write = write;
-  }
-}
 
 const filter = (out: string, ...extra: string[]) => ["filter", "-i", demo, "-o", out, "--min", "label=0", ...extra];
 
