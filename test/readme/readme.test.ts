@@ -28,6 +28,7 @@ const NOT_RUN: Record<string, string> = {
     "--dry-run refuses it; test/trainer/cli.test.ts runs train --dry-run and the tiny preset on a demo mixture",
   "megamath mix --dry-run": "a flag named in prose (a mix needs --spec); its flags are checked against --help",
   "megamath tokenize --shard i/N": "a flag named in prose (tokenize needs -i/-o); its flags are checked against --help",
+  "megamath mix --source-template NAME=TEMPLATE": "a flag named in prose (a mix needs --preset or --spec); its flags are checked against --help, and test/recipe-numbers/layouts.test.ts runs it",
 };
 
 /** Placeholders in the README's commands and what stands in for them here (relative to the sandbox). */
