@@ -28,6 +28,9 @@ const NOT_RUN: Record<string, string> = {
     "--dry-run refuses it; test/trainer/cli.test.ts runs train --dry-run and the tiny preset on a demo mixture",
   "megamath mix --dry-run": "a flag named in prose (a mix needs --spec); its flags are checked against --help",
   "megamath tokenize --shard i/N": "a flag named in prose (tokenize needs -i/-o); its flags are checked against --help",
+  "megamath plan-cost -i GLOB --step annotate|refine --tokens-per-sec N [--prompt-tokens-per-sec N]":
+    "a usage synopsis (alternatives, [optional] flags); its flags are checked against --help, and test/recipe-numbers/cost-plan.test.ts runs the command",
+  "megamath dedup --clustering bucket --seeds T": "flags named in prose (dedup needs -i/-o; T is a count); its flags are checked against --help, and test/dedup/bucket.test.ts runs multi-seed dedup",
   "megamath mix --source-template NAME=TEMPLATE": "a flag named in prose (a mix needs --preset or --spec); its flags are checked against --help, and test/recipe-numbers/layouts.test.ts runs it",
 };
 
