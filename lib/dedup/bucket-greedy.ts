@@ -197,7 +197,7 @@ export function coverBound(bk: Buckets, nodeCount: number, deg?: Int32Array, of?
 }
 
 /** Per node, its buckets (CSR: of[deg[v] .. deg[v+1]) in bucket order). */
-function incidence(bk: Buckets, nodeCount: number): { deg: Int32Array; of: Int32Array } {
+export function incidence(bk: Buckets, nodeCount: number): { deg: Int32Array; of: Int32Array } {
   const deg = new Int32Array(nodeCount + 1);
   for (let i = 0; i < bk.members.length; i++) deg[bk.members[i] + 1]++;
   for (let v = 0; v < nodeCount; v++) deg[v + 1] += deg[v];

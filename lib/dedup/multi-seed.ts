@@ -6,18 +6,12 @@
 // in one of them; so the bucket greedy and its bound run on the result unchanged.
 import { createHash } from "node:crypto";
 import { paths, readWorkManifest, type WorkManifest } from "./workdir.js";
-import { type Buckets, readBuckets } from "./bucket-greedy.js";
+import { type Buckets, readBuckets, incidence } from "./bucket-greedy.js";
 import type { DocUnionFind } from "./unionfind.js";
 
 /** Buckets of the intersection of two bucket hypergraphs over the same node ids (identical results dropped). */
 export function intersectBuckets(a: Buckets, b: Buckets, nodeCount: number): Buckets {
-  // Per node, its buckets in b (CSR).
-  const deg = new Int32Array(nodeCount + 1);
-  for (let i = 0; i < b.members.length; i++) deg[b.members[i] + 1]++;
-  for (let v = 0; v < nodeCount; v++) deg[v + 1] += deg[v];
-  const fill = deg.slice(0, nodeCount);
-  const of = new Int32Array(b.members.length);
-  for (let k = 0; k < b.band.length; k++) for (let i = b.start[k]; i < b.start[k + 1]; i++) of[fill[b.members[i]]++] = k;
+  const { deg, of } = incidence(b, nodeCount); // per node, its buckets in b
 
   const start: number[] = [0];
   const members: number[] = [];
