@@ -6,11 +6,16 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { repoRoot, tmpDir } from "../helpers.js";
 
 const bin = join(repoRoot, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs");
-const cruise = (paths: string[], cwd = repoRoot) =>
-  spawnSync(process.execPath, [bin, "--config", ".dependency-cruiser.cjs", "--output-type", "err", ...paths], { cwd, encoding: "utf8" });
+// Colour off and escapes stripped: CI may set FORCE_COLOR, which puts escape codes inside the file names matched below.
+const cruise = (paths: string[], cwd = repoRoot) => {
+  const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
+  const r = spawnSync(process.execPath, [bin, "--config", ".dependency-cruiser.cjs", "--output-type", "err", ...paths], { cwd, encoding: "utf8", env });
+  return { status: r.status, stdout: stripVTControlCharacters(r.stdout ?? ""), stderr: stripVTControlCharacters(r.stderr ?? "") };
+};
 
 test("import rules: nothing in lib/ imports upward, no circles", () => {
   const r = cruise(["index.ts", "cli", "lib", "pipelines", "classifiers", "bench"]);
