@@ -7,8 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
 import { join, resolve, sep, dirname } from "node:path";
 import type { Batch } from "../arrow/batch.js";
-import { textBytes } from "../arrow/batch.js";
-import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
+import { expandInputs, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
 import { fileFailure } from "./failures.js";
@@ -16,10 +15,11 @@ import { lockFolder } from "./lock.js";
 import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
-import type { OnError, Stage, StageContext } from "./stage.js";
-import { StageStats, mergeRunStats, type RunStatsJSON } from "./stats.js";
-import { fingerprintFile, fingerprintPath, taskFingerprint } from "./fingerprint.js";
-import { MARKER_DIR, readFolderMarkers, runTaskLoop } from "./task-loop.js";
+import type { OnError, Stage } from "./stage.js";
+import { mergeRunStats, type RunStatsJSON } from "./stats.js";
+import { fingerprintFile, fingerprintPath, hashOf, taskFingerprint } from "./fingerprint.js";
+import { MARKER_DIR, markerMismatch, markerPath, readFolderMarkers, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker } from "./task-loop.js";
+import { FatalError, READ_STAGE, runFilePass } from "./file-pass.js";
 import { checkExpectation, keptFigures, type Expect } from "./expect.js";
 
 export interface RunOptions {
@@ -64,37 +64,79 @@ export interface RunResult {
   filesFailed: { file: string; error: string }[];
 }
 
-export { MARKER_DIR };
-export const READ_STAGE = "read";
+export { MARKER_DIR, READ_STAGE };
+
+/** One step of a fused pass: what a single command would run, with its own folder, identity and bounds. */
+export interface FusedStep {
+  /** The step (command) name, recorded in its markers and stats. */
+  name: string;
+  outDir: string;
+  stages: Stage[];
+  /** As RunOptions.identity/reads/expect, for this step alone. */
+  identity?: string;
+  reads?: string[];
+  expect?: Expect;
+  /** Write this step's documents to its folder (the last step always does): keeps an intermediate for debugging. */
+  keep?: boolean;
+}
+
+export type FusedRunOptions = Omit<RunOptions, "outDir" | "stages" | "name" | "identity" | "reads" | "expect" | "writeOutput"> & {
+  steps: FusedStep[];
+};
 
 /** Run a pipeline over this shard's files. Throws on the first error under onError "fail". */
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const step: FusedStep = { name: o.name ?? "run", outDir: o.outDir, stages: o.stages, identity: o.identity, reads: o.reads, expect: o.expect, keep: true };
+  return (await runSteps(o, [step], o.writeOutput !== false))[0];
+}
+
+/**
+ * Run consecutive per-document steps in one pass: each input file is read once, goes through every step's stages,
+ * and only the last step's documents (and those of steps marked keep) are written. Each step still gets, in its own
+ * folder, a marker per file with its own stats (docs in = out + removed + failed) and fingerprint, its stats files,
+ * and its own expectation check: `megamath stats`/`report` read a fused step like any other. A kept step's marker is
+ * the one the step alone would write (same fingerprint, same output), so fused and unfused runs reuse each other's
+ * work; an unkept step's marker holds its stats only, under a fingerprint that no unfused run takes for done.
+ * The last step's fingerprint chains every step's settings: a change to any of them redoes the pass.
+ */
+export async function runFusedPipeline(o: FusedRunOptions): Promise<RunResult[]> {
+  if (!o.steps.length) throw new Error("runFusedPipeline: no steps");
+  // A step's documents must be one file per input under a predictable name, as the next step would have read them.
+  if (o.steps.length > 1 && o.write?.maxFileBytes) throw new Error("a fused pass cannot roll outputs into numbered parts (maxFileBytes); run the steps one by one");
+  const dirs = o.steps.map((s) => resolve(s.outDir));
+  if (new Set(dirs).size !== dirs.length) throw new Error("every step of a fused pass needs its own output folder");
+  return runSteps(o, o.steps, true);
+}
+
+interface Shape { log: Logger; shard: { index: number; count: number }; onError: OnError; all: string[]; mine: string[]; names: Map<string, string> }
+
+async function runSteps(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedStep[], writes: boolean): Promise<RunResult[]> {
   const log = o.log ?? createLogger({ quiet: true });
   const shard = o.shard ?? { index: 0, count: 1 };
   const onError = o.onError ?? "fail";
-  const outDir = resolve(o.outDir);
+  steps = steps.map((s) => ({ ...s, outDir: resolve(s.outDir) }));
   const all = await expandInputs(o.inputs, (e) => log.info(`input ${JSON.stringify(e.pattern)}: ${e.files} file(s)` +
     (e.leftOut ? `; left out ${e.leftOut} of megamath's own (markers, stats, reports, work folders)` : "")));
-  await refuseOutputHoldingInputs(outDir, all);
+  for (const s of steps) await refuseOutputHoldingInputs(s.outDir, all);
   const mine = all.filter((_, i) => i % shard.count === shard.index);
   const names = outputNames(all);
-  for (const n of names.values()) assertInside(outDir, n);
-  await ensureWritableDir(outDir);
-  const lock = o.writeOutput === false ? null : await lockFolder(outDir, shard);
+  for (const s of steps) for (const n of names.values()) assertInside(s.outDir, n);
+  for (const s of steps) await ensureWritableDir(s.outDir);
+  const locks = [];
   try {
-    return await runLocked(o, { log, shard, onError, outDir, all, mine, names });
+    if (writes) for (const s of steps) locks.push(await lockFolder(s.outDir, shard));
+    return await runLocked(o, steps, writes, { log, shard, onError, all, mine, names });
   } finally {
-    await lock?.release();
+    for (const l of locks) await l.release();
   }
 }
 
-async function runLocked(
-  o: RunOptions,
-  r: { log: Logger; shard: { index: number; count: number }; onError: OnError; outDir: string; all: string[]; mine: string[]; names: Map<string, string> },
-): Promise<RunResult> {
-  const { log, shard, onError, outDir, all, mine, names } = r;
-  await mkdir(join(outDir, MARKER_DIR), { recursive: true });
-
+async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedStep[], writes: boolean, r: Shape): Promise<RunResult[]> {
+  const { log, shard, onError, all, mine, names } = r;
+  for (const s of steps) await mkdir(join(s.outDir, MARKER_DIR), { recursive: true });
+  const last = steps.length - 1;
+  const kept = (k: number) => k === last || Boolean(steps[k].keep);
+  const ext = `.${o.write?.format ?? "parquet"}`;
   let totalBytes = 0;
   const sizes = new Map<string, number>();
   for (const f of mine) {
@@ -104,82 +146,153 @@ async function runLocked(
   }
   // Readers see the whole sorted input list (not just this shard's): default ids stay unique across inputs that
   // share a file name, and are the same on every shard.
-  const withInputs: RunOptions = { ...o, read: { ...o.read, inputs: all } };
-  const step = o.name ?? "run";
-  const writes = o.writeOutput !== false;
-  const settings = await runSettings(o);
-  const reads = await Promise.all(runReads(o).map(fingerprintPath));
-  const tasks = await Promise.all(mine.map(async (file) => ({
-    key: names.get(file)!, input: file,
-    fingerprint: taskFingerprint({ step, settings, reads: [await fingerprintFile(file), ...reads] }),
-  })));
+  const read = { ...o.read, inputs: all };
+  const label = steps.map((s) => s.name).join("+");
+  const settings = await Promise.all(steps.map(stepSettings));
+  const reads = await Promise.all(steps.map((s) => Promise.all(stepReads(s).map(fingerprintPath))));
+  const tasks = await Promise.all(mine.map(async (file) => {
+    const key = names.get(file)!;
+    // Step k reads what step k-1 wrote for this file: the fingerprint fingerprintFile gives a megamath output.
+    const fps: string[] = [];
+    let input = await fingerprintFile(file);
+    steps.forEach((s, k) => {
+      fps.push(taskFingerprint({ step: s.name, settings: settings[k], reads: [input, ...reads[k]] }));
+      input = hashOf(["output", fps[k], key + ext]);
+    });
+    return { key, input: file, fingerprint: fps[last], fps };
+  }));
+  // A pass is done only when every step's marker agrees; one that does not (an intermediate changed or removed
+  // by hand) makes the whole pass redo that file.
+  if (writes && !o.force && last > 0) {
+    for (const t of tasks) {
+      for (let k = 0; k < last; k++) {
+        if (!(await stepDone(steps[k].outDir, t.key, t.fps[k], kept(k)))) {
+          await rm(markerPath(steps[last].outDir, t.key), { force: true });
+          break;
+        }
+      }
+    }
+  }
   // Made after the last step that can throw outside the try below, which stops its timer.
   const progress = o.progress
-    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label: step }, totalBytes, mine.length)
+    ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label }, totalBytes, mine.length)
     : undefined;
-  const result: RunResult = { stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] };
-  const perFile: RunStatsJSON[] = [];
+  const results: RunResult[] = steps.map(() => ({ stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] }));
+  const perFile: RunStatsJSON[][] = steps.map(() => []);
+  const filesFailed: { file: string; error: string }[] = [];
+  const allStages = steps.flatMap((s) => s.stages);
   try {
     const loop = await runTaskLoop({
-      step, outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: o.writeOutput !== false,
+      step: steps[last].name, outDir: steps[last].outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: writes,
       // Final-named files in this file's slot are removed only when megamath made them (output-guard.ts); a claim
-      // covers the parts a killed attempt renamed into place before it died.
-      claim: writes ? (t, old) => claimSlot(outDir, join(outDir, MARKER_DIR), t.key, old?.outputs) : undefined,
-      release: writes ? (t) => releaseSlot(join(outDir, MARKER_DIR), t.key) : undefined,
+      // covers the parts a killed attempt renamed into place before it died. Earlier steps' slots likewise.
+      claim: writes ? async (t, old) => {
+        for (let k = 0; k < last; k++) {
+          const dir = steps[k].outDir;
+          const prev = await readTaskMarker(markerPath(dir, t.key));
+          await removeOwnTemps(dir, t.key, OUTPUT_SUFFIXES);
+          await claimSlot(dir, join(dir, MARKER_DIR), t.key, prev?.outputs);
+          await rm(markerPath(dir, t.key), { force: true });
+        }
+        await claimSlot(steps[last].outDir, join(steps[last].outDir, MARKER_DIR), t.key, old?.outputs);
+      } : undefined,
+      release: writes ? async (t) => {
+        for (const s of steps) await releaseSlot(join(s.outDir, MARKER_DIR), t.key);
+      } : undefined,
       onSkip: (t, m) => {
-        perFile.push(m.stats);
-        result.outputs.push(...m.outputs.map((x) => join(outDir, x)));
+        perFile[last].push(m.stats);
+        results[last].outputs.push(...m.outputs.map((x) => join(steps[last].outDir, x)));
         progress?.fileDone(sizes.get(t.input)!);
       },
       run: async (t) => {
         const file = t.input;
-        const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir };
+        const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir: steps[last].outDir };
         try {
-          const { stats, outputs } = await runFile(file, join(outDir, t.key), withInputs, ctxBase, progress);
-          const failure = fileFailure(stats, o.maxFailedShare);
+          const passSteps = steps.map((s, k) => ({ stages: s.stages, outBase: writes && kept(k) ? join(s.outDir, t.key) : null }));
+          const done = await runFilePass(file, passSteps, { read, reader: o.reader, write: o.write }, ctxBase, progress);
+          const failure = done.map((d) => fileFailure(d.stats, o.maxFailedShare)).find((f) => f !== null);
           if (failure) {
             // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
-            for (const p of outputs) await rm(p, { force: true });
+            for (const d of done) for (const p of d.outputs) await rm(p, { force: true });
             if (onError === "fail") throw new Error(`${file}: ${failure}; nothing of it was kept`);
             log.warn(`file failed: ${file}: ${failure}; nothing of it was kept and it has no completion marker, so a rerun retries it`);
-            result.filesFailed.push({ file, error: failure });
+            filesFailed.push({ file, error: failure });
             return null;
           }
-          perFile.push(stats);
-          result.outputs.push(...outputs);
-          return { outputs: outputs.map((p) => p.slice(outDir.length + 1)), stats };
+          const rel = (k: number) => done[k].outputs.map((p) => p.slice(steps[k].outDir.length + 1));
+          for (let k = 0; k < last && writes; k++) {
+            await writeTaskMarker(steps[k].outDir, {
+              step: steps[k].name, key: t.key, input: file, outputs: rel(k), stats: done[k].stats,
+              ...(kept(k) ? { fingerprint: t.fps[k] } : { fingerprint: unkeptFingerprint(t.fps[k]), fusedInto: steps[last].name }),
+            });
+          }
+          done.forEach((d, k) => {
+            perFile[k].push(d.stats);
+            results[k].outputs.push(...d.outputs);
+          });
+          return { outputs: rel(last), stats: done[last].stats };
         } catch (e) {
           if (onError === "fail" || e instanceof FatalError) throw e;
           // A file that cannot be read at all is skipped and reported; it has no marker, so a rerun retries it.
           const msg = (e as Error).message;
           log.warn(`skipped ${file}: ${msg}`);
-          result.filesFailed.push({ file, error: msg });
+          filesFailed.push({ file, error: msg });
           return null;
         } finally {
           progress?.fileDone(sizes.get(file)!);
         }
       },
     });
-    result.filesDone = loop.done.length;
-    result.filesSkipped = loop.skipped.length;
+    // Files found done: the earlier steps' figures come from their own markers (checked above).
+    for (const { task } of loop.skipped) {
+      for (let k = 0; k < last; k++) {
+        const m = await readTaskMarker(markerPath(steps[k].outDir, task.key));
+        if (m) {
+          perFile[k].push(m.stats);
+          results[k].outputs.push(...m.outputs.map((x) => join(steps[k].outDir, x)));
+        }
+      }
+    }
+    for (const res of results) {
+      res.filesDone = loop.done.length;
+      res.filesSkipped = loop.skipped.length;
+      res.filesFailed = filesFailed;
+    }
   } catch (e) {
-    await closeStages(o.stages).catch(() => {}); // the run's own error is the one to report
+    await closeStages(allStages).catch(() => {}); // the run's own error is the one to report
     throw e;
   } finally {
     progress?.stop();
   }
-  await closeStages(o.stages);
-  result.stats = mergeRunStats(perFile);
-  const shardStats = { ...result.stats, shard, filesFailed: result.filesFailed };
-  if (o.writeOutput !== false) {
-    await writeFileAtomic(join(outDir, `stats.shard-${shard.index}-of-${shard.count}.json`), JSON.stringify(shardStats, null, 1) + "\n");
-    // The folder-wide merge (all shards that have finished files so far).
-    await writeFileAtomic(join(outDir, "stats.json"), JSON.stringify(await mergeFolderStats(outDir), null, 1) + "\n");
+  await closeStages(allStages);
+  steps.forEach((_, k) => (results[k].stats = mergeRunStats(perFile[k])));
+  if (writes) {
+    for (const [k, s] of steps.entries()) {
+      const shardStats = { ...results[k].stats, shard, filesFailed };
+      await writeFileAtomic(join(s.outDir, `stats.shard-${shard.index}-of-${shard.count}.json`), JSON.stringify(shardStats, null, 1) + "\n");
+      // The folder-wide merge (all shards that have finished files so far).
+      await writeFileAtomic(join(s.outDir, "stats.json"), JSON.stringify(await mergeFolderStats(s.outDir), null, 1) + "\n");
+    }
   }
-  // After the stats are written, so a stopped run can be inspected with `megamath stats`.
-  const { docsIn, docsOut } = keptFigures(result.stats);
-  checkExpectation(step, docsIn, docsOut, o.expect, shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "");
-  return result;
+  // After the stats are written, so a stopped run can be inspected with `megamath stats`; each step by its own bounds.
+  steps.forEach((s, k) => {
+    const { docsIn, docsOut } = keptFigures(results[k].stats);
+    checkExpectation(s.name, docsIn, docsOut, s.expect, shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "");
+  });
+  return results;
+}
+
+/** The fingerprint under which an unkept (fused) step records its stats: never one an unfused run takes for done,
+ * since no output file backs it. */
+const unkeptFingerprint = (fp: string) => hashOf(["fused-no-output", fp]);
+
+/** Does step folder `dir` hold a finished marker for `key` made under fingerprint `fp`? */
+async function stepDone(dir: string, key: string, fp: string, kept: boolean): Promise<boolean> {
+  const m = await readTaskMarker(markerPath(dir, key));
+  if (!m) return false;
+  if (kept) return (await markerMismatch(dir, m, fp)) === null;
+  // An unkept step: its stats-only marker, or the marker of an unfused run of the step (its output still there).
+  return m.fingerprint === unkeptFingerprint(fp) || (await markerMismatch(dir, m, fp)) === null;
 }
 
 /** Close every stage (releasing workers) even when one close fails; then throw the first failure. */
@@ -195,130 +308,19 @@ async function closeStages(stages: Stage[]): Promise<void> {
   if (first !== undefined) throw first;
 }
 
-/** The run's identity-relevant settings: its own (the command's options) and every stage's. */
-async function runSettings(o: RunOptions): Promise<unknown> {
-  const parts: unknown[] = [o.identity ?? ""];
-  for (const s of o.stages) parts.push(s.identity ? `${s.name}:${await s.identity()}` : "");
+/** A step's identity-relevant settings: its own (the command's options) and every stage's. */
+async function stepSettings(s: FusedStep): Promise<unknown> {
+  const parts: unknown[] = [s.identity ?? ""];
+  for (const st of s.stages) parts.push(st.identity ? `${st.name}:${await st.identity()}` : "");
   return parts;
 }
 
-/** Files besides the input that the outputs depend on: the run's own list and every stage's (models, indexes). */
-function runReads(o: RunOptions): string[] {
-  return [...(o.reads ?? []), ...o.stages.flatMap((s) => s.reads?.() ?? [])];
+/** Files besides the input that a step's outputs depend on: its own list and every stage's (models, indexes). */
+function stepReads(s: FusedStep): string[] {
+  return [...(s.reads ?? []), ...s.stages.flatMap((st) => st.reads?.() ?? [])];
 }
 
-/** An error that must stop the run even under onError "skip" (e.g. the output disk is full). */
-export class FatalError extends Error {}
-export { OutputFolderError };
-
-async function runFile(
-  file: string,
-  outBase: string,
-  o: RunOptions,
-  ctxBase: Omit<StageContext, "stats">,
-  progress?: Progress,
-): Promise<{ stats: RunStatsJSON; outputs: string[] }> {
-  const readStats = new StageStats(READ_STAGE);
-  const stageStats = o.stages.map((s) => new StageStats(s.name));
-  // Each timer holds the inclusive time spent pulling from that point of the chain; a stage's own time is its
-  // timer minus its upstream's.
-  const timers = [{ ms: 0 }];
-  let stream: AsyncIterable<Batch> = (o.reader ?? readDocuments)(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
-  stream = timed(counted(stream, readStats, "out", progress), timers[0]);
-  for (let i = 0; i < o.stages.length; i++) {
-    const stage = o.stages[i];
-    const stats = stageStats[i];
-    let input = counted(stream, stats, "in");
-    if (stage.requires?.length) input = requireColumns(input, stage.requires, file, stage.name);
-    const timer = { ms: 0 };
-    timers.push(timer);
-    stream = timed(counted(stage.run(input, { ...ctxBase, stats }), stats, "out"), timer);
-  }
-  const writer = o.writeOutput === false ? null : openWriter(outBase, o.write);
-  try {
-    for await (const batch of stream) {
-      if (writer) await writer.write(batch);
-    }
-  } catch (e) {
-    await writer?.abort().catch(() => {});
-    throw wrapError(e, file);
-  }
-  let outputs: string[] = [];
-  if (writer) {
-    try {
-      outputs = await writer.close();
-    } catch (e) {
-      await writer.abort().catch(() => {});
-      throw wrapError(e, file);
-    }
-  }
-  // The reader counts lines it could not parse as failed; everything it saw is its input.
-  readStats.docsIn = readStats.docsOut + readStats.failedTotal;
-  readStats.timeMs = timers[0].ms;
-  stageStats.forEach((s, i) => (s.timeMs = Math.max(0, timers[i + 1].ms - timers[i].ms)));
-  const all = [readStats, ...stageStats];
-  for (const s of all) {
-    const err = s.check();
-    if (err) throw new FatalError(`${file}: ${err} (a stage lost or invented documents; this is a bug)`);
-  }
-  return { stats: { files: 1, stages: all.map((s) => s.toJSON()) }, outputs };
-}
-
-function wrapError(e: unknown, file: string): Error {
-  const err = e as NodeJS.ErrnoException;
-  // The writer reports a failed write as an OutputError whose cause holds the system error.
-  const code = err.code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOSPC" || code === "EDQUOT") {
-    return new FatalError(`writing output for ${file}: disk full (${code}); nothing was left under a final name`);
-  }
-  if (err instanceof Error && !err.message.includes(file)) err.message = `${file}: ${err.message}`;
-  return err as Error;
-}
-
-async function* counted(src: AsyncIterable<Batch>, stats: StageStats, side: "in" | "out", progress?: Progress): AsyncIterable<Batch> {
-  for await (const b of src) {
-    const bytes = textBytes(b);
-    if (side === "in") {
-      stats.docsIn += b.numRows;
-      stats.bytesIn += bytes;
-    } else {
-      stats.docsOut += b.numRows;
-      stats.bytesOut += bytes;
-      progress?.add(b.numRows, bytes);
-    }
-    yield b;
-  }
-}
-
-async function* timed(src: AsyncIterable<Batch>, timer: { ms: number }): AsyncIterable<Batch> {
-  const it = src[Symbol.asyncIterator]();
-  try {
-    while (true) {
-      const t0 = performance.now();
-      const r = await it.next();
-      timer.ms += performance.now() - t0;
-      if (r.done) return;
-      yield r.value;
-    }
-  } finally {
-    await it.return?.();
-  }
-}
-
-async function* requireColumns(src: AsyncIterable<Batch>, cols: string[], file: string, stage: string): AsyncIterable<Batch> {
-  let checked = false;
-  for await (const b of src) {
-    if (!checked) {
-      const have = new Set(b.schema.fields.map((f) => f.name));
-      const missing = cols.filter((c) => !have.has(c));
-      if (missing.length) {
-        throw new Error(`${file}: stage "${stage}" needs column(s) ${missing.join(", ")}; present: ${[...have].join(", ")}`);
-      }
-      checked = true;
-    }
-    yield b;
-  }
-}
+export { FatalError, OutputFolderError };
 
 /** Output base names for input files, unique across the whole (unsharded) input list so every shard agrees. */
 export function outputNames(files: string[]): Map<string, string> {
