@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import type { Logger } from "../lib/runtime/log.js";
+import type { Stage } from "../lib/runtime/stage.js";
 
 export type OptionType = "string" | "number" | "integer" | "boolean" | "list";
 
@@ -56,11 +57,16 @@ export interface CommandDef<O extends OptionSpecs> {
   options: O;
   /** Returns the exit code (0 ok, 1 failed). Throw UsageError for bad usage (exit 2). */
   run(args: { positionals: string[]; opts: ValuesOf<O & typeof globalOptions>; ctx: CliContext }): Promise<number | void>;
+  /** A per-document command (its run() is one runner call over files): the stages run() would run with these
+   * options, or null when these options need more than that (a report written afterwards). With it a recipe can
+   * run the command fused with its per-document neighbours in one pass (cli/fused.ts). */
+  stages?(args: { opts: ValuesOf<O & typeof globalOptions>; ctx: CliContext }): Promise<Stage[] | null>;
 }
 
 /** A command as the dispatcher and the recipe hold it: parsed values of any declared options. */
-export interface Command extends Omit<CommandDef<OptionSpecs>, "run"> {
+export interface Command extends Omit<CommandDef<OptionSpecs>, "run" | "stages"> {
   run(args: { positionals: string[]; opts: OptionValues; ctx: CliContext }): Promise<number | void>;
+  stages?(args: { opts: OptionValues; ctx: CliContext }): Promise<Stage[] | null>;
 }
 
 /** Declare a command; its run() gets option values typed from its option declarations (parseCommandArgs and

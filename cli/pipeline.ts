@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import type { CliContext, OptionSpecs, ValuesOf } from "./command.js";
 import { UsageError, parseShard, globalOptions } from "./command.js";
 import { llmOptions } from "./options/llm.js";
-import { runPipeline, type RunOptions, type RunResult } from "../lib/runtime/runner.js";
+import { runPipeline, type FusedRunOptions, type FusedStep, type RunOptions, type RunResult } from "../lib/runtime/runner.js";
 import type { Stage } from "../lib/runtime/stage.js";
 import { defaultWorkers } from "../lib/runtime/pool.js";
 import type { RunStatsJSON } from "../lib/runtime/stats.js";
@@ -57,13 +57,14 @@ export function workersFrom(opts: { workers?: number }): number {
   return w ?? defaultWorkers();
 }
 
-/** Run stages over the inputs as the flags say, log a summary, and return the exit code. */
-export async function runPipelineCommand(
+/** The pipeline flags a command was given, as the options of a runner call (the shape of the pass: inputs, shard,
+ * reading and writing) and of its one step (name, folder, identity, bounds). Checks the values. */
+export function pipelineRun(
   opts: Omit<PipelineValues, "text-key" | "id-key"> & { "text-key"?: string; "id-key"?: string },
   ctx: CliContext,
   stages: Stage[],
   meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"] },
-): Promise<{ code: number; result: RunResult }> {
+): { run: Omit<FusedRunOptions, "steps">; step: FusedStep } {
   const { inputs, output } = requireInputOutput(opts);
   // The writer would quietly clamp these (a 0 row group size to 1, a 0 size limit to none): say so instead.
   if (opts["row-group-size"] < 1) throw new UsageError("--row-group-size must be >= 1");
@@ -71,14 +72,9 @@ export async function runPipelineCommand(
   if (opts["max-doc-mb"] !== undefined && !(opts["max-doc-mb"] > 0)) throw new UsageError("--max-doc-mb must be > 0");
   const maxFailedShare = opts["max-failed-share"];
   if (!(maxFailedShare >= 0 && maxFailedShare <= 1)) throw new UsageError("--max-failed-share must be between 0 and 1");
-  const result = await runPipeline({
-    name: meta.name,
+  const run: Omit<FusedRunOptions, "steps"> = {
     reader: meta.reader,
-    identity: optionsIdentity(meta.name, opts, meta.options),
-    reads: filesNamedIn(opts, meta.options),
     inputs,
-    outDir: output,
-    stages,
     shard: parseShard(opts.shard),
     force: Boolean(opts.force),
     seed: opts.seed,
@@ -94,10 +90,35 @@ export async function runPipelineCommand(
       rowGroupSize: opts["row-group-size"],
       maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round(opts["max-file-mb"] * 1e6),
     },
-    expect: { allowEmpty: Boolean(opts["allow-empty"]), minKeptShare: opts["min-kept-share"] },
     log: ctx.log,
     progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },
-  });
+  };
+  const step: FusedStep = {
+    name: meta.name,
+    outDir: output,
+    stages,
+    identity: optionsIdentity(meta.name, opts, meta.options),
+    reads: filesNamedIn(opts, meta.options),
+    expect: { allowEmpty: Boolean(opts["allow-empty"]), minKeptShare: opts["min-kept-share"] },
+  };
+  return { run, step };
+}
+
+/** Run stages over the inputs as the flags say, log a summary, and return the exit code. */
+export async function runPipelineCommand(
+  opts: Omit<PipelineValues, "text-key" | "id-key"> & { "text-key"?: string; "id-key"?: string },
+  ctx: CliContext,
+  stages: Stage[],
+  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"] },
+): Promise<{ code: number; result: RunResult }> {
+  const { run, step } = pipelineRun(opts, ctx, stages, meta);
+  const result = await runPipeline({ ...run, ...step });
+  return { code: reportRun(meta.name, result, ctx), result };
+}
+
+/** Log a run's summary and its failed files; the exit code (1 when a file failed). */
+export function reportRun(name: string, result: RunResult, ctx: CliContext): number {
+  const meta = { name };
   ctx.log.info(summarize(meta.name, result));
   for (const f of result.filesFailed) ctx.log.warn(`file skipped: ${f.file}: ${f.error}`);
   // Under --on-error skip a bad file is skipped and the run goes on with the others; but the run then exits 1, so a
@@ -110,7 +131,7 @@ export async function runPipelineCommand(
       ? `${meta.name}: every input file of this shard failed; nothing was written`
       : `${meta.name}: ${failed} of ${total} input file(s) of this shard failed (named above); the others are done — rerun to retry the failed ones`);
   }
-  return { code: failed ? 1 : 0, result };
+  return failed ? 1 : 0;
 }
 
 /** Options declared `identity: false` by the shared declarations (global, pipeline and LLM flags): what a command's

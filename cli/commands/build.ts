@@ -35,6 +35,7 @@ export default defineCommand({
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
     workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core).", identity: false },
     force: { type: "boolean", description: "Recompute every step." },
+    "no-fuse": { type: "boolean", description: "Run every step on its own, even consecutive per-document steps the recipe would run as one pass (same outputs; more reading and writing).", identity: false },
   },
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
@@ -78,7 +79,7 @@ export default defineCommand({
     const t0 = performance.now();
     // Read back from the folder, as `megamath report` does: the same report however the steps ran (a step done
     // before shows the time it took then).
-    await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
+    await runPlanLocally(plan, ctx, { force: Boolean(opts.force), fuse: !opts["no-fuse"], finalDir: planFile.finalDir });
     const report = await writeReport(outDir);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const lines = [`build "${recipe.name}" finished in ${secs} s`];

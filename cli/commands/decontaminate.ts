@@ -6,6 +6,8 @@ import { loadBuiltinBenchmarks, loadExtraBenchmark, BUILTIN_BENCHMARKS } from ".
 import { NgramIndex } from "../../lib/decontam/ngram-index.js";
 import { loadIndexSet } from "../../lib/decontam/index-set.js";
 import { decontaminateStage, writeReport } from "../../lib/decontam/stage.js";
+import type { Stage } from "../../lib/runtime/stage.js";
+import type { Logger } from "../../lib/runtime/log.js";
 
 export default defineCommand({
   name: "decontaminate",
@@ -36,6 +38,11 @@ export default defineCommand({
     benchmarks: { type: "string", placeholder: "DIR", description: "With --build-index: folder holding MegaMath's benchmark files (asdiv.jsonl.gz, gsm8k.jsonl.gz, ...)." },
     "only-benchmarks": { type: "list", placeholder: "NAMES", description: "With --build-index: use only these built-in benchmarks." },
   },
+  async stages({ opts, ctx }) {
+    // A report is gathered from every file's sidecar after the run, and --build-index runs no stage at all.
+    if (opts.report || opts["build-index"]) return null;
+    return [matchStage(opts, ctx.log)];
+  },
   async run({ opts, ctx }) {
     const extra = { fields: opts["extra-fields"], idKey: opts["extra-id-key"] };
     const extras = opts["extra-benchmark"] ?? [];
@@ -58,9 +65,7 @@ export default defineCommand({
     }
     if (opts.benchmarks) throw new UsageError("--benchmarks is only used with --build-index");
     const { inputs, output } = requireInputOutput(opts);
-    const indexSet = loadIndexSet({ index: opts.index, extraBenchmarks: extras, extra });
-    ctx.log.info(`decontaminate: matching against ${indexSet.describe()}`);
-    const stage = decontaminateStage({ indexSet, maxMatches: opts["max-matches"] });
+    const stage = matchStage(opts, ctx.log);
     const { code } = await runPipelineCommand(opts, ctx, [stage], { name: "decontaminate" });
     if (opts.report) {
       const files = await expandInputs(inputs);
@@ -71,3 +76,14 @@ export default defineCommand({
     return code;
   },
 });
+
+/** The matching stage for these options (the shipped index, or --index, plus any --extra-benchmark). */
+function matchStage(
+  opts: { index?: string; "extra-benchmark"?: string[]; "extra-fields": string[]; "extra-id-key": string; "max-matches": number },
+  log: Logger,
+): Stage {
+  const extra = { fields: opts["extra-fields"], idKey: opts["extra-id-key"] };
+  const indexSet = loadIndexSet({ index: opts.index, extraBenchmarks: opts["extra-benchmark"] ?? [], extra });
+  log.info(`decontaminate: matching against ${indexSet.describe()}`);
+  return decontaminateStage({ indexSet, maxMatches: opts["max-matches"] });
+}

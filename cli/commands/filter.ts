@@ -1,6 +1,14 @@
-import { defineCommand, UsageError } from "../command.js";
+import { defineCommand, UsageError, type OptionSpecs, type ValuesOf, type globalOptions } from "../command.js";
+import type { Stage } from "../../lib/runtime/stage.js";
 import { pipelineOptions, runPipelineCommand } from "../pipeline.js";
 import { filterStage, parseConditions } from "../../lib/stages/filter.js";
+
+const options = {
+  ...pipelineOptions,
+  min: { type: "list", placeholder: "COL=V", description: "Keep rows with COL >= V (repeatable)." },
+  max: { type: "list", placeholder: "COL=V", description: "Keep rows with COL <= V (repeatable)." },
+  equals: { type: "list", placeholder: "COL=V", description: "Keep rows with COL equal to the string V (repeatable)." },
+} as const satisfies OptionSpecs;
 
 export default defineCommand({
   name: "filter",
@@ -11,20 +19,21 @@ export default defineCommand({
     "Each dropped row is counted once, under the first condition it fails (order: min, max, equals), with a",
     "reason such as 'math_score<0.4', 'lang!=en' or 'math_score:missing'.",
   ].join("\n"),
-  options: {
-    ...pipelineOptions,
-    min: { type: "list", placeholder: "COL=V", description: "Keep rows with COL >= V (repeatable)." },
-    max: { type: "list", placeholder: "COL=V", description: "Keep rows with COL <= V (repeatable)." },
-    equals: { type: "list", placeholder: "COL=V", description: "Keep rows with COL equal to the string V (repeatable)." },
-  },
+  options,
+  stages: async ({ opts }) => stagesFor(opts),
   async run({ opts, ctx }) {
-    let conditions;
-    try {
-      conditions = parseConditions({ min: opts.min, max: opts.max, equals: opts.equals });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    if (!conditions.length) throw new UsageError("give at least one of --min, --max, --equals (e.g. --min math_score=0.4)");
-    return (await runPipelineCommand(opts, ctx, [filterStage({ conditions })], { name: "filter" })).code;
+    const stages = await stagesFor(opts);
+    return (await runPipelineCommand(opts, ctx, stages, { name: "filter" })).code;
   },
 });
+
+async function stagesFor(opts: ValuesOf<typeof options & typeof globalOptions>): Promise<Stage[]> {
+  let conditions;
+  try {
+    conditions = parseConditions({ min: opts.min, max: opts.max, equals: opts.equals });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (!conditions.length) throw new UsageError("give at least one of --min, --max, --equals (e.g. --min math_score=0.4)");
+  return [filterStage({ conditions })];
+}

@@ -1,9 +1,24 @@
-import { defineCommand, UsageError } from "../command.js";
+import { defineCommand, UsageError, type OptionSpecs, type ValuesOf, type globalOptions } from "../command.js";
+import type { Stage } from "../../lib/runtime/stage.js";
 import { pipelineOptions, runPipelineCommand, workersFrom } from "../pipeline.js";
 import { scoreStage } from "../../classifiers/score-stage.js";
 import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "../../classifiers/training-data.js";
 import { ENGLISH_MIN_SCORE } from "../../classifiers/langid.js";
 import { yearStage } from "../../lib/stages/year.js";
+
+const options = {
+  ...pipelineOptions,
+  model: { type: "string", short: "m", placeholder: "FILE", description: "fastText supervised model (.bin or .ftz)." },
+  label: { type: "string", default: DEFAULT_POSITIVE_LABEL, description: "Label whose probability is the score." },
+  column: { type: "string", default: "math_score", description: "Output column of the score." },
+  langid: { type: "boolean", description: "Also add lang and lang_score (lid.176.ftz)." },
+  "lid-model": { type: "string", placeholder: "FILE", description: "Language-ID model (default: lid.176.ftz from the fasttext.wasm.js package)." },
+  "english-only": { type: "boolean", description: "Drop rows that are not English by MegaMath's rule (implies --langid)." },
+  "english-min-score": { type: "number", default: ENGLISH_MIN_SCORE, description: "lang_score needed with --english-only." },
+  "max-chars": { type: "integer", default: DEFAULT_MAX_CHARS, description: "Score at most this many leading UTF-16 units of a document." },
+  preprocess: { type: "string", choices: ["megamath", "none"], default: "megamath", description: "Text normalisation before the math model." },
+  "year-column": { type: "string", placeholder: "COLUMN", description: "Also add the Common Crawl year (from dump/cc-path/url/timestamp columns) in this column; null when none is found." },
+} as const satisfies OptionSpecs;
 
 export default defineCommand({
   name: "score",
@@ -17,41 +32,34 @@ export default defineCommand({
     `Empty documents get the model's score for an empty line; documents over --max-chars (default ${DEFAULT_MAX_CHARS}`,
     "UTF-16 units) are scored on their first --max-chars (stage counter 'truncated').",
   ].join("\n"),
-  options: {
-    ...pipelineOptions,
-    model: { type: "string", short: "m", placeholder: "FILE", description: "fastText supervised model (.bin or .ftz)." },
-    label: { type: "string", default: DEFAULT_POSITIVE_LABEL, description: "Label whose probability is the score." },
-    column: { type: "string", default: "math_score", description: "Output column of the score." },
-    langid: { type: "boolean", description: "Also add lang and lang_score (lid.176.ftz)." },
-    "lid-model": { type: "string", placeholder: "FILE", description: "Language-ID model (default: lid.176.ftz from the fasttext.wasm.js package)." },
-    "english-only": { type: "boolean", description: "Drop rows that are not English by MegaMath's rule (implies --langid)." },
-    "english-min-score": { type: "number", default: ENGLISH_MIN_SCORE, description: "lang_score needed with --english-only." },
-    "max-chars": { type: "integer", default: DEFAULT_MAX_CHARS, description: "Score at most this many leading UTF-16 units of a document." },
-    preprocess: { type: "string", choices: ["megamath", "none"], default: "megamath", description: "Text normalisation before the math model." },
-    "year-column": { type: "string", placeholder: "COLUMN", description: "Also add the Common Crawl year (from dump/cc-path/url/timestamp columns) in this column; null when none is found." },
-  },
+  options,
+  stages: async ({ opts }) => stagesFor(opts),
   async run({ opts, ctx }) {
-    if (!opts.model && !opts.langid && !opts["english-only"]) {
-      throw new UsageError("give --model FILE (math classifier) and/or --langid");
-    }
-    if (opts["max-chars"] < 1) throw new UsageError("--max-chars must be >= 1");
-    const stage = scoreStage({
-      modelPath: opts.model,
-      label: opts.label,
-      column: opts.column,
-      langid: Boolean(opts.langid),
-      lidModelPath: opts["lid-model"],
-      englishOnly: Boolean(opts["english-only"]),
-      englishMinScore: opts["english-min-score"],
-      maxChars: opts["max-chars"],
-      preprocess: opts.preprocess,
-      workers: workersFrom(opts),
-    });
+    const stages = await stagesFor(opts);
     try {
-      const stages = opts["year-column"] ? [stage, yearStage(opts["year-column"])] : [stage];
       return (await runPipelineCommand(opts, ctx, stages, { name: "score" })).code;
     } finally {
-      await stage.close?.();
+      for (const s of stages) await s.close?.();
     }
   },
 });
+
+async function stagesFor(opts: ValuesOf<typeof options & typeof globalOptions>): Promise<Stage[]> {
+  if (!opts.model && !opts.langid && !opts["english-only"]) {
+    throw new UsageError("give --model FILE (math classifier) and/or --langid");
+  }
+  if (opts["max-chars"] < 1) throw new UsageError("--max-chars must be >= 1");
+  const stage = scoreStage({
+    modelPath: opts.model,
+    label: opts.label,
+    column: opts.column,
+    langid: Boolean(opts.langid),
+    lidModelPath: opts["lid-model"],
+    englishOnly: Boolean(opts["english-only"]),
+    englishMinScore: opts["english-min-score"],
+    maxChars: opts["max-chars"],
+    preprocess: opts.preprocess,
+    workers: workersFrom(opts),
+  });
+  return opts["year-column"] ? [stage, yearStage(opts["year-column"])] : [stage];
+}

@@ -18,6 +18,8 @@ export interface PassStep {
   stages: Stage[];
   /** Output path without extension, or null when this step's documents are not written (a fused intermediate). */
   outBase: string | null;
+  /** The step's folder (its stages write their sidecars there). */
+  outDir: string;
 }
 
 export interface PassOptions {
@@ -31,7 +33,7 @@ export async function runFilePass(
   file: string,
   steps: PassStep[],
   o: PassOptions,
-  ctxBase: Omit<StageContext, "stats">,
+  ctxBase: Omit<StageContext, "stats" | "outDir">,
   progress?: Progress,
 ): Promise<{ stats: RunStatsJSON; outputs: string[] }[]> {
   const readStats = new StageStats(READ_STAGE);
@@ -51,7 +53,7 @@ export async function runFilePass(
       if (stage.requires?.length) input = requireColumns(input, stage.requires, file, stage.name);
       const timer = { ms: 0 };
       timers.push(timer);
-      stream = timed(counted(stage.run(input, { ...ctxBase, stats }), stats, "out"), timer, writing);
+      stream = timed(counted(stage.run(input, { ...ctxBase, outDir: step.outDir, stats }), stats, "out"), timer, writing);
     });
     const w = writers[k];
     if (w && k < last) stream = tee(stream, w, writing);

@@ -206,9 +206,9 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
       },
       run: async (t) => {
         const file = t.input;
-        const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log, outDir: steps[last].outDir };
+        const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log };
         try {
-          const passSteps = steps.map((s, k) => ({ stages: s.stages, outBase: writes && kept(k) ? join(s.outDir, t.key) : null }));
+          const passSteps = steps.map((s, k) => ({ stages: s.stages, outDir: s.outDir, outBase: writes && kept(k) ? join(s.outDir, t.key) : null }));
           const done = await runFilePass(file, passSteps, { read, reader: o.reader, write: o.write }, ctxBase, progress);
           const failure = done.map((d) => fileFailure(d.stats, o.maxFailedShare)).find((f) => f !== null);
           if (failure) {

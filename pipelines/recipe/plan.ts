@@ -43,6 +43,10 @@ export interface Invocation {
   substituted?: string;
   /** Folder holding this step's documents: its own, or (when skipped) its input's. */
   effectiveDir?: string;
+  /** Write the documents even when fused with a later step (recipe keepIntermediate / step keep). */
+  keep?: true;
+  /** Never run fused with a neighbour (recipe or step "fuse": false). */
+  noFuse?: true;
 }
 
 /** Option names the LLM steps take for the server (see cli/options/llm.ts). Only steps whose command declares them
@@ -110,7 +114,9 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
     out.push({ step: step.name, command: use.command, options, runOptions, positionals, shard: use.shard ?? "none",
-      outDir: stepDir(step.name), about: step.about, substituted, effectiveDir: stepDir(step.name) });
+      outDir: stepDir(step.name), about: step.about, substituted, effectiveDir: stepDir(step.name),
+      ...(step.keep ?? recipe.keepIntermediate ? { keep: true as const } : {}),
+      ...(step.fuse === false || recipe.fuse === false ? { noFuse: true as const } : {}) });
   }
   return out;
 }

@@ -8,6 +8,7 @@ import { optionValues, type CliContext } from "../../cli/command.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
 import type { Logger } from "../../lib/runtime/log.js";
 import type { Invocation, StepOptions } from "./plan.js";
+import { planPasses, runPass, type Pass } from "./fuse.js";
 
 export interface StepResult {
   step: string;
@@ -26,10 +27,14 @@ export type RunContext = Partial<CliContext> & { log: Logger };
 
 const STEP_MARKER = ".step.json";
 
-export async function runPlanLocally(plan: Invocation[], context: RunContext, opts: { force?: boolean } = {}): Promise<StepResult[]> {
+export async function runPlanLocally(plan: Invocation[], context: RunContext,
+  opts: { force?: boolean; fuse?: boolean; finalDir?: string } = {}): Promise<StepResult[]> {
   const ctx: CliContext = { quiet: false, logJson: false, tty: false, stdout: process.stdout, ...context };
   const results: StepResult[] = [];
   const active = plan.filter((p) => !p.skipped);
+  // Consecutive per-document steps run as one pass (fuse.ts) unless fusion is off.
+  const passes = opts.fuse === false ? new Map<string, Pass>() : await planPasses(plan, opts.finalDir);
+  const inPass = new Set([...passes.values()].flatMap((p) => p.members.slice(1).map((m) => m.step)));
   let k = 0;
   // Once a step runs, its outputs are new, so every later step must recompute rather than trust its markers.
   let upstreamRan = Boolean(opts.force);
@@ -37,6 +42,14 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
     if (inv.skipped) {
       ctx.log.info(`[skip] ${inv.step}: ${inv.skipped}`);
       results.push({ step: inv.step, command: inv.command, status: "skipped", seconds: 0, note: inv.skipped, options: {} });
+      continue;
+    }
+    if (inPass.has(inv.step)) continue; // ran with the first step of its pass
+    const pass = passes.get(inv.step);
+    if (pass) {
+      const first = k + 1;
+      k += pass.members.length;
+      upstreamRan = await runPassStep(pass, ctx, { upstreamRan, label: `[${first}-${k}/${active.length}]`, results });
       continue;
     }
     k++;
@@ -73,6 +86,34 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
     results.push({ step: inv.step, command: inv.command, status: inv.substituted ? "substituted" : "ran", seconds, cpuSeconds, note: inv.substituted, options: inv.options });
   }
   return results;
+}
+
+/** A fused pass as steps of the build: done before when every member's `.step.json` matches; else run (forced
+ * when anything upstream ran or a member's options changed) and each member gets its `.step.json`, its share of
+ * the pass's CPU time, and a note naming the pass. Returns whether it ran. */
+async function runPassStep(pass: Pass, ctx: CliContext, r: { upstreamRan: boolean; label: string; results: StepResult[] }): Promise<boolean> {
+  const names = pass.members.map((m) => m.step).join(" + ");
+  const previous = await Promise.all(pass.members.map((m) => readStepMarker(join(m.outDir, STEP_MARKER))));
+  const same = pass.members.map((m, i) => previous[i] === stepIdentity(m));
+  if (!r.upstreamRan && same.every(Boolean)) {
+    ctx.log.info(`${r.label} ${names}: done before, skipped`);
+    for (const m of pass.members) r.results.push({ step: m.step, command: m.command, status: "done-before", seconds: 0, note: m.substituted, options: m.options });
+    return false;
+  }
+  ctx.log.info(`${r.label} ${names}: one fused pass (megamath ${pass.members.map((m) => m.command).join(" → ")})`);
+  const force = r.upstreamRan || previous.some((p, i) => p !== null && !same[i]);
+  for (const m of pass.members) await rm(join(m.outDir, STEP_MARKER), { force: true });
+  const out = await runPass(pass, ctx, force);
+  if (out.code !== 0) throw new Error(`fused pass ${names} failed with exit code ${out.code}`);
+  for (const [i, m] of pass.members.entries()) {
+    const note = `fused: ${names}${pass.keep[i] ? "" : " (documents not kept)"}`;
+    await mkdir(m.outDir, { recursive: true });
+    await writeFileAtomic(join(m.outDir, STEP_MARKER), JSON.stringify({ step: m.step, command: m.command, options: m.options,
+      positionals: m.positionals, seconds: out.seconds[i], cpuSeconds: out.cpuSeconds[i], fused: pass.members.map((x) => x.step) }, null, 1) + "\n");
+    r.results.push({ step: m.step, command: m.command, status: m.substituted ? "substituted" : "ran", seconds: out.seconds[i],
+      cpuSeconds: out.cpuSeconds[i], note: m.substituted ? `${m.substituted}; ${note}` : note, options: m.options });
+  }
+  return true;
 }
 
 /** What a finished step's marker must match: its command, options and positionals. */

@@ -28,6 +28,10 @@ export interface RecipeStep {
   output?: boolean;
   /** One line for the report: what the step does in the paper's recipe. */
   about?: string;
+  /** Write this step's documents even when it runs fused with the next step (see Recipe.keepIntermediate). */
+  keep?: boolean;
+  /** false: this step never joins a fused pass (see Recipe.fuse). */
+  fuse?: boolean;
 }
 
 export interface Recipe {
@@ -41,9 +45,16 @@ export interface Recipe {
   steps: RecipeStep[];
   /** The step whose output is the finished corpus (MegaMath-Web-Pro-Max). */
   final?: string;
+  /** Run consecutive per-document steps (score → filter, …) as one read → stages → write pass (default true);
+   * false runs every step on its own. */
+  fuse?: boolean;
+  /** Also write the documents of steps that run fused with a later one (for debugging; default false: only what a
+   * later step, the report's final corpus or a mixture reads is written). */
+  keepIntermediate?: boolean;
 }
 
-const STEP_KEYS = new Set(["name", "command", "input", "options", "args", "when", "otherwise", "shard", "output", "about"]);
+const STEP_KEYS = new Set(["name", "command", "input", "options", "args", "when", "otherwise", "shard", "output", "about", "keep", "fuse"]);
+const RECIPE_KEYS = ["name", "description", "inputs", "seed", "differences_from_paper", "steps", "final", "fuse", "keepIntermediate"];
 
 /** Validate a parsed recipe; messages name the bad field and the allowed values. */
 export function validateRecipe(r: unknown, where: string, knownCommands: string[]): Recipe {
@@ -53,11 +64,10 @@ export function validateRecipe(r: unknown, where: string, knownCommands: string[
   if (!r || typeof r !== "object" || Array.isArray(r)) fail("a recipe must be a JSON object");
   const o = r as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!["name", "description", "inputs", "seed", "differences_from_paper", "steps", "final"].includes(k)) {
-      fail(`unknown field "${k}"; allowed: name, description, inputs, seed, differences_from_paper, steps, final`);
-    }
+    if (!RECIPE_KEYS.includes(k)) fail(`unknown field "${k}"; allowed: ${RECIPE_KEYS.join(", ")}`);
   }
   if (typeof o.name !== "string" || !o.name) fail(`"name" must be a non-empty string`);
+  for (const k of ["fuse", "keepIntermediate"]) if (o[k] !== undefined && typeof o[k] !== "boolean") fail(`"${k}" must be true or false`);
   if (!Array.isArray(o.inputs) || !o.inputs.every((x) => typeof x === "string")) fail(`"inputs" must be a list of globs`);
   if (!Array.isArray(o.steps) || o.steps.length === 0) fail(`"steps" must be a non-empty list`);
   const names = new Set<string>();
@@ -74,6 +84,7 @@ export function validateRecipe(r: unknown, where: string, knownCommands: string[
       if (c !== undefined && !knownCommands.includes(c as string)) fail(`${at}: command "${c}" is not one of: ${knownCommands.join(", ")}`);
     }
     if (st.command === undefined) fail(`${at}.command is required`);
+    for (const k of ["keep", "fuse"]) if (st[k] !== undefined && typeof st[k] !== "boolean") fail(`${at}.${k} must be true or false`);
     if (st.when !== undefined && !["always", "llm", "train"].includes(st.when as string)) fail(`${at}.when must be one of: always, llm, train`);
     if (st.shard !== undefined && !["files", "bands", "none"].includes(st.shard as string)) fail(`${at}.shard must be one of: files, bands, none`);
     const refs = [st.input, (st.otherwise as Record<string, unknown> | undefined)?.input].filter((x) => x !== undefined) as string[];
