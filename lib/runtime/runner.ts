@@ -162,11 +162,14 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
     return { key, input: file, fingerprint: fps[last], fps };
   }));
   // A pass is done only when every step's marker agrees; one that does not (an intermediate changed or removed
-  // by hand) makes the whole pass redo that file.
+  // by hand) makes the whole pass redo that file: its last marker goes, and what it listed is still ours to replace.
+  const dropped = new Map<string, string[]>();
   if (writes && !o.force && last > 0) {
     for (const t of tasks) {
       for (let k = 0; k < last; k++) {
         if (!(await stepDone(steps[k].outDir, t.key, t.fps[k], kept(k)))) {
+          const m = await readTaskMarker(markerPath(steps[last].outDir, t.key));
+          if (m) dropped.set(t.key, m.outputs);
           await rm(markerPath(steps[last].outDir, t.key), { force: true });
           break;
         }
@@ -194,7 +197,7 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
           await claimSlot(dir, join(dir, MARKER_DIR), t.key, prev?.outputs);
           await rm(markerPath(dir, t.key), { force: true });
         }
-        await claimSlot(steps[last].outDir, join(steps[last].outDir, MARKER_DIR), t.key, old?.outputs);
+        await claimSlot(steps[last].outDir, join(steps[last].outDir, MARKER_DIR), t.key, old?.outputs ?? dropped.get(t.key));
       } : undefined,
       release: writes ? async (t) => {
         for (const s of steps) await releaseSlot(join(s.outDir, MARKER_DIR), t.key);

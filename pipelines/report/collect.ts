@@ -123,10 +123,12 @@ export async function collectReport(args: {
   let scoredYears = new Map<string, number>();
   if (scoreDir) {
     const sf = await scoreFigures(scoreDir, args.threshold ?? 0.4);
-    scoredYears = sf.perYear;
-    report.scoreHistogram = sf.scoreHistogram;
-    report.thresholdCurve = sf.thresholdCurve;
-    report.keptByYear = keptByYear(scoredYears, new Map());
+    if (sf.scored > 0) {
+      scoredYears = sf.perYear;
+      report.scoreHistogram = sf.scoreHistogram;
+      report.thresholdCurve = sf.thresholdCurve;
+      report.keptByYear = keptByYear(scoredYears, new Map());
+    }
   }
   const dedupDir = args.plan.find((p) => p.command === "dedup" && !p.skipped)?.outDir;
   if (dedupDir) report.dedupClusters = await clusterSizes(join(dedupDir, "dedup-work", "clusters"));
@@ -175,7 +177,8 @@ async function scoreFigures(scoreDir: string, threshold: number) {
   const kept = new Array(thresholds.length).fill(0);
   let n = 0;
   const perYear = new Map<string, number>();
-  for (const f of await expandInputs([join(scoreDir, "*.parquet")])) {
+  // A score step fused with the next one and not kept wrote no documents: then there are no figures to draw.
+  for (const f of await expandInputs([join(scoreDir, "*.parquet")]).catch(() => [] as string[])) {
     for await (const b of readDocuments(f)) {
       if (!hasColumn(b, "math_score")) continue;
       const s = getNumbers(b, "math_score");
@@ -190,7 +193,7 @@ async function scoreFigures(scoreDir: string, threshold: number) {
     }
   }
   const thresholdCurve = thresholds.map((t, k) => ({ threshold: t, kept: kept[k], share: n ? round(kept[k] / n, 4) : 0 }));
-  return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, perYear };
+  return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, perYear, scored: n };
 }
 
 /** One pass over the final corpus: documents, text bytes, documents per year. */
