@@ -117,3 +117,25 @@ test("score → filter → decontaminate fused: same bytes, stats and fingerprin
   assert.equal(digestTree(join(c, "decontaminate")), digestTree(join(a, "decontaminate")));
   assert.deepEqual(figures(join(c, "filter")), figures(join(a, "filter")));
 });
+
+test("the recipe fuses score → filter of the Pro-Max plan; keepIntermediate keeps score's documents; fuse false runs steps alone", async () => {
+  const { loadRecipe, planRecipe } = await import("../../pipelines/recipe/load.js");
+  const { finalFolder } = await import("../../pipelines/recipe/plan.js");
+  const { planPasses } = await import("../../pipelines/recipe/fuse.js");
+  const path = join(repoRoot, "pipelines", "pro-max.json");
+  const passesOf = async (edit: (r: Awaited<ReturnType<typeof loadRecipe>>) => void = () => {}) => {
+    const recipe = await loadRecipe(path);
+    edit(recipe);
+    const { plan } = await planRecipe(recipe, { recipeDir: join(repoRoot, "pipelines"), outDir: "/tmp/megamath-fused-plan", seed: 1 });
+    const passes = await planPasses(plan, finalFolder(recipe, plan));
+    return [...passes.values()].map((p) => p.members.map((m, i) => `${m.step}${p.keep[i] ? "" : "(not kept)"}`));
+  };
+  // dedup (all files at once) and tokenize (not a per-document command) end a pass; decontaminate is the final
+  // corpus, so a pass ending later would still keep it.
+  assert.deepEqual(await passesOf(), [["score(not kept)", "filter"]]);
+  assert.deepEqual(await passesOf((r) => (r.keepIntermediate = true)), [["score", "filter"]]);
+  assert.deepEqual(await passesOf((r) => (r.fuse = false)), []);
+  assert.deepEqual(await passesOf((r) => (r.steps.find((s) => s.name === "filter")!.fuse = false)), []);
+  // A later step that names score's folder in its options needs its documents.
+  assert.deepEqual(await passesOf((r) => r.steps.find((s) => s.name === "dedup")!.options!["work-dir"] = "${score}/work"), [["score", "filter"]]);
+});
