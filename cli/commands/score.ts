@@ -5,6 +5,7 @@ import { scoreStage } from "../../classifiers/score-stage.js";
 import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "../../classifiers/training-data.js";
 import { ENGLISH_MIN_SCORE } from "../../classifiers/langid.js";
 import { yearStage } from "../../lib/stages/year.js";
+import { scoreFiguresStage } from "../../lib/stages/score-figures.js";
 
 const options = {
   ...pipelineOptions,
@@ -61,5 +62,6 @@ async function stagesFor(opts: ValuesOf<typeof options & typeof globalOptions>):
     preprocess: opts.preprocess,
     workers: workersFrom(opts),
   });
-  return opts["year-column"] ? [stage, yearStage(opts["year-column"])] : [stage];
+  // The histogram and years the build report draws, counted here: a fused score step writes no documents to reread.
+  return [stage, ...(opts["year-column"] ? [yearStage(opts["year-column"])] : []), scoreFiguresStage(opts.column)];
 }

@@ -10,6 +10,7 @@ import { mergeFolderStats } from "../../lib/runtime/runner.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { getNumbers, hasColumn, textBytes } from "../../lib/arrow/batch.js";
 import { batchYears, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
+import { binCounter, scoreBin, SCORE_BINS, SCORE_FIGURES_STAGE } from "../../lib/stages/score-figures.js";
 
 export interface FunnelRow {
   step: string;
@@ -122,7 +123,7 @@ export async function collectReport(args: {
   const scoreDir = args.plan.find((p) => p.step === (args.scoreStep ?? "score") && !p.skipped)?.outDir;
   let scoredYears = new Map<string, number>();
   if (scoreDir) {
-    const sf = await scoreFigures(scoreDir, args.threshold ?? 0.4);
+    const sf = figuresFromCounters(await stepStats(scoreDir), args.threshold ?? 0.4) ?? await scoreFigures(scoreDir, args.threshold ?? 0.4);
     if (sf.scored > 0) {
       scoredYears = sf.perYear;
       report.scoreHistogram = sf.scoreHistogram;
@@ -168,12 +169,31 @@ export async function collectReport(args: {
 const yearsOf = (b: Parameters<typeof batchYears>[0]) =>
   batchYears(b, ["year", ...DEFAULT_YEAR_COLUMNS]).map((y) => (y === null ? "unknown" : String(y)));
 
+const reportThresholds = (threshold: number) =>
+  [0.1, 0.2, 0.3, threshold, 0.5, 0.6, 0.7, 0.8, 0.9].filter((t, i, a) => a.indexOf(t) === i).sort((a, b) => a - b);
+
+/** The score figures from the counters the score step kept (lib/stages/score-figures.ts), with no read of the
+ * scored documents; null when it kept none (older outputs) or a threshold falls between bins. */
+export function figuresFromCounters(stats: RunStatsJSON | null, threshold: number) {
+  const c = stats?.stages.find((s) => s.name === SCORE_FIGURES_STAGE)?.counters;
+  const thresholds = reportThresholds(threshold);
+  if (!c || thresholds.some((t) => Math.round(t * SCORE_BINS) / SCORE_BINS !== t)) return null;
+  const counts = Array.from({ length: SCORE_BINS }, (_, b) => c[binCounter(b)] ?? 0);
+  const scored = counts.reduce((a, b) => a + b, 0);
+  const perYear = new Map<string, number>();
+  for (const [k, v] of Object.entries(c)) if (k.startsWith("year:")) perYear.set(k.slice(5), v);
+  const kept = thresholds.map((t) => counts.slice(Math.round(t * SCORE_BINS)).reduce((a, b) => a + b, 0));
+  const thresholdCurve = thresholds.map((t, k) => ({ threshold: t, kept: kept[k], share: scored ? round(kept[k] / scored, 4) : 0 }));
+  const edges = Array.from({ length: SCORE_BINS + 1 }, (_, i) => i / SCORE_BINS);
+  return { scoreHistogram: { edges, counts, column: "math_score" }, thresholdCurve, perYear, scored };
+}
+
 /** One pass over the scored documents: histogram, kept count at each threshold, documents per year. Memory does
  * not grow with the corpus (counters only). */
-async function scoreFigures(scoreDir: string, threshold: number) {
+export async function scoreFigures(scoreDir: string, threshold: number) {
   const edges = Array.from({ length: 21 }, (_, i) => i / 20);
   const counts = new Array(20).fill(0);
-  const thresholds = [0.1, 0.2, 0.3, threshold, 0.5, 0.6, 0.7, 0.8, 0.9].filter((t, i, a) => a.indexOf(t) === i).sort((a, b) => a - b);
+  const thresholds = reportThresholds(threshold);
   const kept = new Array(thresholds.length).fill(0);
   let n = 0;
   const perYear = new Map<string, number>();
@@ -186,7 +206,7 @@ async function scoreFigures(scoreDir: string, threshold: number) {
       for (let i = 0; i < s.length; i++) {
         if (Number.isNaN(s[i])) continue;
         n++;
-        counts[Math.min(19, Math.floor(s[i] * 20))]++;
+        counts[scoreBin(s[i])]++;
         for (let k = 0; k < thresholds.length; k++) if (s[i] >= thresholds[k]) kept[k]++;
         perYear.set(years[i], (perYear.get(years[i]) ?? 0) + 1);
       }

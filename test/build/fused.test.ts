@@ -15,6 +15,7 @@ import { runFusedCommands } from "../../cli/fused.js";
 import { createLogger } from "../../lib/runtime/log.js";
 import { openWriter, readDocuments } from "../../lib/io/index.js";
 import type { StageStatsJSON } from "../../lib/runtime/stats.js";
+import { defaultLidModelPath } from "../../classifiers/langid.js";
 
 const ctx: CliContext = { quiet: true, logJson: false, tty: false, stdout: process.stdout, log: createLogger({ quiet: true }) };
 
@@ -34,9 +35,10 @@ async function slice(src: string, dst: string, n: number): Promise<void> {
 function chain(input: string, root: string, o: { minLang?: string; shard?: string; filterMinKept?: number } = {}) {
   const common = { workers: 0, seed: 1, shard: o.shard ?? "0/1" };
   return [
-    { command: "score", opts: { ...common, input: [input], output: join(root, "score"), langid: true, "year-column": "year" } },
+    // The language-ID model as the "math" model (P(English) as math_score): a real fastText model that ships.
+    { command: "score", opts: { ...common, input: [input], output: join(root, "score"), model: defaultLidModelPath(), label: "__label__en", "year-column": "year" } },
     { command: "filter", opts: { ...common, input: [join(root, "score", "*.parquet")], output: join(root, "filter"),
-      min: [`lang_score=${o.minLang ?? "0.65"}`], equals: ["lang=en"], ...(o.filterMinKept ? { "min-kept-share": o.filterMinKept } : {}) } },
+      min: [`math_score=${o.minLang ?? "0.65"}`], ...(o.filterMinKept ? { "min-kept-share": o.filterMinKept } : {}) } },
     { command: "decontaminate", opts: { ...common, input: [join(root, "filter", "*.parquet")], output: join(root, "decontaminate") } },
   ];
 }
@@ -81,6 +83,14 @@ test("score → filter → decontaminate fused: same bytes, stats and fingerprin
   assert.deepEqual(parquet(join(b, "filter")), []);
   for (const s of ["score", "filter", "decontaminate"]) assert.deepEqual(figures(join(b, s)), figures(join(a, s)), `${s} stats differ`);
   assert.ok(Object.values(figures(join(b, "filter"))[1].removed).some((n) => n > 0), "the filter removed nothing: the check above proves little");
+
+  // The report's score figures come from the score step's counters, equal to a read of the scored documents (which
+  // a fused score step need not write).
+  const { figuresFromCounters, scoreFigures } = await import("../../pipelines/report/collect.js");
+  const { mergeFolderStats } = await import("../../lib/runtime/runner.js");
+  const counted = figuresFromCounters(await mergeFolderStats(join(b, "score")), 0.4);
+  assert.ok(counted && counted.scored === 300);
+  assert.deepEqual(counted, await scoreFigures(join(a, "score"), 0.4));
 
   // Nothing changed: the pass skips every file. A fused pass over the folders of the one-by-one run skips too: its
   // fingerprints are the ones the commands alone compute.
