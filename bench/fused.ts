@@ -31,7 +31,7 @@ if (values.size) {
   label = "demo corpus";
 }
 // The shipped recipe up to tokenize: no mixtures (their cost does not depend on fusion) and no training.
-const recipe = JSON.parse(readFileSync(join(repo, "pipelines", "pro-max.json"), "utf8"));
+const recipe = JSON.parse(readFileSync(join(repo, "pipelines", "pro-max-demo.json"), "utf8"));
 recipe.inputs = inputs;
 const MEASURED = ["score", "filter", "dedup", "decontaminate", "tokenize"];
 recipe.steps = recipe.steps.filter((s: { command: string }) => !["mix", "train"].includes(s.command));

@@ -132,7 +132,7 @@ test("the recipe fuses score → filter of the Pro-Max plan; keepIntermediate ke
   const { loadRecipe, planRecipe } = await import("../../pipelines/recipe/load.js");
   const { finalFolder } = await import("../../pipelines/recipe/plan.js");
   const { planPasses } = await import("../../pipelines/recipe/fuse.js");
-  const path = join(repoRoot, "pipelines", "pro-max.json");
+  const path = join(repoRoot, "pipelines", "pro-max-demo.json");
   const passesOf = async (edit: (r: Awaited<ReturnType<typeof loadRecipe>>) => void = () => {}) => {
     const recipe = await loadRecipe(path);
     edit(recipe);
