@@ -3,7 +3,8 @@
 // fused passes and with `--no-fuse`, alternated, medians.
 //   node --import tsx bench/fused.ts [--corpus demo | --size 20MB] [--reps 3] [--workers 1]
 // Each run is a child `megamath build` over the same build folder with the measured steps' folders removed first;
-// its CPU (user + sys, all threads) comes from /usr/bin/time, and the measured steps' own CPU from their .step.json.
+// its CPU (user + sys, all threads) comes from /usr/bin/time, and the measured steps' own CPU from their .step.json
+// (a fused pass's CPU is shared out over its steps by their stages' time).
 // (A separate file from bench/build.ts, which times the whole recipe once.)
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
@@ -40,20 +41,23 @@ const recipePath = join(root, "fused-bench-recipe.json");
 writeFileSync(recipePath, JSON.stringify(recipe));
 const out = join(root, `fused-bench-${values.size ?? "demo"}`);
 
-function build(extra: string[]): { cpu: number; steps: number; wall: number } {
+interface Run { cpu: number; steps: number; wall: number; perStep: Record<string, number> }
+
+function build(extra: string[]): Run {
   for (const s of MEASURED) rmSync(join(out, s), { recursive: true, force: true });
   const args = ["-f", "%U %S %e", process.execPath, "--import", "tsx", join(repo, "cli/main.ts"), "build", recipePath,
     "-o", out, "--workers", values.workers!, "--quiet", ...extra];
   const r = spawnSync("/usr/bin/time", args, { cwd: repo, encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr.slice(-2000)}`);
   const [user, sys, wall] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-  const steps = MEASURED.reduce((a, s) => a + (JSON.parse(readFileSync(join(out, s, ".step.json"), "utf8")).cpuSeconds ?? 0), 0);
-  return { cpu: user + sys, steps, wall };
+  const perStep = Object.fromEntries(MEASURED.map((s) => [s, JSON.parse(readFileSync(join(out, s, ".step.json"), "utf8")).cpuSeconds ?? 0]));
+  const steps = MEASURED.reduce((a, s) => a + perStep[s], 0);
+  return { cpu: user + sys, steps, wall, perStep };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 build([]); // sample and train-classifier, once; both variants reuse them
-const runs: Record<string, { cpu: number; steps: number; wall: number }[]> = { unfused: [], fused: [] };
+const runs: Record<string, Run[]> = { unfused: [], fused: [] };
 for (let i = 0; i < Number(values.reps); i++) {
   for (const [name, extra] of [["unfused", ["--no-fuse"]], ["fused", []]] as const) {
     const r = build([...extra]);
@@ -64,5 +68,6 @@ for (let i = 0; i < Number(values.reps); i++) {
 console.log(`\n${label}, --workers ${values.workers}, ${values.reps} alternated reps, medians (CPU-seconds, user+sys, all threads):`);
 for (const name of ["unfused", "fused"]) {
   const rs = runs[name];
-  console.log(`  ${name.padEnd(8)} process ${median(rs.map((r) => r.cpu)).toFixed(2)}  steps ${MEASURED.join("+")} ${median(rs.map((r) => r.steps)).toFixed(2)}`);
+  const each = MEASURED.map((s) => `${s} ${median(rs.map((r) => r.perStep[s])).toFixed(2)}`).join(", ");
+  console.log(`  ${name.padEnd(8)} process ${median(rs.map((r) => r.cpu)).toFixed(2)}  steps ${median(rs.map((r) => r.steps)).toFixed(2)} (${each})`);
 }
