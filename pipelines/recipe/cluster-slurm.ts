@@ -146,7 +146,7 @@ async function taskStatus(launch: string, s: SlurmStep, shard: number, key: stri
     // Submitted, never started, gone from the queue: cancelled (by Slurm when a task it waited for failed) or refused.
     const bad = s.deps.filter((d) => (before.get(d) ?? []).some((x) => x === "failed" || x === "blocked"));
     if (bad.length) return { ...base, state: "blocked", detail: `needs ${bad.join(", ")}, which failed` };
-    return { ...base, state: "failed", detail: "left the queue without starting (cancelled, or its log could not be opened)", log };
+    return { ...base, state: "failed", detail: "left the queue without starting (cancelled, or its log could not be opened)", ...(existsSync(log) ? { log } : {}) };
   }
   if (rec?.[0] === "running" || rec?.[0] === "submitted") {
     // Running by its record but gone from the queue: ended without writing its record (killed hard, node lost).
