@@ -5,7 +5,7 @@ import { defineCommand, UsageError } from "../command.js";
 import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
 import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { emit, mapPlanPaths, pathMover, type EmitTarget } from "../../pipelines/recipe/emit.js";
 import { slurmStatus, slurmSubmit, statusLines } from "../../pipelines/recipe/cluster-slurm.js";
 import { writeReport } from "../../pipelines/report/folder.js";
 import { writePlanFile } from "../../pipelines/recipe/plan-file.js";
@@ -36,6 +36,7 @@ export default defineCommand({
     "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     "k8s-cpus": { type: "integer", placeholder: "N", description: "CPUs each task of a step with worker threads requests (and its --workers); others request 1 (default 1)." },
+    "path-map": { type: "list", placeholder: "LOCAL=REMOTE", description: "--emit: files under LOCAL (as this machine sees them) are at REMOTE in the tasks (e.g. the checkout's fixtures/demo copied onto a Kubernetes volume). Repeatable." },
     "launch-dir": { type: "string", placeholder: "DIR", description: "Where --emit writes its files (default: <output>/launch/<target> for slurm/local; ./megamath-k8s for k8s, whose --output is a path in the pods)." },
     "slurm-partition": { type: "string", placeholder: "NAME", description: "--emit slurm: the partition every job asks for (default: the site's)." },
     "slurm-account": { type: "string", placeholder: "NAME", description: "--emit slurm: the account jobs are charged to." },
@@ -77,11 +78,20 @@ export default defineCommand({
       llm: opts.llm && opts.model ? { url: opts.llm, model: opts.model, apiKeyEnv: opts["api-key-env"] } : undefined,
       train: Boolean(opts.train), common,
     });
-    const planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
+    let planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
+    if (opts["path-map"] && !opts.emit) throw new UsageError("--path-map goes with --emit (it moves the paths the emitted tasks name)");
     if (opts.emit) {
-      // No public image or registry package holds megamath, so the defaults point at what surely exists: this very
-      // installation (a shared file system) for slurm/local, and an image the user names for k8s.
-      if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (the repository's Dockerfile builds one: docker build -t IMAGE .)");
+      let remoteOut = outDir; // the build folder as the tasks see it
+      if (opts["path-map"]) {
+        let move: (p: string) => string;
+        try {
+          move = pathMover(opts["path-map"]);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        planFile = { ...planFile, plan: mapPlanPaths(plan, move), finalDir: planFile.finalDir && move(planFile.finalDir) };
+        remoteOut = move(outDir);
+      }
       // k8s: --output is a path inside the pods (on the shared volume), so nothing is created under it here; the
       // plan travels in the manifests.
       const dir = resolve(opts["launch-dir"] ?? (opts.emit === "k8s" ? "megamath-k8s" : join(outDir, "launch", opts.emit)));
@@ -91,16 +101,16 @@ export default defineCommand({
       }
       let files: string[];
       try {
-        files = await emit(opts.emit, plan, dir, {
+        files = await emit(opts.emit, planFile.plan, dir, {
           shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
-          image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], k8sCpus: opts["k8s-cpus"], reportDir: outDir, planFile,
+          image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], k8sCpus: opts["k8s-cpus"], reportDir: remoteOut, planFile,
           slurm: { partition: opts["slurm-partition"], account: opts["slurm-account"], time: opts["slurm-time"], mem: opts["slurm-mem"],
             cpus: opts["slurm-cpus"], opts: opts["slurm-opt"] },
         });
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const next = opts.emit === "slurm" ? `submit: ${join(dir, "submit.sh")}; progress: megamath build --status ${outDir}`
+      const next = opts.emit === "slurm" ? `submit: ${join(dir, "submit.sh")}; progress: megamath build --status ${dir}`
         : opts.emit === "k8s" ? `run: ${join(dir, "apply.sh")}` : `run: ${join(dir, "run-local.sh")}`;
       ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n${next}\n`);
       return 0;

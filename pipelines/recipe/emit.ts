@@ -5,7 +5,7 @@
 // bash script that runs the shards as background processes (the tests use it to prove sharded output equals a
 // single-process run).
 import { mkdir, writeFile, chmod } from "node:fs/promises";
-import { join, isAbsolute, normalize, sep } from "node:path";
+import { join, isAbsolute, normalize, resolve, sep } from "node:path";
 import type { Invocation, StepOptions } from "./plan.js";
 import { packagePath } from "../../lib/paths.js";
 import { escapeListItem, type OptionSpecs } from "../../cli/command.js";
@@ -107,6 +107,35 @@ export function pathsOf(inv: Pick<Invocation, "options" | "runOptions" | "positi
     if (path) out.push(normalize(path));
   }
   return out;
+}
+
+/** A function moving every path under a LOCAL folder to its REMOTE folder ("LOCAL=REMOTE": LOCAL as this machine
+ * sees a folder, relative paths from the current folder; REMOTE as the cluster's tasks see it, e.g. a volume's mount
+ * path). Other paths are returned as they are. */
+export function pathMover(maps: string[]): (p: string) => string {
+  const pairs = maps.map((m) => {
+    const i = m.indexOf("=");
+    if (i <= 0 || !isAbsolute(m.slice(i + 1))) throw new Error(`--path-map "${m}": give LOCAL=REMOTE, REMOTE an absolute path`);
+    return [resolve(m.slice(0, i)), normalize(m.slice(i + 1))] as const;
+  });
+  return (p: string) => {
+    const n = normalize(p);
+    for (const [from, to] of pairs) if (within(n, from)) return to + n.slice(from.length);
+    return p;
+  };
+}
+
+/** The plan with its paths moved (see pathMover): option values, NAME=PATH values (mix sources), positionals. */
+export function mapPlanPaths(plan: Invocation[], move: (p: string) => string): Invocation[] {
+  const value = (v: string) => {
+    if (isAbsolute(v)) return move(v);
+    const m = /^([^=/]+=)(\/.*)$/.exec(v);
+    return m ? m[1] + move(m[2]) : v;
+  };
+  const opts = (o: StepOptions): StepOptions =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.isArray(v) ? v.map(value) : typeof v === "string" ? value(v) : v]));
+  return plan.map((inv) => ({ ...inv, options: opts(inv.options), runOptions: opts(inv.runOptions), positionals: inv.positionals.map(value),
+    outDir: move(inv.outDir), ...(inv.effectiveDir ? { effectiveDir: move(inv.effectiveDir) } : {}) }));
 }
 
 /** `path` is `dir` or lies below it. */

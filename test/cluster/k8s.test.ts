@@ -18,9 +18,10 @@ const mount = `/megamath-test-volume-${process.pid}`;
 
 test("k8s manifests: valid against the API schemas, every path on the volume, plan as a ConfigMap, nothing created locally", () => {
   const dir = tmpDir("megamath-k8s-");
-  const recipe = reducedRecipe(dir, `${mount}/demo`);
+  // The recipe reads the checkout's fixtures/demo; a copy of it is on the volume at <mount>/demo.
+  const recipe = reducedRecipe(dir);
   const launch = join(dir, "launch");
-  const r = megamath(["build", recipe, "--emit", "k8s", "--shards", "3", "--input", `${mount}/demo/megamath-web-*.parquet`,
+  const r = megamath(["build", recipe, "--emit", "k8s", "--shards", "3", "--path-map", `${join(repoRoot, "fixtures", "demo")}=${mount}/demo`,
     "--output", `${mount}/build`, "--image", "registry.example/megamath:0.1.0", "--k8s-claim", "megamath-data",
     "--k8s-mount", mount, "--k8s-cpus", "4", "--launch-dir", launch]);
   assert.equal(r.code, 0, r.err);
@@ -57,6 +58,9 @@ test("k8s manifests: valid against the API schemas, every path on the volume, pl
   new ConfigMap(cm).validate();
   const plan = JSON.parse(cm.data["plan.json"]);
   assert.ok(plan.plan.every((s: { outDir: string }) => s.outDir.startsWith(`${mount}/build/`)));
+  const mixSources = plan.plan.find((s: { step: string }) => s.step === "mix-stable").options.source as string[];
+  assert.ok(mixSources.slice(1).every((v) => v.includes(`=${mount}/demo/sources/`)), mixSources.join(" "));
+  assert.deepEqual(plan.plan[0].options.input, [`${mount}/demo/megamath-web-*.parquet`]);
   // apply.sh: valid bash; mixtures wait for tokenize only (so they run side by side), the report for the mixtures.
   const apply = readFileSync(join(launch, "apply.sh"), "utf8");
   execFileSync("bash", ["-n", join(launch, "apply.sh")]);
