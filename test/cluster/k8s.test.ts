@@ -1,11 +1,12 @@
 // `megamath build --emit k8s`: the manifests pass the Kubernetes API's own schemas (the kubernetes-models package,
 // generated from the API's OpenAPI definitions), every path a pod names lies on the shared volume, the emitter
 // refuses (naming the path) a build whose files are not on it and creates nothing on this machine for a pod's path,
-// and apply.sh is well-formed bash that waits per dependency and stops at a failed Job.
+// and apply.sh starts each Job after the Jobs it reads from, stops at a failed Job with its pods' logs and, run again,
+// keeps what completed (against a scripted stand-in for kubectl: no cluster here).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
@@ -98,4 +99,35 @@ test("the Dockerfile the manifests' image is built from: Node 22 or later, megam
   // What `npm pack` puts in the image holds what the tasks run: the CLI and the demo recipe's files.
   const files = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }))[0].files.map((f: { path: string }) => f.path);
   for (const f of ["bin/megamath.js", "pipelines/pro-max.json", "fixtures/demo/megamath-web-00000.parquet"]) assert.ok(files.includes(f) || f === "pipelines/pro-max.json" && files.some((x: string) => /^pipelines\/pro-max.*\.json$/.test(x)), `npm pack leaves out ${f}`);
+});
+
+test("apply.sh: stops at the first failed Job with its pods' logs; run again, keeps the completed Jobs and finishes", () => {
+  const dir = tmpDir("megamath-k8s-apply-");
+  const launch = join(dir, "launch");
+  const r = megamath(["build", reducedRecipe(dir), "--emit", "k8s", "--shards", "2", "--path-map", `${join(repoRoot, "fixtures", "demo")}=${mount}/demo`,
+    "--output", `${mount}/build`, "--image", "megamath:dev", "--k8s-claim", "megamath-data", "--k8s-mount", mount, "--launch-dir", launch]);
+  assert.equal(r.code, 0, r.err);
+  // kubectl is the scripted stand-in (no cluster here): Jobs complete when applied, except those listed in "fail".
+  const bin = join(dir, "bin");
+  const state = join(dir, "api");
+  mkdirSync(bin);
+  mkdirSync(state);
+  symlinkSync(join(repoRoot, "test", "cluster", "kubectl-standin.sh"), join(bin, "kubectl"));
+  const score = JSON.parse(readFileSync(join(launch, readdirSync(launch).find((f) => f.endsWith("-score.yaml"))!), "utf8")).metadata.name;
+  writeFileSync(join(state, "fail"), `${score}\n`);
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KUBECTL_STANDIN: state, POLL: "0" };
+  const first = spawnSync("bash", [join(launch, "apply.sh")], { env, encoding: "utf8" });
+  assert.equal(first.status, 1, first.stdout + first.stderr);
+  assert.match(first.stdout, /sample: started[\s\S]*train-classifier: started[\s\S]*score: started/);
+  assert.match(first.stderr, new RegExp(`job ${score} \\(step score\\) failed; logs of its failed pods:\\n----- pod/${score}-1-x7k2p\\nerror: shard 1`));
+  assert.doesNotMatch(first.stdout, /filter: started/, "a step after the failed one was started");
+  const calls = readFileSync(join(state, "calls.log"), "utf8");
+  assert.match(calls, /^apply -f 00-plan\.yaml$/m);
+  // Fixed: the second run keeps what completed with the same manifest and runs the rest.
+  writeFileSync(join(state, "fail"), "");
+  const second = spawnSync("bash", [join(launch, "apply.sh")], { env, encoding: "utf8" });
+  assert.equal(second.status, 0, second.stdout + second.stderr);
+  assert.match(second.stdout, /sample: completed before with the same manifest, kept/);
+  assert.match(second.stdout, /score: started[\s\S]*report: started[\s\S]*every step completed/);
+  assert.doesNotMatch(second.stdout, /sample: started/);
 });
