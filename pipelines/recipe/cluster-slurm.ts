@@ -94,7 +94,7 @@ async function readRecord(launch: string, step: string, shard: number): Promise<
 
 /** This build's jobs in the queue, one entry per array task (null when squeue cannot be run here). */
 function queue(tf: TasksFile): QueueEntry[] | null {
-  const r = spawnSync("squeue", ["-h", "-r", "-o", "%i|%T|%r|%j"], { encoding: "utf8" });
+  const r = spawnSync("squeue", ["--me", "-h", "-r", "-o", "%i|%T|%r|%j"], { encoding: "utf8" });
   if (r.error || r.status !== 0) return null;
   const prefix = `megamath-${tf.tag}-`;
   const out: QueueEntry[] = [];
