@@ -1,14 +1,13 @@
 // Recipes the cluster tests emit: the shipped demo recipe, cut to what the tests need (without the three Decay
 // mixtures: the cluster mechanics are the same, and each costs a task), its paths made absolute or moved onto a
 // volume's mount path.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
 
-/** The shipped demo recipe (pipelines/pro-max-demo.json where a checkout has it, else pipelines/pro-max.json). */
+/** The shipped demo recipe. */
 export function demoRecipePath(): string {
-  const demo = join(repoRoot, "pipelines", "pro-max-demo.json");
-  return existsSync(demo) ? demo : join(repoRoot, "pipelines", "pro-max.json");
+  return join(repoRoot, "pipelines", "pro-max-demo.json");
 }
 
 /** The demo recipe without the Decay mixtures, every path absolute; `demoDir` replaces the checkout's
