@@ -81,6 +81,8 @@ export default defineCommand({
     let planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
     if (opts["path-map"] && !opts.emit) throw new UsageError("--path-map goes with --emit (it moves the paths the emitted tasks name)");
     if (opts.emit) {
+      // No public image or registry package holds megamath: the k8s Jobs run an image the user builds (Dockerfile).
+      if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (the repository's Dockerfile builds one: docker build -t IMAGE .)");
       let remoteOut = outDir; // the build folder as the tasks see it
       if (opts["path-map"]) {
         let move: (p: string) => string;
