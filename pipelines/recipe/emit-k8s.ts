@@ -8,18 +8,30 @@
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { hashOf } from "../../lib/runtime/fingerprint.js";
-import { clusterSteps, pathsOf, within, q, type ClusterTask, type EmitOptions } from "./emit.js";
+import { clusterSteps, pathsOf, within, q, type ClusterTask } from "./cluster-tasks.js";
+import type { OptionSpecs } from "../../cli/command.js";
 import type { Invocation } from "./plan.js";
 
 /** The paths of a plan (its steps' options and positionals, and the build folder) that lie outside `mount`. */
-export function pathsOffVolume(plan: Invocation[], mount: string, buildDir: string | undefined, specOf: EmitOptions["specOf"]): string[] {
+export function pathsOffVolume(plan: Invocation[], mount: string, buildDir: string | undefined, specOf: (command: string) => OptionSpecs): string[] {
   const paths = clusterSteps(plan, specOf).flatMap(pathsOf);
   if (buildDir) paths.push(buildDir);
   return [...new Set(paths.filter((p) => !within(p, mount)))];
 }
 
-export async function emitK8s(tasks: ClusterTask[], plan: Invocation[], dir: string,
-  o: EmitOptions & { image: string; megamath: string }): Promise<string[]> {
+export interface K8sOptions {
+  image: string;
+  /** How a pod calls megamath (`megamath` on the image's PATH). */
+  megamath: string;
+  k8sClaim?: string;
+  k8sMount?: string;
+  k8sCpus?: number;
+  reportDir?: string;
+  planFile?: unknown;
+  specOf: (command: string) => OptionSpecs;
+}
+
+export async function emitK8s(tasks: ClusterTask[], plan: Invocation[], dir: string, o: K8sOptions): Promise<string[]> {
   if (!o.k8sClaim) throw new Error("emit k8s: a shared volume is required (--k8s-claim PVC, ReadWriteMany): steps read each other's files");
   const mount = o.k8sMount ?? "/data";
   const off = pathsOffVolume(plan, mount, o.reportDir, o.specOf);

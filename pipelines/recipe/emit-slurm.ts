@@ -9,7 +9,7 @@
 import { writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { hashOf } from "../../lib/runtime/fingerprint.js";
-import { q, type ClusterTask } from "./emit.js";
+import { q, type ClusterTask } from "./cluster-tasks.js";
 
 /** What the batch scripts ask Slurm for; nothing is asked for unless given (the site's defaults apply). */
 export interface SlurmResources {
