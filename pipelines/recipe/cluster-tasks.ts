@@ -14,7 +14,7 @@ export interface ClusterTask {
   sharded: boolean;
   /** The command's words after `megamath COMMAND`, without --shard. */
   argv: string[];
-  /** Earlier steps whose output this step reads (or, for the report, every step). */
+  /** The nearest earlier steps whose output this step reads (for the report: the steps nothing else waits for). */
   deps: string[];
   /** Absolute paths (files, folders, globs) outside the build folder that the step reads. */
   externals: string[];
