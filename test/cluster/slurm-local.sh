@@ -9,6 +9,7 @@
 set -euo pipefail
 cmd=${1:?usage: slurm-local.sh start|stop DIR}
 dir=${2:?usage: slurm-local.sh start|stop DIR}
+if [ "$cmd" = stop ] && [ ! -d "$dir" ]; then exit 0; fi # already removed: nothing runs from it
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
