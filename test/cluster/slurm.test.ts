@@ -36,12 +36,25 @@ test("the demo build through a one-node Slurm: same outputs as a local build, re
   // Every child (the Slurm tools, megamath build --status/--submit) finds the cluster through SLURM_CONF.
   process.env.SLURM_CONF = join(cluster, "slurm.conf");
   const env = { ...process.env, NO_COLOR: "1" };
-  const stop = () => spawnSync("bash", [helper, "stop", cluster], { stdio: "ignore" });
+  // The daemons' pids, read once they run: the exit-time stop works even if the temp folder (with the pid files) was
+  // removed first; a pid is signalled only while it still names that daemon.
+  let daemons: { pid: number; name: string }[] = [];
+  const stop = () => {
+    spawnSync("bash", [helper, "stop", cluster], { stdio: "ignore" });
+    for (const d of daemons) {
+      try {
+        if (readFileSync(`/proc/${d.pid}/comm`, "utf8").trim() === d.name) process.kill(d.pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+  };
   // The daemons are stopped whatever happens: at the end, on a failed assertion, and if the test process is ended.
   process.on("exit", stop);
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => { stop(); process.exit(130); });
   try {
     execFileSync("bash", [helper, "start", cluster], { stdio: ["ignore", "ignore", "pipe"] });
+    daemons = ["slurmd", "slurmctld", "munged"].map((name) => ({ name, pid: Number(readFileSync(join(cluster, `${name}.pid`), "utf8")) }));
     const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { env, encoding: "utf8" });
     const recipe = reducedRecipe(root);
     const local = join(root, "local");
