@@ -1,7 +1,7 @@
 // MathML → LaTeX for the common Presentation MathML elements, used when a <math> element carries neither a TeX
 // annotation nor alttext (MathJax 3 assistive MathML, KaTeX without annotation, hand-written MathML). Bounded:
 // depth and node count are capped, so malformed or hostile MathML yields a partial formula, never a stack overflow.
-import type { ChildNode, Element } from "domhandler";
+import type { El as Element, Node as ChildNode } from "./dom.js";
 
 const SYMBOLS: Record<string, string> = {
   α: "\\alpha", β: "\\beta", γ: "\\gamma", δ: "\\delta", ε: "\\epsilon", ϵ: "\\epsilon", ζ: "\\zeta", η: "\\eta",

@@ -2,9 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { parseDocument } from "htmlparser2";
-import type { Element } from "domhandler";
 import { htmlToText } from "../../lib/extract/html-text.js";
+import { parseHtml, type El } from "../../lib/extract/dom.js";
 import { mathmlToLatex, stripStyleWrapper } from "../../lib/extract/mathml.js";
 import { sharedData } from "../helpers.js";
 
@@ -72,7 +71,7 @@ test("hostile input: 100k nesting levels, malformed MathML, a time bound, a huge
 });
 
 test("mathmlToLatex: common elements; stripStyleWrapper only strips a whole balanced wrapper", () => {
-  const conv = (m: string) => mathmlToLatex(parseDocument(m).children[0] as Element);
+  const conv = (m: string) => mathmlToLatex(parseHtml(m).root.children[0] as El);
   assert.equal(conv("<math><msubsup><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></msubsup><msup><mi>x</mi><mn>2</mn></msup></math>"), "\\sum_{i=1}^nx^2");
   assert.equal(conv("<math><mfrac><mi>α</mi><msqrt><mn>2</mn></msqrt></mfrac><mo>≤</mo><mi>sin</mi><mi>θ</mi></math>"), "\\frac{\\alpha}{\\sqrt{2}}\\leq\\sin\\theta");
   assert.equal(conv("<math><mover><mi>v</mi><mo>→</mo></mover><mtable><mtr><mtd><mn>1</mn></mtd><mtd><mn>0</mn></mtd></mtr></mtable></math>"), "\\vec{v}\\begin{matrix}1 & 0\\end{matrix}");
