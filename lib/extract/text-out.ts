@@ -3,6 +3,9 @@
 // and the share of characters inside links (link farms are dropped by that share).
 export class Out {
   s = "";
+  /** The last character of s, kept apart: endsWith() on a string built by += flattens it, which made long pages
+   * quadratic (2 s for Wikipedia's list of countries). */
+  last = "";
   pending = 0; // newlines owed before the next text: 1 (line) or 2 (paragraph)
   space = false;
   linkChars = 0;
@@ -11,17 +14,19 @@ export class Out {
   marker = "";
   text(t: string, inLink: boolean): void {
     if (!t) return;
-    if (this.pending && this.s) this.s += this.pending >= 2 ? "\n\n" : "\n";
-    if (this.marker) {
-      if (this.pending || !this.s || this.s.endsWith("\n")) this.s += this.marker;
-      this.marker = "";
-      this.pending = 0;
-      this.space = false;
+    if (this.pending && this.s) {
+      this.s += this.pending >= 2 ? "\n\n" : "\n";
+      this.last = "\n";
     }
-    else if (this.space && this.s && !this.s.endsWith(" ") && !this.s.endsWith("\n")) this.s += " ";
+    if (this.marker) {
+      if (this.pending || !this.s || this.last === "\n") this.s += this.marker;
+      this.marker = "";
+    }
+    else if (this.space && this.s && this.last !== " " && this.last !== "\n") this.s += " ";
     this.pending = 0;
     this.space = false;
     this.s += t;
+    this.last = t[t.length - 1];
     this.chars += t.length;
     if (inLink) this.linkChars += t.length;
   }
