@@ -29,65 +29,112 @@ export interface ParseBounds {
 
 export interface ParsedHtml {
   root: El;
-  truncated?: "time" | "nodes";
+  /** "time"/"nodes": the parse stopped there; "depth": elements nested past MAX_PARSE_DEPTH were cut (the input
+   * after the cut was parsed on, its nodes attached to the root). */
+  truncated?: "time" | "nodes" | "depth";
 }
 
 const CHUNK = 128 * 1024;
+// htmlparser2 keeps its open elements with unshift(), so each level costs the depth so far: 100k nested <div>s
+// took 12 s. Past this depth the parser is dropped and the rest of the input parsed by a fresh one from the root.
+export const MAX_PARSE_DEPTH = 1000;
+// The attributes the walk and the MathML conversion read; the others (href, data-*, event handlers, …) are not
+// stored, which saves a third of the tree's allocations on real pages.
+const KEEP_ATTRS = new Set(["alt", "alttext", "class", "close", "display", "encoding", "hidden", "id", "itemprop",
+  "linethickness", "mathvariant", "notation", "open", "role", "separators", "src", "style", "type", "aria-hidden",
+  "data-latex", "data-tex"]);
 
 export function parseHtml(html: string, b: ParseBounds = { deadline: Infinity, maxNodes: Infinity }): ParsedHtml {
   const root: El = { type: "tag", name: "#root", attribs: {}, children: [], parent: null };
   let cur = root;
+  let depth = 0;
   let last: TextNode | null = null;
   let inCdata = false;
   let nodes = 0;
   let truncated: ParsedHtml["truncated"];
-  const parser = new Parser({
-    onopentag(name, attribs) {
-      if (++nodes > b.maxNodes) return stop("nodes");
-      const e: El = { type: name === "script" ? "script" : name === "style" ? "style" : "tag", name, attribs, children: [], parent: cur };
-      cur.children.push(e);
-      cur = e;
-      last = null;
-    },
-    onclosetag() {
-      if (truncated) return;
-      if (cur.parent) cur = cur.parent;
-      last = null;
-    },
-    ontext(data) {
-      if (inCdata || truncated) return;
-      if (last) last.data += data;
-      else {
+  let stopped = false; // time or nodes: nothing more is read
+  let cut = -1; // where a parser dropped for depth stopped
+  const parser = (): Parser => {
+    const p: Parser = new Parser({
+      // An element is made when its name is read; its attributes follow (onattribute), the first of a name wins.
+      onopentagname(name) {
+        if (stopped || cut >= 0) return;
         if (++nodes > b.maxNodes) return stop("nodes");
-        last = { type: "text", data };
-        cur.children.push(last);
+        if (depth >= MAX_PARSE_DEPTH) {
+          cut = html.indexOf("<", from + p.startIndex);
+          truncated = "depth";
+          return p.pause();
+        }
+        const e: El = { type: name === "script" ? "script" : name === "style" ? "style" : "tag", name, attribs: {}, children: [], parent: cur };
+        cur.children.push(e);
+        cur = e;
+        depth++;
+        last = null;
+      },
+      onattribute(name, value) {
+        if (cut < 0 && !stopped && KEEP_ATTRS.has(name) && !Object.hasOwn(cur.attribs, name)) cur.attribs[name] = value;
+      },
+      onclosetag() {
+        if (stopped || cut >= 0) return;
+        if (cur.parent) {
+          cur = cur.parent;
+          depth--;
+        }
+        last = null;
+      },
+      ontext(data) {
+        if (inCdata || stopped || cut >= 0) return;
+        if (last) last.data += data;
+        else {
+          if (++nodes > b.maxNodes) return stop("nodes");
+          last = { type: "text", data };
+          cur.children.push(last);
+        }
+      },
+      oncomment() {
+        last = null;
+      },
+      oncdatastart() {
+        inCdata = true;
+      },
+      oncdataend() {
+        inCdata = false;
+        last = null;
+      },
+      onprocessinginstruction() {
+        last = null;
+      },
+    }, { decodeEntities: true });
+    const stop = (why: "time" | "nodes"): void => {
+      if (!stopped) p.pause();
+      stopped = true;
+      truncated = why;
+    };
+    return p;
+  };
+  let from = 0;
+  while (from < html.length && !stopped) {
+    const p = parser();
+    cut = -1;
+    if (from === 0 && html.length <= CHUNK) p.end(html);
+    else {
+      for (let i = from; i < html.length && !stopped && cut < 0; i += CHUNK) {
+        if (i > from && performance.now() > b.deadline) {
+          stopped = true;
+          truncated = "time";
+        } else p.write(html.slice(i, i + CHUNK));
       }
-    },
-    oncomment() {
-      last = null;
-    },
-    oncdatastart() {
-      inCdata = true;
-    },
-    oncdataend() {
-      inCdata = false;
-      last = null;
-    },
-    onprocessinginstruction() {
-      last = null;
-    },
-  }, { decodeEntities: true });
-  function stop(why: "time" | "nodes"): void {
-    if (!truncated) parser.pause();
-    truncated = why;
-  }
-  if (html.length <= CHUNK) parser.end(html);
-  else {
-    for (let i = 0; i < html.length && !truncated; i += CHUNK) {
-      if (i > 0 && performance.now() > b.deadline) stop("time");
-      else parser.write(html.slice(i, i + CHUNK));
+      if (!stopped && cut < 0) p.end();
     }
-    if (!truncated) parser.end();
+    if (cut < 0) break;
+    from = Math.max(cut, from + 1);
+    cur = root;
+    depth = 0;
+    last = null;
+    if (performance.now() > b.deadline) {
+      stopped = true;
+      truncated = "time";
+    }
   }
   return { root, truncated };
 }

@@ -8,7 +8,8 @@ import { emitMath, texOfMath, mathJax2, mathJax3, katex, mediawikiMath, image, t
 import { Out, emitText } from "./text-out.js";
 
 export interface HtmlTextOptions {
-  /** Stop walking after this many milliseconds (the text so far is kept; `truncated` says why). Default 2000. */
+  /** Stop parsing, and then walking, after this many milliseconds each (the text so far is kept; `truncated` says
+   * why). Default 2000. */
   maxMs?: number;
   /** Stop after visiting this many nodes. Default 2,000,000. */
   maxNodes?: number;
@@ -21,8 +22,9 @@ export interface HtmlTextResult {
   title: string;
   /** Formulas emitted, by kind (mathml, katex, mathjax2, mathjax3, img, …). */
   math: Record<string, number>;
-  /** Why the walk stopped early ("time", "nodes"), or undefined. */
-  truncated?: "time" | "nodes";
+  /** Why the parse or the walk stopped early ("time", "nodes"), or "depth" when elements nested past
+   * MAX_PARSE_DEPTH were cut (dom.ts); undefined when neither happened. */
+  truncated?: "time" | "nodes" | "depth";
 }
 
 const BOILER = new Set(["nav", "footer", "aside", "header", "menu", "dialog"]);
@@ -89,13 +91,34 @@ function titleOf(kids: Node[], w: Walk): string {
   return "";
 }
 
+/** The one element marked itemprop=articleBody, else the one <article>, else the one <main> (role=main), counting
+ * only the outermost of each kind; null when none is unique. One pass over the tree for the three kinds. */
 function mainContainer(root: El, w: Walk): El | null {
-  const body = findAll(root, (x) => /(^|\s)articleBody(\s|$)/.test(x.attribs.itemprop ?? ""), w, 2);
-  if (body.length === 1) return body[0];
-  const articles = findAll(root, (x) => x.name === "article", w, 2);
-  if (articles.length === 1) return articles[0];
-  const mains = findAll(root, (x) => x.name === "main" || x.attribs.role === "main", w, 2);
-  return mains.length === 1 ? mains[0] : null;
+  const first: (El | null)[] = [null, null, null];
+  const seen = [0, 0, 0];
+  const stack: Node[] = [...root.children];
+  const inside: number[] = stack.map(() => 0); // kinds (bits) already matched by an ancestor
+  while (stack.length) {
+    const n = stack.pop()!;
+    let bits = inside.pop()!;
+    if (--w.nodesLeft < 0) break;
+    if (n.type !== "tag" && n.type !== "script") continue;
+    const a = n.attribs;
+    const kinds = (a.itemprop !== undefined && /(^|\s)articleBody(\s|$)/.test(a.itemprop) ? 1 : 0) |
+      (n.name === "article" ? 2 : 0) | (n.name === "main" || a.role === "main" ? 4 : 0);
+    for (let k = 0; k < 3; k++) {
+      if (!(kinds & (1 << k)) || bits & (1 << k)) continue;
+      if (seen[k]++ === 0) first[k] = n;
+    }
+    bits |= kinds;
+    if (bits === 7) continue;
+    for (const c of n.children) {
+      stack.push(c);
+      inside.push(bits);
+    }
+  }
+  for (let k = 0; k < 3; k++) if (seen[k] === 1) return first[k];
+  return null;
 }
 
 function walkChildren(kids: Node[], out: Out, w: Walk, depth: number, pre: boolean, inLink: boolean): void {
