@@ -219,14 +219,13 @@ function preBlock(e: El, out: Out, w: Walk): void {
 /** A data table as Markdown. Layout tables (nested tables, a single column, cells holding blocks) return false
  * and are walked as ordinary containers. */
 function table(e: El, out: Out, w: Walk, depth: number): boolean {
+  // Rows in document order: the table's own <tr>s and those of its thead/tbody/tfoot sections.
   const rows: El[] = [];
-  const stack: El[] = [e];
-  while (stack.length) {
-    const t = stack.pop()!;
-    for (const k of t.children) {
-      if (k.type !== "tag") continue;
-      if (k.name === "tr") rows.push(k);
-      else if (k.name === "thead" || k.name === "tbody" || k.name === "tfoot") stack.push(k);
+  for (const k of e.children) {
+    if (k.type !== "tag") continue;
+    if (k.name === "tr") rows.push(k);
+    else if (k.name === "thead" || k.name === "tbody" || k.name === "tfoot") {
+      for (const r of k.children) if (r.type === "tag" && r.name === "tr") rows.push(r);
     }
   }
   if (!rows.length) return false;

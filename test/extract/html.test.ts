@@ -53,6 +53,9 @@ test("tables become Markdown, code blocks keep their whitespace, boilerplate goe
     <pre><code>for i in range(3):
     print(i)</code></pre><p>Last paragraph.</p></article><footer>© 2024</footer></body></html>`);
   assert.equal(r.text, "## Results\n\n| n | n^{2} |\n| --- | --- |\n| 3 | 9 |\n\nfor i in range(3):\n    print(i)\n\nLast paragraph.");
+  // Sections keep their order (the header row came after the body rows before).
+  const t = htmlToText("<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>");
+  assert.equal(t.text, "| a | b |\n| --- | --- |\n| 1 | 2 |");
 });
 
 test("hostile input: 100k nesting levels, malformed MathML, a time bound, a huge page", () => {
