@@ -197,10 +197,17 @@ function isBoilerplate(e: El, name: string, cls: string | undefined): boolean {
   const id = e.attribs.id;
   if (!cls && !id) return false;
   const words = `${cls ?? ""} ${id ?? ""}`;
-  if (KEEP_WORD.test(words)) return false;
-  for (const word of words.toLowerCase().split(/[\s_-]+/)) if (BOILER_WORD.has(word)) return true;
-  return false;
+  let v = wordVerdicts.get(words);
+  if (v === undefined) {
+    v = !KEEP_WORD.test(words) && words.toLowerCase().split(/[\s_-]+/).some((word) => BOILER_WORD.has(word));
+    if (wordVerdicts.size >= 4096) wordVerdicts.clear();
+    wordVerdicts.set(words, v);
+  }
+  return v;
 }
+
+// class+id strings repeat on a page and across a site's pages: their verdicts are kept (a pure function, bounded).
+const wordVerdicts = new Map<string, boolean>();
 
 function flat(e: El, out: Out, w: Walk, inLink: boolean): void {
   emitText(flatText(e, w), out, false, inLink);
