@@ -42,7 +42,7 @@ export const MAX_PARSE_DEPTH = 1000;
 // stored, which saves a third of the tree's allocations on real pages.
 const KEEP_ATTRS = new Set(["alt", "alttext", "class", "close", "display", "encoding", "hidden", "id", "itemprop",
   "linethickness", "mathvariant", "notation", "open", "role", "separators", "src", "style", "type", "aria-hidden",
-  "data-latex", "data-tex"]);
+  "data-latex", "data-tex", "displaystyle", "fence", "data-mjx-texclass"]);
 
 export function parseHtml(html: string, b: ParseBounds = { deadline: Infinity, maxNodes: Infinity }): ParsedHtml {
   const root: El = { type: "tag", name: "#root", attribs: {}, children: [], parent: null };

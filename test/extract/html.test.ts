@@ -82,6 +82,10 @@ test("mathmlToLatex: common elements; stripStyleWrapper only strips a whole bala
   assert.equal(conv("<math><msubsup><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></msubsup><msup><mi>x</mi><mn>2</mn></msup></math>"), "\\sum_{i=1}^nx^2");
   assert.equal(conv("<math><mfrac><mi>α</mi><msqrt><mn>2</mn></msqrt></mfrac><mo>≤</mo><mi>sin</mi><mi>θ</mi></math>"), "\\frac{\\alpha}{\\sqrt{2}}\\leq\\sin\\theta");
   assert.equal(conv("<math><mover><mi>v</mi><mo>→</mo></mover><mtable><mtr><mtd><mn>1</mn></mtd><mtd><mn>0</mn></mtd></mtr></mtable></math>"), "\\vec{v}\\begin{matrix}1 & 0\\end{matrix}");
+  // MathJax 3's and KaTeX's ways of writing \left…\right, \dfrac and \overline (bench/extract.ts, mathjax-full rows).
+  assert.equal(conv(`<math><msup><mrow data-mjx-texclass="INNER"><mo data-mjx-texclass="OPEN">(</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mo data-mjx-texclass="CLOSE">)</mo></mrow><mn>2</mn></msup><mo stretchy="false">(</mo><mi>x</mi><mo stretchy="false">)</mo></math>`), "\\left(\\frac{1}{2}\\right)^2(x)");
+  assert.equal(conv(`<math><mrow><mo fence="true">[</mo><mi>a</mi><mo fence="true">)</mo></mrow><msup><mn>17</mn><mn>5</mn></msup></math>`), "\\left[a\\right)17^5");
+  assert.equal(conv(`<math><mstyle displaystyle="true" scriptlevel="0"><mfrac><mi>a</mi><mi>b</mi></mfrac></mstyle><mover><mrow><mi>A</mi><mi>C</mi></mrow><mo accent="true">―</mo></mover></math>`), "\\dfrac{a}{b}\\overline{AC}");
   assert.equal(stripStyleWrapper("{\\displaystyle x+1}"), "x+1");
   assert.equal(stripStyleWrapper("{\\displaystyle a}+{b}"), "{\\displaystyle a}+{b}");
 });
