@@ -3,7 +3,7 @@
 // MathJax 3 containers (assistive MathML or a data attribute), Wikipedia's math elements and images whose alt
 // holds TeX. Each handler gets the element the walk stopped at and writes $…$ (inline) or $$…$$ (display).
 import { findAll, flatText, count, type Budget, type El } from "./dom.js";
-import { mathmlToLatex, isTexEncoding, stripStyleWrapper, type MathBudget } from "./mathml.js";
+import { mathmlToLatex, isTexEncoding, stripStyleWrapper, join, symbols, type MathBudget } from "./mathml.js";
 import type { Out } from "./text-out.js";
 
 export interface MathWalk extends Budget {
@@ -56,23 +56,78 @@ export function katex(e: El, out: Out, w: MathWalk, display: boolean): void {
   if (rendered) emitMath(out, w, katexSpans(rendered, w), display, "katex-html");
 }
 
-/** KaTeX's HTML rendering only: the visible characters, with the superscript/subscript stacks as ^{…}/_{…}. */
+/** KaTeX's HTML rendering only (no MathML): the visible characters as TeX symbols (− ⋅ ≤ → - \\cdot \\leq), and
+ * the layouts KaTeX draws with stacked rows ("vlist") read back: fractions, square roots, super- and subscripts
+ * (a row above the baseline is a superscript, below it a subscript). */
 function katexSpans(e: El, w: MathWalk): string {
   let s = "";
   for (const k of e.children) {
     if (!count(w)) break;
-    if (k.type === "text") s += k.data;
+    if (k.type === "text") s = join(s, symbols(k.data.replace(/\u200b/g, "")));
     else if (k.type === "tag") {
       const cls = k.attribs.class ?? "";
-      if (/(^|\s)(strut|vlist-s|pstrut)(\s|$)/.test(cls)) continue;
-      if (/(^|\s)msupsub(\s|$)/.test(cls)) {
-        const parts = findAll(k, (x) => /(^|\s)sizing|mtight(\s|$)/.test(x.attribs.class ?? "") && x.name === "span", w, 4);
-        const t = parts.map((p) => katexSpans(p, w)).join("");
-        s += `^{${t.trim()}}`;
-      } else s += katexSpans(k, w);
+      if (/(^|\s)(strut|katex-strut|vlist-s|pstrut|frac-line|hide-tail|nulldelimiter)(\s|$)/.test(cls)) continue;
+      if (/(^|\s)msupsub(\s|$)/.test(cls)) s += scripts(k, w);
+      else if (/(^|\s)boxpad(\s|$)/.test(cls)) s = join(s, `\\boxed{${katexSpans(k, w).trim()}}`);
+      else s = join(s, (/(^|\s)mfrac(\s|$)/.test(cls) && frac(k, w)) || (/(^|\s)sqrt(\s|$)/.test(cls) && sqrt(k, w)) ||
+        (/(^|\s)(katex-)?(overline|underline)(\s|$)/.test(cls) && line(k, w, cls.includes("overline") ? "overline" : "underline")) || katexSpans(k, w));
     }
   }
-  return s.replace(/\u200b/g, "");
+  return s;
+}
+
+/** The rows of the first vlist under e, each with its shift from the baseline (negative: above). */
+function vlistRows(e: El, w: MathWalk): { row: El; shift: number }[] {
+  // The first in document order (findAll goes last child first, and KaTeX's second vlist holds only the depth).
+  let list: El | undefined;
+  const stack: El[] = [e];
+  while (stack.length && !list) {
+    const x = stack.pop()!;
+    if (!count(w)) return [];
+    if (x !== e && /(^|\s)vlist(\s|$)/.test(x.attribs.class ?? "")) list = x;
+    else for (let i = x.children.length - 1; i >= 0; i--) {
+      const c = x.children[i];
+      if (c.type === "tag") stack.push(c);
+    }
+  }
+  if (!list) return [];
+  const rows: { row: El; shift: number }[] = [];
+  for (const r of list.children) {
+    if (r.type !== "tag" || !r.children.length) continue;
+    const top = Number(/top:\s*(-?[\d.]+)em/.exec(r.attribs.style ?? "")?.[1] ?? NaN);
+    const strut = r.children.find((c): c is El => c.type === "tag" && /(^|\s)pstrut(\s|$)/.test(c.attribs.class ?? ""));
+    const height = Number(/height:\s*([\d.]+)em/.exec(strut?.attribs.style ?? "")?.[1] ?? NaN);
+    rows.push({ row: r, shift: top + height });
+  }
+  return rows;
+}
+
+const hasClass = (e: El, c: RegExp) => e.children.some((k) => k.type === "tag" && c.test(k.attribs.class ?? ""));
+
+function scripts(e: El, w: MathWalk): string {
+  const rows = vlistRows(e, w).filter((r) => !Number.isNaN(r.shift));
+  const sub = rows.filter((r) => r.shift > 0).map((r) => katexSpans(r.row, w)).join("").trim();
+  const sup = rows.filter((r) => r.shift <= 0).map((r) => katexSpans(r.row, w)).join("").trim();
+  const g = (t: string) => ([...t].length === 1 || /^\\[A-Za-z]+$/.test(t) ? t : `{${t}}`);
+  return (sub ? `_${g(sub)}` : "") + (sup ? `^${g(sup)}` : "");
+}
+
+/** \overline / \underline: the row that is not the rule. */
+function line(e: El, w: MathWalk, kind: string): string {
+  const row = vlistRows(e, w).find((r) => !hasClass(r.row, new RegExp(`(^|\\s)${kind}-line(\\s|$)`)));
+  return row ? `\\${kind}{${katexSpans(row.row, w).trim()}}` : "";
+}
+
+/** \frac: KaTeX stacks denominator, rule, numerator (bottom to top). "" when the layout is not that. */
+function frac(e: El, w: MathWalk): string {
+  const rows = vlistRows(e, w).filter((r) => !hasClass(r.row, /(^|\s)frac-line(\s|$)/));
+  return rows.length === 2 ? `\\frac{${katexSpans(rows[1].row, w).trim()}}{${katexSpans(rows[0].row, w).trim()}}` : "";
+}
+
+/** \sqrt: the radicand's row (the other row draws the sign). */
+function sqrt(e: El, w: MathWalk): string {
+  const row = vlistRows(e, w).find((r) => !hasClass(r.row, /(^|\s)hide-tail(\s|$)/));
+  return row ? `\\sqrt{${katexSpans(row.row, w).trim()}}` : "";
 }
 
 export function mediawikiMath(e: El, out: Out, w: MathWalk): void {

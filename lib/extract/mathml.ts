@@ -31,7 +31,8 @@ export interface MathBudget {
 
 const MAX_DEPTH = 200;
 
-function symbols(s: string): string {
+/** Unicode math characters as TeX (α → \\alpha, ≤ → \\leq, − → -), joined so control words stay apart. */
+export function symbols(s: string): string {
   let out = "";
   for (const ch of s.replace(/=\u0338/g, "≠").replace(/\u0338/g, "")) {
     const m = SYMBOLS[ch];

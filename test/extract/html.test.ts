@@ -115,3 +115,12 @@ test("a page that marks its article is read from there; a teaser-sized article f
   const two = htmlToText(`<body><article><p>One.</p></article><article><p>Two.</p></article></body>`);
   assert.equal(two.text, "One.\n\nTwo.");
 });
+
+test("KaTeX HTML without MathML: fractions, roots, scripts above and below, boxes, overlines, symbols read back", async () => {
+  const katex = (await import("katex")).default;
+  const got = (tex: string) => /F: \$([\s\S]*?)\$ end/.exec(htmlToText(`<p>F: ${katex.renderToString(tex, { output: "html" })} end</p>`).text)?.[1];
+  assert.equal(got("x=\\frac{3}{2}"), "x=\\frac{3}{2}");
+  assert.equal(got("\\sqrt{64+36}=\\boxed{10}"), "\\sqrt{64+36}=\\boxed{10}");
+  assert.equal(got("x_i^2 + y_{n-1} - 1 \\le \\overline{AC}"), "x_i^2+y_{n-1}-1\\leq\\overline{AC}");
+});
+
