@@ -145,7 +145,8 @@ function walk(n: Node, out: Out, w: Walk, depth: number, pre: boolean, inLink: b
   if (name === "math") return emitMath(out, w, texOfMath(e, w), e.attribs.display === "block", "mathml");
   if (name === "mjx-container") return mathJax3(e, out, w);
   const cls = e.attribs.class;
-  if (cls) {
+  // (The substring test skips the four patterns for the many classes that cannot match any of them.)
+  if (cls && (cls.includes("katex") || cls.includes("math") || cls.includes("MathJax") || cls.includes("ref"))) {
     if (/(^|\s)katex(\s|$)/.test(cls)) return katex(e, out, w, /katex-display/.test((e.parent as El | null)?.attribs?.class ?? ""));
     if (/(^|\s)mwe-math-element(\s|$)/.test(cls)) return mediawikiMath(e, out, w);
     if (/(^|\s)MathJax(_Preview|_Display|_SVG|_CHTML|_SVG_Display)?(\s|$)/.test(cls)) return; // MathJax 2 rendering; the script follows
