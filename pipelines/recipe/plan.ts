@@ -118,6 +118,9 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
       ...(step.keep ?? recipe.keepIntermediate ? { keep: true as const } : {}),
       ...(step.fuse === false || recipe.fuse === false ? { noFuse: true as const } : {}) });
   }
+  // The final corpus is always written, even when its step runs fused with a later one (recipe/fuse.ts).
+  const fin = recipe.final ? out.find((p) => p.step === recipe.final)?.effectiveDir : undefined;
+  for (const p of out) if (fin && !p.skipped && p.outDir === fin) p.keep = true;
   return out;
 }
 
