@@ -17,7 +17,8 @@ export default defineCommand({
   details: [
     "With no recipe, runs the shipped Pro-Max recipe (pipelines/pro-max.json) on the bundled demo corpus (fixtures/demo).",
     "Without --llm, annotation and refinement cannot run: the demo classifier learns from the fixture's `label` column",
-    "and refinement is skipped; the report says so. Steps already completed with the same arguments are skipped.",
+    "and refinement is skipped; the report says so. A rerun redoes only the tasks whose inputs or settings changed",
+    "(each task's marker holds the fingerprint of what it read), also over a folder the emitted --emit tasks filled.",
   ].join("\n"),
   options: {
     output: { type: "string", short: "o", placeholder: "DIR", default: "megamath-out", description: "Build folder (one subfolder per step, report.html, report.json)." },
@@ -34,6 +35,7 @@ export default defineCommand({
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
     workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core).", identity: false },
+    jobs: { type: "integer", default: 2, description: "Steps that do not depend on each other (e.g. the mixtures) run at once, at most this many (1: one after another).", identity: false },
     force: { type: "boolean", description: "Recompute every step." },
   },
   async run({ positionals, opts, ctx }) {
@@ -78,7 +80,8 @@ export default defineCommand({
     const t0 = performance.now();
     // Read back from the folder, as `megamath report` does: the same report however the steps ran (a step done
     // before shows the time it took then).
-    await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
+    if (opts.jobs < 1) throw new UsageError("--jobs must be >= 1");
+    await runPlanLocally(plan, ctx, { force: Boolean(opts.force), jobs: opts.jobs });
     const report = await writeReport(outDir);
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const lines = [`build "${recipe.name}" finished in ${secs} s`];

@@ -8,7 +8,7 @@
 //    only when megamath made it: listed by the file's completion marker, or claimed by an attempt that was killed
 //    (a claim is written before the first output byte and dropped once the marker is written). Anything else in
 //    the way stops the run with a message; temp names (".tmp-NAME….PID.HEX") of this slot are always removed.
-import { readdir, realpath, rm, access } from "node:fs/promises";
+import { readdir, realpath, rm, access, mkdir, constants } from "node:fs/promises";
 import { join, resolve, sep, basename, dirname } from "node:path";
 import { createHash } from "node:crypto";
 import { isTempName, writeFileAtomic } from "../io/atomic.js";
@@ -120,4 +120,38 @@ export async function claimSlot(outDir: string, markerDir: string, outName: stri
 /** The slot's outputs are recorded by its completion marker: the claim is no longer needed. */
 export async function releaseSlot(markerDir: string, outName: string): Promise<void> {
   await rm(claimPath(markerDir, outName), { force: true });
+}
+
+/** Make the output folder, or say why it cannot be written (naming the folder up the path that refused). */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    let code = (e as NodeJS.ErrnoException).code;
+    // A recursive mkdir under a read-only or forbidden folder reports ENOENT: name the folder that refused, and why.
+    let at = "";
+    if (code === "ENOENT") {
+      for (let up = dirname(dir); ; up = dirname(up)) {
+        try {
+          await access(up, constants.F_OK);
+        } catch {
+          if (up !== dirname(up)) continue;
+        }
+        try {
+          await access(up, constants.W_OK);
+        } catch (e2) {
+          code = (e2 as NodeJS.ErrnoException).code ?? code;
+          at = ` (at ${up})`;
+        }
+        break;
+      }
+    }
+    const why: Record<string, string> = {
+      EACCES: "permission denied", EPERM: "permission denied", EROFS: "read-only file system",
+      ENOTDIR: "a part of the path is a file, not a folder", ENOENT: "a part of the path does not exist and cannot be made",
+      EEXIST: "a file of that name is in the way", ENOSPC: "the disk is full",
+    };
+    throw new Error(`output folder ${dir} is not writable${at}: ${code && why[code] ? `${why[code]} (${code})` : code ?? (e as Error).message}`);
+  }
 }

@@ -4,8 +4,8 @@
 // change to the input, the settings or a model/index read redoes it. Merging every marker in a folder gives exact
 // stats across shards (`megamath stats DIR`).
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, access, constants } from "node:fs/promises";
-import { join, resolve, sep, dirname } from "node:path";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { join, resolve, sep } from "node:path";
 import type { Batch } from "../arrow/batch.js";
 import { textBytes } from "../arrow/batch.js";
 import { expandInputs, readDocuments, openWriter, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
@@ -13,7 +13,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
 import { fileFailure } from "./failures.js";
 import { lockFolder } from "./lock.js";
-import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError } from "./output-guard.js";
+import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, ensureWritableDir, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage, StageContext } from "./stage.js";
@@ -341,39 +341,6 @@ export function outputNames(files: string[]): Map<string, string> {
     names.set(files[i], name);
   });
   return names;
-}
-
-async function ensureWritableDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (e) {
-    let code = (e as NodeJS.ErrnoException).code;
-    // A recursive mkdir under a read-only or forbidden folder reports ENOENT: name the folder that refused, and why.
-    let at = "";
-    if (code === "ENOENT") {
-      for (let up = dirname(dir); ; up = dirname(up)) {
-        try {
-          await access(up, constants.F_OK);
-        } catch {
-          if (up !== dirname(up)) continue;
-        }
-        try {
-          await access(up, constants.W_OK);
-        } catch (e2) {
-          code = (e2 as NodeJS.ErrnoException).code ?? code;
-          at = ` (at ${up})`;
-        }
-        break;
-      }
-    }
-    const why: Record<string, string> = {
-      EACCES: "permission denied", EPERM: "permission denied", EROFS: "read-only file system",
-      ENOTDIR: "a part of the path is a file, not a folder", ENOENT: "a part of the path does not exist and cannot be made",
-      EEXIST: "a file of that name is in the way", ENOSPC: "the disk is full",
-    };
-    throw new Error(`output folder ${dir} is not writable${at}: ${code && why[code] ? `${why[code]} (${code})` : code ?? (e as Error).message}`);
-  }
 }
 
 /** Output suffixes a runner task writes (its temp names are these with ".tmp-" before and a random tail after). */
