@@ -38,6 +38,8 @@ ${cell(`funnel.${f.step}.seconds`, f.seconds)}${cell(`funnel.${f.step}.mbPerSec`
   const decont = (r.decontamination ?? []).map((d) => `<tr><td>${esc(d.benchmark)}</td>${cell(`decont.${d.benchmark}`, d.documents)}</tr>`).join("");
   const mixes = r.mixtures.map((m) => `<h3>${esc(m.name)} — <span data-key="mix.${esc(m.name)}.totalTokens" data-value="${m.totalTokens}">${num(m.totalTokens)}</span> tokens</h3>
 <table><tr><th>source</th><th>target</th><th>tokens</th><th>share</th></tr>${m.sources.map((s) => `<tr><td>${esc(s.name)}</td>${cell(`mix.${m.name}.${s.name}.weight`, s.weight)}${cell(`mix.${m.name}.${s.name}.tokens`, s.tokens)}${cell(`mix.${m.name}.${s.name}.share`, s.share)}</tr>`).join("")}</table>`).join("\n");
+  const bounds = r.bounds.map((b) => `<tr><td>${esc(b.step)}</td><td>${b.allowEmpty ? "may be empty" : "non-empty"}${b.minKeptShare !== undefined ? `, keeps ≥ <span data-key="bound.${esc(b.step)}.minKeptShare" data-value="${b.minKeptShare}">${num(b.minKeptShare)}</span>` : ""}</td>
+${cell(`bound.${b.step}.docsIn`, b.docsIn)}${cell(`bound.${b.step}.docsOut`, b.docsOut)}${cell(`bound.${b.step}.keptShare`, b.keptShare)}<td data-key="bound.${esc(b.step)}.ok">${b.ok ? "within" : "<b>BROKEN</b>"}</td></tr>`).join("\n");
   const diffs = Object.entries(r.differencesFromPaper).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`).join("");
   const fc = r.finalCorpus;
   const final = fc ? `<p>Final corpus: <span data-key="final.docs" data-value="${fc.docs}">${num(fc.docs)}</span> documents, <span data-key="final.bytes" data-value="${fc.bytes}">${num(fc.bytes)}</span> bytes of text${fc.tokens !== undefined ? `, <span data-key="final.tokens" data-value="${fc.tokens}">${num(fc.tokens)}</span> Llama-3 tokens` : ""} in <code>${esc(fc.folder)}</code>.</p>` : "";
@@ -58,6 +60,8 @@ ${final}
 <table><tr><th>step</th><th>command</th><th>docs in</th><th>docs out</th><th>removed (reason)</th><th>failed (reason)</th><th>tokens out</th><th>seconds</th><th>MB/s</th><th>docs/s</th></tr>
 ${funnelRows}</table>
 <p><small>Tokens: exact (Llama-3, counted by the tokenize step) for the final corpus; <sup>est.</sup> = bytes × the ${r.tokensPerByte ?? "—"} tokens/byte measured there.</small></p>
+<h3>Bounds</h3><p><small>What each step must keep (the recipe's <code>allow-empty</code> and <code>min-kept-share</code>); a step outside its bounds stops the build with its figures.</small></p>
+<table><tr><th>step</th><th>expects</th><th>docs in</th><th>docs out</th><th>kept share</th><th>run</th></tr>${bounds || "<tr><td colspan=6>none</td></tr>"}</table>
 <h3>Other steps</h3><table><tr><th>step</th><th>command</th><th>status</th><th>seconds</th></tr>${others}</table>
 <h2>math_score</h2>${hist}
 <table><tr><th>threshold</th><th>kept</th><th>share</th></tr>${curve}</table>
