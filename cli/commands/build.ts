@@ -53,6 +53,8 @@ export default defineCommand({
     const common: StepOptions = {};
     if (opts.quiet) common.quiet = true;
     if (opts.workers !== undefined) common.workers = opts.workers;
+    // The mixtures share their document sources (DCLM, instruction data, ...): tokenized once into one folder.
+    common["source-cache"] = join(outDir, "mix-sources");
     const { plan, specs } = await planRecipe(recipe, {
       recipeDir: dirname(recipePath), outDir, seed: opts.seed ?? recipe.seed,
       llm: opts.llm && opts.model ? { url: opts.llm, model: opts.model, apiKeyEnv: opts["api-key-env"] } : undefined,

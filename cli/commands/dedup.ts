@@ -8,6 +8,9 @@ import {
   provenanceOptions, seedsOption,
 } from "../options/dedup.js";
 
+/** What `dedup-filter` declares (cli/commands/dedup-filter.ts). */
+const DEDUP_FILTER_OPTIONS = { ...pipelineOptions, ...workDirOption, ...clusterColumnOption, ...provenanceOptions };
+
 export default defineCommand({
   name: "dedup",
   usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed]",
@@ -46,7 +49,10 @@ export default defineCommand({
       workDir, inputs, clusterColumn: (opts["cluster-column"]) || null,
       clusterSizeColumn: (opts["cluster-size-column"]) || null, keepRemoved: Boolean(opts["keep-removed"]),
     });
-    const { code } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
+    // Stage 4 is `dedup-filter` with the options that command takes: its outputs then carry the fingerprints the
+    // emitted stage commands give them, so a build over a folder the cluster filled reuses them (and vice versa).
+    const stage4 = { ...Object.fromEntries(Object.entries(opts).filter(([k]) => k in DEDUP_FILTER_OPTIONS)), "work-dir": workDir } as typeof opts;
+    const { code } = await runPipelineCommand(stage4, ctx, [filter], { name: "dedup-filter" });
     return code;
   },
 });

@@ -30,6 +30,8 @@ export default defineCommand({
     seed: { type: "integer", description: "Seed (default: the spec's, else 0)." },
     tokenizer: { type: "string", default: "llama3", description: "Tokenizer for document sources (token sources must match it)." },
     workers: { type: "integer", description: `Tokenizer threads for document sources: ${WORKERS_HELP}`, identity: false },
+    "source-cache": { type: "string", placeholder: "DIR", identity: false,
+      description: "Tokenize document sources into DIR once and reuse them in every mixture that names the same files (same template, tokenizer, seed); `megamath build` uses BUILD/mix-sources." },
     force: { type: "boolean", description: "Replace an existing mixture folder." },
     "dry-run": { type: "boolean", description: "Plan only; write nothing." },
   },
@@ -46,6 +48,7 @@ export default defineCommand({
     const { mixture } = await runMix({
       spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
       workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,
+      sourceCache: opts["source-cache"],
     });
     if (mixture) ctx.log.info(`mix: wrote ${opts.output}/mixture.json: ${mixture.tokens_written} tokens from ${mixture.sources.length} sources`);
     return 0;
