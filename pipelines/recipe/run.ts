@@ -120,7 +120,7 @@ async function runStep(inv: Invocation, ctx: CliContext, label: string, force: b
   const changed = changedFiles(before, await folderState(inv.outDir));
   const base = { step: inv.step, command: inv.command, note: inv.substituted, options: inv.options };
   if (changed === 0 && !force) {
-    ctx.log.info(`${label}: done before (every task's marker matches its inputs and settings; 0 redone), skipped`);
+    ctx.log.info(`${label}: done before, skipped (0 redone: every task's marker matches its inputs and settings)`);
     return { ...base, status: "done-before", seconds: 0 };
   }
   await mkdir(inv.outDir, { recursive: true });
