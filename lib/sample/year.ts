@@ -86,3 +86,29 @@ export function batchYears(batch: Batch, columns: readonly string[]): (number | 
   }
   return result;
 }
+
+/** Which column supplies each row's year (the first of `columns` that has one, as batchYears decides): rows per
+ * column, plus rows with none. Shown before a build runs, so a corpus whose year comes from an unexpected column,
+ * or from none, is seen before the sample step drops it. */
+export function yearColumnUse(batch: Batch, columns: readonly string[]): { byColumn: Record<string, number>; none: number; years: Record<string, number> } {
+  const chosen: (string | null)[] = new Array(batch.numRows).fill(null);
+  const years: Record<string, number> = {};
+  for (const name of columns) {
+    const col = lookup(batch, name);
+    if (!col) continue;
+    const ys = yearsOf(col);
+    for (let i = 0; i < ys.length; i++) {
+      if (chosen[i] === null && ys[i] !== null) {
+        chosen[i] = name;
+        years[ys[i]!] = (years[ys[i]!] ?? 0) + 1;
+      }
+    }
+  }
+  const byColumn: Record<string, number> = {};
+  let none = 0;
+  for (const c of chosen) {
+    if (c === null) none++;
+    else byColumn[c] = (byColumn[c] ?? 0) + 1;
+  }
+  return { byColumn, none, years };
+}
