@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { describeFile } from "../../lib/io/inspect.js";
-import { DEFAULT_YEAR_COLUMNS, yearColumnUse } from "../../lib/sample/year.js";
+import { DEFAULT_YEAR_COLUMNS, columnName, yearColumnUse } from "../../lib/sample/year.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
 import { loadPrompt } from "../../lib/llm/prompts.js";
 import { sampleRequests } from "../../lib/llm/cost-sample.js";
@@ -61,7 +61,7 @@ async function describeCorpus(globs: string[]): Promise<Corpus> {
 async function yearUse(files: string[], columns: string[], rows: number) {
   const total = { byColumn: {} as Record<string, number>, none: 0, years: {} as Record<string, number>, rows: 0 };
   const per = Math.max(1, Math.ceil(rows / Math.max(1, files.length)));
-  const top = [...new Set(columns.map((c) => c.split(".")[0]))];
+  const top = [...new Set(columns.map((c) => columnName(c).split(".")[0]))];
   for (const f of files.slice(0, rows)) {
     let seen = 0;
     for await (const b of readDocuments(f, { columns: top, batchSize: Math.min(per, 4096) })) {

@@ -100,7 +100,7 @@ test("build --plan names the missing year column; build refuses a recipe with no
     { name: "text", schema: str("text"), data: ["A page about 2 + 2 = 4.", "Another page."] }]);
   const p = megamath(["build", "--recipe", "pro-max", "--plan", "-i", join(dir, "cc.parquet"), "-o", join(dir, "out")]);
   assert.equal(p.code, 0, p.err);
-  assert.match(p.out, /YEAR: none of the columns dump, cc-path, .* gives a year in 2 sampled rows, so the sample step would keep nothing; .* --set sample\.year-columns=COLUMN/);
+  assert.match(p.out, /YEAR: none of the columns dump, crawl, cc-path, .* gives a year in 2 sampled rows, so the sample step would keep nothing; .* --set sample\.year-columns=COLUMN/);
   assert.match(p.out, /WARNING: step "score" needs the output of step "train-classifier"/);
   const noInput = megamath(["build", "--recipe", "pro-max", "-o", join(dir, "out2")]);
   assert.equal(noInput.code, 2);
