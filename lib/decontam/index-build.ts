@@ -15,6 +15,21 @@ export const MIN_PROSE_WORDS = 3;
 /** Items shorter than this many tokens are too generic to match whole ("what is 2 + 3") and are skipped. */
 export const MIN_SHORT_ITEM_TOKENS = 8;
 
+/**
+ * A whole item or question with few prose words is still specific when its numbers are ("Determine the remainder of
+ * 54 (mod 6).", "Compute: $1-2+3-4+ \dots +99-100$."): matched whole, numbers kept, it needs this many tokens, at least
+ * one prose word (so a run of numbers, a numeric table row, never matches), two distinct numbers, and prose words +
+ * distinct numbers >= MIN_NOTATION_INFORMATIVE. Datatrove's digits-to-0 normalization is what made numeric tables
+ * match (4,848 false hits on the peer corpus, ../shared/research/peer-baselines.md); numbers kept, they cannot.
+ */
+export const MIN_NOTATION_TOKENS = 6;
+export const MIN_NOTATION_INFORMATIVE = 4;
+/**
+ * An item of n+ tokens whose every n-gram is notation gets its question (or itself) indexed whole up to this many
+ * tokens; the scan extends each candidate span up to the longest indexed length, so the bound keeps it cheap.
+ */
+export const MAX_WHOLE_TOKENS = 32;
+
 /** Key of the token pair starting a short entry; a document position is a candidate only when its pair matches. */
 export function headKey(a0: number, a1: number): number {
   return (a0 ^ Math.imul(a1, 0x27d4eb2d)) >>> 16;
@@ -36,18 +51,34 @@ export function buildIndexParts(benchmarks: Benchmark[], n = 13): IndexParts {
     for (let j = from; j < from + len; j++) p += tok.prose[j];
     return p;
   };
-  // A whole item or query shorter than n tokens: indexed as one span when specific enough.
-  const addShort = (text: string, r: number): "indexed" | "skipped" | "long" => {
+  // Numbers and notation make a whole span specific (see MIN_NOTATION_TOKENS).
+  const notationSpecific = (): boolean => {
+    if (tok.count < MIN_NOTATION_TOKENS) return false;
+    const prose = proseSum(0, tok.count);
+    if (prose < 1) return false;
+    const numbers = new Set<string>();
+    for (let j = 0; j < tok.count; j++) {
+      const t = tok.token(j);
+      if (/^[0-9]+$/.test(t)) numbers.add(t);
+    }
+    return numbers.size >= 2 && prose + numbers.size >= MIN_NOTATION_INFORMATIVE;
+  };
+  // A whole item or query shorter than n tokens (or, `notationOnly`, one whose n-grams are all notation, up to
+  // MAX_WHOLE_TOKENS): indexed as one span when specific enough, by its prose words or by its numbers.
+  const addShort = (text: string, r: number, notationOnly = false): "indexed" | "notation" | "skipped" | "long" => {
     tok.load(text);
-    if (tok.count >= n) return "long";
-    if (tok.count < MIN_SHORT_ITEM_TOKENS || proseSum(0, tok.count) < MIN_PROSE_WORDS) return "skipped";
+    if (tok.count >= n && !(notationOnly && tok.count <= MAX_WHOLE_TOKENS)) return "long";
+    let kind: "indexed" | "notation";
+    if (tok.count >= MIN_SHORT_ITEM_TOKENS && proseSum(0, tok.count) >= MIN_PROSE_WORDS) kind = "indexed";
+    else if (notationSpecific()) kind = "notation";
+    else return "skipped";
     const [h, l] = hashSpan(tok, 0, tok.count);
     const key = `${tok.count}:${h}:${l}:${r}`;
     if (!shortSeen.has(key)) {
       shortSeen.add(key);
       short.push({ len: tok.count, hi: h, lo: l, ref: r, head: headKey(tok.hashA[0], tok.hashA[1]) });
     }
-    return "indexed";
+    return kind;
   };
   for (const b of benchmarks) {
     if (names.has(b.name)) throw new Error(`benchmark "${b.name}" given twice`);
@@ -56,6 +87,12 @@ export function buildIndexParts(benchmarks: Benchmark[], n = 13): IndexParts {
     let shortSkipped = 0;
     let notation = 0;
     let noNgrams = 0;
+    let notationWhole = 0;
+    const count = (k: ReturnType<typeof addShort>, skippedToo: boolean) => {
+      if (k === "indexed" || k === "notation") shortIndexed++;
+      else if (skippedToo) shortSkipped++;
+      if (k === "notation") notationWhole++;
+    };
     for (const item of b.items) {
       let pushed = 0;
       let longest = 0;
@@ -82,12 +119,9 @@ export function buildIndexParts(benchmarks: Benchmark[], n = 13): IndexParts {
           refs.push(ref);
         });
       }
-      if (longest < n) {
-        if (addShort(longestText, ref) === "indexed") shortIndexed++;
-        else shortSkipped++;
-      } else if (item.query) {
-        if (addShort(item.query, ref) === "indexed") shortIndexed++;
-      }
+      if (longest < n) count(addShort(longestText, ref), true);
+      else if (item.query) count(addShort(item.query, ref, !pushed), false);
+      else if (!pushed) count(addShort(longestText, ref, true), false);
       if (!pushed && longest >= n) noNgrams++;
       ref++;
     }
@@ -95,7 +129,7 @@ export function buildIndexParts(benchmarks: Benchmark[], n = 13): IndexParts {
     const plain = ids.every((id, i) => id === String(i));
     infos.push({
       name: b.name, source: b.source, items: b.items.length, ...(plain ? {} : { ids }), ngrams: 0,
-      notationNgrams: notation, itemsWithoutNgrams: noNgrams, shortIndexed, shortSkipped,
+      notationNgrams: notation, itemsWithoutNgrams: noNgrams, shortIndexed, shortSkipped, notationWhole,
     });
   }
   const order = Array.from({ length: his.length }, (_, i) => i);

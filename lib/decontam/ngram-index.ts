@@ -14,7 +14,7 @@ import { sharedU32, serializeIndex, parseIndex } from "./index-file.js";
 import { buildIndexParts } from "./index-build.js";
 
 export { FORMAT_VERSION } from "./index-file.js";
-export { MIN_PROSE_WORDS, MIN_SHORT_ITEM_TOKENS, headKey } from "./index-build.js";
+export { MIN_PROSE_WORDS, MIN_SHORT_ITEM_TOKENS, MIN_NOTATION_TOKENS, MIN_NOTATION_INFORMATIVE, MAX_WHOLE_TOKENS, headKey } from "./index-build.js";
 
 export interface BenchmarkInfo {
   name: string;
@@ -31,6 +31,9 @@ export interface BenchmarkInfo {
   /** Items shorter than n tokens indexed whole, and items skipped for having fewer than MIN_SHORT_ITEM_TOKENS. */
   shortIndexed: number;
   shortSkipped: number;
+  /** Of shortIndexed: whole items/questions admitted for their numbers (index-build.ts MIN_NOTATION_TOKENS);
+   * absent in indexes built before that rule. */
+  notationWhole?: number;
 }
 
 export interface ShortEntry {
