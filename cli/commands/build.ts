@@ -7,6 +7,7 @@ import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
 import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
 import { writeReport } from "../../pipelines/report/folder.js";
+import { writeCards } from "../../pipelines/card/folder.js";
 import { writePlanFile } from "../../pipelines/recipe/plan-file.js";
 import { DEFAULT_RECIPE, SHIPPED_RECIPES, recipeFile, usesSources, bindSources, parseOverride, applyOverrides, unmetDependencies } from "../../pipelines/recipe/settings.js";
 import { planText } from "../../pipelines/recipe/plan-text.js";
@@ -23,6 +24,7 @@ export default defineCommand({
     "mixtures of stand-in sources), on your files; give --recipe pro-max for the paper's sizes and the released datasets.",
     "Without --llm, annotation and refinement cannot run: the demo classifier learns from the fixture's `label` column",
     "and refinement is skipped; the report says so. Steps already completed with the same arguments are skipped.",
+    "A finished build also writes Hugging Face dataset cards (README.md) into the final corpus and each mixture folder.",
     "--plan prints every step with its inputs, outputs, expected sizes, token budgets, the LLM steps' cost and the",
     "differences from the paper, and runs nothing. --set STEP.OPTION=VALUE changes one option of one step (e.g.",
     "--set sample.per-year=1000 to try the paper's recipe small); each change is listed among the differences.",
@@ -115,11 +117,20 @@ export default defineCommand({
     // before shows the time it took then).
     await runPlanLocally(plan, ctx, { force: Boolean(opts.force) });
     const report = await writeReport(outDir);
+    // Hub dataset cards (README.md) for the finished corpus and every mixture, as `megamath card DIR` writes them. A
+    // card that cannot be written (say, the final step was skipped) does not fail a finished build: it says why.
+    let cards: string[] = [];
+    try {
+      cards = await writeCards(outDir);
+    } catch (e) {
+      ctx.log.warn(`no dataset card written: ${(e as Error).message}`);
+    }
     const secs = ((performance.now() - t0) / 1000).toFixed(1);
     const lines = [`build "${recipe.name}" finished in ${secs} s`];
     for (const s of report.steps) lines.push(`  ${s.step.padEnd(18)} ${s.status}${s.note ? ` — ${s.note}` : ""}`);
     if (report.finalCorpus) lines.push(`final corpus: ${report.finalCorpus.docs} documents in ${report.finalCorpus.folder}`);
     lines.push(`report: ${join(outDir, "report.html")}`);
+    for (const c of cards) lines.push(`card: ${resolve(c)}`);
     ctx.stdout.write(lines.join("\n") + "\n");
     return 0;
   },

@@ -109,6 +109,15 @@ test("megamath build --recipe pro-max --llm runs every step of the paper recipe 
     assert.ok(funnel("refine").failed.refine_empty_answer > 0, JSON.stringify(funnel("refine")));
     assert.ok(funnel("refine").docsOut > 1000, JSON.stringify(funnel("refine")));
     for (const [kind, n] of Object.entries(one.faults)) assert.ok(n > 0, `the server never injected ${kind}`);
+    // The build step that writes the Hub cards: the final corpus and each mixture get a README.md with the YAML header.
+    for (const dir of ["refine", "mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) {
+      const card = readFileSync(join(local, dir, "README.md"), "utf8");
+      assert.match(card, /^---\nlicense: /, dir);
+      assert.ok(r.out.includes(`card: ${join(local, dir, "README.md")}`), r.out);
+    }
+    // The paper recipe's mixtures read the released datasets: Decay's web source is Web-Pro from --sources.
+    const decay = JSON.parse(readFileSync(join(local, "mix-decay-long", "mixture.json"), "utf8"));
+    assert.deepEqual(decay.sources.map((s: { name: string }) => s.name).sort(), ["am-deepseek-distilled-40m", "dclm-baseline", "instruction", "megamath-web-pro", "openr1-math-220k"]);
     const cpuLocal = childCpuSeconds() - cpu0;
 
     // The same build from the emitted script, one process per step (the sharded mechanics are build.test.ts's):
