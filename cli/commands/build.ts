@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { packagePath } from "../../lib/paths.js";
 import { defineCommand, UsageError } from "../command.js";
 import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
 import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
