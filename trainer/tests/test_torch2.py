@@ -161,50 +161,134 @@ class DistributedTest(unittest.TestCase):
         with open(os.path.join(cfg["run_dir"], "config.json")) as f:
             return json.load(f)
 
-    @needs((2, 0), "FSDP")
-    def test_fsdp_two_ranks_match_one_process_and_checkpoints_cross_both_ways(self):
+    def branch(self, name, src, ranks, **over):
+        path, cfg = self.config(name, train_steps=3, phase="decay", lr=None,
+                                init_checkpoint=os.path.join(src, "checkpoints", "step-00000004"), **over)
+        if ranks == 1:
+            r = train(path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        else:
+            outs, codes = train_two_ranks(path)
+            self.assertEqual(codes, [0, 0], outs)
+        return read_metrics(cfg["run_dir"]), self.backends(cfg)
+
+    def assert_same_losses(self, ref, got, msg=""):
+        self.assertEqual(sorted(ref), sorted(got), msg)
+        for k in ref:
+            self.assertAlmostEqual(ref[k]["loss"], got[k]["loss"], places=5, msg=msg)
+            # gradients averaged (not summed) over ranks: the clipped norm would differ first
+            self.assertAlmostEqual(ref[k]["grad_norm"], got[k]["grad_norm"], places=4, msg=msg)
+            self.assertEqual(ref[k]["lr"], got[k]["lr"], msg)
+
+    @needs((2, 4), "FSDP2 (fully_shard) and torch.distributed.checkpoint")
+    def test_fsdp2_matches_one_process_and_checkpoints_cross_every_mode(self):
         one, c1 = self.config("one", train_steps=4, checkpoint_every=2)
         self.assertEqual(train(one).returncode, 0)
-        fsdp, c2 = self.config("fsdp", train_steps=4, checkpoint_every=2, parallel="fsdp")
+        # 2 ranks x micro-batch 2 = 2 micro-batches per step: the first skips the reduce-scatter (defer_grad_reduce)
+        fsdp, c2 = self.config("fsdp2", train_steps=4, checkpoint_every=2, parallel="fsdp", defer_grad_reduce=True)
         outs, codes = train_two_ranks(fsdp)
         self.assertEqual(codes, [0, 0], outs)
         dump = self.backends(c2)
-        self.assertEqual(dump["backends"]["parallel"], "fsdp")
+        self.assertEqual(dump["backends"]["parallel"], "fsdp2")   # 'fsdp' is FSDP2 where torch has it
+        self.assertEqual(dump["backends"]["mesh"], {"replicate": 1, "shard": 2})
         self.assertEqual(dump["optimizer"]["impl"], "for-loop")   # what torch runs on CPU tensors
-        ref, got = read_metrics(c1["run_dir"]), read_metrics(c2["run_dir"])
-        for k in ref:
-            self.assertAlmostEqual(ref[k]["loss"], got[k]["loss"], places=5)
+        self.assert_same_losses(read_metrics(c1["run_dir"]), read_metrics(c2["run_dir"]), "fsdp2")
+        step4 = os.path.join(c2["run_dir"], "checkpoints", "step-00000004")
+        # sharded: each rank wrote its own shards, nobody gathered a model.pt
+        self.assertTrue(os.path.isfile(os.path.join(step4, "dcp", ".metadata")))
+        self.assertFalse(os.path.exists(os.path.join(step4, "model.pt")))
+        with open(os.path.join(step4, "state.json")) as f:
+            self.assertEqual(json.load(f)["format"], "dcp")
 
-        # FSDP resumes its own checkpoint: kill after step 2 = drop step 4, run again.
-        shutil.rmtree(os.path.join(c2["run_dir"], "checkpoints", "step-00000004"))
+        # FSDP2 resumes its own sharded checkpoint: kill after step 2 = drop step 4, run again.
+        shutil.rmtree(step4)
         outs, codes = train_two_ranks(fsdp)
         self.assertEqual(codes, [0, 0], outs)
         self.assertEqual(events(outs[0][0])[0]["start_step"], 2)
-        again = read_metrics(c2["run_dir"])
-        for k in ref:
-            self.assertAlmostEqual(ref[k]["loss"], again[k]["loss"], places=5)
+        self.assert_same_losses(read_metrics(c1["run_dir"]), read_metrics(c2["run_dir"]), "fsdp2 resumed")
 
-        # Decay branches: one-process checkpoint -> FSDP, FSDP checkpoint -> one process; both equal the
-        # one-process -> one-process branch (same weights, same AdamW moments by name).
-        def branch(name, src, parallel, ranks):
-            path, cfg = self.config(name, train_steps=3, phase="decay", lr=None,
-                                    init_checkpoint=os.path.join(src, "checkpoints", "step-00000004"),
-                                    **({"parallel": parallel} if parallel else {}))
-            if ranks == 1:
-                r = train(path)
-                self.assertEqual(r.returncode, 0, r.stderr)
-            else:
-                outs, codes = train_two_ranks(path)
-                self.assertEqual(codes, [0, 0], outs)
-            return read_metrics(cfg["run_dir"])
-        base = branch("b-one-one", c1["run_dir"], None, 1)
-        for name, src, par, ranks in (("b-one-fsdp", c1["run_dir"], "fsdp", 2),
-                                      ("b-fsdp-one", c2["run_dir"], None, 1),
-                                      ("b-fsdp-ddp", c2["run_dir"], "ddp", 2)):
-            got = branch(name, src, par, ranks)
-            for k in base:
-                self.assertAlmostEqual(base[k]["loss"], got[k]["loss"], places=5, msg=name)
-                self.assertEqual(base[k]["lr"], got[k]["lr"], name)
+        # FSDP1 (kept for torch 2.0-2.3, asked for by name here) also writes sharded checkpoints.
+        f1, c3 = self.config("fsdp1", train_steps=4, checkpoint_every=4, parallel="fsdp1")
+        outs, codes = train_two_ranks(f1)
+        self.assertEqual(codes, [0, 0], outs)
+        self.assertTrue(os.path.isfile(os.path.join(c3["run_dir"], "checkpoints", "step-00000004", "dcp", ".metadata")))
+
+        # Decay branches across modes all equal the 1-process -> 1-process one (same weights, same AdamW moments):
+        # full -> FSDP2, sharded FSDP2 -> 1 process and -> DDP, sharded FSDP1 -> HSDP (a 2-D mesh: 2 replicas of
+        # 1 shard, its cross-replica all-reduce skipped on the first micro-batch) and FSDP2 -> FSDP1.
+        base, _ = self.branch("b-one-one", c1["run_dir"], 1)
+        for name, src, ranks, over in (("b-one-fsdp2", c1["run_dir"], 2, {"parallel": "fsdp"}),
+                                       ("b-fsdp2-one", c2["run_dir"], 1, {}),
+                                       ("b-fsdp2-ddp", c2["run_dir"], 2, {"parallel": "ddp"}),
+                                       ("b-fsdp1-hsdp", c3["run_dir"], 2, {"parallel": "fsdp2", "fsdp_shard_size": 1}),
+                                       ("b-fsdp2-fsdp1", c2["run_dir"], 2, {"parallel": "fsdp1"})):
+            got, dump = self.branch(name, src, ranks, **over)
+            self.assert_same_losses(base, got, name)
+            if name == "b-fsdp1-hsdp":
+                self.assertEqual(dump["backends"]["mesh"], {"replicate": 2, "shard": 1})
+
+    @needs((2, 4), "FSDP2 CPU offload")
+    def test_cpu_offload_on_one_process_matches_one_process(self):
+        # What a 1-GPU 8B run does (fp32 state on the host, fused AdamW on the CPU), at toy size on CPU.
+        one, c1 = self.config("one", train_steps=4, checkpoint_every=4)
+        self.assertEqual(train(one).returncode, 0)
+        off, c2 = self.config("offload", train_steps=4, checkpoint_every=4, cpu_offload=True)
+        r = train(off)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        dump = self.backends(c2)
+        self.assertEqual((dump["backends"]["parallel"], dump["backends"]["cpu_offload"]), ("fsdp2", True))
+        self.assertEqual(dump["optimizer"]["impl"], "fused")
+        self.assert_same_losses(read_metrics(c1["run_dir"]), read_metrics(c2["run_dir"]), "offload")
+        # a 1-rank FSDP2 checkpoint is sharded like any other (loads elsewhere: the cross-mode test above)
+        self.assertTrue(os.path.isfile(os.path.join(c2["run_dir"], "checkpoints", "step-00000004", "dcp", ".metadata")))
+
+
+class GradSyncTest(unittest.TestCase):
+    """FSDP2 on a 1-rank gloo group in this process: which micro-batches reduce-scatter their gradients."""
+
+    @needs((2, 4), "FSDP2")
+    def test_deferred_reduce_scatter_runs_once_per_step_with_the_same_gradients(self):
+        import torch.distributed as dist
+        from megamath_trainer import fsdp2
+        dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+        self.addCleanup(dist.destroy_process_group)
+        calls = []
+        real = dist.reduce_scatter_tensor
+
+        def counting(*a, **k):
+            calls.append(1)
+            return real(*a, **k)
+        dist.reduce_scatter_tensor = counting
+        self.addCleanup(setattr, dist, "reduce_scatter_tensor", real)
+        ids, doc_ids, positions = packed_batch()
+        labels = torch.roll(ids, -1, 1)
+        grads = {}
+        for defer in (False, True):
+            m = LlamaForCausalLM(preset("tiny"), "sdpa")
+            m.init_weights(5)
+            fsdp2.shard(m, torch.device("cpu"), False, 0, 1, False)
+            del calls[:]
+            for micro in range(2):
+                fsdp2.grad_sync(m, final=micro == 1, defer_reduce_scatter=defer, hsdp=False)
+                m(ids[micro:micro + 1], labels[micro:micro + 1], positions[micro:micro + 1],
+                  doc_ids[micro:micro + 1]).backward()
+            # 3 FSDP units (2 layers + the root): 6 reduce-scatters, or 3 when the first micro-batch skips them
+            self.assertEqual(len(calls), 3 if defer else 6)
+            grads[defer] = {n: p.grad.full_tensor() for n, p in m.named_parameters()}
+        for n in grads[False]:
+            self.assertTrue(torch.allclose(grads[False][n], grads[True][n], atol=1e-6), n)
+
+
+class MeshTest(unittest.TestCase):
+    def test_hsdp_shards_within_a_node_and_replicates_across_nodes(self):
+        from megamath_trainer.fsdp2 import mesh_shape
+        self.assertEqual(mesh_shape(8, 8), (1, 8))        # one node: plain FSDP
+        self.assertEqual(mesh_shape(32, 8), (4, 8))       # 4 nodes: HSDP, shard in the node
+        self.assertEqual(mesh_shape(12, 8), (1, 12))      # not whole nodes: shard across all
+        self.assertEqual(mesh_shape(16, 8, 16), (1, 16))  # forced
+        self.assertEqual(mesh_shape(2, 2, 1), (2, 1))
+        with self.assertRaises(ValueError):
+            mesh_shape(8, 8, 3)
 
 
 if __name__ == "__main__":
