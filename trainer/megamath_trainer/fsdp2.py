@@ -78,9 +78,12 @@ def shard(model, device, bf16, shard_size, local_world_size, cpu_offload):
     """fully_shard every decoder layer, then the root (embedding, final norm and lm_head: tied in 1B/3B, so they must
     be one unit). bf16 compute with fp32 sharded master weights and fp32 gradient reduction. Returns the mesh shape.
 
-    The last layer keeps its parameters after forward (backward needs them at once, as torchtitan does). On a CPU
-    mesh no layer reshards after forward: in torch 2.6 the re-all-gather in backward trips autograd's version check
-    on CPU tensors; it changes when memory is freed, not what is computed."""
+    The last layer keeps its parameters after forward (backward needs them at once, as torchtitan does). With CPU
+    offload no layer does: every all-gather then copies fp32 shards from host memory over PCIe, so the bf16 layers
+    stay on the GPU through backward (and, with defer_grad_reduce, across the step's micro-batches: grad_sync), and
+    the host-device traffic is once per step instead of three times per micro-batch. On a CPU mesh no layer reshards
+    after forward either: in torch 2.6 the re-all-gather in backward trips autograd's version check on CPU tensors;
+    it changes when memory is freed, not what is computed."""
     import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
     fully_shard, MixedPrecisionPolicy, CPUOffloadPolicy, OffloadPolicy = api()
@@ -95,16 +98,20 @@ def shard(model, device, bf16, shard_size, local_world_size, cpu_offload):
     layers = model.model.layers
     for i, layer in enumerate(layers):
         fully_shard(layer, mesh=mesh, mp_policy=mp, offload_policy=offload,
-                    reshard_after_forward=device.type == "cuda" and i < len(layers) - 1)
+                    reshard_after_forward=device.type == "cuda" and not cpu_offload and i < len(layers) - 1)
     fully_shard(model, mesh=mesh, mp_policy=mp, offload_policy=offload)
     return rep, shards
 
 
-def grad_sync(model, final, defer_reduce_scatter, hsdp):
+def grad_sync(model, final, defer_reduce_scatter, hsdp, keep_unsharded=False):
     """Before each micro-batch's backward. On a non-final micro-batch of a step nothing crosses the network that a
     later one would repeat: HSDP skips the all-reduce across replicas (the reduce-scattered shard accumulates
     locally; no extra memory), and with defer_reduce_scatter the reduce-scatter itself is skipped too (unsharded fp32
-    gradients accumulate on each rank: 4 bytes per parameter, which the memory estimate must allow for)."""
+    gradients accumulate on each rank: 4 bytes per parameter, which the memory estimate must allow for).
+    keep_unsharded (CPU offload with deferred reduction): the gathered bf16 parameters also stay until the step's
+    last backward, so host memory is read once per step (2 bytes per parameter on the GPU)."""
     model.set_requires_gradient_sync(final or not defer_reduce_scatter, recurse=True)
     if hsdp:
         model.set_requires_all_reduce(final, recurse=True)
+    if keep_unsharded and hasattr(model, "set_reshard_after_backward"):
+        model.set_reshard_after_backward(final, recurse=True)

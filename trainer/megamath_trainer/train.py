@@ -240,7 +240,8 @@ class Run:
         # No gradient communication on a step's non-final micro-batches: DDP's no_sync; FSDP2 per fsdp2.grad_sync.
         no_sync = self.wrapped.no_sync() if (self.parallel == "ddp" and not sync) else contextlib.nullcontext()
         if self.parallel == "fsdp2":
-            fsdp2.grad_sync(self.wrapped, sync, cfg.defer_grad_reduce, self.mesh[0] > 1)
+            fsdp2.grad_sync(self.wrapped, sync, cfg.defer_grad_reduce, self.mesh[0] > 1,
+                            keep_unsharded=cfg.cpu_offload and cfg.defer_grad_reduce)
         autocast = (torch.autocast(device_type=dev.type, dtype=torch.bfloat16)
                     if self.bf16 and self.parallel not in FSDP_MODES else contextlib.nullcontext())
         with no_sync:
