@@ -201,6 +201,9 @@ class TrainConfig:
     # unsharded fp32 gradients: 4 bytes/parameter). DDP always skips its all-reduce there (no_sync), and HSDP its
     # all-reduce across nodes; this one costs memory, so `megamath train` turns it on only where its estimate fits.
     defer_grad_reduce: bool = False
+    # FSDP2 sharded checkpoints (torch >= 2.3) written in the background while training goes on (saver.py). Costs a
+    # host-memory copy of this rank's shards (with cpu_offload, of the whole offloaded state).
+    async_checkpoint: bool = False
     compile: str = "auto"                     # auto (on with CUDA + torch>=2.2) | on | off
     attention: str = "auto"                   # auto | flex | sdpa | math
     doc_masking: bool = True                  # block-causal attention + per-document RoPE positions
@@ -285,7 +288,7 @@ class TrainConfig:
             raise ConfigError(f"fsdp_shard_size must be a whole number >= 0 (0 = automatic), got {self.fsdp_shard_size!r}")
         if self.fsdp_shard_size and world_size % self.fsdp_shard_size:
             raise ConfigError(f"fsdp_shard_size {self.fsdp_shard_size} does not divide the {world_size} ranks")
-        for name in ("cpu_offload", "defer_grad_reduce"):
+        for name in ("cpu_offload", "defer_grad_reduce", "async_checkpoint"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not (isinstance(self.loss_chunk_tokens, int) and self.loss_chunk_tokens >= 1):

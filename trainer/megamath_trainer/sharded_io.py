@@ -63,6 +63,38 @@ def save(wrapped, optimizer, folder, process_group=None):
              process_group=process_group)
 
 
+def async_available():
+    """dcp.async_save: torch >= 2.3."""
+    if not available() or compat.torch_version() < (2, 3):
+        return False
+    dcp, _ = _api()
+    return hasattr(dcp, "async_save")
+
+
+def _private_cpu_copies(obj):
+    """Clones of the tensors already on the CPU. async_save stages a state dict by moving it to the CPU, which for a
+    CPU tensor (CPU runs; GPU runs with CPU offload) is the live parameter or moment itself: the next optimizer step
+    would change what the writer thread is still writing (torch 2.6). DTensors clone shard by shard."""
+    import torch
+    if isinstance(obj, dict):
+        return {k: _private_cpu_copies(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_private_cpu_copies(v) for v in obj]
+    if isinstance(obj, torch.Tensor) and obj.device.type == "cpu":
+        return obj.detach().clone()
+    return obj
+
+
+def save_async(wrapped, optimizer, folder, process_group):
+    """Like save, but returns once this rank's shards are copied to host memory; the returned future completes
+    when they are written (process_group: a gloo group of all ranks, used by the writer thread only). FSDP2 only
+    (its DTensor shards clone; FSDP1's ShardedTensors are not handled)."""
+    dcp, _ = _api()
+    model_sd, optim_sd = state_dicts(wrapped, optimizer)
+    state = _private_cpu_copies({"model": model_sd, "optim": optim_sd})
+    return dcp.async_save(state, checkpoint_id=os.path.join(folder, DIR), process_group=process_group)
+
+
 def recorded_shapes(path):
     """{parameter name: shape} of the model tensors a sharded checkpoint holds, and the set of parameter names it
     holds AdamW state for, from its metadata alone."""

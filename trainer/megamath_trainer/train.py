@@ -25,8 +25,8 @@ from .indexed import TokenFileError
 from .metrics import Throughput, peak_flops
 from .model import LlamaForCausalLM
 from .optim import build_adamw, param_group_names, reset_hyperparameters
-from .parallel import (FSDP_MODES, Dist, RendezvousError, choose_parallel, clip_grad_norm, full_state_dicts, wrap,
-                       sharded_checkpoints)
+from .parallel import FSDP_MODES, Dist, RendezvousError, choose_parallel, clip_grad_norm, full_state_dicts, wrap
+from .saver import CheckpointWriter
 from .resume import hyperparameter_changes, last_update_lr, load_checkpoint, read_state_checked
 from .schedule import PhaseSchedule
 
@@ -94,6 +94,7 @@ class Run:
         self.optimizer, self.adamw_impl = build_adamw(self.wrapped if self.parallel in FSDP_MODES else model, cfg,
                                                       torch.device("cpu") if cfg.cpu_offload else dev, self.peak_lr)
         self.schedule = PhaseSchedule(cfg.phase, self.peak_lr, self.steps, cfg.final_lr_factor, cfg.warmup_steps)
+        self.writer = CheckpointWriter(self)
         self.data = MixtureSamples([(s.prefix, s.weight, s.name) for s in cfg.sources],
                                    self.steps * cfg.global_batch_size, cfg.seq_len, cfg.data_seed_value,
                                    self.model_cfg.vocab_size)
@@ -163,34 +164,7 @@ class Run:
             self.branched_from = path
 
     def save(self):
-        cfg, d, step = self.cfg, self.d, self.step
-        tmp = ckpt.tmp_dir_for(cfg.run_dir, step)
-        if d.main:
-            os.makedirs(tmp, exist_ok=True)
-        d.barrier()
-        ckpt.write_rank_files(tmp, d.rank)
-        sharded = sharded_checkpoints(self.parallel)
-        if sharded:   # every rank writes its own shards: nothing is gathered
-            sharded_io.save(self.wrapped, self.optimizer, tmp)
-        else:
-            model_state, optim_state = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel)
-        if d.main:
-            state = {"step": step, "consumed_samples": step * cfg.global_batch_size,
-                     "consumed_tokens": step * cfg.tokens_per_step(), "phase": cfg.phase,
-                     "schedule": self.schedule.state_dict(), "data_signature": self.signature,
-                     "next_lr": self.schedule.lr_at(step) if step < self.steps else None,
-                     "last_lr": self.schedule.lr_at(step - 1), "world_size": d.world_size,
-                     "parallel": self.parallel, "format": "dcp" if sharded else "full", "identity": self.identity,
-                     "branched_from": self.branched_from,
-                     "hf_base": os.path.abspath(self.hf_base) if self.hf_base else None}
-            if not sharded:
-                ckpt.write_main_files(tmp, model_state, optim_state)
-            ckpt.write_state(tmp, state)
-        d.barrier()
-        path = ckpt.publish(cfg.run_dir, step, cfg.keep_checkpoints) if d.main else None
-        d.barrier()
-        if d.main:
-            emit("checkpoint", step=step, path=path)
+        self.writer.save(self.step, emit)
 
     def dump_config(self):
         cfg = self.cfg
@@ -205,8 +179,8 @@ class Run:
             "backends": {"attention": self.attention, "parallel": self.parallel, "compile": self.compile,
                          "mesh": {"replicate": self.mesh[0], "shard": self.mesh[1]} if self.mesh else None,
                          "cpu_offload": cfg.cpu_offload, "defer_grad_reduce": cfg.defer_grad_reduce,
-                         "checkpoints": "sharded (torch.distributed.checkpoint)" if sharded_checkpoints(self.parallel)
-                         else "full (model.pt, optim.pt)",
+                         "checkpoints": (f"sharded (torch.distributed.checkpoint, {self.writer.mode})"
+                                         if self.writer.sharded else "full (model.pt, optim.pt)"),
                          "precision": "bf16 compute, fp32 master weights" if self.bf16 else "fp32",
                          "doc_masking": cfg.doc_masking, "activation_checkpointing": cfg.activation_checkpointing},
             "data_plan": self.data.plan(), "data_signature": self.signature, "environment": compat.describe(),
@@ -279,6 +253,7 @@ class Run:
         batches = self.micro_batches()
         try:
             self._train_loop(batches, meter, metrics, last_time, last_step)
+            self.writer.finish(emit)   # the last checkpoint, if still being written in the background
         finally:
             batches.close()
             if metrics:

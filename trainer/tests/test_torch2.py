@@ -188,12 +188,16 @@ class DistributedTest(unittest.TestCase):
         one, c1 = self.config("one", train_steps=4, checkpoint_every=2)
         self.assertEqual(train(one).returncode, 0)
         # 2 ranks x micro-batch 2 = 2 micro-batches per step: the first skips the reduce-scatter (defer_grad_reduce)
-        fsdp, c2 = self.config("fsdp2", train_steps=4, checkpoint_every=2, parallel="fsdp", defer_grad_reduce=True)
+        # Its checkpoints are written in the background (async_checkpoint); the resume and the branches below load them.
+        fsdp, c2 = self.config("fsdp2", train_steps=4, checkpoint_every=2, parallel="fsdp", defer_grad_reduce=True,
+                               async_checkpoint=True)
         outs, codes = train_two_ranks(fsdp)
         self.assertEqual(codes, [0, 0], outs)
         dump = self.backends(c2)
         self.assertEqual(dump["backends"]["parallel"], "fsdp2")   # 'fsdp' is FSDP2 where torch has it
         self.assertEqual(dump["backends"]["mesh"], {"replicate": 1, "shard": 2})
+        self.assertEqual(dump["backends"]["checkpoints"], "sharded (torch.distributed.checkpoint, async)")
+        self.assertEqual([e["step"] for e in events(outs[0][0]) if e["event"] == "checkpoint"], [2, 4])
         self.assertEqual(dump["optimizer"]["impl"], "for-loop")   # what torch runs on CPU tensors
         self.assert_same_losses(read_metrics(c1["run_dir"]), read_metrics(c2["run_dir"]), "fsdp2")
         step4 = os.path.join(c2["run_dir"], "checkpoints", "step-00000004")
@@ -320,6 +324,22 @@ class ShardedCheckTest(unittest.TestCase):
             sharded_io.check(folder, {k: tuple(v.shape) for k, v in other.state_dict().items()}, True, names, "ck")
         with self.assertRaisesRegex(ConfigError, r"ck: dcp/ holds AdamW state for other parameters"):
             sharded_io.check(folder, {k: tuple(v.shape) for k, v in src.state_dict().items()}, True, names[1:], "ck")
+
+
+    @needs((2, 3), "dcp.async_save")
+    def test_async_save_stages_private_copies_of_cpu_tensors(self):
+        # torch's staging "moves" CPU tensors to the CPU, i.e. keeps the live ones: the writer thread would race the
+        # next optimizer step. What save_async hands to async_save must own its memory.
+        from megamath_trainer.sharded_io import _private_cpu_copies
+        p = torch.ones(3)
+        state = {"model": {"w": p}, "optim": {"state": {"w": {"exp_avg": torch.zeros(3), "step": torch.tensor(1.0)}},
+                                              "param_groups": [{"lr": 0.1, "params": ["w"]}]}}
+        got = _private_cpu_copies(state)
+        p.add_(1)
+        self.assertTrue(torch.equal(got["model"]["w"], torch.ones(3)))
+        self.assertNotEqual(got["optim"]["state"]["w"]["exp_avg"].data_ptr(),
+                            state["optim"]["state"]["w"]["exp_avg"].data_ptr())
+        self.assertEqual(got["optim"]["param_groups"], state["optim"]["param_groups"])
 
 
 class MeshTest(unittest.TestCase):
