@@ -96,6 +96,8 @@ def choose_parallel(requested, d, cpu_offload=False):
     fsdp2_ok = fsdp2.api() is not None
     fsdp1_ok = compat.has_fsdp() and compat.torch_version() >= (2, 0)
     best = "fsdp2" if fsdp2_ok else "fsdp1" if fsdp1_ok else None
+    if cpu_offload and not fsdp2_ok:
+        raise ConfigError(f"cpu_offload needs FSDP2 (torch >= 2.4); this is torch {torch.__version__}")
     if requested == "auto":
         if cpu_offload:
             requested = "fsdp"

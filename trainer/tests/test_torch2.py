@@ -342,6 +342,33 @@ class ShardedCheckTest(unittest.TestCase):
         self.assertEqual(got["optim"]["param_groups"], state["optim"]["param_groups"])
 
 
+class ChooseParallelTest(unittest.TestCase):
+    """Which mode runs, on this torch (runs under 1.13 too: FSDP2 and FSDP1 are then refused with the version)."""
+
+    def test_modes_and_the_torch_each_needs(self):
+        from types import SimpleNamespace
+        from megamath_trainer import fsdp2
+        from megamath_trainer.config import ConfigError
+        from megamath_trainer.parallel import choose_parallel
+        cpu1 = SimpleNamespace(world_size=1, device=torch.device("cpu"))
+        cpu2 = SimpleNamespace(world_size=2, device=torch.device("cpu"))
+        gpu2 = SimpleNamespace(world_size=2, device=torch.device("cuda", 0))   # a device name only: nothing runs
+        self.assertEqual(choose_parallel("auto", cpu1), "none")
+        self.assertEqual(choose_parallel("auto", cpu2), "ddp")   # FSDP on CPU only when asked for
+        with self.assertRaisesRegex(ConfigError, "cpu_offload needs FSDP2"):
+            choose_parallel("ddp", cpu2, cpu_offload=True)
+        if fsdp2.api() is not None:
+            self.assertEqual(choose_parallel("auto", gpu2), "fsdp2")
+            self.assertEqual(choose_parallel("fsdp", cpu2), "fsdp2")
+            self.assertEqual(choose_parallel("auto", cpu1, cpu_offload=True), "fsdp2")
+        else:
+            self.assertIn(choose_parallel("auto", gpu2), ("fsdp1", "ddp"))
+            with self.assertRaisesRegex(ConfigError, r"parallel 'fsdp2' \(fully_shard\) needs torch >= 2.4"):
+                choose_parallel("fsdp2", cpu2)
+            with self.assertRaisesRegex(ConfigError, "cpu_offload needs FSDP2"):
+                choose_parallel("auto", cpu1, cpu_offload=True)
+
+
 class MeshTest(unittest.TestCase):
     def test_hsdp_shards_within_a_node_and_replicates_across_nodes(self):
         from megamath_trainer.fsdp2 import mesh_shape
