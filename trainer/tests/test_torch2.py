@@ -223,8 +223,8 @@ class DistributedTest(unittest.TestCase):
         # Decay branches across modes all equal the 1-process -> 1-process one (same weights, same AdamW moments):
         # full -> FSDP2 and -> FSDP1, sharded FSDP2 -> 1 process and -> DDP, sharded FSDP1 -> HSDP (a 2-D mesh: 2 replicas of
         # 1 shard, its cross-replica all-reduce skipped on the first micro-batch) and FSDP2 -> FSDP1.
-        base, _ = self.branch("b-one-one", c1["run_dir"], 1)
-        for name, src, ranks, over in (("b-one-fsdp2", c1["run_dir"], 2, {"parallel": "fsdp"}),
+        base, _ = self.branch("b-one-one", c1["run_dir"], 1, export_hf=True)
+        for name, src, ranks, over in (("b-one-fsdp2", c1["run_dir"], 2, {"parallel": "fsdp", "export_hf": True}),
                                        ("b-one-fsdp1", c1["run_dir"], 2, {"parallel": "fsdp1"}),
                                        ("b-fsdp2-one", c2["run_dir"], 1, {}),
                                        ("b-fsdp2-ddp", c2["run_dir"], 2, {"parallel": "ddp"}),
@@ -234,6 +234,13 @@ class DistributedTest(unittest.TestCase):
             self.assert_same_losses(base, got, name)
             if name == "b-fsdp1-hsdp":
                 self.assertEqual(dump["backends"]["mesh"], {"replicate": 2, "shard": 1})
+        # FSDP2's HF export (the model gathered, never the optimizer) equals the 1-process one
+        from megamath_trainer.hf_io import load_hf_state_dict
+        ref = load_hf_state_dict(os.path.join(self.dir, "b-one-one", "hf"))
+        got = load_hf_state_dict(os.path.join(self.dir, "b-one-fsdp2", "hf"))
+        self.assertEqual(sorted(ref), sorted(got))
+        for k in ref:
+            self.assertTrue(torch.allclose(ref[k].float(), got[k].float(), atol=1e-2), k)
 
     @needs((2, 4), "FSDP2 CPU offload")
     def test_cpu_offload_on_one_process_matches_one_process(self):
