@@ -3,7 +3,7 @@
 // the same entries in the same order, so the shipped index file is byte-identical when rebuilt.
 import { TokenizedText, forEachNgram, hashSpan } from "./hash.js";
 import type { Benchmark } from "./benchmarks.js";
-import type { BenchmarkInfo, ShortEntry } from "./ngram-index.js";
+import type { BenchmarkInfo, ShortEntry } from "./index-types.js";
 import { sharedU32, type IndexParts } from "./index-file.js";
 
 /**

@@ -5,7 +5,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { NORMALIZATION_ID } from "./normalize.js";
 import { HASH_ID } from "./hash.js";
-import type { BenchmarkInfo, ShortEntry } from "./ngram-index.js";
+import type { BenchmarkInfo, ShortEntry } from "./index-types.js";
 
 export const FORMAT_VERSION = 1;
 const MAGIC = "MMDECONT";

@@ -10,40 +10,14 @@
 // whole MegaMath-Web corpus is about 0.016, i.e. likely none. We therefore do not ship the benchmark text to verify.
 import { readFileSync } from "node:fs";
 import type { Benchmark } from "./benchmarks.js";
+import type { BenchmarkInfo, ShortEntry } from "./index-types.js";
 import { sharedU32, serializeIndex, parseIndex } from "./index-file.js";
 import { buildIndexParts } from "./index-build.js";
 
 export { FORMAT_VERSION } from "./index-file.js";
 export { MIN_PROSE_WORDS, MIN_SHORT_ITEM_TOKENS, MIN_NOTATION_TOKENS, MIN_NOTATION_INFORMATIVE, MAX_WHOLE_TOKENS, headKey } from "./index-build.js";
 
-export interface BenchmarkInfo {
-  name: string;
-  source: string;
-  items: number;
-  /** Item ids; absent when they are the row numbers 0..items-1. */
-  ids?: string[];
-  /** Index entries (distinct n-gram, item pairs) contributed. */
-  ngrams: number;
-  /** N-grams not indexed because they have fewer than MIN_PROSE_WORDS prose words (pure notation). */
-  notationNgrams: number;
-  /** Items of n+ tokens left with no indexed n-gram (all notation); they can only match via their query. */
-  itemsWithoutNgrams: number;
-  /** Items shorter than n tokens indexed whole, and items skipped for having fewer than MIN_SHORT_ITEM_TOKENS. */
-  shortIndexed: number;
-  shortSkipped: number;
-  /** Of shortIndexed: whole items/questions admitted for their numbers (index-build.ts MIN_NOTATION_TOKENS);
-   * absent in indexes built before that rule. */
-  notationWhole?: number;
-}
-
-export interface ShortEntry {
-  len: number;
-  hi: number;
-  lo: number;
-  ref: number;
-  /** Prefilter key of the first two tokens (see headKey). */
-  head: number;
-}
+export type { BenchmarkInfo, ShortEntry } from "./index-types.js";
 
 /**
  * Key of a short entry's (lane-A hash, length) in the span filter, so a candidate span is looked up in the Map only
