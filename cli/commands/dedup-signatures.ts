@@ -9,7 +9,7 @@ const { input, shard, force, seed, "on-error": onError, "text-key": textKey, "id
 
 export default defineCommand({
   name: "dedup-signatures",
-  usage: "dedup-signatures -i GLOB --work-dir DIR [--shard i/N] [--bands 11 --rows 10 --ngram 5]",
+  usage: "dedup-signatures -i GLOB --work-dir DIR [--shard i/N] [--bands 11 --rows 10 --ngram 5 | --exact]",
   details: "Shards split the sorted input files (file i goes to shard i % N). Every shard and stage 4 must be given " +
     "the same inputs. A rerun skips files whose signatures are complete and intact, and redoes the others.",
   options: { input, ...workDirOption, shard, force, seed, "on-error": onError, "text-key": textKey, "id-key": idKey, ...minhashOptions },

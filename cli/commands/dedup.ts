@@ -10,7 +10,7 @@ import {
 
 export default defineCommand({
   name: "dedup",
-  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed]",
+  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed] [--exact]",
   details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
     "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work).",
@@ -25,6 +25,7 @@ export default defineCommand({
       params = paramsFromOptions(opts);
       clustering = clusteringFromOptions(opts);
       if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new RangeError("--seeds must be >= 1");
+      if (opts.seeds > 1 && params.exact) throw new RangeError("--seeds needs MinHash (not --exact)");
       if (opts.seeds > 1 && clustering !== "bucket") throw new RangeError("--seeds > 1 needs --clustering bucket");
     } catch (e) {
       throw new UsageError((e as Error).message);

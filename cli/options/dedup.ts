@@ -10,6 +10,12 @@ export const minhashOptions = {
     type: "string", default: defaultDedupParams.keepColumn!, placeholder: "COLUMN",
     description: "Numeric column: the cluster member with the highest value survives (ties: first by file, row); \"\" for none.",
   },
+  exact: {
+    type: "boolean",
+    description: "Exact dedup: documents whose normalized text (lowercase, digits as 0, no accents or punctuation) is " +
+      "identical, by a hash instead of MinHash; much cheaper, catches short documents too; run it first. --bands is " +
+      "then the number of hash partitions (stage 2's shards); --rows and --ngram are unused.",
+  },
   "max-docs-per-part": { type: "integer", default: 262144, description: "Stage 1 memory bound: documents per sorted run." },
 } as const satisfies OptionSpecs;
 
@@ -67,12 +73,13 @@ export function clusteringFromOptions(opts: { clustering?: string }): "union" | 
 }
 
 /** MinHash params from parsed flags (seed comes from the shared --seed flag). Throws RangeError when invalid. */
-export function paramsFromOptions(opts: { bands: number; rows: number; ngram: number; seed?: number; "keep-column": string }): DedupParams {
+export function paramsFromOptions(opts: { bands: number; rows: number; ngram: number; seed?: number; "keep-column": string; exact?: boolean }): DedupParams {
   return checkParams({
     bands: opts.bands,
     rows: opts.rows,
     ngram: opts.ngram,
     seed: opts.seed ?? defaultDedupParams.seed,
     keepColumn: opts["keep-column"] || null,
+    ...(opts.exact ? { exact: true } : {}),
   });
 }

@@ -11,6 +11,7 @@ import type { Logger } from "../runtime/log.js";
 import type { OnError } from "../runtime/stage.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { MinHasher } from "./minhash.js";
+import { ExactBuffer } from "./exact.js";
 import { type DedupParams, DEDUP_FORMAT_VERSION, describeParams, sameParams } from "./params.js";
 import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
@@ -130,10 +131,12 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   await removeOldParts(work, params.bands, f);
 
   const stats = new StageStats("dedup-signatures");
-  const hasher = new MinHasher(params);
-  const sig = new Uint32Array(hasher.numHashes);
   const cap = Math.max(1, o.maxDocsPerPart ?? 262_144);
-  const buf = new PartBuffer(params.bands, cap);
+  // Exact mode: one key per document into one partition (exact.ts); MinHash: one key per band.
+  const exact = params.exact ? new ExactBuffer(params.bands, cap) : null;
+  const hasher = exact ? null : new MinHasher(params);
+  const sig = new Uint32Array(hasher?.numHashes ?? 0);
+  const buf = exact ?? new PartBuffer(params.bands, cap);
   const done: SignatureDone = {
     file: f, path: file, size: m.inputs[f].size, fingerprint: m.inputs[f].fingerprint, params, docs: 0, signed: 0, tooShort: 0, failed: 0, bytes: 0, parts: [],
     priorities: null,
@@ -143,23 +146,33 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
       kind: "priorities", width: 2, version: DEDUP_FORMAT_VERSION, file: f, column: params.keepColumn,
     })
     : null;
+  const header = (b: number, part: number) => ({
+    kind: "signatures", width: 4, version: DEDUP_FORMAT_VERSION, params, band: b, file: f, part,
+  });
   const flush = async () => {
     if (buf.n === 0) return;
     const part = done.parts.length / params.bands;
-    for (let b = 0; b < params.bands; b++) {
-      const order = sortByKey64(buf.hi[b], buf.lo[b], buf.n);
-      const rec = new Uint32Array(buf.n * 4);
-      for (let i = 0; i < buf.n; i++) {
-        const e = order[i];
-        rec[4 * i] = buf.hi[b][e];
-        rec[4 * i + 1] = buf.lo[b][e];
-        rec[4 * i + 2] = f;
-        rec[4 * i + 3] = buf.rows[e];
+    if (exact) {
+      const runs = exact.runs(f);
+      for (let b = 0; b < params.bands; b++) {
+        const w = await writeRecordFile(paths.sigPart(work, b, f, part), header(b, part), runs[b]);
+        done.parts.push({ band: b, part, records: w.records, sha256: w.sha256 });
       }
-      const header = {
-        kind: "signatures", width: 4, version: DEDUP_FORMAT_VERSION, params, band: b, file: f, part,
-      };
-      const w = await writeRecordFile(paths.sigPart(work, b, f, part), header, rec);
+      buf.n = 0;
+      return;
+    }
+    const pb = buf as PartBuffer;
+    for (let b = 0; b < params.bands; b++) {
+      const order = sortByKey64(pb.hi[b], pb.lo[b], pb.n);
+      const rec = new Uint32Array(pb.n * 4);
+      for (let i = 0; i < pb.n; i++) {
+        const e = order[i];
+        rec[4 * i] = pb.hi[b][e];
+        rec[4 * i + 1] = pb.lo[b][e];
+        rec[4 * i + 2] = f;
+        rec[4 * i + 3] = pb.rows[e];
+      }
+      const w = await writeRecordFile(paths.sigPart(work, b, f, part), header(b, part), rec);
       done.parts.push({ band: b, part, records: w.records, sha256: w.sha256 });
     }
     buf.n = 0;
@@ -170,6 +183,14 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
       const textKey = o.textKey ?? "text";
       done.bytes += textBytes(batch, textKey);
       if (prio) await prio.append(priorityValues(batch, params.keepColumn!, file, row));
+      if (exact) {
+        for (const text of getTexts(batch, textKey)) {
+          if (exact.add(text, row++)) done.signed++;
+          else done.tooShort++;
+          if (exact.n === cap) await flush();
+        }
+        continue;
+      }
       // Utf8 chunks are signed from their bytes; any other string layout through JS strings (same result).
       const col = batch.getChild(textKey);
       const chunks = col && col.data.every((d) => DataType.isUtf8(d.type)) ? col.data : null;
@@ -186,17 +207,17 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
           const d = chunks[chunk];
           const offs = d.valueOffsets as Int32Array;
           // A null text is an empty document, as getTexts makes it.
-          ok = d.getValid(at) && hasher.signatureUtf8(d.values as Uint8Array, offs[at], offs[at + 1], sig);
+          ok = d.getValid(at) && hasher!.signatureUtf8(d.values as Uint8Array, offs[at], offs[at + 1], sig);
           at++;
         } else {
-          ok = hasher.signature(texts![i], sig);
+          ok = hasher!.signature(texts![i], sig);
         }
         if (!ok) {
           done.tooShort++;
           continue;
         }
         done.signed++;
-        buf.add(hasher, sig, row);
+        (buf as PartBuffer).add(hasher!, sig, row);
         if (buf.n === cap) await flush();
       }
     }
@@ -215,7 +236,8 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   stats.bytesIn = stats.bytesOut = done.bytes;
   stats.count("signed", done.signed);
   stats.count("too_short", done.tooShort);
-  o.log?.info(`signatures: ${file}: ${done.docs} docs, ${done.tooShort} too short (< ${params.ngram} words)`);
+  o.log?.info(`signatures: ${file}: ${done.docs} docs, ${done.tooShort} too short ` +
+    `(${params.exact ? "no word" : `< ${params.ngram} words`})`);
   return stats;
 }
 

@@ -1,0 +1,87 @@
+// Exact dedup (`--exact`): one key per document, a hash of its normalized text (lowercase, digit runs as 0, no
+// combining marks, punctuation as spaces, runs of spaces as one: what MinHash shingles), in place of MinHash band
+// keys. The key goes to one of `bands` hash partitions instead of to every band, so stage 2 still splits into
+// `bands` shards; stages 2-4 run unchanged on these files (a partition's equal keys are a bucket; every bucket is
+// a set of identical texts, so union and bucket clustering agree, and the provenance band is the partition).
+//
+// Cheap: one normalization pass and three 32-bit hash lanes per document, no shingles and no permutations, and
+// 16 bytes per document per stage-1 file instead of 16 × bands; documents too short for MinHash are deduplicated
+// too (only a text with no word at all is skipped, counted as too_short).
+// A false match needs two different texts with equal 64-bit keys in the same partition: about n² / 2^(65 + log2
+// bands) for n documents, below 10^-4 for 10^8 documents at 11 partitions.
+import { SEPARATOR, lowerNfd, normalizeInto } from "./normalize.js";
+import { fmix32 } from "./fmix.js";
+import { sortByKey64 } from "./radix.js";
+
+let scratch = new Uint16Array(1 << 16);
+
+/** Key of a text's normalized form: [hi, lo, partition] in `out`; false when the text has no word. */
+export function exactKey(text: string, partitions: number, out: Uint32Array): boolean {
+  const s = lowerNfd(text);
+  if (scratch.length <= s.length) scratch = new Uint16Array(Math.max(s.length + 1, scratch.length * 2));
+  const len = normalizeInto(s, scratch);
+  const u = scratch, sep = SEPARATOR;
+  let a = 0x6a09e667, b = 0xbb67ae85 | 0, c = 0x3c6ef372;
+  let words = 0, inWord = false, n = 0;
+  for (let i = 0; i < len; i++) {
+    const x = u[i];
+    if (sep[x] === 1) {
+      inWord = false;
+      continue;
+    }
+    // A word boundary is hashed as one space before each word but the first: "a  b" and " a b " give "a b".
+    const v = !inWord && words > 0 ? 0x20 | (x << 16) : x;
+    if (!inWord) words++;
+    inWord = true;
+    a = Math.imul(a ^ v, 0x9e3779b1); a = (a << 13) | (a >>> 19);
+    b = Math.imul(b ^ v, 0x85ebca77); b = (b << 17) | (b >>> 15);
+    c = Math.imul(c ^ v, 0xc2b2ae3d); c = (c << 11) | (c >>> 21);
+    n++;
+  }
+  if (words === 0) return false;
+  out[0] = fmix32(a ^ n);
+  out[1] = fmix32(b ^ Math.imul(n, 0x27d4eb2f));
+  out[2] = fmix32(c ^ 0x165667b1) % partitions;
+  return true;
+}
+
+/** Keys of up to `cap` documents, written as one sorted run per partition (stage 1's record layout). */
+export class ExactBuffer {
+  readonly hi: Uint32Array;
+  readonly lo: Uint32Array;
+  readonly part: Uint32Array;
+  readonly rows: Uint32Array;
+  n = 0;
+  private readonly key = new Uint32Array(3);
+  constructor(readonly partitions: number, readonly cap: number) {
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.part = new Uint32Array(cap);
+    this.rows = new Uint32Array(cap);
+  }
+
+  add(text: string, row: number): boolean {
+    if (!exactKey(text, this.partitions, this.key)) return false;
+    const k = this.n++;
+    this.hi[k] = this.key[0];
+    this.lo[k] = this.key[1];
+    this.part[k] = this.key[2];
+    this.rows[k] = row;
+    return true;
+  }
+
+  /** Per partition, its records (hi, lo, file, row) sorted by (key, row): one sort for all partitions. */
+  runs(file: number): Uint32Array[] {
+    const order = sortByKey64(this.hi, this.lo, this.n);
+    const count = new Uint32Array(this.partitions);
+    for (let i = 0; i < this.n; i++) count[this.part[i]]++;
+    const out = Array.from(count, (c) => new Uint32Array(c * 4));
+    const at = new Uint32Array(this.partitions);
+    for (let i = 0; i < this.n; i++) {
+      const e = order[i], p = this.part[e], r = out[p], k = at[p];
+      r[k] = this.hi[e]; r[k + 1] = this.lo[e]; r[k + 2] = file; r[k + 3] = this.rows[e];
+      at[p] = k + 4;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,92 @@
+// Exact dedup (--exact): on the planted corpus (real text) it removes exactly one document of each planted exact
+// pair (re-cased and re-punctuated copies included) and of each group of identical short texts, keeps every
+// near-duplicate, names each removed document's survivor, and `megamath dedup --exact` equals the four sharded
+// stages. The key function itself: normalization-equal texts share a key, others do not.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { tmpDir } from "../helpers.js";
+import { main } from "../../cli/main.js";
+import { buildPlantedCorpus } from "./planted-corpus.js";
+import { exactKey } from "../../lib/dedup/exact.js";
+import { normalizeForDedup } from "../../lib/dedup/normalize.js";
+import { dedupPaths, type ClustersDone } from "../../lib/dedup/index.js";
+import { readDocuments } from "../../lib/io/index.js";
+import { batchRows } from "../../lib/arrow/batch.js";
+
+const key = (t: string) => {
+  const k = new Uint32Array(3);
+  return exactKey(t, 11, k) ? [...k].join(":") : null;
+};
+
+test("exactKey: equal after normalization gives one key, a one-word or word-boundary change another", () => {
+  assert.equal(key("The Sum of 2 and 3, is 5!"), key("the  sum of 7 and 9 is 1"));
+  assert.equal(key("  Café  au lait "), key("cafe au lait"));
+  assert.notEqual(key("the sum of two"), key("the sum of too"));
+  assert.notEqual(key("ab c"), key("a bc"));
+  assert.notEqual(key("abc"), key("ab c"));
+  assert.equal(key(" ... "), null);
+  assert.equal(key(""), null);
+});
+
+function outputRows(dir: string): Record<string, unknown>[] {
+  return readdirSync(dir).filter((f) => f.endsWith(".jsonl")).sort()
+    .flatMap((f) => readFileSync(join(dir, f), "utf8").trim().split("\n").map((l) => JSON.parse(l)));
+}
+
+async function removedRows(out: string): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (const f of readdirSync(join(out, "removed")).sort()) {
+    for await (const b of readDocuments(join(out, "removed", f))) rows.push(...batchRows(b));
+  }
+  return rows;
+}
+
+test("--exact on the planted corpus removes exactly the planted exact copies, with provenance; sharded = one command", async () => {
+  const dir = tmpDir("dedup-exact-");
+  const c = buildPlantedCorpus(dir, 7, 3, 100);
+  const ins = c.files.flatMap((f) => ["-i", f]);
+  const common = ["--format", "jsonl", "--keep-removed", "--quiet"];
+  const one = join(dir, "one");
+  assert.equal(await main(["dedup", "--exact", ...ins, "-o", one, ...common]), 0);
+  const docs = c.docs.flat();
+  const byId = new Map(docs.map((d) => [d.id, d]));
+  const kept = new Set(outputRows(one).map((r) => r.id as string));
+  const removed = await removedRows(one);
+  assert.equal(kept.size + removed.length, docs.length, "docs in = kept + removed");
+  // Expected: one of each planted exact pair (the lower math_score; ties: the later by (file, row)) and 5 of the
+  // 6 identical short texts; no near-duplicate (J <= 0.95) and no background document.
+  const exactPairs = c.pairs.filter((p) => p.level === 1);
+  assert.equal(removed.length, exactPairs.length + 5);
+  const removedIds = new Set(removed.map((r) => r.id as string));
+  for (const p of exactPairs) assert.equal(Number(removedIds.has(p.a)) + Number(removedIds.has(p.b)), 1, `pair ${p.a}`);
+  for (const p of c.pairs.filter((p) => p.level < 1)) assert.ok(kept.has(p.a) && kept.has(p.b), `near pair ${p.a} kept whole`);
+  assert.equal([...removedIds].filter((id) => id.startsWith("short")).length, 5);
+  const at = new Map(c.files.map((f, i) => [f, c.docs[i]]));
+  for (const r of removed) {
+    const survivor = at.get(r.dup_of_file as string)![r.dup_of_row as number];
+    assert.ok(kept.has(survivor.id), `${r.id}'s survivor ${survivor.id} is kept`);
+    const me = byId.get(r.id as string)!;
+    assert.equal(normalizeForDedup(survivor.text), normalizeForDedup(me.text));
+    assert.ok(survivor.score >= me.score, "the higher math_score survives");
+    assert.ok(Number.isInteger(r.dup_band) && (r.dup_band as number) < 11, "dup_band: the hash partition");
+  }
+  const done = JSON.parse(readFileSync(dedupPaths.clustersDone(join(one, "dedup-work")), "utf8")) as ClustersDone;
+  assert.equal(done.duplicates, removed.length);
+  assert.equal(done.largestCluster, 6);
+  // The four stages, sharded 2 ways, give the same bytes; stage 1 with other --rows/--ngram reuses the work folder.
+  const work = join(dir, "work"), four = join(dir, "four");
+  for (const s of ["0/2", "1/2"]) {
+    assert.equal(await main(["dedup-signatures", "--exact", "--rows", s === "0/2" ? "10" : "3", ...ins, "--work-dir", work, "--shard", s, "--quiet"]), 0);
+  }
+  for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-buckets", "--work-dir", work, "--shard", s, "--quiet"]), 0);
+  assert.equal(await main(["dedup-clusters", "--work-dir", work, "--clustering", "bucket", "--quiet"]), 0);
+  for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-filter", ...ins, "-o", four, "--work-dir", work, "--shard", s, ...common]), 0);
+  assert.deepEqual(outputRows(four), outputRows(one));
+  assert.deepEqual(await removedRows(four), await removedRows(one));
+  // A MinHash run into the exact work folder is refused (other params), not mixed in.
+  assert.notEqual(await main(["dedup-signatures", ...ins, "--work-dir", work, "--quiet"]), 0);
+  // --seeds needs MinHash.
+  assert.equal(await main(["dedup", "--exact", "--clustering", "bucket", "--seeds", "2", ...ins, "-o", join(dir, "x"), "--quiet"]), 2);
+});
