@@ -5,16 +5,19 @@ import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
 import {
   minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions, clusteringOption, clusteringFromOptions,
-  provenanceOptions, seedsOption,
+  provenanceOptions, seedsOption, againstOption,
 } from "../options/dedup.js";
+import { overlapReport } from "../../lib/dedup/index.js";
+import { writeFileAtomic } from "../../lib/io/atomic.js";
 
 export default defineCommand({
   name: "dedup",
-  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed] [--exact]",
+  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed] [--exact] [--against INDEX]",
   details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
-    "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work).",
-  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions },
+    "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work). With --against, OUTPUT/overlap.json " +
+    "gives the documents and words the inputs share with the reference corpus.",
+  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...againstOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
     if (parseShard(opts.shard).count !== 1) {
@@ -25,6 +28,7 @@ export default defineCommand({
       params = paramsFromOptions(opts);
       clustering = clusteringFromOptions(opts);
       if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new RangeError("--seeds must be >= 1");
+      if (opts.seeds > 1 && opts.against) throw new RangeError("--seeds > 1 cannot be combined with --against");
       if (opts.seeds > 1 && params.exact) throw new RangeError("--seeds needs MinHash (not --exact)");
       if (opts.seeds > 1 && clustering !== "bucket") throw new RangeError("--seeds > 1 needs --clustering bucket");
     } catch (e) {
@@ -36,7 +40,7 @@ export default defineCommand({
     const r = await runDedupStages({
       inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering, seeds: opts.seeds,
       read: { textKey: opts["text-key"], idKey: opts["id-key"] },
-      maxDocsPerPart: opts["max-docs-per-part"],
+      maxDocsPerPart: opts["max-docs-per-part"], against: opts.against,
     });
     const c = (i: number) => Object.entries(r.stages[i].counters).map(([k, v]) => `${k}=${v}`).join(" ");
     ctx.log.info(["dedup stages 1-3:", ...formatStats({ files: inputs.length, stages: [r.stages[0]] }),
@@ -47,7 +51,16 @@ export default defineCommand({
       workDir, inputs, clusterColumn: (opts["cluster-column"]) || null,
       clusterSizeColumn: (opts["cluster-size-column"]) || null, keepRemoved: Boolean(opts["keep-removed"]),
     });
-    const { code } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
+    const { code, result } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
+    const stage4 = result.stats.stages.find((s) => s.name === "dedup");
+    const overlap = opts.against && stage4 ? await overlapReport(workDir, stage4) : null;
+    if (overlap) {
+      await writeFileAtomic(join(output, "overlap.json"), JSON.stringify(overlap, null, 1) + "\n");
+      ctx.log.info(`overlap with ${overlap.index}: ${overlap.shared.docs} of ${overlap.corpus.docs} documents ` +
+        `(${(100 * overlap.shared.docShare).toFixed(2)}%), ${overlap.shared.words} of ${overlap.corpus.words} words ` +
+        `(${(100 * overlap.shared.wordShare).toFixed(2)}%) duplicate ${overlap.reference.matched} of the reference's ` +
+        `${overlap.reference.docs} documents; ${join(output, "overlap.json")}`);
+    }
     return code;
   },
 });

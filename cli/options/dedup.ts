@@ -19,6 +19,15 @@ export const minhashOptions = {
   "max-docs-per-part": { type: "integer", default: 262144, description: "Stage 1 memory bound: documents per sorted run." },
 } as const satisfies OptionSpecs;
 
+export const againstOption = {
+  against: {
+    type: "string", placeholder: "INDEX",
+    description: "Also remove documents that duplicate a reference corpus, given as its index folder (megamath " +
+      "dedup-index); the reference is not deduplicated itself, and removed/ names the reference document. The same " +
+      "--bands/--rows/--ngram/--seed (or --exact) as the index.",
+  },
+} as const satisfies OptionSpecs;
+
 export const workDirOption = {
   "work-dir": { type: "string", placeholder: "DIR", description: "Folder for the intermediate files all stages share." },
 } as const satisfies OptionSpecs;

@@ -15,7 +15,7 @@ import { DocUnionFind } from "./unionfind.js";
 import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
 import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
 import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
-import { type SignatureDone, type WorkManifest, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
+import { type SignatureDone, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
 import type { StageRunResult } from "./signatures.js";
 
 export interface ClusterStageOptions {
@@ -55,11 +55,15 @@ export interface ClustersDone {
   /** Bucket mode: an upper bound on the documents any bucket-feasible selection keeps, and retained / it. */
   upperBound?: number;
   greedyBoundRatio?: number;
+  /** Against a reference index: documents removed as duplicates of a reference document, and how many distinct
+   * reference documents they name. */
+  reference?: { index: string; removed: number; matched: number };
 }
 
 export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunResult> {
   const m = (await readWorkManifest(o.workDir))!;
   const done = await readAllSignatureDone(o.workDir, m);
+  await checkAgainst(o.workDir, m.against);
   const digest = await clusterInputDigest(o.workDir, m, o.intersect ?? []);
   if (o.intersect?.length && (o.clustering ?? "union") !== "bucket") {
     throw new Error("intersecting seeds needs --clustering bucket");
@@ -167,6 +171,13 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   const n = uf.size;
   const order = sortByKey64(uf.file, uf.row, n);
   const prio = await loadPriorities(work, m, done, uf, order);
+  // Reference documents (file ids after the inputs, against.ts): pinned survivors, ranked before everything.
+  const nIn = m.inputs.length;
+  let pinned: Uint8Array | undefined;
+  if (m.against) {
+    pinned = new Uint8Array(n);
+    for (let v = 0; v < n; v++) if (uf.file[v] >= nIn) { pinned[v] = 1; prio[v] = Infinity; }
+  }
 
   // Per node: its survivor (itself when kept) and the band of a bucket it shares with the survivor.
   let survivorOf: Int32Array;
@@ -181,14 +192,14 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
       if (best[r] < 0 || prio[node] > prio[best[r]]) best[r] = node;
     }
     survivorOf = new Int32Array(n);
-    for (let v = 0; v < n; v++) survivorOf[v] = best[uf.find(v)];
+    for (let v = 0; v < n; v++) survivorOf[v] = pinned?.[v] ? v : best[uf.find(v)];
     bandOf = await directBands(pairFiles, uf, survivorOf);
   } else {
-    const g = bucketGreedy(buckets!, n, rankOrder(order, prio));
+    const g = bucketGreedy(buckets!, n, rankOrder(order, prio), pinned);
     survivorOf = g.survivor;
     for (let v = 0; v < n; v++) if (g.keep[v]) survivorOf[v] = v;
     bandOf = g.band;
-    bound = g.bound;
+    bound = g.bound < 0 ? null : g.bound;
   }
 
   // Cluster ids in order of each cluster's smallest member (its survivor and the documents it stands for).
@@ -212,12 +223,13 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
     for (let j = start; j < k; j++) {
       const node = order[j];
       const s = survivorOf[node];
-      const keep = s === node ? 1 : 0;
+      // 1 kept, 0 removed as a duplicate within the corpus, 2 removed as a duplicate of a reference document.
+      const keep = s === node ? 1 : pinned?.[s] ? 2 : 0;
       const at = (j - start) * 3;
       rec[at] = uf.row[node];
       rec[at + 1] = idOf[s];
       rec[at + 2] = keep;
-      if (!keep) {
+      if (keep !== 1) {
         removed++;
         prov.push(uf.row[node], uf.file[s], uf.row[s], bandOf[node] < 0 ? NO_BAND : bandOf[node]);
       }
@@ -235,6 +247,14 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   let largest = 0;
   for (const s of sizes) if (s > largest) largest = s;
   const retained = totalDocs - (n - clusters);
+  let reference: ClustersDone["reference"];
+  if (pinned) {
+    const named = new Set<number>();
+    for (let v = 0; v < n; v++) if (!pinned[v] && pinned[survivorOf[v]]) named.add(survivorOf[v]);
+    let removedRef = 0;
+    for (let v = 0; v < n; v++) if (!pinned[v] && pinned[survivorOf[v]]) removedRef++;
+    reference = { index: m.against!.index, removed: removedRef, matched: named.size };
+  }
   const result: ClustersDone = {
     inputDigest: digest, clusters, clusteredDocs: n, duplicates: n - clusters, files,
     clustering: mode, ...(o.intersect?.length ? { intersect: o.intersect } : {}), docs: totalDocs, retained, largestCluster: largest, clusterSizes: sizeHistogram(sizeArr),
@@ -243,6 +263,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
       upperBound: totalDocs - n + bound,
       greedyBoundRatio: totalDocs - n + bound > 0 ? retained / (totalDocs - n + bound) : 1,
     } : {}),
+    ...(reference ? { reference } : {}),
   };
   await writeFileAtomic(paths.clustersDone(work), JSON.stringify(result) + "\n");
   return result;
@@ -321,7 +342,7 @@ async function writeSidecar(work: string, m: WorkManifest, uf: DocUnionFind, ord
   }
   const lines: string[] = [];
   const doc = (node: number) => ({
-    file: m.inputs[uf.file[node]].path, row: uf.row[node],
+    file: docFilePath(m, uf.file[node]), row: uf.row[node],
     ...(m.params.keepColumn ? { [m.params.keepColumn]: Number.isFinite(prio[node]) ? prio[node] : null } : {}),
   });
   for (let c = 0; c < clusters; c++) {

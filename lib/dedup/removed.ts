@@ -11,7 +11,7 @@ import { openWriter, type DocumentWriter } from "../io/writer.js";
 import { idPrefix } from "../io/documents.js";
 import type { StageContext } from "../runtime/stage.js";
 import { NO_BAND, readProvenance } from "./provenance.js";
-import type { WorkManifest } from "./workdir.js";
+import { type WorkManifest, docFilePath } from "./workdir.js";
 
 export class RemovedWriter {
   private at = 0; // next provenance record
@@ -36,7 +36,7 @@ export class RemovedWriter {
       if (p >= this.prov.length || this.prov[p] !== rowBase + i) {
         throw new Error(`${this.file}: row ${rowBase + i} is removed but has no provenance record; rerun stage 3`);
       }
-      file.push(this.m.inputs[this.prov[p + 1]].path);
+      file.push(docFilePath(this.m, this.prov[p + 1]));
       row.push(this.prov[p + 2]);
       band.push(this.prov[p + 3] === NO_BAND ? null : this.prov[p + 3]);
       this.at++;

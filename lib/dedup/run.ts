@@ -29,6 +29,8 @@ export interface DedupStagesOptions {
   clustering?: "union" | "bucket";
   /** Hash families (multi-seed LSH); > 1 needs clustering "bucket". */
   seeds?: number;
+  /** A reference index folder (against.ts): remove the inputs' duplicates of it too. */
+  against?: string;
 }
 
 /** Work folder of extra seed i (1..T-1) of a `megamath dedup --seeds T` run. */
@@ -42,8 +44,9 @@ export interface DedupStagesResult {
 export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStagesResult> {
   const s1 = await runSignatureStage({
     inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader(o.read, o.onError), force: o.force,
-    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
+    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, against: o.against,
   });
+  if (o.against && (o.seeds ?? 1) > 1) throw new Error("dedup against an index takes one seed");
   const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
   const intersect: string[] = [];
   for (let i = 1; i < (o.seeds ?? 1); i++) {

@@ -12,7 +12,8 @@ import type { OnError } from "../runtime/stage.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { MinHasher } from "./minhash.js";
 import { ExactBuffer } from "./exact.js";
-import { type DedupParams, DEDUP_FORMAT_VERSION, describeParams, sameParams } from "./params.js";
+import { againstEntry } from "./against.js";
+import { type DedupParams, DEDUP_FORMAT_VERSION, checkParams, describeParams, sameParams } from "./params.js";
 import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
 import { type SignatureDone, type WorkManifest, initWorkDir, paths, readJson, removeTemps } from "./workdir.js";
@@ -34,6 +35,8 @@ export interface SignatureStageOptions {
   onError?: OnError;
   maxDocsPerPart?: number;
   textKey?: string;
+  /** A reference index folder (against.ts): documents of these inputs that duplicate it are removed. */
+  against?: string;
 }
 
 export interface StageRunResult {
@@ -44,7 +47,8 @@ export interface StageRunResult {
 
 export async function runSignatureStage(o: SignatureStageOptions): Promise<StageRunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };
-  const manifest = await initWorkDir(o.workDir, o.params, o.inputs, o.force);
+  const against = o.against ? await againstEntry(o.against, checkParams(o.params)) : undefined;
+  const manifest = await initWorkDir(o.workDir, o.params, o.inputs, o.force, against);
   const stats = new StageStats("dedup-signatures");
   const result: StageRunResult = { stats, done: [], skipped: [] };
   for (let f = shard.index; f < o.inputs.length; f += shard.count) {
