@@ -31,9 +31,10 @@ export default defineCommand({
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
+      const inputs = await expandInputs(patterns);
       await runSignatureStage({
-        inputs: await expandInputs(patterns), workDir: opts.index, params, force: Boolean(opts.force), log: ctx.log,
-        read: documentReader({ textKey: opts["text-key"], idKey: opts["id-key"] }, opts["on-error"]),
+        inputs, workDir: opts.index, params, force: Boolean(opts.force), log: ctx.log,
+        read: documentReader({ textKey: opts["text-key"], idKey: opts["id-key"], inputs }, opts["on-error"]),
         onError: opts["on-error"], maxDocsPerPart: opts["max-docs-per-part"],
       });
     }

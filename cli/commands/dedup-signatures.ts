@@ -27,7 +27,7 @@ export default defineCommand({
     const onErr = opts["on-error"];
     const r = await runSignatureStage({
       inputs, workDir: String(opts["work-dir"]), params, shard: parseShard(opts.shard), force: Boolean(opts.force),
-      read: documentReader({ textKey: opts["text-key"], idKey: opts["id-key"] }, onErr),
+      read: documentReader({ textKey: opts["text-key"], idKey: opts["id-key"], inputs }, onErr),
       onError: onErr, log: ctx.log, maxDocsPerPart: opts["max-docs-per-part"], against: opts.against,
     });
     ctx.log.info([`dedup-signatures: ${r.done.length} file(s) done, ${r.skipped.length} already done`,

@@ -14,6 +14,7 @@ import { sortByKey64 } from "./radix.js";
 import { DocUnionFind } from "./unionfind.js";
 import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
 import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
+import { readIdsAt, writeSurvivorIds } from "./ids.js";
 import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
 import { type SignatureDone, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
 import type { StageRunResult } from "./signatures.js";
@@ -39,7 +40,7 @@ export interface ClustersDone {
   clusters: number;
   clusteredDocs: number;
   duplicates: number;
-  files: { file: number; dups: number; removed: number; sha256: string; provSha256?: string }[];
+  files: { file: number; dups: number; removed: number; sha256: string; provSha256?: string; idsSha256?: string }[];
   /** Fields below: absent in markers written before the bucket mode (then: union, recomputed). */
   clustering?: ClusteringMode;
   /** Other seeds' work folders whose buckets were intersected with this folder's. */
@@ -139,6 +140,7 @@ async function clustersValid(work: string, digest: string, mode: ClusteringMode,
     for (const f of d.files) {
       await verifyRecordFile(paths.dups(work, f.file), "dups");
       await verifyRecordFile(provenancePaths.prov(work, f.file), "provenance");
+      await verifyRecordFile(paths.survivorIds(work, f.file), "survivor-ids");
     }
     await verifyRecordFile(provenancePaths.sizes(work), "cluster-sizes");
     return true;
@@ -212,6 +214,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   }
   const clusters = sizes.length;
 
+  const survivorId = await survivorIds(work, m, uf, order, survivorOf);
   const files: ClustersDone["files"] = [];
   let k = 0;
   for (let f = 0; f < m.inputs.length; f++) {
@@ -219,6 +222,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
     while (k < n && uf.file[order[k]] === f) k++;
     const rec = new Uint32Array((k - start) * 3);
     const prov: number[] = [];
+    const provIds: string[] = [];
     let removed = 0;
     for (let j = start; j < k; j++) {
       const node = order[j];
@@ -232,13 +236,15 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
       if (keep !== 1) {
         removed++;
         prov.push(uf.row[node], uf.file[s], uf.row[s], bandOf[node] < 0 ? NO_BAND : bandOf[node]);
+        provIds.push(survivorId.get(s)!);
       }
     }
     const w = await writeRecordFile(paths.dups(work, f), {
       kind: "dups", width: 3, version: DEDUP_FORMAT_VERSION, file: f, docs: done[f].docs, inputDigest: digest,
     }, rec);
     const p = await writeProvenance(work, f, digest, Uint32Array.from(prov));
-    files.push({ file: f, dups: k - start, removed, sha256: w.sha256, provSha256: p.sha256 });
+    const ids = await writeSurvivorIds(paths.survivorIds(work, f), f, digest, provIds);
+    files.push({ file: f, dups: k - start, removed, sha256: w.sha256, provSha256: p.sha256, idsSha256: ids.sha256 });
   }
   const sizeArr = Uint32Array.from(sizes);
   await writeClusterSizes(work, digest, sizeArr);
@@ -267,6 +273,28 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   };
   await writeFileAtomic(paths.clustersDone(work), JSON.stringify(result) + "\n");
   return result;
+}
+
+/** The id of every survivor that some removed node names, read from stage 1's ids files (the reference index's
+ * for reference documents), one file at a time in (file, row) order. */
+async function survivorIds(work: string, m: WorkManifest, uf: DocUnionFind, order: Uint32Array, survivorOf: Int32Array):
+Promise<Map<number, string>> {
+  const n = uf.size;
+  const named = new Uint8Array(n);
+  for (let v = 0; v < n; v++) if (survivorOf[v] !== v) named[survivorOf[v]] = 1;
+  const out = new Map<number, string>();
+  const nIn = m.inputs.length;
+  let k = 0;
+  while (k < n) {
+    const f = uf.file[order[k]];
+    const nodes: number[] = [];
+    for (; k < n && uf.file[order[k]] === f; k++) if (named[order[k]]) nodes.push(order[k]);
+    if (!nodes.length) continue;
+    const path = f < nIn ? paths.ids(work, f) : paths.ids(m.against!.index, f - nIn);
+    const ids = await readIdsAt(path, nodes.map((v) => uf.row[v]));
+    for (const v of nodes) out.set(v, ids.get(uf.row[v])!);
+  }
+  return out;
 }
 
 /** Nodes in rank order: priority descending, ties in (file, row) order (`order`). */

@@ -10,7 +10,8 @@ import { runBucketStage } from "./buckets.js";
 import { runClusterStage } from "./clusters.js";
 
 /** The document reader of stage 1. Stage 4 runs under the pipeline runner, which reads with the same
- * readDocuments and the same options, so both number the rows of a file identically. */
+ * readDocuments and the same options, so both number the rows of a file identically (and, given `inputs` as the
+ * runner does, give documents without an id the same FILE/ROW id: stage 1 records ids for dup_of_id). */
 export function documentReader(read: ReadOptions, onError: OnError): ReadFile {
   return (file, stats) => readDocuments(file, { ...read, onError, stats });
 }
@@ -43,7 +44,7 @@ export interface DedupStagesResult {
 /** Stages 1-3 locally, each skipping the pieces an earlier (possibly killed) run completed. */
 export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStagesResult> {
   const s1 = await runSignatureStage({
-    inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader(o.read, o.onError), force: o.force,
+    inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader({ ...o.read, inputs: o.inputs }, o.onError), force: o.force,
     log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, against: o.against,
   });
   if (o.against && (o.seeds ?? 1) > 1) throw new Error("dedup against an index takes one seed");
@@ -53,7 +54,7 @@ export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStages
     const w = seedWorkDir(o.workDir, i);
     const params = { ...o.params, seed: (o.params.seed + i) >>> 0 };
     await runSignatureStage({
-      inputs: o.inputs, workDir: w, params, read: documentReader(o.read, o.onError), force: o.force, log: o.log,
+      inputs: o.inputs, workDir: w, params, read: documentReader({ ...o.read, inputs: o.inputs }, o.onError), force: o.force, log: o.log,
       onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
     });
     await runBucketStage({ workDir: w, force: o.force, log: o.log });

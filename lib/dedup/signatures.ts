@@ -12,6 +12,7 @@ import type { OnError } from "../runtime/stage.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { MinHasher } from "./minhash.js";
 import { ExactBuffer } from "./exact.js";
+import { idBlocks } from "./ids.js";
 import { againstEntry } from "./against.js";
 import { type DedupParams, DEDUP_FORMAT_VERSION, checkParams, describeParams, sameParams } from "./params.js";
 import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
@@ -93,6 +94,8 @@ export async function signaturesValid(work: string, m: WorkManifest, f: number, 
       if (info.records !== p.records) throw new CorruptFileError(paths.sigPart(work, p.band, f, p.part), "record count differs from its completion marker");
     }
     if (d.priorities) await verifyRecordFile(paths.priorities(work, f), "priorities");
+    if (!d.ids) throw new Error("made before document ids were recorded");
+    await verifyRecordFile(paths.ids(work, f), "ids");
     return true;
   } catch (e) {
     log?.warn(`signatures of ${m.inputs[f].path} are unusable (${(e as Error).message}); recomputing them`);
@@ -132,6 +135,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   await rm(paths.sigDone(work, f), { force: true });
   for (let b = 0; b < params.bands; b++) await removeTemps(paths.bandDir(work, b), stem);
   await removeTemps(dirname(paths.priorities(work, f)), stem);
+  await removeTemps(dirname(paths.ids(work, f)), stem);
   await removeOldParts(work, params.bands, f);
 
   const stats = new StageStats("dedup-signatures");
@@ -153,6 +157,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   const header = (b: number, part: number) => ({
     kind: "signatures", width: 4, version: DEDUP_FORMAT_VERSION, params, band: b, file: f, part,
   });
+  const ids = await RecordFileWriter.create(paths.ids(work, f), { kind: "ids", width: 1, version: DEDUP_FORMAT_VERSION, file: f });
   const flush = async () => {
     if (buf.n === 0) return;
     const part = done.parts.length / params.bands;
@@ -187,6 +192,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
       const textKey = o.textKey ?? "text";
       done.bytes += textBytes(batch, textKey);
       if (prio) await prio.append(priorityValues(batch, params.keepColumn!, file, row));
+      for (const b of idBlocks(batch)) await ids.append(b);
       if (exact) {
         for (const text of getTexts(batch, textKey)) {
           if (exact.add(text, row++)) done.signed++;
@@ -229,8 +235,10 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
     done.docs = row;
     done.failed = stats.failedTotal;
     if (prio) done.priorities = await prio.close();
+    done.ids = await ids.close();
   } catch (e) {
     await prio?.abort();
+    await ids.abort();
     throw e;
   }
   // The marker goes last: its presence means every file it lists was completely written.

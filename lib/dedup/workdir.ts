@@ -3,6 +3,7 @@
 //   dedup.json                              params + the sorted input list (document identity = (file index, row))
 //   signatures/band-BBB/fFFFFFF-pPPP.sig    stage 1: band keys sorted by (key, row), one sorted run per part
 //   signatures/priorities/fFFFFFF.prio      stage 1: keep-column value per row (float64)
+//   signatures/ids/fFFFFFF.ids              stage 1: the id of every row (ids.ts)
 //   signatures/done/fFFFFFF.json            stage 1 completion marker for input file F (lists its parts + sha256)
 //   pairs/band-BBB.pairs                    stage 2: duplicate pairs (fileA, rowA, fileB, rowB) of band B
 //   clusters/fFFFFFF.dups                   stage 3: (row, cluster, keep) for every clustered row of file F
@@ -24,6 +25,8 @@ export const paths = {
   sigPart: (work: string, band: number, file: number, part: number) =>
     join(work, "signatures", `band-${pad(band, 3)}`, `f${pad(file, 6)}-p${pad(part, 3)}.sig`),
   priorities: (work: string, file: number) => join(work, "signatures", "priorities", `f${pad(file, 6)}.prio`),
+  ids: (work: string, file: number) => join(work, "signatures", "ids", `f${pad(file, 6)}.ids`),
+  survivorIds: (work: string, file: number) => join(work, "clusters", `f${pad(file, 6)}.survivor-ids`),
   sigDone: (work: string, file: number) => join(work, "signatures", "done", `f${pad(file, 6)}.json`),
   pairs: (work: string, band: number) => join(work, "pairs", `band-${pad(band, 3)}.pairs`),
   dups: (work: string, file: number) => join(work, "clusters", `f${pad(file, 6)}.dups`),
@@ -106,6 +109,8 @@ export interface SignatureDone {
   bytes: number;
   parts: { band: number; part: number; records: number; sha256: string }[];
   priorities: { records: number; sha256: string } | null;
+  /** The rows' ids (ids.ts); absent in markers from before dup_of_id: redone. */
+  ids?: { records: number; sha256: string };
 }
 
 export async function describeInputs(inputs: string[]): Promise<InputEntry[]> {

@@ -90,10 +90,11 @@ test("--against an index removes exactly the planted copies of reference documen
       const src = refAt.get(`${r.dup_of_file}#${r.dup_of_row}`);
       const want = expected.get(r.id as string)!;
       assert.ok(src === want || (want === "ref3" && src === "ref-twin"), `${r.id} copies ${want}, names ${src}`);
+      assert.equal(r.dup_of_id, src, "dup_of_id: the reference document's own id");
     }
     // The corpus's own duplicate pair: one of it removed, naming the other (a corpus document).
     const within = removed.filter((r) => !String(r.dup_of_file).includes("ref-"));
-    assert.deepEqual(within.map((r) => r.id), ["own-b"]);
+    assert.deepEqual(within.map((r) => [r.id, r.dup_of_id]), [["own-b", "own-a"]]);
     assert.ok(kept.has("own-a"));
     const ov = JSON.parse(readFileSync(join(out, "overlap.json"), "utf8"));
     assert.equal(ov.shared.docs, c.planted.length);

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpDir } from "../helpers.js";
 import { main } from "../../cli/main.js";
 import { buildPlantedCorpus } from "./planted-corpus.js";
@@ -67,6 +67,7 @@ test("--exact on the planted corpus removes exactly the planted exact copies, wi
   for (const r of removed) {
     const survivor = at.get(r.dup_of_file as string)![r.dup_of_row as number];
     assert.ok(kept.has(survivor.id), `${r.id}'s survivor ${survivor.id} is kept`);
+    assert.equal(r.dup_of_id, survivor.id, "dup_of_id: the survivor's own id");
     const me = byId.get(r.id as string)!;
     assert.equal(normalizeForDedup(survivor.text), normalizeForDedup(me.text));
     assert.ok(survivor.score >= me.score, "the higher math_score survives");
@@ -89,4 +90,19 @@ test("--exact on the planted corpus removes exactly the planted exact copies, wi
   assert.notEqual(await main(["dedup-signatures", ...ins, "--work-dir", work, "--quiet"]), 0);
   // --seeds needs MinHash.
   assert.equal(await main(["dedup", "--exact", "--clustering", "bucket", "--seeds", "2", ...ins, "-o", join(dir, "x"), "--quiet"]), 2);
+});
+
+test("dup_of_id is the survivor's id as stage 4 writes it, also for documents without an id column (FILE/ROW)", async () => {
+  const dir = tmpDir("dedup-exact-ids-");
+  const text = "the same words in the same order, twice over";
+  writeFileSync(join(dir, "a.jsonl"), [{ text: "unrelated one" }, { text, math_score: 0.9 }].map((r) => JSON.stringify(r)).join("\n") + "\n");
+  writeFileSync(join(dir, "b.jsonl"), [{ text: text.toUpperCase() + "!", math_score: 0.1 }, { text: "unrelated two" }].map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const out = join(dir, "out");
+  assert.equal(await main(["dedup", "--exact", "-i", join(dir, "*.jsonl"), "-o", out, "--format", "jsonl", "--keep-removed", "--quiet"]), 0);
+  const kept = outputRows(out);
+  const removed = await removedRows(out);
+  assert.equal(removed.length, 1);
+  const survivor = kept.find((r) => r.text === text)!;
+  assert.ok(typeof survivor.id === "string" && (survivor.id as string).endsWith("/1"), String(survivor.id));
+  assert.equal(removed[0].dup_of_id, survivor.id);
 });
