@@ -1,10 +1,10 @@
 import { defineCommand, parseShard, UsageError } from "../command.js";
-import { pipelineOptions } from "../pipeline.js";
+import { pipelineOptions, workersFrom } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { buildIndex, documentReader, runSignatureStage } from "../../lib/dedup/index.js";
 import { minhashOptions, paramsFromOptions } from "../options/dedup.js";
 
-const { input, shard, force, seed, "on-error": onError, "text-key": textKey, "id-key": idKey } = pipelineOptions;
+const { input, shard, force, seed, workers, "on-error": onError, "text-key": textKey, "id-key": idKey } = pipelineOptions;
 
 export default defineCommand({
   name: "dedup-index",
@@ -16,7 +16,7 @@ export default defineCommand({
   options: {
     index: { type: "string", placeholder: "DIR", description: "Index folder (a stage-1 work folder of the reference corpus)." },
     input: { ...input, description: "Reference corpus files or globs: run stage 1 into --index first (unsharded)." },
-    shard: { ...shard, description: "Build bands i, i+N, ... (i/N); with -i, only 0/1." }, force, seed,
+    shard: { ...shard, description: "Build bands i, i+N, ... (i/N); with -i, only 0/1." }, force, seed, workers,
     "on-error": onError, "text-key": textKey, "id-key": idKey, ...minhashOptions,
   },
   async run({ opts, ctx }) {
@@ -35,7 +35,7 @@ export default defineCommand({
       await runSignatureStage({
         inputs, workDir: opts.index, params, force: Boolean(opts.force), log: ctx.log,
         read: documentReader({ textKey: opts["text-key"], idKey: opts["id-key"], inputs }, opts["on-error"]),
-        onError: opts["on-error"], maxDocsPerPart: opts["max-docs-per-part"],
+        onError: opts["on-error"], maxDocsPerPart: opts["max-docs-per-part"], workers: workersFrom(opts),
       });
     }
     const r = await buildIndex({ indexDir: opts.index, shard: s, force: Boolean(opts.force), log: ctx.log });

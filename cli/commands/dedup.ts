@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { defineCommand, parseShard, UsageError } from "../command.js";
-import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
+import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand, workersFrom } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
 import {
   minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions, clusteringOption, clusteringFromOptions,
-  provenanceOptions, seedsOption, againstOption,
+  provenanceOptions, seedsOption, againstOption, compressionLevelOption, compressionLevelFrom,
 } from "../options/dedup.js";
 import { overlapReport } from "../../lib/dedup/index.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
@@ -17,15 +17,16 @@ export default defineCommand({
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
     "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work). With --against, OUTPUT/overlap.json " +
     "gives the documents and words the inputs share with the reference corpus.",
-  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...againstOption },
+  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption, ...againstOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
     if (parseShard(opts.shard).count !== 1) {
       throw new UsageError("megamath dedup runs all stages on one machine; for a cluster use the four stage commands");
     }
-    let params, clustering;
+    let params, clustering, compressionLevel;
     try {
       params = paramsFromOptions(opts);
+      compressionLevel = compressionLevelFrom(opts);
       clustering = clusteringFromOptions(opts);
       if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new RangeError("--seeds must be >= 1");
       if (opts.seeds > 1 && opts.against) throw new RangeError("--seeds > 1 cannot be combined with --against");
@@ -40,7 +41,7 @@ export default defineCommand({
     const r = await runDedupStages({
       inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering, seeds: opts.seeds,
       read: { textKey: opts["text-key"], idKey: opts["id-key"] },
-      maxDocsPerPart: opts["max-docs-per-part"], against: opts.against,
+      maxDocsPerPart: opts["max-docs-per-part"], against: opts.against, workers: workersFrom(opts),
     });
     const c = (i: number) => Object.entries(r.stages[i].counters).map(([k, v]) => `${k}=${v}`).join(" ");
     ctx.log.info(["dedup stages 1-3:", ...formatStats({ files: inputs.length, stages: [r.stages[0]] }),
@@ -51,7 +52,7 @@ export default defineCommand({
       workDir, inputs, clusterColumn: (opts["cluster-column"]) || null,
       clusterSizeColumn: (opts["cluster-size-column"]) || null, keepRemoved: Boolean(opts["keep-removed"]),
     });
-    const { code, result } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
+    const { code, result } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup", compressionLevel });
     const stage4 = result.stats.stages.find((s) => s.name === "dedup");
     const overlap = opts.against && stage4 ? await overlapReport(workDir, stage4) : null;
     if (overlap) {

@@ -62,12 +62,17 @@ export class ExactBuffer {
 
   add(text: string, row: number): boolean {
     if (!exactKey(text, this.partitions, this.key)) return false;
-    const k = this.n++;
-    this.hi[k] = this.key[0];
-    this.lo[k] = this.key[1];
-    this.part[k] = this.key[2];
-    this.rows[k] = row;
+    this.addKey(this.key, 0, row);
     return true;
+  }
+
+  /** A key (hi, lo, partition) at `at` in `keys`, as exactKey or a worker made it. */
+  addKey(keys: Uint32Array, at: number, row: number): void {
+    const k = this.n++;
+    this.hi[k] = keys[at];
+    this.lo[k] = keys[at + 1];
+    this.part[k] = keys[at + 2];
+    this.rows[k] = row;
   }
 
   /** Per partition, its records (hi, lo, file, row) sorted by (key, row): one sort for all partitions. */

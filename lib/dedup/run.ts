@@ -32,6 +32,8 @@ export interface DedupStagesOptions {
   seeds?: number;
   /** A reference index folder (against.ts): remove the inputs' duplicates of it too. */
   against?: string;
+  /** Stage 1's worker threads (0: the main thread). */
+  workers?: number;
 }
 
 /** Work folder of extra seed i (1..T-1) of a `megamath dedup --seeds T` run. */
@@ -45,7 +47,7 @@ export interface DedupStagesResult {
 export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStagesResult> {
   const s1 = await runSignatureStage({
     inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader({ ...o.read, inputs: o.inputs }, o.onError), force: o.force,
-    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, against: o.against,
+    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, against: o.against, workers: o.workers,
   });
   if (o.against && (o.seeds ?? 1) > 1) throw new Error("dedup against an index takes one seed");
   const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
@@ -55,7 +57,7 @@ export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStages
     const params = { ...o.params, seed: (o.params.seed + i) >>> 0 };
     await runSignatureStage({
       inputs: o.inputs, workDir: w, params, read: documentReader({ ...o.read, inputs: o.inputs }, o.onError), force: o.force, log: o.log,
-      onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
+      onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, workers: o.workers,
     });
     await runBucketStage({ workDir: w, force: o.force, log: o.log });
     intersect.push(w);

@@ -12,6 +12,8 @@ import type { OnError } from "../runtime/stage.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { MinHasher } from "./minhash.js";
 import { ExactBuffer } from "./exact.js";
+import { TaskPool, orderedMap, packTexts, packedTransfer, workerFile } from "../runtime/pool.js";
+import type { SignResult, SignTask } from "./sign-worker.js";
 import { idBlocks } from "./ids.js";
 import { againstEntry } from "./against.js";
 import { type DedupParams, DEDUP_FORMAT_VERSION, checkParams, describeParams, sameParams } from "./params.js";
@@ -38,6 +40,8 @@ export interface SignatureStageOptions {
   textKey?: string;
   /** A reference index folder (against.ts): documents of these inputs that duplicate it are removed. */
   against?: string;
+  /** Worker threads computing the keys (0 or absent: the main thread). Same files whatever the number. */
+  workers?: number;
 }
 
 export interface StageRunResult {
@@ -52,18 +56,24 @@ export async function runSignatureStage(o: SignatureStageOptions): Promise<Stage
   const manifest = await initWorkDir(o.workDir, o.params, o.inputs, o.force, against);
   const stats = new StageStats("dedup-signatures");
   const result: StageRunResult = { stats, done: [], skipped: [] };
-  for (let f = shard.index; f < o.inputs.length; f += shard.count) {
-    if (!o.force && (await signaturesValid(o.workDir, manifest, f, o.log))) {
-      const d = (await readJson<SignatureDone>(paths.sigDone(o.workDir, f)))!;
-      addDoneStats(stats, d);
-      result.skipped.push(f);
-      continue;
+  let pool: TaskPool | null = null;
+  try {
+    for (let f = shard.index; f < o.inputs.length; f += shard.count) {
+      if (!o.force && (await signaturesValid(o.workDir, manifest, f, o.log))) {
+        const d = (await readJson<SignatureDone>(paths.sigDone(o.workDir, f)))!;
+        addDoneStats(stats, d);
+        result.skipped.push(f);
+        continue;
+      }
+      const t0 = performance.now();
+      if (!pool && (o.workers ?? 0) > 0) pool = new TaskPool({ filename: workerFile(import.meta.url, "./sign-worker.js"), workers: o.workers });
+      const fileStats = await signFile(o, manifest, f, pool);
+      fileStats.timeMs = performance.now() - t0;
+      stats.merge(fileStats);
+      result.done.push(f);
     }
-    const t0 = performance.now();
-    const fileStats = await signFile(o, manifest, f);
-    fileStats.timeMs = performance.now() - t0;
-    stats.merge(fileStats);
-    result.done.push(f);
+  } finally {
+    await pool?.destroy();
   }
   return result;
 }
@@ -115,6 +125,16 @@ class PartBuffer {
     this.lo = Array.from({ length: bands }, () => new Uint32Array(cap));
     this.rows = new Uint32Array(cap);
   }
+  /** Document i's band keys as a worker computed them (sign-worker.ts). */
+  addKeys(keys: Uint32Array, i: number, row: number): void {
+    const k = this.n++;
+    this.rows[k] = row;
+    const at = i * 2 * this.bands;
+    for (let b = 0; b < this.bands; b++) {
+      this.hi[b][k] = keys[at + 2 * b];
+      this.lo[b][k] = keys[at + 2 * b + 1];
+    }
+  }
   add(hasher: MinHasher, sig: Uint32Array, row: number): void {
     const k = this.n++;
     this.rows[k] = row;
@@ -126,7 +146,40 @@ class PartBuffer {
   }
 }
 
-async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): Promise<StageStats> {
+/** A batch and, when a worker signed it, its keys. */
+interface Signed {
+  batch: Batch;
+  keys: SignResult | null;
+}
+
+async function* signed(o: SignatureStageOptions, file: string, stats: StageStats, params: DedupParams, pool: TaskPool | null):
+AsyncIterable<Signed> {
+  const source = o.read(file, stats);
+  if (!pool) {
+    for await (const batch of source) yield { batch, keys: null };
+    return;
+  }
+  const textKey = o.textKey ?? "text";
+  yield* orderedMap(source, async (batch) => {
+    const col = batch.getChild(textKey);
+    const packed = col && col.data.every((d) => DataType.isUtf8(d.type)) ? packTexts(batch, textKey)
+      : packStrings(getTexts(batch, textKey));
+    const task: SignTask = { params, ...packed };
+    return { batch, keys: await pool.run<SignTask, SignResult>(task, packedTransfer(packed)) };
+  }, 2 * pool.workers);
+}
+
+function packStrings(texts: string[]): { bytes: Uint8Array; offsets: Int32Array } {
+  const enc = new TextEncoder();
+  const parts = texts.map((t) => enc.encode(t));
+  const offsets = new Int32Array(parts.length + 1);
+  parts.forEach((p, i) => { offsets[i + 1] = offsets[i] + p.length; });
+  const bytes = new Uint8Array(offsets[parts.length]);
+  parts.forEach((p, i) => bytes.set(p, offsets[i]));
+  return { bytes, offsets };
+}
+
+async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number, pool: TaskPool | null): Promise<StageStats> {
   const work = o.workDir;
   const params = m.params;
   const file = o.inputs[f];
@@ -188,11 +241,24 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number): P
   };
   try {
     let row = 0;
-    for await (const batch of o.read(file, stats)) {
+    for await (const { batch, keys } of signed(o, file, stats, params, pool)) {
       const textKey = o.textKey ?? "text";
       done.bytes += textBytes(batch, textKey);
       if (prio) await prio.append(priorityValues(batch, params.keepColumn!, file, row));
       for (const b of idBlocks(batch)) await ids.append(b);
+      if (keys) {
+        for (let i = 0; i < batch.numRows; i++, row++) {
+          if (!keys.ok[i]) {
+            done.tooShort++;
+            continue;
+          }
+          done.signed++;
+          if (exact) exact.addKey(keys.keys, i * 3, row);
+          else (buf as PartBuffer).addKeys(keys.keys, i, row);
+          if (buf.n === cap) await flush();
+        }
+        continue;
+      }
       if (exact) {
         for (const text of getTexts(batch, textKey)) {
           if (exact.add(text, row++)) done.signed++;

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { tmpDir } from "../helpers.js";
 import { main } from "../../cli/main.js";
 import { buildPlantedCorpus } from "./planted-corpus.js";
@@ -105,4 +106,25 @@ test("dup_of_id is the survivor's id as stage 4 writes it, also for documents wi
   const survivor = kept.find((r) => r.text === text)!;
   assert.ok(typeof survivor.id === "string" && (survivor.id as string).endsWith("/1"), String(survivor.id));
   assert.equal(removed[0].dup_of_id, survivor.id);
+});
+
+test("--compression-level sets stage 4's gzip level (same rows, other bytes); out of range is a usage error", async () => {
+  const dir = tmpDir("dedup-level-");
+  // (Digits normalize to 0: the documents differ by a letter word, 300 distinct texts.)
+  const word = (k: number) => String.fromCharCode(97 + (k % 26), 97 + Math.floor(k / 26));
+  const rows = Array.from({ length: 400 }, (_, i) => ({ id: `d${i}`, text: `document ${word(i % 300)} says ${"words ".repeat(20)}` }));
+  writeFileSync(join(dir, "in.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const size: Record<string, number> = {};
+  const text: Record<string, string> = {};
+  for (const level of ["1", "9"]) {
+    const out = join(dir, `out${level}`);
+    assert.equal(await main(["dedup", "--exact", "-i", join(dir, "in.jsonl"), "-o", out, "--format", "jsonl.gz", "--compression-level", level, "--quiet"]), 0);
+    const gz = readFileSync(join(out, "in.jsonl.gz"));
+    size[level] = gz.length;
+    text[level] = gunzipSync(gz).toString("utf8");
+  }
+  assert.equal(text["1"], text["9"]);
+  assert.equal(text["1"].trim().split("\n").length, 300);
+  assert.ok(size["1"] > size["9"], `level 1 ${size["1"]} bytes > level 9 ${size["9"]}`);
+  assert.equal(await main(["dedup", "--exact", "-i", join(dir, "in.jsonl"), "-o", join(dir, "bad"), "--format", "jsonl.gz", "--compression-level", "12", "--quiet"]), 2);
 });
