@@ -10,14 +10,15 @@
 // Memory of the index build: one read buffer per stage-1 run, as stage 2.
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { DEDUP_FORMAT_VERSION, type DedupParams, describeParams } from "./params.js";
-import { CorruptFileError, RecordFileWriter, readRecordHeader, verifyRecordFile } from "./recordfile.js";
+import { RecordFileWriter, readRecordHeader, verifyRecordFile } from "./recordfile.js";
+import { runTaskLoop } from "../runtime/task-loop.js";
 import { bandInputDigest, bandRuns, mergeRuns } from "./buckets.js";
-import { type AgainstEntry, type IndexManifest, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
+import { type AgainstEntry, type IndexManifest, paths, readAllSignatureDone, readJson, readWorkManifest } from "./workdir.js";
 
 export type { IndexManifest };
 
@@ -46,36 +47,45 @@ export async function buildIndex(o: IndexBuildOptions): Promise<IndexBuildResult
   const done = await readAllSignatureDone(o.indexDir, m);
   const stats = new StageStats("dedup-index");
   const result: IndexBuildResult = { stats, done: [], skipped: [], manifest: null };
+  // One task per band on the shared task loop (lib/runtime/task-loop.ts): markers in index/.done/, so a killed build
+  // resumes, a redone stage 1 rebuilds the bands whose runs changed, and `megamath stats DIR/index` reads them.
+  const tasks = [];
   for (let band = shard.index; band < m.params.bands; band += shard.count) {
     const digest = bandInputDigest(done, band);
-    const out = paths.indexBand(o.indexDir, band);
-    if (!o.force && (await keysValid(out, digest, o.log))) {
-      result.skipped.push(band);
-      continue;
-    }
-    await removeTemps(`${o.indexDir}/index`, `band-${String(band).padStart(3, "0")}`);
-    await rm(paths.indexManifest(o.indexDir), { force: true });
-    const w = await RecordFileWriter.create(out, {
-      kind: "signatures", width: 4, version: DEDUP_FORMAT_VERSION, params: m.params, band, index: true, inputDigest: digest,
-    });
-    let records: number;
-    try {
-      let gHi = -1, gLo = -1;
-      records = await mergeRuns(await bandRuns(o.indexDir, m, done, band), (hi, lo, file, row) => {
-        if (hi === gHi && lo === gLo) return;
-        gHi = hi; gLo = lo;
-        return w.push4(hi, lo, file, row);
-      });
-    } catch (e) {
-      await w.abort();
-      throw e;
-    }
-    const r = await w.close();
-    stats.count("keys", r.records);
-    stats.count("records", records);
-    o.log?.info(`dedup-index: band ${band}: ${records} signatures, ${r.records} distinct keys`);
-    result.done.push(band);
+    const fingerprint = createHash("sha256").update(`dedup-index:${DEDUP_FORMAT_VERSION}:${digest}`).digest("hex");
+    tasks.push({ key: `band-${String(band).padStart(3, "0")}`, fingerprint, band, digest });
   }
+  const loop = await runTaskLoop({
+    step: "dedup-index", outDir: join(o.indexDir, "index"), tasks, force: o.force, log: o.log, tempSuffixes: [".keys"],
+    onSkip: (_, marker) => { for (const st of marker.stats.stages) stats.merge(st); },
+    run: async (t) => {
+      await rm(paths.indexManifest(o.indexDir), { force: true });
+      const w = await RecordFileWriter.create(paths.indexBand(o.indexDir, t.band), {
+        kind: "signatures", width: 4, version: DEDUP_FORMAT_VERSION, params: m.params, band: t.band, index: true, inputDigest: t.digest,
+      });
+      let records: number;
+      try {
+        let gHi = -1, gLo = -1;
+        records = await mergeRuns(await bandRuns(o.indexDir, m, done, t.band), (hi, lo, file, row) => {
+          if (hi === gHi && lo === gLo) return;
+          gHi = hi; gLo = lo;
+          return w.push4(hi, lo, file, row);
+        });
+      } catch (e) {
+        await w.abort();
+        throw e;
+      }
+      const r = await w.close();
+      const st = new StageStats("dedup-index");
+      st.count("keys", r.records);
+      st.count("records", records);
+      stats.merge(st);
+      o.log?.info(`dedup-index: band ${t.band}: ${records} signatures, ${r.records} distinct keys`);
+      return { outputs: [`${t.key}.keys`], stats: { files: 0, stages: [st.toJSON()] } };
+    },
+  });
+  result.done.push(...loop.done.map((d) => d.task.band));
+  result.skipped.push(...loop.skipped.map((d) => d.task.band));
   const bands: string[] = [], keys: number[] = [];
   for (let b = 0; b < m.params.bands; b++) {
     try {
@@ -107,21 +117,6 @@ async function keyFileSha(path: string): Promise<string> {
     return b.toString("hex");
   } finally {
     await fh.close();
-  }
-}
-
-async function keysValid(path: string, digest: string, log?: Logger): Promise<boolean> {
-  try {
-    const info = await readRecordHeader(path, "signatures");
-    if (info.header.inputDigest !== digest) {
-      log?.warn(`${path} was made from other signatures; rebuilding it`);
-      return false;
-    }
-    await verifyRecordFile(path, "signatures");
-    return true;
-  } catch (e) {
-    if (e instanceof CorruptFileError && !/cannot open/.test(e.message)) log?.warn(`${e.message}; rebuilding it`);
-    return false;
   }
 }
 

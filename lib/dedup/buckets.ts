@@ -6,8 +6,10 @@ import { createHash } from "node:crypto";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import { DEDUP_FORMAT_VERSION } from "./params.js";
-import { CorruptFileError, RecordFileWriter, readRecordChunks, readRecordHeader, verifyRecordFile } from "./recordfile.js";
-import { type SignatureDone, type WorkManifest, checkAgainst, paths, readAllSignatureDone, readWorkManifest, removeTemps } from "./workdir.js";
+import { join } from "node:path";
+import { CorruptFileError, RecordFileWriter, readRecordChunks } from "./recordfile.js";
+import { runTaskLoop } from "../runtime/task-loop.js";
+import { type SignatureDone, type WorkManifest, checkAgainst, paths, readAllSignatureDone, readWorkManifest } from "./workdir.js";
 import type { StageRunResult } from "./signatures.js";
 
 export interface BucketStageOptions {
@@ -24,27 +26,33 @@ export async function runBucketStage(o: BucketStageOptions): Promise<StageRunRes
   const done = await readAllSignatureDone(o.workDir, m);
   await checkAgainst(o.workDir, m.against);
   const stats = new StageStats("dedup-buckets");
-  const result: StageRunResult = { stats, done: [], skipped: [] };
+  const tasks = [];
   for (let band = shard.index; band < m.params.bands; band += shard.count) {
     const digest = bandInputDigest(done, band, m);
-    const out = paths.pairs(o.workDir, band);
-    if (!o.force && (await pairsValid(out, digest, o.log))) {
-      const info = await readRecordHeader(out, "pairs");
-      stats.count("pairs", info.records);
-      result.skipped.push(band);
-      continue;
-    }
-    const t0 = performance.now();
-    await removeTemps(`${o.workDir}/pairs`, `band-${String(band).padStart(3, "0")}`);
-    const r = await mergeBand(o.workDir, m, done, band, digest);
-    stats.timeMs += performance.now() - t0;
-    stats.count("pairs", r.pairs);
-    stats.count("records", r.records);
-    o.log?.info(`buckets: band ${band}: ${r.records} signatures, ${r.pairs} duplicate pairs`);
-    result.done.push(band);
+    // The band's task on the shared task loop (lib/runtime/task-loop.ts): one marker per band in pairs/.done/, done
+    // when it holds this fingerprint (the digest of the stage-1 runs merged) and the pairs file is the one it made.
+    const fingerprint = createHash("sha256").update(`dedup-buckets:${DEDUP_FORMAT_VERSION}:${digest}`).digest("hex");
+    tasks.push({ key: bandKey(band), fingerprint, band, digest });
   }
-  return result;
+  const r = await runTaskLoop({
+    step: "dedup-buckets", outDir: join(o.workDir, "pairs"), tasks, force: o.force, log: o.log, tempSuffixes: [".pairs"],
+    onSkip: (_, marker) => { for (const st of marker.stats.stages) stats.merge(st); },
+    run: async (t) => {
+      const t0 = performance.now();
+      const r = await mergeBand(o.workDir, m, done, t.band, t.digest);
+      const st = new StageStats("dedup-buckets");
+      st.timeMs = performance.now() - t0;
+      st.count("pairs", r.pairs);
+      st.count("records", r.records);
+      stats.merge(st);
+      o.log?.info(`buckets: band ${t.band}: ${r.records} signatures, ${r.pairs} duplicate pairs`);
+      return { outputs: [`${t.key}.pairs`], stats: { files: 0, stages: [st.toJSON()] } };
+    },
+  });
+  return { stats, done: r.done.map((d) => d.task.band), skipped: r.skipped.map((d) => d.task.band) };
 }
+
+const bandKey = (band: number) => `band-${String(band).padStart(3, "0")}`;
 
 /** Identifies the exact stage-1 output a pairs file was made from, so a redone stage 1 invalidates it. */
 export function bandInputDigest(done: SignatureDone[], band: number, m?: WorkManifest): string {
@@ -53,23 +61,6 @@ export function bandInputDigest(done: SignatureDone[], band: number, m?: WorkMan
   // Against a reference index: its band file too (another index, or a rebuilt one, redoes the band).
   if (m?.against) h.update(`against:${m.against.bands[band]}\n`);
   return h.digest("hex");
-}
-
-async function pairsValid(path: string, digest: string, log?: Logger): Promise<boolean> {
-  try {
-    const info = await readRecordHeader(path, "pairs");
-    if (info.header.inputDigest !== digest) {
-      log?.warn(`${path} was made from other signatures; recomputing it`);
-      return false;
-    }
-    await verifyRecordFile(path, "pairs");
-    return true;
-  } catch (e) {
-    if (e instanceof CorruptFileError && !/cannot open/.test(e.message)) {
-      log?.warn(`${e.message}; recomputing it`);
-    }
-    return false;
-  }
 }
 
 /** One sorted run being merged: the current chunk and a position in it. `offset` is added to the file index of

@@ -1,19 +1,26 @@
-// Exact dedup (`--exact`): one key per document, a hash of its normalized text (lowercase, digit runs as 0, no
-// combining marks, punctuation as spaces, runs of spaces as one: what MinHash shingles), in place of MinHash band
-// keys. The key goes to one of `bands` hash partitions instead of to every band, so stage 2 still splits into
-// `bands` shards; stages 2-4 run unchanged on these files (a partition's equal keys are a bucket; every bucket is
-// a set of identical texts, so union and bucket clustering agree, and the provenance band is the partition).
+// Exact dedup (`--exact`): one key per document, a hash of its normalized words (lowercase, digit runs as 0, no
+// combining marks, punctuation and whitespace only separate words: what MinHash shingles), in place of MinHash band
+// keys. The key folds the word hashes MinHash computes (32-bit FNV-1a + fmix32 per word, straight from the UTF-8
+// bytes for most documents: utf8-words.ts), so it costs a word-hashing pass and nothing more; like MinHash's
+// shingles it takes two words with equal 32-bit hashes as equal (two documents that differ in one word collide
+// with probability 2^-32). The key goes to one of `bands` hash partitions instead of to every band, so stage 2
+// still splits into `bands` shards; stages 2-4 run unchanged on these files (a partition's equal keys are a bucket;
+// every bucket is a set of identical texts, so union and bucket clustering agree; the provenance band is the
+// partition).
 //
-// Cheap: one normalization pass and three 32-bit hash lanes per document, no shingles and no permutations, and
+// Cheap: one word-hashing pass and three 32-bit lanes over the word hashes, no shingles and no permutations, and
 // 16 bytes per document per stage-1 file instead of 16 × bands; documents too short for MinHash are deduplicated
 // too (only a text with no word at all is skipped, counted as too_short).
 // A false match needs two different texts with equal 64-bit keys in the same partition: about n² / 2^(65 + log2
 // bands) for n documents, below 10^-4 for 10^8 documents at 11 partitions.
 import { SEPARATOR, lowerNfd, normalizeInto } from "./normalize.js";
+import { hashWordsUtf8 } from "./utf8-words.js";
 import { fmix32 } from "./fmix.js";
 import { sortByKey64 } from "./radix.js";
 
 let scratch = new Uint16Array(1 << 16);
+let words = new Int32Array(4096);
+const dec = new TextDecoder("utf-8"); // the decoder getTexts uses: same strings on both paths
 
 /** Key of a text's normalized form: [hi, lo, partition] in `out`; false when the text has no word. */
 export function exactKey(text: string, partitions: number, out: Uint32Array): boolean {
@@ -21,24 +28,41 @@ export function exactKey(text: string, partitions: number, out: Uint32Array): bo
   if (scratch.length <= s.length) scratch = new Uint16Array(Math.max(s.length + 1, scratch.length * 2));
   const len = normalizeInto(s, scratch);
   const u = scratch, sep = SEPARATOR;
-  let a = 0x6a09e667, b = 0xbb67ae85 | 0, c = 0x3c6ef372;
-  let words = 0, inWord = false, n = 0;
+  if (words.length < (len >> 1) + 1) words = new Int32Array(Math.max((len >> 1) + 1, words.length * 2));
+  // The word hashes MinHasher computes (FNV-1a over the normalized units of each word, then fmix32).
+  let n = 0, h = 0x811c9dc5, inWord = false;
   for (let i = 0; i < len; i++) {
-    const x = u[i];
-    if (sep[x] === 1) {
-      inWord = false;
-      continue;
+    const c = u[i];
+    if (sep[c] === 1) {
+      if (inWord) { words[n++] = fmix32(h); h = 0x811c9dc5; inWord = false; }
+    } else {
+      h = Math.imul(h ^ c, 0x01000193);
+      inWord = true;
     }
-    // A word boundary is hashed as one space before each word but the first: "a  b" and " a b " give "a b".
-    const v = !inWord && words > 0 ? 0x20 | (x << 16) : x;
-    if (!inWord) words++;
-    inWord = true;
+  }
+  if (inWord) words[n++] = fmix32(h);
+  return fold(words, n, partitions, out);
+}
+
+/** exactKey of the UTF-8 text bytes[start, end) (a row of an Arrow Utf8 column), same result, from the word hashes
+ * utf8-words.ts computes without a JS string. Returns 1 (key made), 0 (no word) or -1 (take the string path). */
+export function exactKeyUtf8(bytes: Uint8Array, start: number, end: number, partitions: number, out: Uint32Array): number {
+  if (words.length < end - start + 1) words = new Int32Array(Math.max(end - start + 1, words.length * 2));
+  const n = hashWordsUtf8(bytes, start, end, words);
+  if (n < 0) return -1;
+  return fold(words, n, partitions, out) ? 1 : 0;
+}
+
+/** The key of a sequence of word hashes, in three 32-bit lanes (the word count mixed in last). */
+function fold(w: Int32Array, n: number, partitions: number, out: Uint32Array): boolean {
+  if (n === 0) return false;
+  let a = 0x6a09e667, b = 0xbb67ae85 | 0, c = 0x3c6ef372;
+  for (let i = 0; i < n; i++) {
+    const v = w[i];
     a = Math.imul(a ^ v, 0x9e3779b1); a = (a << 13) | (a >>> 19);
     b = Math.imul(b ^ v, 0x85ebca77); b = (b << 17) | (b >>> 15);
     c = Math.imul(c ^ v, 0xc2b2ae3d); c = (c << 11) | (c >>> 21);
-    n++;
   }
-  if (words === 0) return false;
   out[0] = fmix32(a ^ n);
   out[1] = fmix32(b ^ Math.imul(n, 0x27d4eb2f));
   out[2] = fmix32(c ^ 0x165667b1) % partitions;
@@ -62,6 +86,15 @@ export class ExactBuffer {
 
   add(text: string, row: number): boolean {
     if (!exactKey(text, this.partitions, this.key)) return false;
+    this.addKey(this.key, 0, row);
+    return true;
+  }
+
+  /** add() for the UTF-8 text bytes[start, end) (a null row is an empty text). */
+  addUtf8(bytes: Uint8Array, start: number, end: number, row: number): boolean {
+    let r = exactKeyUtf8(bytes, start, end, this.partitions, this.key);
+    if (r < 0) r = exactKey(dec.decode(bytes.subarray(start, end)), this.partitions, this.key) ? 1 : 0;
+    if (r === 0) return false;
     this.addKey(this.key, 0, row);
     return true;
   }

@@ -2,7 +2,7 @@
 // batch, from its packed UTF-8 texts. The main thread keeps reading, recording priorities and ids, and sorting and
 // writing the runs in batch order, so the files are byte-identical whatever N (orderedMap keeps the order).
 import { MinHasher } from "./minhash.js";
-import { exactKey } from "./exact.js";
+import { exactKey, exactKeyUtf8 } from "./exact.js";
 import type { DedupParams } from "./params.js";
 
 export interface SignTask {
@@ -31,7 +31,9 @@ export default function sign(t: SignTask): SignResult {
   if (p.exact) {
     const k = new Uint32Array(3);
     for (let i = 0; i < n; i++) {
-      if (!exactKey(dec.decode(t.bytes.subarray(t.offsets[i], t.offsets[i + 1])), p.bands, k)) continue;
+      let r = exactKeyUtf8(t.bytes, t.offsets[i], t.offsets[i + 1], p.bands, k);
+      if (r < 0) r = exactKey(dec.decode(t.bytes.subarray(t.offsets[i], t.offsets[i + 1])), p.bands, k) ? 1 : 0;
+      if (r === 0) continue;
       ok[i] = 1;
       keys.set(k, i * 3);
     }

@@ -259,17 +259,28 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number, po
         }
         continue;
       }
-      if (exact) {
-        for (const text of getTexts(batch, textKey)) {
-          if (exact.add(text, row++)) done.signed++;
-          else done.tooShort++;
-          if (exact.n === cap) await flush();
-        }
-        continue;
-      }
       // Utf8 chunks are signed from their bytes; any other string layout through JS strings (same result).
       const col = batch.getChild(textKey);
       const chunks = col && col.data.every((d) => DataType.isUtf8(d.type)) ? col.data : null;
+      if (exact) {
+        if (chunks) {
+          for (const d of chunks) {
+            const offs = d.valueOffsets as Int32Array, v = d.values as Uint8Array;
+            for (let i = 0; i < d.length; i++) {
+              if (exact.addUtf8(v, offs[i], d.getValid(i) ? offs[i + 1] : offs[i], row++)) done.signed++;
+              else done.tooShort++;
+              if (exact.n === cap) await flush();
+            }
+          }
+        } else {
+          for (const text of getTexts(batch, textKey)) {
+            if (exact.add(text, row++)) done.signed++;
+            else done.tooShort++;
+            if (exact.n === cap) await flush();
+          }
+        }
+        continue;
+      }
       const texts = chunks ? null : getTexts(batch, textKey);
       const count = chunks ? batch.numRows : texts!.length;
       let chunk = 0, at = 0; // position in chunks

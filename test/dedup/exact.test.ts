@@ -7,14 +7,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { tmpDir } from "../helpers.js";
+import { readGzJsonl, sharedData, tmpDir } from "../helpers.js";
 import { main } from "../../cli/main.js";
-import { buildPlantedCorpus } from "./planted-corpus.js";
-import { exactKey } from "../../lib/dedup/exact.js";
+import { baseDocuments, buildPlantedCorpus } from "./planted-corpus.js";
+import { exactKey, exactKeyUtf8 } from "../../lib/dedup/exact.js";
 import { normalizeForDedup } from "../../lib/dedup/normalize.js";
 import { dedupPaths, type ClustersDone } from "../../lib/dedup/index.js";
 import { readDocuments } from "../../lib/io/index.js";
 import { batchRows } from "../../lib/arrow/batch.js";
+import { mergeFolderStats } from "../../lib/runtime/runner.js";
 
 const key = (t: string) => {
   const k = new Uint32Array(3);
@@ -29,6 +30,27 @@ test("exactKey: equal after normalization gives one key, a one-word or word-boun
   assert.notEqual(key("abc"), key("ab c"));
   assert.equal(key(" ... "), null);
   assert.equal(key(""), null);
+});
+
+test("exactKeyUtf8 (from UTF-8 bytes) gives exactKey's key for every text, or hands it to the string path", () => {
+  const enc = new TextEncoder();
+  // Raw text (GSM8K: digits, decimals, thousands separators, upper case, punctuation) and normalized web text.
+  const raw = readGzJsonl(sharedData("math-qa", "gsm8k_train.jsonl.gz")).slice(0, 400).map((r) => `${r.question}\n${r.answer}`);
+  const texts = [...raw, ...baseDocuments().slice(0, 200).map((w) => w.join(" ")), "Pi is 3.14159, e is 2,718; 1.2.3 and 4,5,6.",
+    "x=1.", "v1,a", "1,000.50 USD", "TEXT 42!", "\t\n", "", "a", "٣.٤ mixed ١", "1.٣", "Ünïcödé 12", "12٣", "a-b_c",
+    "Straße ΣΊΣΥΦΟΣ ǅ İstanbul", "e\u0301 vs \u00e9", "𝔘𝔫𝔦 😀 ok"];
+  let fast = 0;
+  for (const t of texts) {
+    const b = enc.encode(t), k = new Uint32Array(3);
+    const r = exactKeyUtf8(b, 0, b.length, 11, k);
+    if (r < 0) continue;
+    fast++;
+    assert.equal(r === 1 ? [...k].join(":") : null, key(t), JSON.stringify(t.slice(0, 60)));
+  }
+  assert.ok(fast >= 500, `${fast} texts took the byte path`);
+  // Capital sigma lowercases by context: the string path decides (and gives the key of the decoded text).
+  const sigma = enc.encode("ΟΔΟΣ 1");
+  assert.equal(exactKeyUtf8(sigma, 0, sigma.length, 11, new Uint32Array(3)), -1);
 });
 
 function outputRows(dir: string): Record<string, unknown>[] {
@@ -83,6 +105,11 @@ test("--exact on the planted corpus removes exactly the planted exact copies, wi
     assert.equal(await main(["dedup-signatures", "--exact", "--rows", s === "0/2" ? "10" : "3", ...ins, "--work-dir", work, "--shard", s, "--quiet"]), 0);
   }
   for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-buckets", "--work-dir", work, "--shard", s, "--quiet"]), 0);
+  // Stage 2 keeps the shared task loop's markers: `megamath stats WORK/pairs` merges both shards' (one per band).
+  const pairStats = await mergeFolderStats(join(work, "pairs"));
+  assert.equal(pairStats.markers, 11);
+  assert.equal(pairStats.stages[0].counters.pairs, exactPairs.length + 5, "a group of k identical texts gives k-1 pairs");
+  assert.equal(await main(["stats", join(work, "pairs"), "--quiet"]), 0);
   assert.equal(await main(["dedup-clusters", "--work-dir", work, "--clustering", "bucket", "--quiet"]), 0);
   for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-filter", ...ins, "-o", four, "--work-dir", work, "--shard", s, ...common]), 0);
   assert.deepEqual(outputRows(four), outputRows(one));
