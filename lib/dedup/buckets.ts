@@ -9,8 +9,7 @@ import { DEDUP_FORMAT_VERSION } from "./params.js";
 import { join } from "node:path";
 import { CorruptFileError, RecordFileWriter, readRecordChunks } from "./recordfile.js";
 import { runTaskLoop } from "../runtime/task-loop.js";
-import { type SignatureDone, type WorkManifest, checkAgainst, paths, readAllSignatureDone, readWorkManifest } from "./workdir.js";
-import type { StageRunResult } from "./signatures.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, checkAgainst, paths, readAllSignatureDone, readWorkManifest } from "./workdir.js";
 
 export interface BucketStageOptions {
   workDir: string;

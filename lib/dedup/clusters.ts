@@ -16,8 +16,7 @@ import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
 import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
 import { readIdsAt, writeSurvivorIds } from "./ids.js";
 import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
-import { type SignatureDone, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
-import type { StageRunResult } from "./signatures.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
 
 export interface ClusterStageOptions {
   workDir: string;

@@ -19,7 +19,7 @@ import { againstEntry } from "./against.js";
 import { type DedupParams, DEDUP_FORMAT_VERSION, checkParams, describeParams, sameParams } from "./params.js";
 import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
-import { type SignatureDone, type WorkManifest, initWorkDir, paths, readJson, removeTemps } from "./workdir.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, initWorkDir, paths, readJson, removeTemps } from "./workdir.js";
 
 /** Reads one input file as batches. Stage 4 must read the same file the same way (same row order). */
 export type ReadFile = (file: string, stats: StageStats) => AsyncIterable<Batch>;
@@ -44,11 +44,7 @@ export interface SignatureStageOptions {
   workers?: number;
 }
 
-export interface StageRunResult {
-  stats: StageStats;
-  done: number[];
-  skipped: number[];
-}
+export type { StageRunResult };
 
 export async function runSignatureStage(o: SignatureStageOptions): Promise<StageRunResult> {
   const shard = o.shard ?? { index: 0, count: 1 };

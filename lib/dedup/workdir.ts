@@ -15,6 +15,7 @@ import { readFile, readdir, rm, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { writeFileAtomic, isTempName } from "../io/atomic.js";
 import { fingerprintFile } from "../runtime/fingerprint.js";
+import type { StageStats } from "../runtime/stats.js";
 import { DEDUP_FORMAT_VERSION, type DedupParams, checkParams, describeParams, sameParams } from "./params.js";
 
 const pad = (n: number, w: number) => String(n).padStart(w, "0");
@@ -35,6 +36,13 @@ export const paths = {
   indexBand: (index: string, band: number) => join(index, "index", `band-${pad(band, 3)}.keys`),
   indexManifest: (index: string) => join(index, "index", "index.json"),
 };
+
+/** What a stage run did: its stats, and the pieces (files, bands) it did and skipped. */
+export interface StageRunResult {
+  stats: StageStats;
+  done: number[];
+  skipped: number[];
+}
 
 export interface InputEntry {
   /** The path as the stage-1 command saw it. */
