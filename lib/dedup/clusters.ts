@@ -5,18 +5,20 @@
 // the corpus; each file's priorities are loaded one file at a time.
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { runTaskLoop } from "../runtime/task-loop.js";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { DEDUP_FORMAT_VERSION } from "./params.js";
-import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, verifyRecordFile, writeRecordFile } from "./recordfile.js";
+import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, writeRecordFile } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
 import { DocUnionFind } from "./unionfind.js";
 import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
 import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
 import { readIdsAt, writeSurvivorIds } from "./ids.js";
-import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
-import { type SignatureDone, type StageRunResult, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
+import { NO_BAND, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readWorkManifest, removeTemps } from "./workdir.js";
 
 export interface ClusterStageOptions {
   workDir: string;
@@ -69,19 +71,31 @@ export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunR
     throw new Error("intersecting seeds needs --clustering bucket");
   }
   const stats = new StageStats("dedup-clusters");
-  if (!o.force && (await clustersValid(o.workDir, digest, o.clustering ?? "union", o.log))) {
-    const d = (await readJson<ClustersDone>(paths.clustersDone(o.workDir)))!;
-    countDone(stats, d);
-    return { stats, done: [], skipped: [0] };
-  }
-  const t0 = performance.now();
-  await rm(paths.clustersDone(o.workDir), { force: true });
-  await removeTemps(`${o.workDir}/clusters`, "");
-  const d = await cluster(o, m, done, digest);
-  stats.timeMs = performance.now() - t0;
-  countDone(stats, d);
-  o.log?.info(`clusters: ${d.clusters} clusters over ${d.clusteredDocs} documents; ${d.duplicates} duplicates to remove`);
-  return { stats, done: [0], skipped: [] };
+  const mode = o.clustering ?? "union";
+  // One task on the shared task loop (lib/runtime/task-loop.ts): its marker (clusters/.done/clusters.json) holds
+  // the fingerprint of the pairs clustered (their digest), the mode and the sidecar setting, and the stamps of every
+  // file written; done.json stays the stage's result (what stage 4 and the report read).
+  const fingerprint = createHash("sha256")
+    .update(`dedup-clusters:${DEDUP_FORMAT_VERSION}:${digest}:${mode}:${o.sidecar !== false}`).digest("hex");
+  const r = await runTaskLoop({
+    step: "dedup-clusters", outDir: join(o.workDir, "clusters"), tasks: [{ key: "clusters", fingerprint }], force: o.force,
+    log: o.log, tempSuffixes: [".jsonl"],
+    onSkip: (_, marker) => { for (const st of marker.stats.stages) stats.merge(st); },
+    run: async () => {
+      const t0 = performance.now();
+      await rm(paths.clustersDone(o.workDir), { force: true });
+      await removeTemps(`${o.workDir}/clusters`, "");
+      const d = await cluster(o, m, done, digest);
+      stats.timeMs = performance.now() - t0;
+      countDone(stats, d);
+      o.log?.info(`clusters: ${d.clusters} clusters over ${d.clusteredDocs} documents; ${d.duplicates} duplicates to remove`);
+      const pad = (f: number) => `f${String(f).padStart(6, "0")}`;
+      const outputs = [...d.files.flatMap((f) => [`${pad(f.file)}.dups`, `${pad(f.file)}.prov`, `${pad(f.file)}.survivor-ids`]),
+        "sizes.bin", "done.json", ...(o.sidecar !== false ? ["clusters.jsonl"] : [])];
+      return { outputs, stats: { files: 0, stages: [stats.toJSON()] } };
+    },
+  });
+  return { stats, done: r.done.length ? [0] : [], skipped: r.skipped.length ? [0] : [] };
 }
 
 function countDone(stats: StageStats, d: ClustersDone): void {
@@ -122,31 +136,6 @@ export async function pairsDigest(work: string, m: WorkManifest): Promise<string
       `run it for every band shard first`);
   }
   return h.digest("hex");
-}
-
-async function clustersValid(work: string, digest: string, mode: ClusteringMode, log?: Logger): Promise<boolean> {
-  const d = await readJson<ClustersDone>(paths.clustersDone(work));
-  if (!d) return false;
-  if (d.inputDigest !== digest) {
-    log?.warn(`clusters in ${work} were made from other pairs; recomputing them`);
-    return false;
-  }
-  if (d.clustering !== mode) {
-    log?.warn(`clusters in ${work} were made with --clustering ${d.clustering ?? "union (older format)"}; recomputing them (${mode})`);
-    return false;
-  }
-  try {
-    for (const f of d.files) {
-      await verifyRecordFile(paths.dups(work, f.file), "dups");
-      await verifyRecordFile(provenancePaths.prov(work, f.file), "provenance");
-      await verifyRecordFile(paths.survivorIds(work, f.file), "survivor-ids");
-    }
-    await verifyRecordFile(provenancePaths.sizes(work), "cluster-sizes");
-    return true;
-  } catch (e) {
-    log?.warn(`${(e as Error).message}; recomputing clusters`);
-    return false;
-  }
 }
 
 async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureDone[], digest: string): Promise<ClustersDone> {

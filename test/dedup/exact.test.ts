@@ -111,6 +111,9 @@ test("--exact on the planted corpus removes exactly the planted exact copies, wi
   assert.equal(pairStats.stages[0].counters.pairs, exactPairs.length + 5, "a group of k identical texts gives k-1 pairs");
   assert.equal(await main(["stats", join(work, "pairs"), "--quiet"]), 0);
   assert.equal(await main(["dedup-clusters", "--work-dir", work, "--clustering", "bucket", "--quiet"]), 0);
+  const clusterStats = await mergeFolderStats(join(work, "clusters"));
+  assert.equal(clusterStats.markers, 1);
+  assert.equal(clusterStats.stages[0].counters.duplicates, exactPairs.length + 5);
   for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-filter", ...ins, "-o", four, "--work-dir", work, "--shard", s, ...common]), 0);
   assert.deepEqual(outputRows(four), outputRows(one));
   assert.deepEqual(await removedRows(four), await removedRows(one));
