@@ -13,7 +13,7 @@ import { readClusterSizes } from "./provenance.js";
 import { RemovedWriter } from "./removed.js";
 import { fingerprintFile } from "../runtime/fingerprint.js";
 import {
-  type SignatureDone, type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readWorkManifest,
+  type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readSignatureDone, readWorkManifest,
 } from "./workdir.js";
 
 export interface DedupFilterOptions {
@@ -73,7 +73,7 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
       const { manifest } = (await ready) as Awaited<ReturnType<typeof checkFilterReady>>;
       const f = index.get(resolve(ctx.file));
       if (f === undefined) throw new Error(`${ctx.file} is not one of the inputs stage 1 saw`);
-      const sigDone = await readJson<SignatureDone>(paths.sigDone(o.workDir, f));
+      const sigDone = await readSignatureDone(o.workDir, f);
       const { data: dups } = await readRecordFile(paths.dups(o.workDir, f), "dups");
       sizes ??= o.clusterSizeColumn ? readClusterSizes(o.workDir) : null;
       const clusterSizes = await sizes;

@@ -3,23 +3,24 @@
 // collected so far are sorted and written as a "part" (a sorted run) and collection starts again; stage 2
 // merges all runs of a band anyway, so parts cost nothing extra there.
 import { rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { createHash } from "node:crypto";
+import { dirname, join, relative } from "node:path";
 import { DataType } from "apache-arrow";
 import { type Batch, getTexts, getNumbers, hasColumn, textBytes } from "../arrow/batch.js";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import type { OnError } from "../runtime/stage.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { runTaskLoop } from "../runtime/task-loop.js";
 import { MinHasher } from "./minhash.js";
 import { ExactBuffer } from "./exact.js";
 import { TaskPool, orderedMap, packTexts, packedTransfer, workerFile } from "../runtime/pool.js";
 import type { SignResult, SignTask } from "./sign-worker.js";
 import { idBlocks } from "./ids.js";
 import { againstEntry } from "./against.js";
-import { type DedupParams, DEDUP_FORMAT_VERSION, checkParams, describeParams, sameParams } from "./params.js";
-import { RecordFileWriter, writeRecordFile, verifyRecordFile, CorruptFileError } from "./recordfile.js";
+import { type DedupParams, DEDUP_FORMAT_VERSION, checkParams, describeParams } from "./params.js";
+import { RecordFileWriter, writeRecordFile } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
-import { type SignatureDone, type StageRunResult, type WorkManifest, initWorkDir, paths, readJson, removeTemps } from "./workdir.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, initWorkDir, paths, removeTemps } from "./workdir.js";
 
 /** Reads one input file as batches. Stage 4 must read the same file the same way (same row order). */
 export type ReadFile = (file: string, stats: StageStats) => AsyncIterable<Batch>;
@@ -52,27 +53,43 @@ export async function runSignatureStage(o: SignatureStageOptions): Promise<Stage
   const manifest = await initWorkDir(o.workDir, o.params, o.inputs, o.force, against);
   const stats = new StageStats("dedup-signatures");
   const result: StageRunResult = { stats, done: [], skipped: [] };
+  // One task per input file on the shared task loop (lib/runtime/task-loop.ts): its marker
+  // (signatures/.done/fFFFFFF.json) holds the fingerprint of the input (its content or producing task), the params
+  // and the format, the stamps of every run, priority and id file written, and the file's SignatureDone (read by
+  // stages 2-4); a changed input, other params, or a run file replaced or truncated since redoes the file.
+  const tasks = [];
+  for (let f = shard.index; f < o.inputs.length; f += shard.count) {
+    const e = manifest.inputs[f];
+    const fingerprint = createHash("sha256").update(JSON.stringify(["dedup-signatures", DEDUP_FORMAT_VERSION,
+      describeParams(manifest.params), e.size, e.fingerprint ?? null])).digest("hex");
+    tasks.push({ key: fileKey(f), fingerprint, input: o.inputs[f], f });
+  }
   let pool: TaskPool | null = null;
   try {
-    for (let f = shard.index; f < o.inputs.length; f += shard.count) {
-      if (!o.force && (await signaturesValid(o.workDir, manifest, f, o.log))) {
-        const d = (await readJson<SignatureDone>(paths.sigDone(o.workDir, f)))!;
-        addDoneStats(stats, d);
-        result.skipped.push(f);
-        continue;
-      }
-      const t0 = performance.now();
-      if (!pool && (o.workers ?? 0) > 0) pool = new TaskPool({ filename: workerFile(import.meta.url, "./sign-worker.js"), workers: o.workers });
-      const fileStats = await signFile(o, manifest, f, pool);
-      fileStats.timeMs = performance.now() - t0;
-      stats.merge(fileStats);
-      result.done.push(f);
-    }
+    const r = await runTaskLoop({
+      step: "dedup-signatures", outDir: join(o.workDir, "signatures"), tasks, force: o.force, log: o.log, tempSuffixes: [],
+      onSkip: (_, marker) => addDoneStats(stats, marker.signature as SignatureDone),
+      run: async (t) => {
+        const t0 = performance.now();
+        if (!pool && (o.workers ?? 0) > 0) pool = new TaskPool({ filename: workerFile(import.meta.url, "./sign-worker.js"), workers: o.workers });
+        const { stats: fileStats, done } = await signFile(o, manifest, t.f, pool);
+        fileStats.timeMs = performance.now() - t0;
+        stats.merge(fileStats);
+        const rel = (p: string) => relative(join(o.workDir, "signatures"), p);
+        const outputs = [...done.parts.map((p) => rel(paths.sigPart(o.workDir, p.band, t.f, p.part))),
+          ...(done.priorities ? [rel(paths.priorities(o.workDir, t.f))] : []), rel(paths.ids(o.workDir, t.f))];
+        return { outputs, stats: { files: 1, stages: [fileStats.toJSON()] }, extra: { signature: done } };
+      },
+    });
+    result.done.push(...r.done.map((d) => d.task.f));
+    result.skipped.push(...r.skipped.map((d) => d.task.f));
   } finally {
-    await pool?.destroy();
+    await (pool as TaskPool | null)?.destroy();
   }
   return result;
 }
+
+const fileKey = (f: number) => `f${String(f).padStart(6, "0")}`;
 
 function addDoneStats(stats: StageStats, d: SignatureDone): void {
   stats.docsIn += d.docs + d.failed;
@@ -82,31 +99,6 @@ function addDoneStats(stats: StageStats, d: SignatureDone): void {
   if (d.failed) stats.failed["unreadable"] = (stats.failed["unreadable"] ?? 0) + d.failed;
   stats.count("signed", d.signed);
   stats.count("too_short", d.tooShort);
-}
-
-/** Is file f's stage-1 output complete and intact? Logs why not, so a redo is never silent. */
-export async function signaturesValid(work: string, m: WorkManifest, f: number, log?: Logger): Promise<boolean> {
-  const d = await readJson<SignatureDone>(paths.sigDone(work, f));
-  if (!d) return false;
-  try {
-    if (d.size !== m.inputs[f].size) throw new Error(`input size changed (${d.size} -> ${m.inputs[f].size} bytes)`);
-    if (d.fingerprint === undefined || d.fingerprint !== m.inputs[f].fingerprint) throw new Error("the input is not the file that was signed");
-    if (!d.params || !sameParams(d.params, m.params)) {
-      throw new Error(`made with ${d.params ? describeParams(d.params) : "unrecorded params"}, ${paths.manifest(work)} ` +
-        `asks for ${describeParams(m.params)}`);
-    }
-    for (const p of d.parts) {
-      const info = await verifyRecordFile(paths.sigPart(work, p.band, f, p.part), "signatures");
-      if (info.records !== p.records) throw new CorruptFileError(paths.sigPart(work, p.band, f, p.part), "record count differs from its completion marker");
-    }
-    if (d.priorities) await verifyRecordFile(paths.priorities(work, f), "priorities");
-    if (!d.ids) throw new Error("made before document ids were recorded");
-    await verifyRecordFile(paths.ids(work, f), "ids");
-    return true;
-  } catch (e) {
-    log?.warn(`signatures of ${m.inputs[f].path} are unusable (${(e as Error).message}); recomputing them`);
-    return false;
-  }
 }
 
 /** Buffers band keys of up to `cap` documents. */
@@ -175,13 +167,13 @@ function packStrings(texts: string[]): { bytes: Uint8Array; offsets: Int32Array 
   return { bytes, offsets };
 }
 
-async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number, pool: TaskPool | null): Promise<StageStats> {
+async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number, pool: TaskPool | null):
+Promise<{ stats: StageStats; done: SignatureDone }> {
   const work = o.workDir;
   const params = m.params;
   const file = o.inputs[f];
   const stem = `f${String(f).padStart(6, "0")}`;
-  // Leftovers of an earlier attempt: the old marker, parts, and temp files of this input.
-  await rm(paths.sigDone(work, f), { force: true });
+  // Leftovers of an earlier attempt (the task loop removed its marker): parts and temp files of this input.
   for (let b = 0; b < params.bands; b++) await removeTemps(paths.bandDir(work, b), stem);
   await removeTemps(dirname(paths.priorities(work, f)), stem);
   await removeTemps(dirname(paths.ids(work, f)), stem);
@@ -314,8 +306,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number, po
     await ids.abort();
     throw e;
   }
-  // The marker goes last: its presence means every file it lists was completely written.
-  await writeFileAtomic(paths.sigDone(work, f), JSON.stringify(done) + "\n");
+  // The task loop writes the marker (with `done`) after this returns: every file it lists is then complete.
   stats.docsIn = done.docs + done.failed;
   stats.docsOut = done.docs;
   stats.bytesIn = stats.bytesOut = done.bytes;
@@ -323,7 +314,7 @@ async function signFile(o: SignatureStageOptions, m: WorkManifest, f: number, po
   stats.count("too_short", done.tooShort);
   o.log?.info(`signatures: ${file}: ${done.docs} docs, ${done.tooShort} too short ` +
     `(${params.exact ? "no word" : `< ${params.ngram} words`})`);
-  return stats;
+  return { stats, done };
 }
 
 /** The keep column as float64 words; a batch without the column gets NaN (lowest priority). */

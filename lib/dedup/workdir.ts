@@ -4,7 +4,7 @@
 //   signatures/band-BBB/fFFFFFF-pPPP.sig    stage 1: band keys sorted by (key, row), one sorted run per part
 //   signatures/priorities/fFFFFFF.prio      stage 1: keep-column value per row (float64)
 //   signatures/ids/fFFFFFF.ids              stage 1: the id of every row (ids.ts)
-//   signatures/done/fFFFFFF.json            stage 1 completion marker for input file F (lists its parts + sha256)
+//   signatures/.done/fFFFFFF.json           stage 1's task-loop marker for input file F (its SignatureDone: parts + sha256)
 //   pairs/band-BBB.pairs                    stage 2: duplicate pairs (fileA, rowA, fileB, rowB) of band B
 //   clusters/fFFFFFF.dups                   stage 3: (row, cluster, keep) for every clustered row of file F
 //   clusters/clusters.jsonl, done.json      stage 3: clusters sidecar and completion marker
@@ -28,7 +28,8 @@ export const paths = {
   priorities: (work: string, file: number) => join(work, "signatures", "priorities", `f${pad(file, 6)}.prio`),
   ids: (work: string, file: number) => join(work, "signatures", "ids", `f${pad(file, 6)}.ids`),
   survivorIds: (work: string, file: number) => join(work, "clusters", `f${pad(file, 6)}.survivor-ids`),
-  sigDone: (work: string, file: number) => join(work, "signatures", "done", `f${pad(file, 6)}.json`),
+  /** Stage 1's task-loop marker of input F (its SignatureDone under "signature"). */
+  sigDone: (work: string, file: number) => join(work, "signatures", ".done", `f${pad(file, 6)}.json`),
   pairs: (work: string, band: number) => join(work, "pairs", `band-${pad(band, 3)}.pairs`),
   dups: (work: string, file: number) => join(work, "clusters", `f${pad(file, 6)}.dups`),
   clustersSidecar: (work: string) => join(work, "clusters", "clusters.jsonl"),
@@ -206,9 +207,15 @@ export async function readJson<T>(path: string): Promise<T | null> {
   }
 }
 
+/** Stage 1's record of input file f (from its task-loop marker), or null when stage 1 has not finished it. */
+export async function readSignatureDone(work: string, f: number): Promise<SignatureDone | null> {
+  const m = await readJson<{ version?: number; signature?: SignatureDone }>(paths.sigDone(work, f));
+  return m?.version === 2 && m.signature ? m.signature : null;
+}
+
 /** Stage-1 completion markers of every input, or an error naming the files stage 1 has not finished. */
 export async function readAllSignatureDone(work: string, m: WorkManifest): Promise<SignatureDone[]> {
-  const done = await Promise.all(m.inputs.map((_, i) => readJson<SignatureDone>(paths.sigDone(work, i))));
+  const done = await Promise.all(m.inputs.map((_, i) => readSignatureDone(work, i)));
   const missing = done.map((d, i) => (d ? -1 : i)).filter((i) => i >= 0);
   if (missing.length) {
     const eg = missing.slice(0, 3).map((i) => m.inputs[i].path).join(", ");
