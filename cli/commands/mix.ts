@@ -1,7 +1,7 @@
 // megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
 import { defineCommand, UsageError } from "../command.js";
 import { workersFrom, WORKERS_HELP } from "../pipeline.js";
-import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, checkMixLayouts, type MixSpec } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, type MixSpec } from "../../pipelines/mix/index.js";
 
 export default defineCommand({
   name: "mix",
@@ -42,7 +42,6 @@ export default defineCommand({
     if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
     const paths = pairs("source", "NAME=PATH", opts.source);
     spec = withTemplates(spec, pairs("source-template", "NAME=TEMPLATE", opts["source-template"]));
-    await checkMixLayouts(spec, paths);
     const { mixture } = await runMix({
       spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
       workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,

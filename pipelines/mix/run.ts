@@ -23,6 +23,7 @@ import { type MixSpec, MixSpecError } from "./spec.js";
 import { planMixture, type MixPlan } from "./plan.js";
 import { resolveSource, describeTokenSource, type TokenSourceInfo } from "./sources.js";
 import { packSource, type PackResult } from "./pack.js";
+import { checkMixLayouts } from "./layouts.js";
 
 export interface RunMixOptions {
   spec: MixSpec;
@@ -62,6 +63,9 @@ const WORK_SUFFIX = ".mix";
 /** Run (or, when its marker matches, skip) the mixture. `plan` is null when a finished mixture was reused. */
 export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan | null; mixture: MixtureJson | null; skipped?: boolean }> {
   const out = resolve(opts.outDir);
+  // Every document source against its template before anything is read whole or tokenized (layouts.ts): a library
+  // caller gets the same "columns found, templates that would read them" error as `megamath mix`.
+  await checkMixLayouts(opts.spec, opts.paths ?? {});
   if (opts.dryRun) return buildMix(opts, out);
   if (existsSync(join(out, "mixture.json")) && !opts.force && !(await readTaskMarker(markerPath(out, "mixture")))) {
     throw new MixSpecError(`${out} already holds a mixture (mixture.json) that this megamath did not record; use --force to replace it`);
