@@ -62,7 +62,7 @@ export async function runPipelineCommand(
   opts: Omit<PipelineValues, "text-key" | "id-key"> & { "text-key"?: string; "id-key"?: string },
   ctx: CliContext,
   stages: Stage[],
-  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"] },
+  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"]; compressionLevel?: number },
 ): Promise<{ code: number; result: RunResult }> {
   const { inputs, output } = requireInputOutput(opts);
   // The writer would quietly clamp these (a 0 row group size to 1, a 0 size limit to none): say so instead.
@@ -93,6 +93,7 @@ export async function runPipelineCommand(
       format: opts.format,
       rowGroupSize: opts["row-group-size"],
       maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round(opts["max-file-mb"] * 1e6),
+      level: meta.compressionLevel,
     },
     expect: { allowEmpty: Boolean(opts["allow-empty"]), minKeptShare: opts["min-kept-share"] },
     log: ctx.log,

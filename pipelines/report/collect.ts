@@ -7,6 +7,7 @@ import type { StepResult } from "../recipe/run.js";
 import type { Invocation } from "../recipe/plan.js";
 import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
 import { mergeFolderStats } from "../../lib/runtime/runner.js";
+import { readDedupSummary, type DedupSummary } from "../../lib/dedup/index.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { getNumbers, hasColumn, textBytes } from "../../lib/arrow/batch.js";
 import { batchYears, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
@@ -42,6 +43,9 @@ export interface Report {
   thresholdCurve?: { threshold: number; kept: number; share: number }[];
   keptByYear?: { year: string; scored: number; final: number; share: number }[];
   dedupClusters?: { size: number; clusters: number }[];
+  /** The dedup step's stage-3 figures: clustering mode, documents retained, largest cluster, cluster sizes in
+   * power-of-two bins, and (bucket mode) the upper bound on retained documents and greedy/bound. */
+  dedup?: DedupSummary;
   decontamination?: { benchmark: string; documents: number }[];
   mixtures: { name: string; totalTokens: number; sources: { name: string; weight: number; tokens: number; share: number }[] }[];
   differencesFromPaper: Record<string, string>;
@@ -146,6 +150,8 @@ export async function collectReport(args: {
   }
   const dedupDir = args.plan.find((p) => p.command === "dedup" && !p.skipped)?.outDir;
   if (dedupDir) report.dedupClusters = await clusterSizes(join(dedupDir, "dedup-work", "clusters"));
+  const dedupSummary = dedupDir ? await readDedupSummary(join(dedupDir, "dedup-work")) : null;
+  if (dedupSummary) report.dedup = dedupSummary;
   for (const p of args.plan) {
     if (p.command !== "mix" || p.skipped) continue;
     // mix records what it packed per source as tokens_written (planned_tokens is the target).
