@@ -13,7 +13,9 @@
 // simd-rows.ts; the scratch slot is claimed the same way the prediction kernel claims its own.
 import { leb, section, str, wasm, type WasmLayout } from "./simd-rows.js";
 
-const ROWS = 4; // rows per step of sum_rows/add_rows (4 measured best of 1/2/4/8 on dim 256)
+// Rows per step of sum_rows/add_rows. Measured on dim 256 with a 2 GB matrix (600 ids per line, two thirds random
+// bucket rows): 1 row 1.6 s, 2 rows 1.2 s, 4 rows 0.84 s, 8 rows 0.86 s for 4,000 lines' sum + update.
+const ROWS = 4;
 const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 const get = (l: number) => [0x20, l];
 const set = (l: number) => [0x21, l];
