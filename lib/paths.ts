@@ -22,7 +22,7 @@ function findRoot(): string {
 
 export const packageRoot = findRoot();
 
-/** A file shipped with the package, e.g. packagePath("pipelines", "pro-max.json"). */
+/** A file shipped with the package, e.g. packagePath("pipelines", "pro-max-demo.json"). */
 export function packagePath(...parts: string[]): string {
   return join(packageRoot, ...parts);
 }

@@ -15,7 +15,7 @@ export default defineCommand({
   usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N]",
   positionals: 1,
   details: [
-    "With no recipe, runs the shipped Pro-Max recipe (pipelines/pro-max.json) on the bundled demo corpus (fixtures/demo).",
+    "With no recipe, runs the shipped demo Pro-Max recipe (pipelines/pro-max-demo.json) on the bundled demo corpus (fixtures/demo).",
     "Without --llm, annotation and refinement cannot run: the demo classifier learns from the fixture's `label` column",
     "and refinement is skipped; the report says so. Steps already completed with the same arguments are skipped.",
   ].join("\n"),
@@ -38,7 +38,7 @@ export default defineCommand({
   },
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
-    const recipePath = resolve(positionals[0] ?? packagePath("pipelines", "pro-max.json"));
+    const recipePath = resolve(positionals[0] ?? packagePath("pipelines", "pro-max-demo.json"));
     let recipe;
     try {
       recipe = await loadRecipe(recipePath);

@@ -23,7 +23,7 @@ function markerTimes(stepDir: string): Record<string, number> {
 
 /** The shipped recipe with another classifier dim, its paths made absolute, and without the Decay mixtures. */
 function recipe(dir: string, dim: number): string {
-  const r = JSON.parse(readFileSync(join(repoRoot, "pipelines", "pro-max.json"), "utf8"));
+  const r = JSON.parse(readFileSync(join(repoRoot, "pipelines", "pro-max-demo.json"), "utf8"));
   r.inputs = r.inputs.map((g: string) => join(repoRoot, "pipelines", g));
   r.steps = r.steps.filter((s: { name: string }) => !s.name.startsWith("mix-decay"));
   const text = JSON.stringify(r).replaceAll("${recipe-dir}/..", repoRoot).replaceAll('"dim":64', `"dim":${dim}`);

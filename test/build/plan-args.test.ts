@@ -12,7 +12,7 @@ import { stepCommands, loadStepCommand, stepOptionSpecs } from "../../cli/steps.
 import { parseCommandArgs, optionValues, globalOptions } from "../../cli/command.js";
 import { repoRoot } from "../helpers.js";
 
-const recipePath = join(repoRoot, "pipelines/pro-max.json");
+const recipePath = join(repoRoot, "pipelines/pro-max-demo.json");
 const recipe = () => validateRecipe(JSON.parse(readFileSync(recipePath, "utf8")), recipePath, Object.keys(stepCommands));
 
 test("build plan: paths under a folder with a comma stay whole, in-process and on emitted command lines", async () => {

@@ -165,7 +165,7 @@ test("the library example in README.md runs against the demo corpus", async () =
     for (const f of ["megamath-web-00000.parquet", "megamath-web-00001.parquet"]) {
       symlinkSync(join(repoRoot, "fixtures", "demo", f), join(dir, "data", f));
     }
-    // Examples may load the shipped recipes by their path in the package (pipelines/pro-max.json), whose demo
+    // Examples may load the shipped recipes by their path in the package (pipelines/pro-max-demo.json), whose demo
     // inputs are package paths too.
     symlinkSync(join(repoRoot, "pipelines"), join(dir, "pipelines"));
     symlinkSync(join(repoRoot, "fixtures"), join(dir, "fixtures"));
