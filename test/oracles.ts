@@ -5,7 +5,7 @@
 // skipping. Each tool is probed at most once per test process (node:test runs each file in its own process).
 import { spawnSync } from "node:child_process";
 
-export type Oracle = "fasttext" | "python3-fasttext" | "numpy" | "torch" | "chromium" | "zstd" | "sbatch";
+export type Oracle = "fasttext" | "python3-fasttext" | "numpy" | "torch" | "chromium" | "zstd" | "sbatch" | "slurm";
 
 interface Spec {
   /** what is missing, as the skip line says it */
@@ -50,7 +50,13 @@ const SPECS: Record<Oracle, Spec> = {
   },
   chromium: { what: "headless Chromium", packages: "chromium", probe: () => runs("chromium", ["--version"]) },
   zstd: { what: "the zstd CLI", packages: "zstd", probe: () => runs("zstd", ["--version"]) },
-  sbatch: { what: "Slurm's sbatch", packages: "slurm-client", probe: () => runs("sbatch", ["--version"]) },
+  sbatch: { what: "Slurm's sbatch", packages: "slurm-client", probe: () => runs("sbatch", ["--version"], true) },
+  // The daemons of a one-node cluster that a test starts on localhost (test/cluster/slurm-local.sh), and munge,
+  // which Slurm authenticates with.
+  slurm: {
+    what: "Slurm's daemons and client tools and munge", packages: "slurm-wlm munge",
+    probe: () => runs("slurmctld", ["-V"]) && runs("slurmd", ["-V"]) && runs("sbatch", ["--version"], true) && runs("munged", ["--version"]),
+  },
 };
 
 const probed = new Map<Oracle, boolean | string>();

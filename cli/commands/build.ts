@@ -5,19 +5,22 @@ import { defineCommand, UsageError } from "../command.js";
 import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
 import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
 import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import { emit, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { emit, mapPlanPaths, pathMover, type EmitTarget } from "../../pipelines/recipe/emit.js";
+import { slurmStatus, slurmSubmit, statusLines } from "../../pipelines/recipe/cluster-slurm.js";
 import { writeReport } from "../../pipelines/report/folder.js";
 import { writePlanFile } from "../../pipelines/recipe/plan-file.js";
 
 
 export default defineCommand({
   name: "build",
-  usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N]",
+  usage: "build [RECIPE.json] [--output DIR] [--llm URL --model NAME] [--train] [--emit slurm|k8s|local --shards N] | --status DIR | --submit DIR",
   positionals: 1,
   details: [
     "With no recipe, runs the shipped demo Pro-Max recipe (pipelines/pro-max-demo.json) on the bundled demo corpus (fixtures/demo).",
     "Without --llm, annotation and refinement cannot run: the demo classifier learns from the fixture's `label` column",
     "and refinement is skipped; the report says so. Steps already completed with the same arguments are skipped.",
+    "--emit slurm writes a batch script per step and submit.sh (which runs `build --submit`: safe to rerun, it submits",
+    "what is not done); `build --status DIR` says which step/shard is done, running, pending, failed or blocked.",
   ].join("\n"),
   options: {
     output: { type: "string", short: "o", placeholder: "DIR", default: "megamath-out", description: "Build folder (one subfolder per step, report.html, report.json)." },
@@ -32,12 +35,31 @@ export default defineCommand({
     image: { type: "string", placeholder: "IMAGE", description: "Container image of the emitted Kubernetes Jobs, with megamath installed (required with --emit k8s)." },
     "k8s-claim": { type: "string", placeholder: "PVC", description: "PersistentVolumeClaim (ReadWriteMany) every emitted Job mounts; inputs and --output must live on it." },
     "k8s-mount": { type: "string", default: "/data", placeholder: "PATH", description: "Where the Jobs mount --k8s-claim." },
+    "k8s-cpus": { type: "integer", placeholder: "N", description: "CPUs each task of a step with worker threads requests (and its --workers); others request 1 (default 1)." },
+    "path-map": { type: "list", placeholder: "LOCAL=REMOTE", description: "--emit: files under LOCAL (as this machine sees them) are at REMOTE in the tasks (e.g. the checkout's fixtures/demo copied onto a Kubernetes volume). Repeatable." },
+    "launch-dir": { type: "string", placeholder: "DIR", description: "Where --emit writes its files (default: <output>/launch/<target> for slurm/local; ./megamath-k8s for k8s, whose --output is a path in the pods)." },
+    "slurm-partition": { type: "string", placeholder: "NAME", description: "--emit slurm: the partition every job asks for (default: the site's)." },
+    "slurm-account": { type: "string", placeholder: "NAME", description: "--emit slurm: the account jobs are charged to." },
+    "slurm-time": { type: "string", placeholder: "LIMIT", description: "--emit slurm: time limit of each task (e.g. 4:00:00)." },
+    "slurm-mem": { type: "string", placeholder: "SIZE", description: "--emit slurm: memory of each task (e.g. 8G)." },
+    "slurm-cpus": { type: "integer", placeholder: "N", description: "--emit slurm: CPUs per task of the steps with worker threads (they get as many workers); the others ask for 1." },
+    "slurm-opt": { type: "list", placeholder: "OPT", description: "--emit slurm: a raw #SBATCH option for every step (--qos=high) or for one step, STEP:OPT (dedup-clusters:--mem=64G; a prefix, dedup:, names every dedup-* step). Repeatable; write a comma inside one option as \\,." },
+    status: { type: "string", placeholder: "DIR", description: "Say which task of an emitted Slurm build (its build or launch folder) is done, running, pending, failed (with its log) or blocked." },
+    submit: { type: "string", placeholder: "DIR", description: "Submit what is not done of an emitted Slurm build (what submit.sh runs); with --force, every task." },
     seed: { type: "integer", description: "Seed for every step (default: the recipe's)." },
     workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core).", identity: false },
     force: { type: "boolean", description: "Recompute every step." },
   },
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [RECIPE.json]");
+    if (opts.status) {
+      ctx.stdout.write(statusLines(await slurmStatus(opts.status)).join("\n") + "\n");
+      return 0;
+    }
+    if (opts.submit) {
+      await slurmSubmit(opts.submit, { all: Boolean(opts.force), print: (l) => ctx.stdout.write(l + "\n") });
+      return 0;
+    }
     const recipePath = resolve(positionals[0] ?? packagePath("pipelines", "pro-max-demo.json"));
     let recipe;
     try {
@@ -56,19 +78,43 @@ export default defineCommand({
       llm: opts.llm && opts.model ? { url: opts.llm, model: opts.model, apiKeyEnv: opts["api-key-env"] } : undefined,
       train: Boolean(opts.train), common,
     });
-    const planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
+    let planFile = { recipe: recipe.name, differences: recipe.differences_from_paper ?? {}, finalDir: finalFolder(recipe, plan), plan };
+    if (opts["path-map"] && !opts.emit) throw new UsageError("--path-map goes with --emit (it moves the paths the emitted tasks name)");
     if (opts.emit) {
-      // No public image or registry package holds megamath, so the defaults point at what surely exists: this very
-      // installation (a shared file system) for slurm/local, and an image the user names for k8s.
-      if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (e.g. built FROM node:22 with `npm install -g` of this package)");
-      const dir = join(outDir, "launch", opts.emit);
-      await mkdir(outDir, { recursive: true });
-      await writePlanFile(outDir, planFile);
-      const files = await emit(opts.emit, plan, dir, {
-        shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
-        image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], reportDir: outDir,
-      });
-      ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
+      // No public image or registry package holds megamath: the k8s Jobs run an image the user builds (Dockerfile).
+      if (opts.emit === "k8s" && !opts.image) throw new UsageError("--emit k8s needs --image IMAGE: a container image with megamath installed (the repository's Dockerfile builds one: docker build -t IMAGE .)");
+      let remoteOut = outDir; // the build folder as the tasks see it
+      if (opts["path-map"]) {
+        let move: (p: string) => string;
+        try {
+          move = pathMover(opts["path-map"]);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        planFile = { ...planFile, plan: mapPlanPaths(plan, move), finalDir: planFile.finalDir && move(planFile.finalDir) };
+        remoteOut = move(outDir);
+      }
+      // k8s: --output is a path inside the pods (on the shared volume), so nothing is created under it here; the
+      // plan travels in the manifests.
+      const dir = resolve(opts["launch-dir"] ?? (opts.emit === "k8s" ? "megamath-k8s" : join(outDir, "launch", opts.emit)));
+      if (opts.emit !== "k8s") {
+        await mkdir(outDir, { recursive: true });
+        await writePlanFile(outDir, planFile);
+      }
+      let files: string[];
+      try {
+        files = await emit(opts.emit, planFile.plan, dir, {
+          shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
+          image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], k8sCpus: opts["k8s-cpus"], reportDir: remoteOut, planFile,
+          slurm: { partition: opts["slurm-partition"], account: opts["slurm-account"], time: opts["slurm-time"], mem: opts["slurm-mem"],
+            cpus: opts["slurm-cpus"], opts: opts["slurm-opt"] },
+        });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const next = opts.emit === "slurm" ? `submit: ${join(dir, "submit.sh")}; progress: megamath build --status ${dir}`
+        : opts.emit === "k8s" ? `run: ${join(dir, "apply.sh")}` : `run: ${join(dir, "run-local.sh")}`;
+      ctx.stdout.write(`wrote ${files.length} file(s) to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}\n${next}\n`);
       return 0;
     }
     await mkdir(outDir, { recursive: true });

@@ -3,12 +3,13 @@
 // whitespace; navigation, footers, menus, sidebars and scripts are dropped; paragraphs stay paragraphs.
 // Parsed with htmlparser2 (fastest of those measured, bench/extract.ts). The walk is bounded in depth (deeper
 // content is read as flat text), in nodes and in time, so no page can stall a worker.
-import { parseDocument } from "htmlparser2";
-import type { ChildNode, Element } from "domhandler";
-import { mathmlToLatex, isTexEncoding, stripStyleWrapper, type MathBudget } from "./mathml.js";
+import { parseHtml, findAll, flatText, count, SKIP, type El, type Node } from "./dom.js";
+import { emitMath, texOfMath, mathJax2, mathJax3, katex, mediawikiMath, image, type MathWalk } from "./html-math.js";
+import { Out, emitText } from "./text-out.js";
 
 export interface HtmlTextOptions {
-  /** Stop walking after this many milliseconds (the text so far is kept; `truncated` says why). Default 2000. */
+  /** Stop parsing, and then walking, after this many milliseconds each (the text so far is kept; `truncated` says
+   * why). Default 2000. */
   maxMs?: number;
   /** Stop after visiting this many nodes. Default 2,000,000. */
   maxNodes?: number;
@@ -21,12 +22,11 @@ export interface HtmlTextResult {
   title: string;
   /** Formulas emitted, by kind (mathml, katex, mathjax2, mathjax3, img, …). */
   math: Record<string, number>;
-  /** Why the walk stopped early ("time", "nodes"), or undefined. */
-  truncated?: "time" | "nodes";
+  /** Why the parse or the walk stopped early ("time", "nodes"), or "depth" when elements nested past
+   * MAX_PARSE_DEPTH were cut (dom.ts); undefined when neither happened. */
+  truncated?: "time" | "nodes" | "depth";
 }
 
-const SKIP = new Set(["script", "style", "noscript", "template", "head", "iframe", "object", "embed", "canvas", "svg",
-  "select", "button", "input", "textarea", "option", "form", "map", "audio", "video", "source", "track", "link", "meta"]);
 const BOILER = new Set(["nav", "footer", "aside", "header", "menu", "dialog"]);
 const BLOCK = new Set(["p", "div", "section", "article", "main", "blockquote", "figure", "figcaption", "h1", "h2", "h3",
   "h4", "h5", "h6", "ul", "ol", "dl", "dt", "dd", "address", "center", "details", "summary", "hr", "fieldset", "body",
@@ -42,84 +42,44 @@ const BOILER_WORD = new Set(["nav", "navbar", "navigation", "menu", "footer", "s
 // Container words that protect an element from the boilerplate words above ("content-sidebar-wrap" holds content).
 const KEEP_WORD = /(^|[\s_-])(content|article|main|post|entry|body|story|text|mw-body|mw-parser-output)([\s_-]|$)/i;
 
-class Out {
-  s = "";
-  pending = 0; // newlines owed before the next text: 1 (line) or 2 (paragraph)
-  space = false;
-  linkChars = 0;
-  chars = 0;
-  /** A list bullet or heading mark, written only if text follows (empty list items leave nothing). */
-  marker = "";
-  text(t: string, inLink: boolean): void {
-    if (!t) return;
-    if (this.pending && this.s) this.s += this.pending >= 2 ? "\n\n" : "\n";
-    if (this.marker) {
-      if (this.pending || !this.s || this.s.endsWith("\n")) this.s += this.marker;
-      this.marker = "";
-      this.pending = 0;
-      this.space = false;
-    }
-    else if (this.space && this.s && !this.s.endsWith(" ") && !this.s.endsWith("\n")) this.s += " ";
-    if (this.pending) this.space = false;
-    this.pending = 0;
-    this.space = false;
-    this.s += t;
-    this.chars += t.length;
-    if (inLink) this.linkChars += t.length;
-  }
-  br(n: 1 | 2): void {
-    if (this.pending < n) this.pending = n;
-  }
-  append(o: Out): void {
-    if (!o.s) return;
-    this.text(o.s, false);
-    this.linkChars += o.linkChars;
-    this.chars += o.chars - o.s.length;
-    this.pending = Math.max(this.pending, o.pending);
-    this.space ||= o.space;
-  }
-}
-
-interface Walk {
-  deadline: number;
-  nodesLeft: number;
-  truncated?: "time" | "nodes";
-  math: Record<string, number>;
+interface Walk extends MathWalk {
   boiler: boolean;
-  budget: MathBudget;
   title: string;
 }
 
 const MAX_DEPTH = 400;
 
 export function htmlToText(html: string, o: HtmlTextOptions = {}): HtmlTextResult {
-  const doc = parseDocument(html, { decodeEntities: true });
+  const maxMs = o.maxMs ?? 2000;
+  const maxNodes = o.maxNodes ?? 2_000_000;
+  // The parse and the walk each get maxMs; a parse cut short leaves a partial tree that the walk still reads.
+  const doc = parseHtml(html, { deadline: performance.now() + maxMs, maxNodes });
   const w: Walk = {
-    deadline: performance.now() + (o.maxMs ?? 2000), nodesLeft: o.maxNodes ?? 2_000_000, math: {},
+    deadline: performance.now() + maxMs, nodesLeft: maxNodes, math: {},
     boiler: o.removeBoilerplate ?? true, budget: { nodes: 0 }, title: "",
   };
   let out = new Out();
   // A page that marks its article (one <article>, itemprop=articleBody, one <main>) is read from there: related
   // links, comments and author boxes after it are the commonest boilerplate the word lists below miss. When that
   // container holds little text (a teaser), the whole page is read instead.
-  const main = w.boiler ? mainContainer(doc.children, w) : null;
-  if (main) w.title = titleOf(doc.children, w);
-  w.nodesLeft = o.maxNodes ?? 2_000_000; // the search above is not part of the walk's budget
+  const main = w.boiler ? mainContainer(doc.root, w) : null;
+  if (main) w.title = titleOf(doc.root.children, w);
+  w.nodesLeft = maxNodes; // the search above is not part of the walk's budget
   if (main) {
     walkChildren(main.children, out, w, 1, false, false);
     if (out.s.length < 500 && !w.truncated) {
       out = new Out();
-      w.nodesLeft = o.maxNodes ?? 2_000_000;
+      w.nodesLeft = maxNodes;
       w.math = {};
-      walkChildren(doc.children, out, w, 0, false, false);
+      walkChildren(doc.root.children, out, w, 0, false, false);
     }
-  } else walkChildren(doc.children, out, w, 0, false, false);
+  } else walkChildren(doc.root.children, out, w, 0, false, false);
   const text = out.s.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
-  return { text, title: w.title, math: w.math, truncated: w.truncated };
+  return { text, title: w.title, math: w.math, truncated: w.truncated ?? doc.truncated };
 }
 
 /** The <title> in the document's head (html > head > title), without walking the body. */
-function titleOf(kids: ChildNode[], w: Walk): string {
+function titleOf(kids: Node[], w: Walk): string {
   for (const k of kids) {
     if (k.type !== "tag") continue;
     if (k.name === "title") return flatText(k, w).replace(/\s+/g, " ").trim();
@@ -131,55 +91,48 @@ function titleOf(kids: ChildNode[], w: Walk): string {
   return "";
 }
 
-function mainContainer(kids: ChildNode[], w: Walk): Element | null {
-  const body = findAll({ children: kids } as Element, (x) => /(^|\s)articleBody(\s|$)/.test(x.attribs.itemprop ?? ""), w, 2);
-  if (body.length === 1) return body[0];
-  const articles = findAll({ children: kids } as Element, (x) => x.name === "article", w, 2);
-  if (articles.length === 1) return articles[0];
-  const mains = findAll({ children: kids } as Element, (x) => x.name === "main" || x.attribs.role === "main", w, 2);
-  return mains.length === 1 ? mains[0] : null;
+/** The one element marked itemprop=articleBody, else the one <article>, else the one <main> (role=main), counting
+ * only the outermost of each kind; null when none is unique. One pass over the tree for the three kinds. */
+function mainContainer(root: El, w: Walk): El | null {
+  const first: (El | null)[] = [null, null, null];
+  const seen = [0, 0, 0];
+  const stack: Node[] = [...root.children];
+  const inside: number[] = stack.map(() => 0); // kinds (bits) already matched by an ancestor
+  while (stack.length) {
+    const n = stack.pop()!;
+    let bits = inside.pop()!;
+    if (--w.nodesLeft < 0) break;
+    if (n.type !== "tag" && n.type !== "script") continue;
+    const a = n.attribs;
+    const kinds = (a.itemprop !== undefined && /(^|\s)articleBody(\s|$)/.test(a.itemprop) ? 1 : 0) |
+      (n.name === "article" ? 2 : 0) | (n.name === "main" || a.role === "main" ? 4 : 0);
+    for (let k = 0; k < 3; k++) {
+      if (!(kinds & (1 << k)) || bits & (1 << k)) continue;
+      if (seen[k]++ === 0) first[k] = n;
+    }
+    bits |= kinds;
+    if (bits === 7) continue;
+    for (const c of n.children) {
+      stack.push(c);
+      inside.push(bits);
+    }
+  }
+  for (let k = 0; k < 3; k++) if (seen[k] === 1) return first[k];
+  return null;
 }
 
-function walkChildren(kids: ChildNode[], out: Out, w: Walk, depth: number, pre: boolean, inLink: boolean): void {
+function walkChildren(kids: Node[], out: Out, w: Walk, depth: number, pre: boolean, inLink: boolean): void {
   for (const k of kids) {
     if (w.truncated) return;
     walk(k, out, w, depth, pre, inLink);
   }
 }
 
-function count(w: Walk): boolean {
-  if (--w.nodesLeft < 0) {
-    w.truncated = "nodes";
-    return false;
-  }
-  if ((w.nodesLeft & 1023) === 0 && performance.now() > w.deadline) {
-    w.truncated = "time";
-    return false;
-  }
-  return true;
-}
-
-function emitText(data: string, out: Out, pre: boolean, inLink: boolean): void {
-  if (pre) {
-    out.text(data, inLink);
-    return;
-  }
-  const lead = /^\s/.test(data);
-  const t = data.replace(/\s+/g, " ").trim();
-  if (!t) {
-    if (data.length) out.space = true;
-    return;
-  }
-  if (lead) out.space = true;
-  out.text(t, inLink);
-  if (/\s$/.test(data)) out.space = true;
-}
-
-function walk(n: ChildNode, out: Out, w: Walk, depth: number, pre: boolean, inLink: boolean): void {
+function walk(n: Node, out: Out, w: Walk, depth: number, pre: boolean, inLink: boolean): void {
   if (!count(w)) return;
   if (n.type === "text") return emitText(n.data, out, pre, inLink);
   if (n.type !== "tag" && n.type !== "script" && n.type !== "style") return;
-  const e = n as Element;
+  const e = n as El;
   const name = e.name;
   if (depth > MAX_DEPTH) return flat(e, out, w, inLink); // 100k nested divs: read as flat text, no recursion
   if (name === "head" || name === "title") {
@@ -192,8 +145,9 @@ function walk(n: ChildNode, out: Out, w: Walk, depth: number, pre: boolean, inLi
   if (name === "math") return emitMath(out, w, texOfMath(e, w), e.attribs.display === "block", "mathml");
   if (name === "mjx-container") return mathJax3(e, out, w);
   const cls = e.attribs.class;
-  if (cls) {
-    if (/(^|\s)katex(\s|$)/.test(cls)) return katex(e, out, w, /katex-display/.test((e.parent as Element | null)?.attribs?.class ?? ""));
+  // (The substring test skips the four patterns for the many classes that cannot match any of them.)
+  if (cls && (cls.includes("katex") || cls.includes("math") || cls.includes("MathJax") || cls.includes("ref"))) {
+    if (/(^|\s)katex(\s|$)/.test(cls)) return katex(e, out, w, /katex-display/.test((e.parent as El | null)?.attribs?.class ?? ""));
     if (/(^|\s)mwe-math-element(\s|$)/.test(cls)) return mediawikiMath(e, out, w);
     if (/(^|\s)MathJax(_Preview|_Display|_SVG|_CHTML|_SVG_Display)?(\s|$)/.test(cls)) return; // MathJax 2 rendering; the script follows
     if (/(^|\s)(reference|mw-ref)(\s|$)/.test(cls) && name === "sup") return; // [1] citation marks
@@ -234,7 +188,7 @@ function isLinkFarm(o: Out, name: string): boolean {
   return density > 0.8 && o.chars < 2000;
 }
 
-function isBoilerplate(e: Element, name: string, cls: string | undefined): boolean {
+function isBoilerplate(e: El, name: string, cls: string | undefined): boolean {
   if (BOILER.has(name)) return true;
   const role = e.attribs.role;
   if (role && BOILER_ROLE.test(role)) return true;
@@ -244,29 +198,23 @@ function isBoilerplate(e: Element, name: string, cls: string | undefined): boole
   const id = e.attribs.id;
   if (!cls && !id) return false;
   const words = `${cls ?? ""} ${id ?? ""}`;
-  if (KEEP_WORD.test(words)) return false;
-  for (const word of words.toLowerCase().split(/[\s_-]+/)) if (BOILER_WORD.has(word)) return true;
-  return false;
-}
-
-/** Depth-first text of a subtree without recursion (used past MAX_DEPTH and for titles). */
-function flatText(e: Element, w: Walk): string {
-  const stack: ChildNode[] = [...e.children].reverse();
-  let s = "";
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (!count(w)) break;
-    if (n.type === "text") s += n.data;
-    else if (n.type === "tag" && !SKIP.has(n.name)) for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]);
+  let v = wordVerdicts.get(words);
+  if (v === undefined) {
+    v = !KEEP_WORD.test(words) && words.toLowerCase().split(/[\s_-]+/).some((word) => BOILER_WORD.has(word));
+    if (wordVerdicts.size >= 4096) wordVerdicts.clear();
+    wordVerdicts.set(words, v);
   }
-  return s;
+  return v;
 }
 
-function flat(e: Element, out: Out, w: Walk, inLink: boolean): void {
+// class+id strings repeat on a page and across a site's pages: their verdicts are kept (a pure function, bounded).
+const wordVerdicts = new Map<string, boolean>();
+
+function flat(e: El, out: Out, w: Walk, inLink: boolean): void {
   emitText(flatText(e, w), out, false, inLink);
 }
 
-function preBlock(e: Element, out: Out, w: Walk): void {
+function preBlock(e: El, out: Out, w: Walk): void {
   const t = flatText(e, w).replace(/^\n+|\s+$/g, "");
   if (!t) return;
   out.br(2);
@@ -274,128 +222,22 @@ function preBlock(e: Element, out: Out, w: Walk): void {
   out.br(2);
 }
 
-// ---- mathematics -----------------------------------------------------------------------------------------------
-
-function emitMath(out: Out, w: Walk, tex: string, display: boolean, kind: string): void {
-  const t = stripStyleWrapper(tex).replace(/\s+/g, " ").trim();
-  if (!t) return;
-  w.math[kind] = (w.math[kind] ?? 0) + 1;
-  if (display) {
-    out.br(1);
-    out.text(`$$${t}$$`, false);
-    out.br(1);
-  } else {
-    out.text(`$${t}$`, false);
-  }
-}
-
-function findAll(e: Element, pred: (x: Element) => boolean, w: Walk, limit = 64): Element[] {
-  const found: Element[] = [];
-  const stack: ChildNode[] = [...e.children];
-  while (stack.length && found.length < limit) {
-    const n = stack.pop()!;
-    if (--w.nodesLeft < 0) break;
-    if (n.type !== "tag" && n.type !== "script") continue;
-    const x = n as Element;
-    if (pred(x)) found.push(x);
-    else stack.push(...x.children);
-  }
-  return found;
-}
-
-/** The TeX of a <math> element: x-tex annotation, then alttext, then our MathML→LaTeX conversion. */
-function texOfMath(e: Element, w: Walk): string {
-  const ann = findAll(e, (x) => x.name === "annotation" && isTexEncoding(x.attribs.encoding), w, 1)[0];
-  if (ann) return flatText(ann, w);
-  if (e.attribs.alttext?.trim()) return e.attribs.alttext;
-  w.budget.nodes = 20000;
-  return mathmlToLatex(e, w.budget);
-}
-
-function mathJax2(e: Element, out: Out, w: Walk): void {
-  const type = (e.attribs.type ?? "").toLowerCase();
-  if (!type.startsWith("math/tex")) return;
-  emitMath(out, w, flatText(e, w), /mode\s*=\s*display/.test(type), "mathjax2");
-}
-
-function mathJax3(e: Element, out: Out, w: Walk): void {
-  const display = e.attribs.display === "true" || e.attribs.display === "block";
-  const math = findAll(e, (x) => x.name === "math", w, 1)[0];
-  if (math) return emitMath(out, w, texOfMath(math, w), display || math.attribs.display === "block", "mathjax3");
-  // MathJax 3 SVG/CHTML without assistive MathML: a data attribute sometimes holds the TeX.
-  const tex = e.attribs["data-tex"] ?? e.attribs["data-latex"];
-  if (tex) emitMath(out, w, tex, display, "mathjax3");
-}
-
-function katex(e: Element, out: Out, w: Walk, display: boolean): void {
-  const math = findAll(e, (x) => x.name === "math", w, 1)[0];
-  if (math) return emitMath(out, w, texOfMath(math, w), display || math.attribs.display === "block", "katex");
-  const rendered = findAll(e, (x) => /(^|\s)katex-html(\s|$)/.test(x.attribs.class ?? ""), w, 1)[0];
-  if (rendered) emitMath(out, w, katexSpans(rendered, w), display, "katex-html");
-}
-
-/** KaTeX's HTML rendering only: the visible characters, with the superscript/subscript stacks as ^{…}/_{…}. */
-function katexSpans(e: Element, w: Walk): string {
-  let s = "";
-  for (const k of e.children) {
-    if (!count(w)) break;
-    if (k.type === "text") s += k.data;
-    else if (k.type === "tag") {
-      const cls = k.attribs.class ?? "";
-      if (/(^|\s)(strut|vlist-s|pstrut)(\s|$)/.test(cls)) continue;
-      if (/(^|\s)msupsub(\s|$)/.test(cls)) {
-        const parts = findAll(k, (x) => /(^|\s)sizing|mtight(\s|$)/.test(x.attribs.class ?? "") && x.name === "span", w, 4);
-        const t = parts.map((p) => katexSpans(p, w)).join("");
-        s += `^{${t.trim()}}`;
-      } else s += katexSpans(k, w);
-    }
-  }
-  return s.replace(/\u200b/g, "");
-}
-
-function mediawikiMath(e: Element, out: Out, w: Walk): void {
-  const math = findAll(e, (x) => x.name === "math", w, 1)[0];
-  const display = /mwe-math-mathml-display|mwe-math-fallback-image-display/.test(
-    findAll(e, (x) => /mwe-math-(mathml|fallback-image)-/.test(x.attribs.class ?? ""), w, 1)[0]?.attribs.class ?? "");
-  if (math) return emitMath(out, w, texOfMath(math, w), display, "mathml");
-  const img = findAll(e, (x) => x.name === "img", w, 1)[0];
-  if (img?.attribs.alt) emitMath(out, w, img.attribs.alt, display, "img");
-}
-
-const LATEX_ALT = /\\[A-Za-z]+|[\^_]\{|[\^_][A-Za-z0-9]|=/;
-
-function image(e: Element, out: Out, w: Walk): void {
-  const alt = e.attribs.alt?.trim();
-  if (!alt) return;
-  const cls = e.attribs.class ?? "";
-  const src = e.attribs.src ?? "";
-  // An image of a formula: a math/tex class, or a LaTeX-rendering service in its src, and an alt that reads as TeX.
-  const mathy = /mwe-math-fallback|(^|[\s_-])(tex|latex|math|equation|wp-latex|ql-img-inline-formula)([\s_-]|$)/i.test(cls) ||
-    /latex|mathtex|codecogs|\/math\/render|tex\?|chart\.googleapis\.com.*cht=tx/i.test(src);
-  if (mathy && LATEX_ALT.test(alt)) {
-    const t = alt.replace(/^\$+|\$+$/g, "");
-    emitMath(out, w, t, /display/.test(cls), "img");
-  }
-}
-
 // ---- tables ----------------------------------------------------------------------------------------------------
 
 /** A data table as Markdown. Layout tables (nested tables, a single column, cells holding blocks) return false
  * and are walked as ordinary containers. */
-function table(e: Element, out: Out, w: Walk, depth: number): boolean {
-  const rows: Element[] = [];
-  const stack: Element[] = [e];
-  while (stack.length) {
-    const t = stack.pop()!;
-    for (const k of t.children) {
-      if (k.type !== "tag") continue;
-      if (k.name === "tr") rows.push(k);
-      else if (k.name === "thead" || k.name === "tbody" || k.name === "tfoot") stack.push(k);
+function table(e: El, out: Out, w: Walk, depth: number): boolean {
+  // Rows in document order: the table's own <tr>s and those of its thead/tbody/tfoot sections.
+  const rows: El[] = [];
+  for (const k of e.children) {
+    if (k.type !== "tag") continue;
+    if (k.name === "tr") rows.push(k);
+    else if (k.name === "thead" || k.name === "tbody" || k.name === "tfoot") {
+      for (const r of k.children) if (r.type === "tag" && r.name === "tr") rows.push(r);
     }
   }
-  rows.sort((a, b) => (a.startIndex ?? 0) - (b.startIndex ?? 0));
   if (!rows.length) return false;
-  const cells = rows.map((r) => r.children.filter((c): c is Element => c.type === "tag" && (c.name === "td" || c.name === "th")));
+  const cells = rows.map((r) => r.children.filter((c): c is El => c.type === "tag" && (c.name === "td" || c.name === "th")));
   const cols = Math.max(...cells.map((c) => c.length));
   if (cols < 2) return false;
   for (const row of cells) for (const c of row) {

@@ -1,7 +1,7 @@
 // MathML → LaTeX for the common Presentation MathML elements, used when a <math> element carries neither a TeX
 // annotation nor alttext (MathJax 3 assistive MathML, KaTeX without annotation, hand-written MathML). Bounded:
 // depth and node count are capped, so malformed or hostile MathML yields a partial formula, never a stack overflow.
-import type { ChildNode, Element } from "domhandler";
+import type { El as Element, Node as ChildNode } from "./dom.js";
 
 const SYMBOLS: Record<string, string> = {
   α: "\\alpha", β: "\\beta", γ: "\\gamma", δ: "\\delta", ε: "\\epsilon", ϵ: "\\epsilon", ζ: "\\zeta", η: "\\eta",
@@ -23,7 +23,7 @@ const SYMBOLS: Record<string, string> = {
 const FUNCTIONS = new Set(["sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "lim", "max", "min", "sup", "inf",
   "det", "dim", "ker", "deg", "gcd", "arg", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "Pr", "liminf", "limsup"]);
 const ACCENTS: Record<string, string> = { "^": "\\hat", "ˆ": "\\hat", "¯": "\\bar", "‾": "\\overline", "→": "\\vec", "⃗": "\\vec",
-  "~": "\\tilde", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "⏞": "\\overbrace", "⏟": "\\underbrace", "_": "\\underline" };
+  "―": "\\overline", "~": "\\tilde", "˜": "\\tilde", "˙": "\\dot", "¨": "\\ddot", "⏞": "\\overbrace", "⏟": "\\underbrace", "_": "\\underline" };
 
 export interface MathBudget {
   nodes: number;
@@ -31,7 +31,8 @@ export interface MathBudget {
 
 const MAX_DEPTH = 200;
 
-function symbols(s: string): string {
+/** Unicode math characters as TeX (α → \\alpha, ≤ → \\leq, − → -), joined so control words stay apart. */
+export function symbols(s: string): string {
   let out = "";
   for (const ch of s.replace(/=\u0338/g, "≠").replace(/\u0338/g, "")) {
     const m = SYMBOLS[ch];
@@ -79,6 +80,8 @@ function convert(e: Element, budget: MathBudget, depth: number): string {
   const kids = elementChildren(e);
   const c = (i: number) => (kids[i] ? convert(kids[i], budget, depth + 1) : "");
   const row = () => kids.reduce((acc, k) => join(acc, convert(k, budget, depth + 1)), "");
+  // A script's base: a number or a \left…\right group takes no braces (17^5, \left(…\right)^2, as written).
+  const base = (i: number) => (kids[i] && (localName(kids[i]) === "mn" || fencedRow(kids[i])) ? c(i) : group(c(i)));
   switch (localName(e)) {
     case "mi": {
       const t = textOf(e, budget).trim();
@@ -108,11 +111,11 @@ function convert(e: Element, budget: MathBudget, depth: number): string {
     case "mspace":
       return " ";
     case "msup":
-      return `${group(c(0))}^${group(c(1))}`;
+      return `${base(0)}^${group(c(1))}`;
     case "msub":
-      return `${group(c(0))}_${group(c(1))}`;
+      return `${base(0)}_${group(c(1))}`;
     case "msubsup":
-      return `${group(c(0))}_${group(c(1))}^${group(c(2))}`;
+      return `${base(0)}_${group(c(1))}^${group(c(2))}`;
     case "mfrac":
       return e.attribs.linethickness === "0" || e.attribs.linethickness === "0px"
         ? `\\genfrac{}{}{0pt}{}{${c(0)}}{${c(1)}}` : `\\frac{${c(0)}}{${c(1)}}`;
@@ -176,10 +179,30 @@ function convert(e: Element, budget: MathBudget, depth: number): string {
       }
       return out;
     }
-    default:
-      // math, mrow, mstyle, mpadded, merror, mtd, maction and anything unknown: the children in order.
+    case "mstyle": {
+      // \dfrac / \tfrac: a fraction forced to display or text style (KaTeX and MathJax write them so).
+      const ds = e.attribs.displaystyle;
+      if (ds && kids.length === 1 && localName(kids[0]) === "mfrac") return c(0).replace(/^\\frac/, ds === "true" ? "\\dfrac" : "\\tfrac");
       return row();
+    }
+    default: {
+      // \left…\right: a row opened and closed by fences (KaTeX marks them fence="true", MathJax OPEN/CLOSE).
+      if (fencedRow(e)) {
+        const inner = kids.slice(1, -1).reduce((acc, k) => join(acc, convert(k, budget, depth + 1)), "");
+        return `\\left${fence(textOf(kids[0], budget).trim())}${inner}\\right${fence(textOf(kids[kids.length - 1], budget).trim())}`;
+      }
+      // math, mrow, mpadded, merror, mtd, maction and anything unknown: the children in order.
+      return row();
+    }
   }
+}
+
+function fencedRow(e: Element): boolean {
+  if (localName(e) !== "mrow") return false;
+  const kids = elementChildren(e);
+  const isFence = (k: Element | undefined, side: string) =>
+    k !== undefined && localName(k) === "mo" && (k.attribs.fence === "true" || k.attribs["data-mjx-texclass"] === side);
+  return kids.length >= 2 && isFence(kids[0], "OPEN") && isFence(kids[kids.length - 1], "CLOSE");
 }
 
 function fence(s: string): string {

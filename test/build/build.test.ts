@@ -73,20 +73,13 @@ test("the build emitted as shard tasks and run as parallel processes gives ident
   const noImage = megamath(["build", "--output", sharded, "--emit", "k8s", "--k8s-claim", "megamath-data"]);
   assert.equal(noImage.code, 2, "k8s without --image is a usage error");
   assert.match(noImage.err, /--image/);
-  for (const target of ["slurm", "k8s"]) {
-    const r = megamath(["build", "--output", sharded, "--emit", target, "--shards", "3", "--k8s-claim", "megamath-data", "--k8s-mount", sharded, "--image", "registry.example/megamath:1"]);
-    assert.equal(r.code, 0, r.err);
-  }
-  const k8s = readdirSync(join(sharded, "launch", "k8s"));
-  const scoreJob = readFileSync(join(sharded, "launch", "k8s", k8s.find((f) => /-score\.yaml$/.test(f))!), "utf8");
-  assert.match(scoreJob, /completionMode: Indexed[\s\S]*completions: 3[\s\S]*\$\(JOB_COMPLETION_INDEX\)\/3/);
-  assert.match(scoreJob, /claimName: "megamath-data"/);
-  assert.match(scoreJob, /image: registry\.example\/megamath:1/);
-  assert.match(scoreJob, /command: \["megamath","score",/, "k8s tasks call megamath from the image's PATH");
+  // (The Kubernetes manifests, whose paths must lie on a volume, are test/cluster/k8s.test.ts's.)
+  const r = megamath(["build", "--output", sharded, "--emit", "slurm", "--shards", "3"]);
+  assert.equal(r.code, 0, r.err);
   const slurm = readdirSync(join(sharded, "launch", "slurm"));
   assert.ok(slurm.includes("submit.sh") && slurm.some((f) => /dedup-buckets\.sbatch$/.test(f)));
   const scoreBatch = readFileSync(join(sharded, "launch", "slurm", slurm.find((f) => /-score\.sbatch$/.test(f))!), "utf8");
-  assert.match(scoreBatch, /#SBATCH --array=0-2[\s\S]*--shard \$\{SLURM_ARRAY_TASK_ID:-0\}\/3/);
+  assert.match(scoreBatch, /--shard "\$shard\/3"/);
   assert.ok(scoreBatch.includes(`node ${join(repoRoot, "bin", "megamath.js")} score`), "slurm tasks call this installation's bin by default");
   execFileSync("bash", [join(sharded, "launch", "local", "run-local.sh")], { cwd: repoRoot, stdio: "ignore" });
   for (const step of ["score", "filter", "dedup", "decontaminate", "mix-stable"]) {

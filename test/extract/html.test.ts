@@ -2,9 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { parseDocument } from "htmlparser2";
-import type { Element } from "domhandler";
 import { htmlToText } from "../../lib/extract/html-text.js";
+import { parseHtml, type El } from "../../lib/extract/dom.js";
 import { mathmlToLatex, stripStyleWrapper } from "../../lib/extract/mathml.js";
 import { sharedData } from "../helpers.js";
 
@@ -54,11 +53,18 @@ test("tables become Markdown, code blocks keep their whitespace, boilerplate goe
     <pre><code>for i in range(3):
     print(i)</code></pre><p>Last paragraph.</p></article><footer>© 2024</footer></body></html>`);
   assert.equal(r.text, "## Results\n\n| n | n^{2} |\n| --- | --- |\n| 3 | 9 |\n\nfor i in range(3):\n    print(i)\n\nLast paragraph.");
+  // Sections keep their order (the header row came after the body rows before).
+  const t = htmlToText("<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table>");
+  assert.equal(t.text, "| a | b |\n| --- | --- |\n| 1 | 2 |");
 });
 
 test("hostile input: 100k nesting levels, malformed MathML, a time bound, a huge page", () => {
   const deep = "<div>".repeat(100_000) + "deep text" + "</div>".repeat(100_000);
-  assert.equal(htmlToText(deep).text, "deep text");
+  const t0 = performance.now();
+  const d = htmlToText(deep);
+  assert.equal(d.text, "deep text");
+  assert.equal(d.truncated, "depth"); // htmlparser2 alone spends ~10 s on this page (its open-element stack)
+  assert.ok(performance.now() - t0 < 8000);
   const deepMath = "<math>" + "<mrow>".repeat(50_000) + "<mi>x</mi>" + "</mrow>".repeat(50_000) + "</math><p>after</p>";
   assert.match(htmlToText(deepMath).text, /after/);
   const bad = htmlToText("<p>a <math><mfrac><mi>a</mi></math> b <math><msup></msup></math> <math><mroot></math> c</p>");
@@ -72,10 +78,14 @@ test("hostile input: 100k nesting levels, malformed MathML, a time bound, a huge
 });
 
 test("mathmlToLatex: common elements; stripStyleWrapper only strips a whole balanced wrapper", () => {
-  const conv = (m: string) => mathmlToLatex(parseDocument(m).children[0] as Element);
+  const conv = (m: string) => mathmlToLatex(parseHtml(m).root.children[0] as El);
   assert.equal(conv("<math><msubsup><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></msubsup><msup><mi>x</mi><mn>2</mn></msup></math>"), "\\sum_{i=1}^nx^2");
   assert.equal(conv("<math><mfrac><mi>α</mi><msqrt><mn>2</mn></msqrt></mfrac><mo>≤</mo><mi>sin</mi><mi>θ</mi></math>"), "\\frac{\\alpha}{\\sqrt{2}}\\leq\\sin\\theta");
   assert.equal(conv("<math><mover><mi>v</mi><mo>→</mo></mover><mtable><mtr><mtd><mn>1</mn></mtd><mtd><mn>0</mn></mtd></mtr></mtable></math>"), "\\vec{v}\\begin{matrix}1 & 0\\end{matrix}");
+  // MathJax 3's and KaTeX's ways of writing \left…\right, \dfrac and \overline (bench/extract.ts, mathjax-full rows).
+  assert.equal(conv(`<math><msup><mrow data-mjx-texclass="INNER"><mo data-mjx-texclass="OPEN">(</mo><mfrac><mn>1</mn><mn>2</mn></mfrac><mo data-mjx-texclass="CLOSE">)</mo></mrow><mn>2</mn></msup><mo stretchy="false">(</mo><mi>x</mi><mo stretchy="false">)</mo></math>`), "\\left(\\frac{1}{2}\\right)^2(x)");
+  assert.equal(conv(`<math><mrow><mo fence="true">[</mo><mi>a</mi><mo fence="true">)</mo></mrow><msup><mn>17</mn><mn>5</mn></msup></math>`), "\\left[a\\right)17^5");
+  assert.equal(conv(`<math><mstyle displaystyle="true" scriptlevel="0"><mfrac><mi>a</mi><mi>b</mi></mfrac></mstyle><mover><mrow><mi>A</mi><mi>C</mi></mrow><mo accent="true">―</mo></mover></math>`), "\\dfrac{a}{b}\\overline{AC}");
   assert.equal(stripStyleWrapper("{\\displaystyle x+1}"), "x+1");
   assert.equal(stripStyleWrapper("{\\displaystyle a}+{b}"), "{\\displaystyle a}+{b}");
 });
@@ -105,3 +115,12 @@ test("a page that marks its article is read from there; a teaser-sized article f
   const two = htmlToText(`<body><article><p>One.</p></article><article><p>Two.</p></article></body>`);
   assert.equal(two.text, "One.\n\nTwo.");
 });
+
+test("KaTeX HTML without MathML: fractions, roots, scripts above and below, boxes, overlines, symbols read back", async () => {
+  const katex = (await import("katex")).default;
+  const got = (tex: string) => /F: \$([\s\S]*?)\$ end/.exec(htmlToText(`<p>F: ${katex.renderToString(tex, { output: "html" })} end</p>`).text)?.[1];
+  assert.equal(got("x=\\frac{3}{2}"), "x=\\frac{3}{2}");
+  assert.equal(got("\\sqrt{64+36}=\\boxed{10}"), "\\sqrt{64+36}=\\boxed{10}");
+  assert.equal(got("x_i^2 + y_{n-1} - 1 \\le \\overline{AC}"), "x_i^2+y_{n-1}-1\\leq\\overline{AC}");
+});
+

@@ -32,6 +32,13 @@ const NOT_RUN: Record<string, string> = {
     "a usage synopsis (alternatives, [optional] flags); its flags are checked against --help, and test/recipe-numbers/cost-plan.test.ts runs the command",
   "megamath dedup --clustering bucket --seeds T": "flags named in prose (dedup needs -i/-o; T is a count); its flags are checked against --help, and test/dedup/bucket.test.ts runs multi-seed dedup",
   "megamath mix --source-template NAME=TEMPLATE": "a flag named in prose (a mix needs --preset or --spec); its flags are checked against --help, and test/recipe-numbers/layouts.test.ts runs it",
+  "megamath-out/launch/slurm/submit.sh": "needs a Slurm cluster; test/cluster/slurm.test.ts starts one on localhost and runs submit.sh (twice, with a cancelled task between)",
+  "docker build -t registry.example.com/megamath:0.1.0 .": "needs a Docker daemon and network; test/cluster/k8s.test.ts checks the Dockerfile and what npm pack puts in the image",
+  "docker push registry.example.com/megamath:0.1.0": "needs a registry",
+  "kubectl cp fixtures/demo megamath-shell:/data/demo": "needs a Kubernetes cluster",
+  "megamath build --emit k8s --shards 8 --image registry.example.com/megamath:0.1.0 --k8s-claim megamath-data --k8s-mount /data --k8s-cpus 4 --path-map fixtures/demo=/data/demo --output /data/megamath-out --launch-dir megamath-k8s":
+    "run from a checkout (fixtures/demo); test/cluster/k8s.test.ts runs this emit with --path-map onto a volume path and validates the manifests against the Kubernetes API schemas",
+  "megamath-k8s/apply.sh": "needs a Kubernetes cluster",
 };
 
 /** Placeholders in the README's commands and what stands in for them here (relative to the sandbox). */
