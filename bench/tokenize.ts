@@ -1,5 +1,7 @@
 // Tokenization and packing throughput on real text from ../shared/data (math Q&A + web, ~7 MB, ~2M Llama-3 tokens).
-//   node --import tsx bench/tokenize.ts [--runs 3] [--skip-reference]
+//   node --import tsx bench/tokenize.ts [--runs 3] [--skip-reference] [--corpus DIR [--mb 60] --only-encode]
+// --corpus: documents from a make-corpus JSONL folder (the bench corpus; the first --mb MB of text) instead.
+// Rows 1 and 2 (ours and plain tiktoken) run alternated in each run and are timed in CPU-seconds of this process.
 // Prints, per core: ours (JS pre-split + piece cache + tiktoken WASM), plain tiktoken WASM encode_ordinary, and the
 // @lenml/tokenizers reference; 1 vs 2 worker threads; packing into shuffled .bin/.idx; projected core-hours for the
 // 220B tokens of one Stable (200B) + one Decay (20B) mixture. Medians over --runs; each run starts with a cold cache.
@@ -18,10 +20,24 @@ import { orderedMap } from "../lib/runtime/pool.js";
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf("--runs") + 1] || 3) || 3;
 const skipRef = args.includes("--skip-reference");
+const corpusDir = args.includes("--corpus") ? args[args.indexOf("--corpus") + 1] : null;
+const maxMb = Number(args.includes("--mb") ? args[args.indexOf("--mb") + 1] : 60);
+const onlyEncode = args.includes("--only-encode");
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "shared", "data");
 
 function corpus(): string[] {
   const docs: string[] = [];
+  if (corpusDir) {
+    let b = 0;
+    for (const f of readdirSync(corpusDir).filter((n) => n.endsWith(".jsonl")).sort())
+      for (const line of readFileSync(join(corpusDir, f), "utf8").split("\n")) {
+        if (!line || b >= maxMb * 1e6) continue;
+        const t = JSON.parse(line).text as string;
+        docs.push(t);
+        b += Buffer.byteLength(t);
+      }
+    return docs;
+  }
   for (const dir of ["math-qa", "web-nonmath"]) {
     for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith(".jsonl.gz")).sort()) {
       if (f.startsWith("khan")) continue;
@@ -48,34 +64,37 @@ function row(name: string, secs: number[], tokens: number, extra = "") {
   return tokens / s;
 }
 
-// 1. Ours, one thread, a fresh tokenizer (cold piece cache) per run.
+// 1 + 2. Ours (fresh tokenizer: cold piece cache) and plain tiktoken WASM with the same ranks on whole documents,
+// alternated in every run, CPU-seconds.
+const def = bpeFromTokenizerJson(JSON.parse(readFileSync(llama3TokenizerJsonPath(), "utf8")), "llama3");
+const cpuSecs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1e6;
+};
 let tokens = 0;
 const oursSecs: number[] = [];
-for (let r = 0; r < runs; r++) {
-  const tok = loadTokenizer("llama3");
-  const t0 = performance.now();
-  let n = 0;
-  for (const d of docs) n += tok.encode(d).length;
-  oursSecs.push((performance.now() - t0) / 1000);
-  tokens = n;
-  tok.free();
-}
-console.log(`tokens (no BOS/EOS): ${tokens}`);
-const ours = row("ours: pre-split + piece cache + tiktoken", oursSecs, tokens);
-
-// 2. Plain tiktoken WASM with the same ranks, whole documents.
-const def = bpeFromTokenizerJson(JSON.parse(readFileSync(llama3TokenizerJsonPath(), "utf8")), "llama3");
 const plainSecs: number[] = [];
 for (let r = 0; r < runs; r++) {
-  const enc = new Tiktoken(def.ranks, def.specials, def.pattern);
-  const t0 = performance.now();
+  const tok = loadTokenizer("llama3");
+  let t0 = cpuSecs();
   let n = 0;
-  for (const d of docs) n += enc.encode_ordinary(d).length;
-  plainSecs.push((performance.now() - t0) / 1000);
-  if (n !== tokens) console.log(`  !! plain tiktoken gave ${n} tokens`);
+  for (const d of docs) n += tok.encode(d).length;
+  oursSecs.push(cpuSecs() - t0);
+  tokens = n;
+  tok.free();
+  const enc = new Tiktoken(def.ranks, def.specials, def.pattern);
+  t0 = cpuSecs();
+  let m = 0;
+  for (const d of docs) m += enc.encode_ordinary(d).length;
+  plainSecs.push(cpuSecs() - t0);
+  if (m !== tokens) console.log(`  !! plain tiktoken gave ${m} tokens, ours ${tokens}`);
   enc.free();
 }
-row("tiktoken 1.0.22 WASM encode_ordinary", plainSecs, tokens);
+console.log(`tokens (no BOS/EOS): ${tokens}; per CPU-second:`);
+const ours = row("ours: pre-split + piece cache + tiktoken", oursSecs, tokens);
+const plain = row("tiktoken 1.0.22 WASM encode_ordinary", plainSecs, tokens);
+console.log(`ours / tiktoken: ${(ours / plain).toFixed(2)}x`);
+if (onlyEncode) process.exit(0);
 
 // 3. The reference implementation (one run: it is slow).
 if (!skipRef) {

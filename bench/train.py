@@ -4,12 +4,17 @@ backward, grad clip, AdamW) at seq 8192, for the Llama-3.2-1B and 3B presets wit
 
     python3 bench/train.py                              # 1B and 3B on one CUDA GPU (bf16, compile/attention auto)
     python3 bench/train.py --preset 3b --micro-batch 2 --activation-checkpointing
+    python3 bench/train.py --preset 8b --cpu-offload --accum 8 --ac-every 1   # the 1-GPU 8B setting (FSDP2 offload)
     /usr/bin/python3 bench/train.py --preset tiny --device cpu --seq-len 256 --steps 3   # CPU smoke test
 
 MFU uses torchtitan's FLOPs/token (6 x matmul params incl. lm_head + 12 L d S, full S x S attention) over the GPU's
 dense BF16 peak (H100/H200 SXM: 989 TFLOP/s), so it compares with the rows in trainer-anchors.md section 0.
 Per-step times are the median over --steps timed steps after --warmup untimed ones (compilation happens there).
-Needs a CUDA GPU for the real presets and says so clearly without one.
+Needs a CUDA GPU for the real presets and says so clearly without one. With --cpu-offload the step is what
+`megamath train` runs for 8B on one GPU: FSDP2 on a 1-rank group, fp32 weights/gradients/AdamW in host memory,
+bf16 weights and fp32 gradients kept on the GPU across --accum micro-batches, fused AdamW on the CPU (torch >= 2.4);
+a "step" is then --accum micro-batches and one optimizer step. Compare peak_memory_gib with the estimate that
+`megamath train --dry-run` prints for the same preset, sequence length and micro-batch.
 """
 import argparse
 import json
@@ -22,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import torch  # noqa: E402
 
-from megamath_trainer import compat  # noqa: E402
+from megamath_trainer import compat, fsdp2  # noqa: E402
 from megamath_trainer.attention import pick_backend  # noqa: E402
 from megamath_trainer.config import preset  # noqa: E402
 from megamath_trainer.metrics import peak_flops  # noqa: E402
@@ -59,7 +64,14 @@ def bench_one(name, args, device):
     if use_compile:
         for layer in model.model.layers:
             layer.compile()
-    kwargs = {"fused": True} if device.type == "cuda" and compat.has_fused_adamw() else {}
+    if args.cpu_offload:
+        import torch.distributed as dist
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", store=dist.HashStore(), rank=0,
+                                    world_size=1)
+        fsdp2.shard(model, device, bf16, 0, 1, cpu_offload=True)
+    fused = device.type == "cuda" or args.cpu_offload   # offload: the CPU fused kernel (torch >= 2.4)
+    kwargs = {"fused": True} if fused and compat.has_fused_adamw() else {}
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1, **kwargs)
     gen = torch.Generator().manual_seed(1)
     batches = [synthetic_batch(args.micro_batch, args.seq_len, cfg.vocab_size, gen, device) for _ in range(2)]
@@ -71,9 +83,12 @@ def bench_one(name, args, device):
         if device.type == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = model(inp, lab, pos, doc, args.loss_chunk)
-        loss.backward()
+        for micro in range(args.accum):
+            if args.cpu_offload:   # bf16 via FSDP2's mixed-precision policy, as the trainer
+                fsdp2.grad_sync(model, micro == args.accum - 1, True, False, keep_unsharded=True)
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16 and not args.cpu_offload):
+                loss = model(inp, lab, pos, doc, args.loss_chunk)
+            (loss / args.accum).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -84,15 +99,17 @@ def bench_one(name, args, device):
         if not torch.isfinite(loss):
             raise RuntimeError(f"{name}: loss became {loss.item()}")
     step_s = statistics.median(times)
-    tokens = args.micro_batch * args.seq_len
+    tokens = args.accum * args.micro_batch * args.seq_len
     tps = tokens / step_s
     peak = peak_flops(device)
     fpt = cfg.flops_per_token(args.seq_len)
     result = {
         "preset": name, "params": cfg.num_params(), "seq_len": args.seq_len, "micro_batch": args.micro_batch,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu", "torch": torch.__version__,
-        "attention": attention, "compile": use_compile, "doc_masking": args.doc_masking,
-        "activation_checkpointing": model.activation_checkpointing, "precision": "bf16 autocast, fp32 master" if bf16 else "fp32",
+        "attention": attention, "compile": use_compile, "doc_masking": args.doc_masking, "accum": args.accum,
+        "cpu_offload": args.cpu_offload, "adamw": "fused" if kwargs else "default",
+        "activation_checkpointing": model.activation_checkpointing,
+        "precision": ("bf16 FSDP2 policy" if args.cpu_offload else "bf16 autocast") + ", fp32 master" if bf16 else "fp32",
         "step_s_median": step_s, "step_s_all": times, "tokens_per_s_per_gpu": tps, "flops_per_token": fpt,
         "mfu": tps * fpt / peak if peak else None,
         "peak_memory_gib": torch.cuda.max_memory_allocated(device) / 2 ** 30 if device.type == "cuda" else None,
@@ -118,6 +135,9 @@ def main():
     ap.add_argument("--no-doc-masking", dest="doc_masking", action="store_false")
     ap.add_argument("--loss-chunk", type=int, default=2048, help="cross-entropy chunk (the trainer's default)")
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--cpu-offload", action="store_true",
+                    help="FSDP2 CPU offload on one process (what 8B on one GPU runs; torch >= 2.4)")
+    ap.add_argument("--accum", type=int, default=1, help="micro-batches per optimizer step")
     ap.add_argument("--json", action="store_true", help="print one JSON object per preset only")
     args = ap.parse_args()
     names = [n.strip() for n in args.preset.split(",") if n.strip()]
@@ -127,6 +147,12 @@ def main():
         return 2
     if args.device == "cpu" and any(n != "tiny" for n in names):
         sys.stderr.write("bench/train.py: on CPU only --preset tiny is sensible (the 1B step alone takes minutes)\n")
+        return 2
+    if args.cpu_offload and fsdp2.api() is None:
+        sys.stderr.write(f"bench/train.py: --cpu-offload needs FSDP2 (torch >= 2.4); this is torch {torch.__version__}\n")
+        return 2
+    if args.accum < 1:
+        sys.stderr.write("bench/train.py: --accum must be >= 1\n")
         return 2
     device = torch.device(args.device)
     for name in names:

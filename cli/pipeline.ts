@@ -63,7 +63,7 @@ export function pipelineRun(
   opts: Omit<PipelineValues, "text-key" | "id-key"> & { "text-key"?: string; "id-key"?: string },
   ctx: CliContext,
   stages: Stage[],
-  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"] },
+  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"]; compressionLevel?: number },
 ): { run: Omit<FusedRunOptions, "steps">; step: FusedStep } {
   const { inputs, output } = requireInputOutput(opts);
   // The writer would quietly clamp these (a 0 row group size to 1, a 0 size limit to none): say so instead.
@@ -89,6 +89,7 @@ export function pipelineRun(
       format: opts.format,
       rowGroupSize: opts["row-group-size"],
       maxFileBytes: opts["max-file-mb"] === undefined ? undefined : Math.round(opts["max-file-mb"] * 1e6),
+      level: meta.compressionLevel,
     },
     log: ctx.log,
     progress: ctx.quiet || ctx.logJson ? false : { tty: ctx.tty },
@@ -109,7 +110,7 @@ export async function runPipelineCommand(
   opts: Omit<PipelineValues, "text-key" | "id-key"> & { "text-key"?: string; "id-key"?: string },
   ctx: CliContext,
   stages: Stage[],
-  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"] },
+  meta: { name: string; options?: OptionSpecs; reader?: RunOptions["reader"]; compressionLevel?: number },
 ): Promise<{ code: number; result: RunResult }> {
   const { run, step } = pipelineRun(opts, ctx, stages, meta);
   const result = await runPipeline({ ...run, ...step });

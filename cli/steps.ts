@@ -18,6 +18,7 @@ export const stepCommands: Record<string, { summary: string; load: () => Promise
   "dedup-buckets": { summary: "Dedup stage 2: merge each LSH band's signature files into duplicate pairs.", load: () => import("./commands/dedup-buckets.js") },
   "dedup-clusters": { summary: "Dedup stage 3: connected components of all duplicate pairs and the survivor of each (one task).", load: () => import("./commands/dedup-clusters.js") },
   "dedup-filter": { summary: "Dedup stage 4: reread the inputs and keep one document per cluster.", load: () => import("./commands/dedup-filter.js") },
+  "dedup-index": { summary: "Build a reusable dedup index of a reference corpus, for dedup --against (remove what duplicates it).", load: () => import("./commands/dedup-index.js") },
   decontaminate: { summary: "Remove documents sharing a 13-gram with a math benchmark (GSM8K, MATH, MMLU-STEM, AIME, AMC, ...).", load: () => import("./commands/decontaminate.js") },
   refine: { summary: "Rewrite documents with an LLM and the Pro-Max refinement prompt (the answer replaces text).", load: () => import("./commands/refine.js") },
   tokenize: { summary: "Tokenize documents into Megatron .bin/.idx token files (one shuffled shard per input file).", load: () => import("./commands/tokenize.js") },

@@ -4,12 +4,17 @@
 // exactly as fastText's threads do. Arithmetic is float64 in registers and float32 in the matrices.
 import type { LossName } from "./args.js";
 import { tableLog, tableSigmoid, type HsTree } from "./output.js";
+import type { TrainKernel } from "./simd-train.js";
 
 /** Small fast PRNG (mulberry32); each thread gets its own stream from seed + thread id. */
 export class Rng {
   private s: number;
   constructor(seed: number) {
     this.s = seed >>> 0 || 0x9e3779b9;
+  }
+  /** the raw 32-bit state (the WASM init kernel continues the same stream) */
+  get state(): number {
+    return this.s;
   }
   next(): number {
     let t = (this.s = (this.s + 0x6d2b79f5) | 0);
@@ -31,6 +36,8 @@ export interface SgdModel {
   neg: number;
   tree: HsTree | null;
   negatives: Int32Array | null;
+  /** the WASM SIMD kernels over `wi` (same bits as the JS loops), or null to run the JS loops */
+  kernel?: TrainKernel | null;
 }
 
 export class SgdStep {
@@ -44,8 +51,8 @@ export class SgdStep {
     private readonly m: SgdModel,
     private readonly rng: Rng,
   ) {
-    this.hidden = new Float64Array(m.dim);
-    this.grad = new Float64Array(m.dim);
+    this.hidden = m.kernel?.hidden ?? new Float64Array(m.dim);
+    this.grad = m.kernel?.grad ?? new Float64Array(m.dim);
     this.out = new Float64Array(m.nlabels);
   }
 
@@ -55,12 +62,15 @@ export class SgdStep {
     const { dim, wi } = this.m;
     const h = this.hidden;
     const g = this.grad;
+    const kernel = this.m.kernel;
     h.fill(0);
     g.fill(0);
-    for (let i = at; i < at + n; i++) {
-      const o = input[i]! * dim;
-      for (let j = 0; j < dim; j++) h[j] += wi[o + j]!;
-    }
+    if (kernel) kernel.sumRows(input, at, n);
+    else
+      for (let i = at; i < at + n; i++) {
+        const o = input[i]! * dim;
+        for (let j = 0; j < dim; j++) h[j] += wi[o + j]!;
+      }
     const inv = 1 / n;
     for (let j = 0; j < dim; j++) h[j] *= inv;
     let loss: number;
@@ -82,10 +92,12 @@ export class SgdStep {
     this.examples++;
     // normalizeGradient: supervised models divide the gradient by the number of input rows.
     for (let j = 0; j < dim; j++) g[j] *= inv;
-    for (let i = at; i < at + n; i++) {
-      const o = input[i]! * dim;
-      for (let j = 0; j < dim; j++) wi[o + j] += g[j]!;
-    }
+    if (kernel) kernel.addGrad(input, at, n);
+    else
+      for (let i = at; i < at + n; i++) {
+        const o = input[i]! * dim;
+        for (let j = 0; j < dim; j++) wi[o + j] += g[j]!;
+      }
   }
 
   private dot(row: number): number {

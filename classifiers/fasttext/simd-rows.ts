@@ -54,20 +54,20 @@ const BODY = [
 
 // The WebAssembly JS API, typed locally: the project's TS libs have no DOM typings and @types/node 20 does not
 // declare the WebAssembly namespace.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
-interface WasmApi {
+export interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+export const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-function section(id: number, bytes: number[]): number[] {
+export function section(id: number, bytes: number[]): number[] {
   return [id, ...leb(bytes.length), ...bytes];
 }
-function leb(n: number): number[] {
+export function leb(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n & 0x7f;
@@ -77,7 +77,7 @@ function leb(n: number): number[] {
   } while (n);
   return out;
 }
-const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+export const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
 
 const MODULE_BYTES = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -121,7 +121,8 @@ const MAX_PAGES = 65536;
  * cannot be used (no SIMD, cols not a multiple of 4, or more than 4 GiB). */
 export function allocWasmMatrix(rows: number, cols: number): { layout: WasmLayout; data: Float32Array } | null {
   if (cols % 4 !== 0 || !kernelModule()) return null;
-  const slotBytes = Math.ceil((cols * 4 + IDS_CAPACITY * 4) / 16) * 16;
+  // a slot holds a float32 hidden vector + ids for prediction, or float64 hidden + gradient + ids for training
+  const slotBytes = Math.ceil((cols * 16 + IDS_CAPACITY * 4) / 16) * 16;
   const matrixOffset = 64 + SLOTS * slotBytes;
   const total = matrixOffset + rows * cols * 4;
   const pages = Math.max(1, Math.ceil(total / PAGE));

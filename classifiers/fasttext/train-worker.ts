@@ -10,6 +10,8 @@ import { IntBuffer } from "./int-buffer.js";
 import { LineCursor } from "./line-cursor.js";
 import { buildHsTree } from "./output.js";
 import { Rng, SgdStep } from "./sgd.js";
+import { TrainKernel } from "./simd-train.js";
+import type { WasmLayout } from "./simd-rows.js";
 import type { LossName } from "./args.js";
 
 export interface TrainWorkerData {
@@ -27,6 +29,10 @@ export interface TrainWorkerData {
   seed: number;
   wi: Float32Array;
   wo: Float32Array;
+  /** set when wi lives in the SIMD kernels' shared WebAssembly.Memory */
+  wasm?: WasmLayout;
+  /** false: run the JS loops even when the kernels are available (tests compare the two) */
+  simd: boolean;
   negatives: Int32Array | null;
   /** [0] global token count (fastText's tokenCount_) */
   tokenCount: BigInt64Array;
@@ -41,6 +47,7 @@ export type Segment = Int32Array;
 
 const d = workerData as TrainWorkerData;
 const dict = new Dictionary(d.dict, d.params);
+const kernel = d.wasm && d.simd ? TrainKernel.create(d.wasm, d.dim) : null;
 
 /** Initialise this thread's share of the input matrix: uniform in [-1/dim, 1/dim] (DenseMatrix::uniform). */
 function initInput(): void {
@@ -49,7 +56,8 @@ function initInput(): void {
   const to = Math.floor((rows * (d.threadId + 1)) / d.threads) * d.dim;
   const rng = new Rng(d.seed * 7919 + d.threadId + 1);
   const a = 1 / d.dim;
-  for (let i = from; i < to; i++) d.wi[i] = (rng.next() * 2 - 1) * a;
+  if (kernel) kernel.initUniform(from, to, rng.state, a);
+  else for (let i = from; i < to; i++) d.wi[i] = (rng.next() * 2 - 1) * a;
 }
 
 /** Lines whose first byte lies in [from, to) of the file, tokenized; null if over budget. */
@@ -104,6 +112,7 @@ function makeStep(): SgdStep {
       neg: d.neg,
       tree: d.loss === "hs" ? buildHsTree(dict.labelCounts()) : null,
       negatives: d.negatives,
+      kernel,
     },
     new Rng(d.seed + d.threadId + 1),
   );

@@ -36,6 +36,8 @@ export interface TrainOptions {
   /** Memory for input ids tokenized once and reused every epoch (default 1 GiB in all); a larger corpus streams
    * and re-tokenizes each pass, as fastText does. 0 disables the cache. */
   cacheBytes?: number;
+  /** false: train with the JS loops instead of the WASM SIMD kernels (same bits; tests compare the two) */
+  simd?: boolean;
   onProgress?: (p: { progress: number; wordsPerSecPerThread: number; loss: number }) => void;
 }
 
@@ -131,6 +133,8 @@ export async function trainSupervised(inputFile: string, opts: TrainOptions = {}
     seed,
     wi,
     wo,
+    wasm: input.wasm,
+    simd: opts.simd ?? true,
     negatives: args.loss === "ns" ? negativeTable(labelCounts) : null,
     tokenCount,
     stats,

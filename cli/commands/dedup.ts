@@ -1,30 +1,39 @@
 import { join } from "node:path";
 import { defineCommand, parseShard, UsageError } from "../command.js";
-import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
+import { formatStats, pipelineOptions, requireInputOutput, runPipelineCommand, workersFrom } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
 import {
   minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions, clusteringOption, clusteringFromOptions,
-  provenanceOptions, seedsOption,
+  provenanceOptions, seedsOption, againstOption, compressionLevelOption, compressionLevelFrom,
 } from "../options/dedup.js";
+import { overlapReport } from "../../lib/dedup/index.js";
+import { writeFileAtomic } from "../../lib/io/atomic.js";
+
+/** What `dedup-filter` declares (cli/commands/dedup-filter.ts). */
+const DEDUP_FILTER_OPTIONS = { ...pipelineOptions, ...workDirOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption };
 
 export default defineCommand({
   name: "dedup",
-  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed]",
+  usage: "dedup -i GLOB -o DIR [--work-dir DIR] [--bands 11 --rows 10 --ngram 5] [--keep-column math_score] [--clustering union|bucket] [--keep-removed] [--exact] [--against INDEX]",
   details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
-    "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work).",
-  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions },
+    "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work). With --against, OUTPUT/overlap.json " +
+    "gives the documents and words the inputs share with the reference corpus.",
+  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption, ...againstOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
     if (parseShard(opts.shard).count !== 1) {
       throw new UsageError("megamath dedup runs all stages on one machine; for a cluster use the four stage commands");
     }
-    let params, clustering;
+    let params, clustering, compressionLevel;
     try {
       params = paramsFromOptions(opts);
+      compressionLevel = compressionLevelFrom(opts);
       clustering = clusteringFromOptions(opts);
       if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new RangeError("--seeds must be >= 1");
+      if (opts.seeds > 1 && opts.against) throw new RangeError("--seeds > 1 cannot be combined with --against");
+      if (opts.seeds > 1 && params.exact) throw new RangeError("--seeds needs MinHash (not --exact)");
       if (opts.seeds > 1 && clustering !== "bucket") throw new RangeError("--seeds > 1 needs --clustering bucket");
     } catch (e) {
       throw new UsageError((e as Error).message);
@@ -35,7 +44,7 @@ export default defineCommand({
     const r = await runDedupStages({
       inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering, seeds: opts.seeds,
       read: { textKey: opts["text-key"], idKey: opts["id-key"] },
-      maxDocsPerPart: opts["max-docs-per-part"],
+      maxDocsPerPart: opts["max-docs-per-part"], against: opts.against, workers: workersFrom(opts),
     });
     const c = (i: number) => Object.entries(r.stages[i].counters).map(([k, v]) => `${k}=${v}`).join(" ");
     ctx.log.info(["dedup stages 1-3:", ...formatStats({ files: inputs.length, stages: [r.stages[0]] }),
@@ -46,7 +55,19 @@ export default defineCommand({
       workDir, inputs, clusterColumn: (opts["cluster-column"]) || null,
       clusterSizeColumn: (opts["cluster-size-column"]) || null, keepRemoved: Boolean(opts["keep-removed"]),
     });
-    const { code } = await runPipelineCommand(opts, ctx, [filter], { name: "dedup" });
+    // Stage 4 is `dedup-filter` with the options that command takes: its outputs then carry the fingerprints the
+    // emitted stage commands give them, so a build over a folder the cluster filled reuses them (and vice versa).
+    const stage4Opts = { ...Object.fromEntries(Object.entries(opts).filter(([k]) => k in DEDUP_FILTER_OPTIONS)), "work-dir": workDir } as typeof opts;
+    const { code, result } = await runPipelineCommand(stage4Opts, ctx, [filter], { name: "dedup-filter", compressionLevel });
+    const stage4 = result.stats.stages.find((s) => s.name === "dedup");
+    const overlap = opts.against && stage4 ? await overlapReport(workDir, stage4) : null;
+    if (overlap) {
+      await writeFileAtomic(join(output, "overlap.json"), JSON.stringify(overlap, null, 1) + "\n");
+      ctx.log.info(`overlap with ${overlap.index}: ${overlap.shared.docs} of ${overlap.corpus.docs} documents ` +
+        `(${(100 * overlap.shared.docShare).toFixed(2)}%), ${overlap.shared.words} of ${overlap.corpus.words} words ` +
+        `(${(100 * overlap.shared.wordShare).toFixed(2)}%) duplicate ${overlap.reference.matched} of the reference's ` +
+        `${overlap.reference.docs} documents; ${join(output, "overlap.json")}`);
+    }
     return code;
   },
 });

@@ -1,7 +1,7 @@
 // megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
 import { defineCommand, UsageError } from "../command.js";
 import { workersFrom, WORKERS_HELP } from "../pipeline.js";
-import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, checkMixLayouts, type MixSpec } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, type MixSpec } from "../../pipelines/mix/index.js";
 
 export default defineCommand({
   name: "mix",
@@ -30,6 +30,8 @@ export default defineCommand({
     seed: { type: "integer", description: "Seed (default: the spec's, else 0)." },
     tokenizer: { type: "string", default: "llama3", description: "Tokenizer for document sources (token sources must match it)." },
     workers: { type: "integer", description: `Tokenizer threads for document sources: ${WORKERS_HELP}`, identity: false },
+    "source-cache": { type: "string", placeholder: "DIR", identity: false,
+      description: "Tokenize document sources into DIR once and reuse them in every mixture that names the same files (same template, tokenizer, seed); `megamath build` uses BUILD/mix-sources." },
     force: { type: "boolean", description: "Replace an existing mixture folder." },
     "dry-run": { type: "boolean", description: "Plan only; write nothing." },
   },
@@ -42,10 +44,10 @@ export default defineCommand({
     if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
     const paths = pairs("source", "NAME=PATH", opts.source);
     spec = withTemplates(spec, pairs("source-template", "NAME=TEMPLATE", opts["source-template"]));
-    await checkMixLayouts(spec, paths);
     const { mixture } = await runMix({
       spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
       workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,
+      sourceCache: opts["source-cache"],
     });
     if (mixture) ctx.log.info(`mix: wrote ${opts.output}/mixture.json: ${mixture.tokens_written} tokens from ${mixture.sources.length} sources`);
     return 0;

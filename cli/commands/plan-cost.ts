@@ -1,10 +1,10 @@
 // megamath plan-cost: what annotate or refine would cost on a corpus, before it runs.
 import { defineCommand, UsageError } from "../command.js";
-import { expandInputs, readDocuments } from "../../lib/io/index.js";
+import { expandInputs } from "../../lib/io/index.js";
 import { describeFile } from "../../lib/io/inspect.js";
-import { getStrings } from "../../lib/arrow/batch.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
-import { loadPrompt, renderPrompt, truncateDoc, type DocumentFence } from "../../lib/llm/prompts.js";
+import { loadPrompt, type DocumentFence } from "../../lib/llm/prompts.js";
+import { sampleRequests } from "../../lib/llm/cost-sample.js";
 import { DEFAULT_ANNOTATE_MAX_CHARS } from "../../lib/llm/annotate-stage.js";
 import { DEFAULT_REFINE_LIMITS } from "../../lib/llm/refine-stage.js";
 import { planLlmCost, type SampledRequest } from "../../lib/llm/cost-plan.js";
@@ -46,23 +46,10 @@ export default defineCommand({
     const step = opts.step as "annotate" | "refine";
     const prompt = loadPrompt(opts.prompt ?? (step === "annotate" ? "finemath" : "promax-refine"));
     const tok = loadTokenizer(opts.tokenizer);
-    const sample: SampledRequest[] = [];
-    const perFile = Math.ceil(opts.sample / files.length);
+    let sample: SampledRequest[];
     try {
-      for (const f of files) {
-        let taken = 0;
-        for await (const b of readDocuments(f, { textKey: opts["text-key"], batchSize: Math.min(perFile, 4096) })) {
-          for (const t of getStrings(b, "text")) {
-            if (taken >= perFile || sample.length >= opts.sample) break;
-            const text = t ?? "";
-            const skipped = step === "refine" && opts["max-input-chars"] > 0 && text.length > opts["max-input-chars"];
-            const sent = step === "annotate" ? truncateDoc(text, opts["max-chars"]).text : text;
-            sample.push({ promptTokens: skipped ? 0 : tok.encode(renderPrompt(prompt, sent, opts.fence as DocumentFence)).length, documentTokens: tok.encode(text).length, skipped });
-            taken++;
-          }
-          if (taken >= perFile || sample.length >= opts.sample) break;
-        }
-      }
+      sample = await sampleRequests(files, { step, prompt, tokenizer: tok, sample: opts.sample, fence: opts.fence as DocumentFence,
+        maxChars: opts["max-chars"], maxInputChars: opts["max-input-chars"], textKey: opts["text-key"] });
     } finally {
       tok.free();
     }

@@ -3,7 +3,8 @@ import { pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipe
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { sampleStage } from "../../lib/sample/sample-stage.js";
 import { PlanBuilder, readPlan, writePlan, type SamplePlan } from "../../lib/sample/plan.js";
-import { DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
+import { DEFAULT_YEAR_COLUMNS, PATH_DATE, columnName } from "../../lib/sample/year.js";
+import { describeFile } from "../../lib/io/inspect.js";
 
 export default defineCommand({
   name: "sample",
@@ -11,7 +12,9 @@ export default defineCommand({
   details: [
     "The year of a document comes from the first of --year-columns that has one: a Common Crawl dump name anywhere",
     "in a string (CC-MAIN-2019-04, also inside WARC/WET paths or JSON text), an ISO date/timestamp, a bare year, or",
-    "a date/timestamp column; dotted paths reach into struct columns (metadata.cc_segment). Documents without a year",
+    "a date/timestamp column; dotted paths reach into struct columns (metadata.cc_segment). COLUMN#path-date reads",
+    "the year of a date in a URL's path (/2019/03/), the date the page claims rather than its crawl (opt-in). With",
+    "--per-year, a corpus where no document has a year stops before sampling, naming the columns it has. Documents without a year",
     "are removed as no_year. A document is drawn when hash(seed, id) is under its year's threshold, so every shard",
     "decides alone and the same seed gives the same sample under any sharding.",
     "--per-year N is exact across shards: a first pass over ALL inputs (ids and year columns) finds each year's",
@@ -57,6 +60,7 @@ export default defineCommand({
       plan = await buildPlan(opts, perYear, seed, yearColumns);
       const years = Object.entries(plan.years).map(([y, e]) => `${y}: ${e.keep}/${e.docs}`).join(", ");
       ctx.log.info(`sample plan: ${years || "no years found"}; ${plan.noYear} document(s) without a year`);
+      if (!Object.keys(plan.years).length) throw new UsageError(await noYearMessage(opts.input ?? [], plan.noYear, yearColumns));
       if (opts["write-plan"]) {
         await writePlan(String(opts["write-plan"]), plan);
         ctx.log.info(`wrote ${opts["write-plan"]}`);
@@ -75,7 +79,7 @@ async function buildPlan(
   const { inputs } = opts["write-plan"] && !opts.output ? { inputs: opts.input } : requireInputOutput(opts);
   if (!inputs?.length) throw new UsageError("--input is required (files or globs)");
   const builder = new PlanBuilder(perYear, seed, yearColumns);
-  const top = [...new Set(yearColumns.map((c) => c.split(".")[0]))];
+  const top = [...new Set(yearColumns.map((c) => columnName(c).split(".")[0]))];
   const files = await expandInputs(inputs);
   for (const file of files) {
     const batches = readDocuments(file, {
@@ -85,4 +89,17 @@ async function buildPlan(
     for await (const b of batches) builder.add(b);
   }
   return builder.build();
+}
+
+/** Why nothing can be sampled: the documents seen, the columns tried and the columns the files have. */
+async function noYearMessage(inputs: string[], docs: number, tried: string[]): Promise<string> {
+  const files = await expandInputs(inputs);
+  const found = files.length ? (await describeFile(files[0], { rows: 0 })).schema.map((c) => c.name) : [];
+  const urlLike = found.filter((c) => /url|link/i.test(c));
+  return [
+    `sample: none of the ${docs} document(s) has a year: tried the columns ${tried.join(", ")}; the input has ${found.join(", ") || "no columns"}.`,
+    "Name the column that carries the crawl date with --year-columns COLUMN (a Common Crawl dump name such as CC-MAIN-2023-50,",
+    "a WARC path, an ISO date or timestamp, or a bare year; in a build: --set sample.year-columns=COLUMN)" +
+      (urlLike.length ? `, or read dates in URL paths with --year-columns ${urlLike[0]}${PATH_DATE} (the date a page claims, not its crawl).` : "."),
+  ].join("\n");
 }

@@ -2,63 +2,22 @@
 // bucket directory on the top hash bits so a lookup touches one or two entries. Built deterministically from
 // benchmark items (same items ⇒ byte-identical file) and stored in a compact binary file that ships with the package.
 //
-// File layout (little-endian):
-//   "MMDECONT" | u32 format version | u32 header length | header JSON (utf-8) | body
-//   body = N varint deltas of the high lanes | N raw u32 low lanes | N varint item refs
-// The header records the normalization and hash ids (checked at load), n, the benchmarks (name, source file, item
-// count, item ids unless they are just row numbers), and the short items (fewer than n tokens, matched whole).
+// Building it from benchmark items is index-build.ts; its file layout (read and written) is index-file.ts.
 //
 // False positives: a 64-bit hash match without the n-gram text. With U distinct indexed hashes, a document n-gram
 // that is in no benchmark matches by accident with probability about U / 2^64 (≈ 6.2e-14 for the 1.15M hashes of
 // the 12 benchmarks). A 264B-token corpus has about 264e9 n-grams, so the expected number of accidental hits over the
 // whole MegaMath-Web corpus is about 0.016, i.e. likely none. We therefore do not ship the benchmark text to verify.
 import { readFileSync } from "node:fs";
-import { gunzipSync, gzipSync } from "node:zlib";
-import { NORMALIZATION_ID } from "./normalize.js";
-import { HASH_ID, TokenizedText, forEachNgram, hashSpan } from "./hash.js";
 import type { Benchmark } from "./benchmarks.js";
+import type { BenchmarkInfo, ShortEntry } from "./index-types.js";
+import { sharedU32, serializeIndex, parseIndex } from "./index-file.js";
+import { buildIndexParts } from "./index-build.js";
 
-export const FORMAT_VERSION = 1;
-const MAGIC = "MMDECONT";
-/**
- * An n-gram needs this many prose words (letter tokens of 2+ characters that are not LaTeX command names) to be
- * indexed. Pure notation — "x 8 x 7 x 6 …" polynomial runs, identity matrices, runs of 1s — recurs across unrelated
- * math texts and identifies no benchmark item: on the peer corpus all 16 non-planted hits were of this kind.
- */
-export const MIN_PROSE_WORDS = 3;
-/** Items shorter than this many tokens are too generic to match whole ("what is 2 + 3") and are skipped. */
-export const MIN_SHORT_ITEM_TOKENS = 8;
+export { FORMAT_VERSION } from "./index-file.js";
+export { MIN_PROSE_WORDS, MIN_SHORT_ITEM_TOKENS, MIN_NOTATION_TOKENS, MIN_NOTATION_INFORMATIVE, MAX_WHOLE_TOKENS, headKey } from "./index-build.js";
 
-export interface BenchmarkInfo {
-  name: string;
-  source: string;
-  items: number;
-  /** Item ids; absent when they are the row numbers 0..items-1. */
-  ids?: string[];
-  /** Index entries (distinct n-gram, item pairs) contributed. */
-  ngrams: number;
-  /** N-grams not indexed because they have fewer than MIN_PROSE_WORDS prose words (pure notation). */
-  notationNgrams: number;
-  /** Items of n+ tokens left with no indexed n-gram (all notation); they can only match via their query. */
-  itemsWithoutNgrams: number;
-  /** Items shorter than n tokens indexed whole, and items skipped for having fewer than MIN_SHORT_ITEM_TOKENS. */
-  shortIndexed: number;
-  shortSkipped: number;
-}
-
-export interface ShortEntry {
-  len: number;
-  hi: number;
-  lo: number;
-  ref: number;
-  /** Prefilter key of the first two tokens (see headKey). */
-  head: number;
-}
-
-/** Key of the token pair starting a short entry; a document position is a candidate only when its pair matches. */
-export function headKey(a0: number, a1: number): number {
-  return (a0 ^ Math.imul(a1, 0x27d4eb2d)) >>> 16;
-}
+export type { BenchmarkInfo, ShortEntry } from "./index-types.js";
 
 /**
  * Key of a short entry's (lane-A hash, length) in the span filter, so a candidate span is looked up in the Map only
@@ -66,16 +25,6 @@ export function headKey(a0: number, a1: number): number {
  */
 export function spanKey(hi: number, len: number): number {
   return (hi ^ Math.imul(len, 0x9e3779b1)) >>> 16;
-}
-
-interface Header {
-  normalization: string;
-  hash: string;
-  n: number;
-  entries: number;
-  benchmarks: BenchmarkInfo[];
-  short: ShortEntry[];
-  compressed: boolean;
 }
 
 export interface SharedIndex {
@@ -95,11 +44,6 @@ export interface SharedIndex {
  */
 export function filterMask(x: number): number {
   return (1 << (x & 31)) | (1 << ((x >>> 5) & 31)) | (1 << ((x >>> 10) & 31));
-}
-
-/** A Uint32Array on a SharedArrayBuffer, so worker threads can read it without a copy. */
-function sharedU32(n: number): Uint32Array {
-  return new Uint32Array(new SharedArrayBuffer(4 * n));
 }
 
 export interface ItemRef {
@@ -254,188 +198,20 @@ export class NgramIndex {
     return { benchmark: b.name, itemId: b.ids ? b.ids[i] : String(i) };
   }
 
-  /** Build from benchmark items. Deterministic: entries sorted by (hash, item). */
+  /** Build from benchmark items (index-build.ts). Deterministic: entries sorted by (hash, item). */
   static build(benchmarks: Benchmark[], n = 13): NgramIndex {
-    const tok = new TokenizedText();
-    let his: number[] = [];
-    let los: number[] = [];
-    let refs: number[] = [];
-    const short: ShortEntry[] = [];
-    const shortSeen = new Set<string>();
-    const infos: BenchmarkInfo[] = [];
-    const names = new Set<string>();
-    let ref = 0;
-    const proseSum = (from: number, len: number): number => {
-      let p = 0;
-      for (let j = from; j < from + len; j++) p += tok.prose[j];
-      return p;
-    };
-    // A whole item or query shorter than n tokens: indexed as one span when specific enough.
-    const addShort = (text: string, r: number): "indexed" | "skipped" | "long" => {
-      tok.load(text);
-      if (tok.count >= n) return "long";
-      if (tok.count < MIN_SHORT_ITEM_TOKENS || proseSum(0, tok.count) < MIN_PROSE_WORDS) return "skipped";
-      const [h, l] = hashSpan(tok, 0, tok.count);
-      const key = `${tok.count}:${h}:${l}:${r}`;
-      if (!shortSeen.has(key)) {
-        shortSeen.add(key);
-        short.push({ len: tok.count, hi: h, lo: l, ref: r, head: headKey(tok.hashA[0], tok.hashA[1]) });
-      }
-      return "indexed";
-    };
-    for (const b of benchmarks) {
-      if (names.has(b.name)) throw new Error(`benchmark "${b.name}" given twice`);
-      names.add(b.name);
-      let shortIndexed = 0;
-      let shortSkipped = 0;
-      let notation = 0;
-      let noNgrams = 0;
-      for (const item of b.items) {
-        let pushed = 0;
-        let longest = 0;
-        let longestText = "";
-        for (const text of item.texts) {
-          tok.load(text);
-          if (tok.count > longest) {
-            longest = tok.count;
-            longestText = text;
-          }
-          // Rolling count of prose words in the window.
-          let prose = 0;
-          for (let j = 0; j < Math.min(n, tok.count); j++) prose += tok.prose[j];
-          forEachNgram(tok, n, (h, l, pos) => {
-            if (pos > 0) prose += tok.prose[pos + n - 1] - tok.prose[pos - 1];
-            if (prose < MIN_PROSE_WORDS) {
-              notation++;
-              return;
-            }
-            // Repeats within an item are removed after sorting (exactly, on both lanes).
-            pushed++;
-            his.push(h);
-            los.push(l);
-            refs.push(ref);
-          });
-        }
-        if (longest < n) {
-          if (addShort(longestText, ref) === "indexed") shortIndexed++;
-          else shortSkipped++;
-        } else if (item.query) {
-          if (addShort(item.query, ref) === "indexed") shortIndexed++;
-        }
-        if (!pushed && longest >= n) noNgrams++;
-        ref++;
-      }
-      const ids = b.items.map((it) => it.id);
-      const plain = ids.every((id, i) => id === String(i));
-      infos.push({
-        name: b.name, source: b.source, items: b.items.length, ...(plain ? {} : { ids }), ngrams: 0,
-        notationNgrams: notation, itemsWithoutNgrams: noNgrams, shortIndexed, shortSkipped,
-      });
-    }
-    const order = Array.from({ length: his.length }, (_, i) => i);
-    order.sort((a, b) => his[a] - his[b] || los[a] - los[b] || refs[a] - refs[b]);
-    // Drop exact (hash, item) repeats that the per-item double key could conflate (kept sorted and unique).
-    const keep = order.filter((i, k) => k === 0 || his[i] !== his[order[k - 1]] || los[i] !== los[order[k - 1]] || refs[i] !== refs[order[k - 1]]);
-    const keys = sharedU32(2 * keep.length);
-    const rf = sharedU32(keep.length);
-    keep.forEach((i, k) => {
-      keys[2 * k] = his[i];
-      keys[2 * k + 1] = los[i];
-      rf[k] = refs[i];
-    });
-    his = los = refs = [];
-    const ix = new NgramIndex(n, infos, keys, rf, []);
-    for (let i = 0; i < rf.length; i++) infos[ix.refBench[rf[i]]].ngrams++;
-    short.sort((a, b) => a.len - b.len || a.hi - b.hi || a.lo - b.lo || a.ref - b.ref);
-    return new NgramIndex(n, infos, keys, rf, short);
+    const p = buildIndexParts(benchmarks, n);
+    return new NgramIndex(p.n, p.benchmarks, p.keys, p.ref, p.short);
   }
 
-  /** The binary file (see the layout at the top). The body is gzipped: the item refs and deltas compress. */
+  /** The binary file (index-file.ts has the layout). */
   serialize(): Uint8Array {
-    const N = this.ref.length;
-    const varints = new VarintWriter(N * 6);
-    let prev = 0;
-    for (let i = 0; i < N; i++) {
-      varints.write(this.keys[2 * i] - prev);
-      prev = this.keys[2 * i];
-    }
-    const deltas = varints.bytes();
-    const refsW = new VarintWriter(N * 3);
-    for (let i = 0; i < N; i++) refsW.write(this.ref[i]);
-    const refs = refsW.bytes();
-    const lo = new Uint8Array(N * 4);
-    const dv = new DataView(lo.buffer);
-    for (let i = 0; i < N; i++) dv.setUint32(i * 4, this.keys[2 * i + 1], true);
-    const body = gzipSync(concat([u32(deltas.length), deltas, lo, refs]), { level: 9 });
-    const header: Header = {
-      normalization: NORMALIZATION_ID, hash: HASH_ID, n: this.n, entries: N, benchmarks: this.benchmarks,
-      short: this.short, compressed: true,
-    };
-    const hj = new TextEncoder().encode(JSON.stringify(header));
-    return concat([new TextEncoder().encode(MAGIC), u32(FORMAT_VERSION), u32(hj.length), hj, body]);
+    return serializeIndex(this);
   }
 
   static parse(buf: Uint8Array, where = "index"): NgramIndex {
-    const magic = new TextDecoder().decode(buf.subarray(0, 8));
-    if (magic !== MAGIC) throw new Error(`${where}: not a megamath decontamination index (bad magic)`);
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const version = dv.getUint32(8, true);
-    if (version !== FORMAT_VERSION) throw new Error(`${where}: index format ${version}, this megamath reads ${FORMAT_VERSION}`);
-    const hlen = dv.getUint32(12, true);
-    let header: Header;
-    try {
-      header = JSON.parse(new TextDecoder().decode(buf.subarray(16, 16 + hlen)));
-    } catch {
-      throw new Error(`${where}: corrupt index header`);
-    }
-    if (header.normalization !== NORMALIZATION_ID || header.hash !== HASH_ID) {
-      throw new Error(
-        `${where}: built with normalization ${header.normalization} / hash ${header.hash}; this megamath uses ` +
-          `${NORMALIZATION_ID} / ${HASH_ID}. Rebuild it with 'megamath decontaminate --build-index'.`,
-      );
-    }
-    let body: Uint8Array;
-    try {
-      body = header.compressed ? gunzipSync(buf.subarray(16 + hlen)) : buf.subarray(16 + hlen);
-    } catch (e) {
-      throw new Error(`${where}: corrupt or truncated index body (${(e as Error).message})`);
-    }
-    const N = header.entries;
-    const bdv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const dlen = bdv.getUint32(0, true);
-    if (4 + dlen + N * 4 > body.length) throw new Error(`${where}: truncated index body`);
-    const keys = sharedU32(2 * N);
-    let p = 4;
-    let acc = 0;
-    for (let i = 0; i < N; i++) {
-      let v = 0;
-      let mul = 1;
-      let b: number;
-      do {
-        b = body[p++];
-        v += (b & 0x7f) * mul;
-        mul *= 128;
-      } while (b & 0x80);
-      acc += v;
-      keys[2 * i] = acc;
-    }
-    if (p !== 4 + dlen) throw new Error(`${where}: corrupt index body (hash section length)`);
-    for (let i = 0; i < N; i++) keys[2 * i + 1] = bdv.getUint32(p + i * 4, true);
-    p += N * 4;
-    const ref = sharedU32(N);
-    for (let i = 0; i < N; i++) {
-      let v = 0;
-      let mul = 1;
-      let b: number;
-      do {
-        if (p >= body.length) throw new Error(`${where}: truncated index body (item refs)`);
-        b = body[p++];
-        v += (b & 0x7f) * mul;
-        mul *= 128;
-      } while (b & 0x80);
-      ref[i] = v;
-    }
-    return new NgramIndex(header.n, header.benchmarks, keys, ref, header.short);
+    const p = parseIndex(buf, where);
+    return new NgramIndex(p.n, p.benchmarks, p.keys, p.ref, p.short);
   }
 
   static load(path: string): NgramIndex {
@@ -447,43 +223,4 @@ export class NgramIndex {
     }
     return NgramIndex.parse(buf, path);
   }
-}
-
-class VarintWriter {
-  private buf: Uint8Array;
-  private p = 0;
-  constructor(cap: number) {
-    this.buf = new Uint8Array(Math.max(16, cap));
-  }
-  write(v: number): void {
-    if (this.p + 10 > this.buf.length) {
-      const next = new Uint8Array(this.buf.length * 2);
-      next.set(this.buf);
-      this.buf = next;
-    }
-    while (v >= 128) {
-      this.buf[this.p++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.p++] = v;
-  }
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.p);
-  }
-}
-
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, true);
-  return b;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -123,8 +123,10 @@ export interface GreedyResult {
   bound: number;
 }
 
-/** The rank-order greedy over `rank` (node ids, best first) and the cover bound. */
-export function bucketGreedy(bk: Buckets, nodeCount: number, rank: Uint32Array): GreedyResult {
+/** The rank-order greedy over `rank` (node ids, best first) and the cover bound. `pinned` nodes (a reference
+ * corpus's documents, against.ts) are always kept whatever their buckets hold, must come first in `rank`, and are
+ * preferred as a removed node's survivor; with pinned nodes the bound is not computed (-1). */
+export function bucketGreedy(bk: Buckets, nodeCount: number, rank: Uint32Array, pinned?: Uint8Array): GreedyResult {
   const nb = bk.band.length;
   const { deg, of } = incidence(bk, nodeCount); // buckets of each node, in bucket (= band) order
 
@@ -135,8 +137,22 @@ export function bucketGreedy(bk: Buckets, nodeCount: number, rank: Uint32Array):
   let kept = 0;
   for (let j = 0; j < rank.length; j++) {
     const v = rank[j];
+    if (pinned?.[v]) {
+      keep[v] = 1;
+      kept++;
+      for (let i = deg[v]; i < deg[v + 1]; i++) if (held[of[i]] < 0) held[of[i]] = v;
+      continue;
+    }
     let blocked = -1;
-    for (let i = deg[v]; i < deg[v + 1]; i++) if (held[of[i]] >= 0) { blocked = of[i]; break; }
+    if (pinned) {
+      for (let i = deg[v]; i < deg[v + 1]; i++) {
+        const h = held[of[i]];
+        if (h >= 0 && pinned[h]) { blocked = of[i]; break; }
+        if (h >= 0 && blocked < 0) blocked = of[i];
+      }
+    } else {
+      for (let i = deg[v]; i < deg[v + 1]; i++) if (held[of[i]] >= 0) { blocked = of[i]; break; }
+    }
     if (blocked >= 0) {
       survivor[v] = held[blocked];
       band[v] = bk.band[blocked];
@@ -146,7 +162,7 @@ export function bucketGreedy(bk: Buckets, nodeCount: number, rank: Uint32Array):
     kept++;
     for (let i = deg[v]; i < deg[v + 1]; i++) held[of[i]] = v;
   }
-  return { keep, survivor, band, kept, bound: coverBound(bk, nodeCount, deg, of) };
+  return { keep, survivor, band, kept, bound: pinned ? -1 : coverBound(bk, nodeCount, deg, of) };
 }
 
 /** Size of a cover of the nodes by cliques of the conflict graph (two documents conflict when they share a

@@ -6,9 +6,10 @@ import { createHash } from "node:crypto";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import { DEDUP_FORMAT_VERSION } from "./params.js";
-import { CorruptFileError, RecordFileWriter, readRecordChunks, readRecordHeader, verifyRecordFile } from "./recordfile.js";
-import { type SignatureDone, paths, readAllSignatureDone, readWorkManifest, removeTemps } from "./workdir.js";
-import type { StageRunResult } from "./signatures.js";
+import { join } from "node:path";
+import { CorruptFileError, RecordFileWriter, readRecordChunks } from "./recordfile.js";
+import { runTaskLoop } from "../runtime/task-loop.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, checkAgainst, paths, readAllSignatureDone, readWorkManifest } from "./workdir.js";
 
 export interface BucketStageOptions {
   workDir: string;
@@ -22,66 +23,68 @@ export async function runBucketStage(o: BucketStageOptions): Promise<StageRunRes
   const shard = o.shard ?? { index: 0, count: 1 };
   const m = (await readWorkManifest(o.workDir))!;
   const done = await readAllSignatureDone(o.workDir, m);
+  await checkAgainst(o.workDir, m.against);
   const stats = new StageStats("dedup-buckets");
-  const result: StageRunResult = { stats, done: [], skipped: [] };
+  const tasks = [];
   for (let band = shard.index; band < m.params.bands; band += shard.count) {
-    const digest = bandInputDigest(done, band);
-    const out = paths.pairs(o.workDir, band);
-    if (!o.force && (await pairsValid(out, digest, o.log))) {
-      const info = await readRecordHeader(out, "pairs");
-      stats.count("pairs", info.records);
-      result.skipped.push(band);
-      continue;
-    }
-    const t0 = performance.now();
-    await removeTemps(`${o.workDir}/pairs`, `band-${String(band).padStart(3, "0")}`);
-    const r = await mergeBand(o.workDir, done, band, digest);
-    stats.timeMs += performance.now() - t0;
-    stats.count("pairs", r.pairs);
-    stats.count("records", r.records);
-    o.log?.info(`buckets: band ${band}: ${r.records} signatures, ${r.pairs} duplicate pairs`);
-    result.done.push(band);
+    const digest = bandInputDigest(done, band, m);
+    // The band's task on the shared task loop (lib/runtime/task-loop.ts): one marker per band in pairs/.done/, done
+    // when it holds this fingerprint (the digest of the stage-1 runs merged) and the pairs file is the one it made.
+    const fingerprint = createHash("sha256").update(`dedup-buckets:${DEDUP_FORMAT_VERSION}:${digest}`).digest("hex");
+    tasks.push({ key: bandKey(band), fingerprint, band, digest });
   }
-  return result;
+  const r = await runTaskLoop({
+    step: "dedup-buckets", outDir: join(o.workDir, "pairs"), tasks, force: o.force, log: o.log, tempSuffixes: [".pairs"],
+    onSkip: (_, marker) => { for (const st of marker.stats.stages) stats.merge(st); },
+    run: async (t) => {
+      const t0 = performance.now();
+      const r = await mergeBand(o.workDir, m, done, t.band, t.digest);
+      const st = new StageStats("dedup-buckets");
+      st.timeMs = performance.now() - t0;
+      st.count("pairs", r.pairs);
+      st.count("records", r.records);
+      stats.merge(st);
+      o.log?.info(`buckets: band ${t.band}: ${r.records} signatures, ${r.pairs} duplicate pairs`);
+      return { outputs: [`${t.key}.pairs`], stats: { files: 0, stages: [st.toJSON()] } };
+    },
+  });
+  return { stats, done: r.done.map((d) => d.task.band), skipped: r.skipped.map((d) => d.task.band) };
 }
 
+const bandKey = (band: number) => `band-${String(band).padStart(3, "0")}`;
+
 /** Identifies the exact stage-1 output a pairs file was made from, so a redone stage 1 invalidates it. */
-export function bandInputDigest(done: SignatureDone[], band: number): string {
+export function bandInputDigest(done: SignatureDone[], band: number, m?: WorkManifest): string {
   const h = createHash("sha256");
   for (const d of done) for (const p of d.parts) if (p.band === band) h.update(`${d.file}/${p.part}:${p.sha256}\n`);
+  // Against a reference index: its band file too (another index, or a rebuilt one, redoes the band).
+  if (m?.against) h.update(`against:${m.against.bands[band]}\n`);
   return h.digest("hex");
 }
 
-async function pairsValid(path: string, digest: string, log?: Logger): Promise<boolean> {
-  try {
-    const info = await readRecordHeader(path, "pairs");
-    if (info.header.inputDigest !== digest) {
-      log?.warn(`${path} was made from other signatures; recomputing it`);
-      return false;
-    }
-    await verifyRecordFile(path, "pairs");
-    return true;
-  } catch (e) {
-    if (e instanceof CorruptFileError && !/cannot open/.test(e.message)) {
-      log?.warn(`${e.message}; recomputing it`);
-    }
-    return false;
-  }
-}
-
-/** One sorted run being merged: the current chunk and a position in it. */
+/** One sorted run being merged: the current chunk and a position in it. `offset` is added to the file index of
+ * every record (a reference index's documents follow the corpus's own files: against.ts). */
 interface Run {
   path: string;
   chunks: AsyncGenerator<Uint32Array, void, void>;
   chunk: Uint32Array;
   pos: number;
+  offset: number;
 }
 
-async function openRun(path: string): Promise<Run | null> {
-  const chunks = readRecordChunks(path, "signatures");
-  const first = await chunks.next();
-  if (first.done) return null;
-  return { path, chunks, chunk: first.value, pos: 0 };
+async function nextChunk(r: { chunks: AsyncGenerator<Uint32Array, void, void>; offset: number }): Promise<Uint32Array | null> {
+  const next = await r.chunks.next();
+  if (next.done) return null;
+  const c = next.value; // a fresh array: adding the offset in place is safe
+  if (r.offset) for (let i = 2; i < c.length; i += 4) c[i] += r.offset;
+  return c;
+}
+
+export async function openRun(path: string, offset = 0): Promise<Run | null> {
+  const r = { path, chunks: readRecordChunks(path, "signatures"), offset };
+  const first = await nextChunk(r);
+  if (!first) return null;
+  return { ...r, chunk: first, pos: 0 };
 }
 
 /** Run a sorts before run b by their current record (hi, lo, file, row). */
@@ -107,8 +110,40 @@ function siftDown(heap: Run[], k: number): void {
   heap[k] = item;
 }
 
-async function mergeBand(work: string, done: SignatureDone[], band: number, digest: string):
-Promise<{ pairs: number; records: number }> {
+/** K-way merge of sorted runs: `visit` sees every record in (hi, lo, file, row) order (awaited only when it returns
+ * a promise). Returns the number of records. */
+export async function mergeRuns(runs: Run[], visit: (hi: number, lo: number, file: number, row: number) => void | Promise<void>):
+Promise<number> {
+  const heap = runs;
+  for (let k = (heap.length >> 1) - 1; k >= 0; k--) siftDown(heap, k);
+  let records = 0;
+  while (heap.length) {
+    const top = heap[0];
+    const c = top.chunk, i = top.pos;
+    const hi = c[i], lo = c[i + 1], file = c[i + 2], row = c[i + 3];
+    records++;
+    const p = visit(hi, lo, file, row);
+    if (p) await p;
+    top.pos += 4;
+    if (top.pos === c.length) {
+      const next = await nextChunk(top);
+      if (!next) {
+        const last = heap.pop()!;
+        if (heap.length && last !== top) heap[0] = last;
+        if (heap.length) siftDown(heap, 0);
+        continue;
+      }
+      top.chunk = next;
+      top.pos = 0;
+    }
+    checkOrder(top, hi, lo, row);
+    siftDown(heap, 0);
+  }
+  return records;
+}
+
+/** Stage 1's sorted runs of one band (and the reference index's, when the work folder has one). */
+export async function bandRuns(work: string, m: WorkManifest, done: SignatureDone[], band: number): Promise<Run[]> {
   const runs: Run[] = [];
   for (const d of done) {
     for (const p of d.parts) {
@@ -117,41 +152,26 @@ Promise<{ pairs: number; records: number }> {
       if (r) runs.push(r);
     }
   }
-  const heap = runs;
-  for (let k = (heap.length >> 1) - 1; k >= 0; k--) siftDown(heap, k);
+  if (m.against) {
+    const r = await openRun(paths.indexBand(m.against.index, band), m.inputs.length);
+    if (r) runs.push(r);
+  }
+  return runs;
+}
+
+async function mergeBand(work: string, m: WorkManifest, done: SignatureDone[], band: number, digest: string):
+Promise<{ pairs: number; records: number }> {
+  const runs = await bandRuns(work, m, done, band);
   const out = await RecordFileWriter.create(paths.pairs(work, band), {
     kind: "pairs", width: 4, version: DEDUP_FORMAT_VERSION, band, inputDigest: digest,
   });
-  let records = 0;
+  let records: number;
   try {
     let gHi = -1, gLo = -1, gFile = 0, gRow = 0;
-    while (heap.length) {
-      const top = heap[0];
-      const c = top.chunk, i = top.pos;
-      const hi = c[i], lo = c[i + 1], file = c[i + 2], row = c[i + 3];
-      records++;
-      if (hi === gHi && lo === gLo) {
-        await out.push4(gFile, gRow, file, row);
-      } else {
-        gHi = hi; gLo = lo; gFile = file; gRow = row;
-      }
-      top.pos += 4;
-      if (top.pos === c.length) {
-        const next = await top.chunks.next();
-        if (next.done) {
-          const last = heap.pop()!;
-          if (heap.length && last !== top) heap[0] = last;
-          if (heap.length) siftDown(heap, 0);
-          continue;
-        }
-        top.chunk = next.value;
-        top.pos = 0;
-        checkOrder(top, hi, lo, row);
-      } else {
-        checkOrder(top, hi, lo, row);
-      }
-      siftDown(heap, 0);
-    }
+    records = await mergeRuns(runs, (hi, lo, file, row) => {
+      if (hi === gHi && lo === gLo) return out.push4(gFile, gRow, file, row);
+      gHi = hi; gLo = lo; gFile = file; gRow = row;
+    });
   } catch (e) {
     await out.abort();
     throw e;

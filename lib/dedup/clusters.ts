@@ -5,18 +5,20 @@
 // the corpus; each file's priorities are loaded one file at a time.
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { runTaskLoop } from "../runtime/task-loop.js";
 import { StageStats } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { DEDUP_FORMAT_VERSION } from "./params.js";
-import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, verifyRecordFile, writeRecordFile } from "./recordfile.js";
+import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, writeRecordFile } from "./recordfile.js";
 import { sortByKey64 } from "./radix.js";
 import { DocUnionFind } from "./unionfind.js";
 import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
 import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
-import { NO_BAND, provenancePaths, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
-import { type SignatureDone, type WorkManifest, paths, readAllSignatureDone, readJson, readWorkManifest, removeTemps } from "./workdir.js";
-import type { StageRunResult } from "./signatures.js";
+import { readIdsAt, writeSurvivorIds } from "./ids.js";
+import { NO_BAND, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
+import { type SignatureDone, type StageRunResult, type WorkManifest, checkAgainst, docFilePath, paths, readAllSignatureDone, readWorkManifest, removeTemps } from "./workdir.js";
 
 export interface ClusterStageOptions {
   workDir: string;
@@ -39,7 +41,7 @@ export interface ClustersDone {
   clusters: number;
   clusteredDocs: number;
   duplicates: number;
-  files: { file: number; dups: number; removed: number; sha256: string; provSha256?: string }[];
+  files: { file: number; dups: number; removed: number; sha256: string; provSha256?: string; idsSha256?: string }[];
   /** Fields below: absent in markers written before the bucket mode (then: union, recomputed). */
   clustering?: ClusteringMode;
   /** Other seeds' work folders whose buckets were intersected with this folder's. */
@@ -55,29 +57,45 @@ export interface ClustersDone {
   /** Bucket mode: an upper bound on the documents any bucket-feasible selection keeps, and retained / it. */
   upperBound?: number;
   greedyBoundRatio?: number;
+  /** Against a reference index: documents removed as duplicates of a reference document, and how many distinct
+   * reference documents they name. */
+  reference?: { index: string; removed: number; matched: number };
 }
 
 export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunResult> {
   const m = (await readWorkManifest(o.workDir))!;
   const done = await readAllSignatureDone(o.workDir, m);
+  await checkAgainst(o.workDir, m.against);
   const digest = await clusterInputDigest(o.workDir, m, o.intersect ?? []);
   if (o.intersect?.length && (o.clustering ?? "union") !== "bucket") {
     throw new Error("intersecting seeds needs --clustering bucket");
   }
   const stats = new StageStats("dedup-clusters");
-  if (!o.force && (await clustersValid(o.workDir, digest, o.clustering ?? "union", o.log))) {
-    const d = (await readJson<ClustersDone>(paths.clustersDone(o.workDir)))!;
-    countDone(stats, d);
-    return { stats, done: [], skipped: [0] };
-  }
-  const t0 = performance.now();
-  await rm(paths.clustersDone(o.workDir), { force: true });
-  await removeTemps(`${o.workDir}/clusters`, "");
-  const d = await cluster(o, m, done, digest);
-  stats.timeMs = performance.now() - t0;
-  countDone(stats, d);
-  o.log?.info(`clusters: ${d.clusters} clusters over ${d.clusteredDocs} documents; ${d.duplicates} duplicates to remove`);
-  return { stats, done: [0], skipped: [] };
+  const mode = o.clustering ?? "union";
+  // One task on the shared task loop (lib/runtime/task-loop.ts): its marker (clusters/.done/clusters.json) holds
+  // the fingerprint of the pairs clustered (their digest), the mode and the sidecar setting, and the stamps of every
+  // file written; done.json stays the stage's result (what stage 4 and the report read).
+  const fingerprint = createHash("sha256")
+    .update(`dedup-clusters:${DEDUP_FORMAT_VERSION}:${digest}:${mode}:${o.sidecar !== false}`).digest("hex");
+  const r = await runTaskLoop({
+    step: "dedup-clusters", outDir: join(o.workDir, "clusters"), tasks: [{ key: "clusters", fingerprint }], force: o.force,
+    log: o.log, tempSuffixes: [".jsonl"],
+    onSkip: (_, marker) => { for (const st of marker.stats.stages) stats.merge(st); },
+    run: async () => {
+      const t0 = performance.now();
+      await rm(paths.clustersDone(o.workDir), { force: true });
+      await removeTemps(`${o.workDir}/clusters`, "");
+      const d = await cluster(o, m, done, digest);
+      stats.timeMs = performance.now() - t0;
+      countDone(stats, d);
+      o.log?.info(`clusters: ${d.clusters} clusters over ${d.clusteredDocs} documents; ${d.duplicates} duplicates to remove`);
+      const pad = (f: number) => `f${String(f).padStart(6, "0")}`;
+      const outputs = [...d.files.flatMap((f) => [`${pad(f.file)}.dups`, `${pad(f.file)}.prov`, `${pad(f.file)}.survivor-ids`]),
+        "sizes.bin", "done.json", ...(o.sidecar !== false ? ["clusters.jsonl"] : [])];
+      return { outputs, stats: { files: 0, stages: [stats.toJSON()] } };
+    },
+  });
+  return { stats, done: r.done.length ? [0] : [], skipped: r.skipped.length ? [0] : [] };
 }
 
 function countDone(stats: StageStats, d: ClustersDone): void {
@@ -120,30 +138,6 @@ export async function pairsDigest(work: string, m: WorkManifest): Promise<string
   return h.digest("hex");
 }
 
-async function clustersValid(work: string, digest: string, mode: ClusteringMode, log?: Logger): Promise<boolean> {
-  const d = await readJson<ClustersDone>(paths.clustersDone(work));
-  if (!d) return false;
-  if (d.inputDigest !== digest) {
-    log?.warn(`clusters in ${work} were made from other pairs; recomputing them`);
-    return false;
-  }
-  if (d.clustering !== mode) {
-    log?.warn(`clusters in ${work} were made with --clustering ${d.clustering ?? "union (older format)"}; recomputing them (${mode})`);
-    return false;
-  }
-  try {
-    for (const f of d.files) {
-      await verifyRecordFile(paths.dups(work, f.file), "dups");
-      await verifyRecordFile(provenancePaths.prov(work, f.file), "provenance");
-    }
-    await verifyRecordFile(provenancePaths.sizes(work), "cluster-sizes");
-    return true;
-  } catch (e) {
-    log?.warn(`${(e as Error).message}; recomputing clusters`);
-    return false;
-  }
-}
-
 async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureDone[], digest: string): Promise<ClustersDone> {
   const work = o.workDir;
   const mode = o.clustering ?? "union";
@@ -167,6 +161,13 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   const n = uf.size;
   const order = sortByKey64(uf.file, uf.row, n);
   const prio = await loadPriorities(work, m, done, uf, order);
+  // Reference documents (file ids after the inputs, against.ts): pinned survivors, ranked before everything.
+  const nIn = m.inputs.length;
+  let pinned: Uint8Array | undefined;
+  if (m.against) {
+    pinned = new Uint8Array(n);
+    for (let v = 0; v < n; v++) if (uf.file[v] >= nIn) { pinned[v] = 1; prio[v] = Infinity; }
+  }
 
   // Per node: its survivor (itself when kept) and the band of a bucket it shares with the survivor.
   let survivorOf: Int32Array;
@@ -181,14 +182,14 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
       if (best[r] < 0 || prio[node] > prio[best[r]]) best[r] = node;
     }
     survivorOf = new Int32Array(n);
-    for (let v = 0; v < n; v++) survivorOf[v] = best[uf.find(v)];
+    for (let v = 0; v < n; v++) survivorOf[v] = pinned?.[v] ? v : best[uf.find(v)];
     bandOf = await directBands(pairFiles, uf, survivorOf);
   } else {
-    const g = bucketGreedy(buckets!, n, rankOrder(order, prio));
+    const g = bucketGreedy(buckets!, n, rankOrder(order, prio), pinned);
     survivorOf = g.survivor;
     for (let v = 0; v < n; v++) if (g.keep[v]) survivorOf[v] = v;
     bandOf = g.band;
-    bound = g.bound;
+    bound = g.bound < 0 ? null : g.bound;
   }
 
   // Cluster ids in order of each cluster's smallest member (its survivor and the documents it stands for).
@@ -201,6 +202,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   }
   const clusters = sizes.length;
 
+  const survivorId = await survivorIds(work, m, uf, order, survivorOf);
   const files: ClustersDone["files"] = [];
   let k = 0;
   for (let f = 0; f < m.inputs.length; f++) {
@@ -208,25 +210,29 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
     while (k < n && uf.file[order[k]] === f) k++;
     const rec = new Uint32Array((k - start) * 3);
     const prov: number[] = [];
+    const provIds: string[] = [];
     let removed = 0;
     for (let j = start; j < k; j++) {
       const node = order[j];
       const s = survivorOf[node];
-      const keep = s === node ? 1 : 0;
+      // 1 kept, 0 removed as a duplicate within the corpus, 2 removed as a duplicate of a reference document.
+      const keep = s === node ? 1 : pinned?.[s] ? 2 : 0;
       const at = (j - start) * 3;
       rec[at] = uf.row[node];
       rec[at + 1] = idOf[s];
       rec[at + 2] = keep;
-      if (!keep) {
+      if (keep !== 1) {
         removed++;
         prov.push(uf.row[node], uf.file[s], uf.row[s], bandOf[node] < 0 ? NO_BAND : bandOf[node]);
+        provIds.push(survivorId.get(s)!);
       }
     }
     const w = await writeRecordFile(paths.dups(work, f), {
       kind: "dups", width: 3, version: DEDUP_FORMAT_VERSION, file: f, docs: done[f].docs, inputDigest: digest,
     }, rec);
     const p = await writeProvenance(work, f, digest, Uint32Array.from(prov));
-    files.push({ file: f, dups: k - start, removed, sha256: w.sha256, provSha256: p.sha256 });
+    const ids = await writeSurvivorIds(paths.survivorIds(work, f), f, digest, provIds);
+    files.push({ file: f, dups: k - start, removed, sha256: w.sha256, provSha256: p.sha256, idsSha256: ids.sha256 });
   }
   const sizeArr = Uint32Array.from(sizes);
   await writeClusterSizes(work, digest, sizeArr);
@@ -235,6 +241,14 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   let largest = 0;
   for (const s of sizes) if (s > largest) largest = s;
   const retained = totalDocs - (n - clusters);
+  let reference: ClustersDone["reference"];
+  if (pinned) {
+    const named = new Set<number>();
+    for (let v = 0; v < n; v++) if (!pinned[v] && pinned[survivorOf[v]]) named.add(survivorOf[v]);
+    let removedRef = 0;
+    for (let v = 0; v < n; v++) if (!pinned[v] && pinned[survivorOf[v]]) removedRef++;
+    reference = { index: m.against!.index, removed: removedRef, matched: named.size };
+  }
   const result: ClustersDone = {
     inputDigest: digest, clusters, clusteredDocs: n, duplicates: n - clusters, files,
     clustering: mode, ...(o.intersect?.length ? { intersect: o.intersect } : {}), docs: totalDocs, retained, largestCluster: largest, clusterSizes: sizeHistogram(sizeArr),
@@ -243,9 +257,32 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
       upperBound: totalDocs - n + bound,
       greedyBoundRatio: totalDocs - n + bound > 0 ? retained / (totalDocs - n + bound) : 1,
     } : {}),
+    ...(reference ? { reference } : {}),
   };
   await writeFileAtomic(paths.clustersDone(work), JSON.stringify(result) + "\n");
   return result;
+}
+
+/** The id of every survivor that some removed node names, read from stage 1's ids files (the reference index's
+ * for reference documents), one file at a time in (file, row) order. */
+async function survivorIds(work: string, m: WorkManifest, uf: DocUnionFind, order: Uint32Array, survivorOf: Int32Array):
+Promise<Map<number, string>> {
+  const n = uf.size;
+  const named = new Uint8Array(n);
+  for (let v = 0; v < n; v++) if (survivorOf[v] !== v) named[survivorOf[v]] = 1;
+  const out = new Map<number, string>();
+  const nIn = m.inputs.length;
+  let k = 0;
+  while (k < n) {
+    const f = uf.file[order[k]];
+    const nodes: number[] = [];
+    for (; k < n && uf.file[order[k]] === f; k++) if (named[order[k]]) nodes.push(order[k]);
+    if (!nodes.length) continue;
+    const path = f < nIn ? paths.ids(work, f) : paths.ids(m.against!.index, f - nIn);
+    const ids = await readIdsAt(path, nodes.map((v) => uf.row[v]));
+    for (const v of nodes) out.set(v, ids.get(uf.row[v])!);
+  }
+  return out;
 }
 
 /** Nodes in rank order: priority descending, ties in (file, row) order (`order`). */
@@ -321,7 +358,7 @@ async function writeSidecar(work: string, m: WorkManifest, uf: DocUnionFind, ord
   }
   const lines: string[] = [];
   const doc = (node: number) => ({
-    file: m.inputs[uf.file[node]].path, row: uf.row[node],
+    file: docFilePath(m, uf.file[node]), row: uf.row[node],
     ...(m.params.keepColumn ? { [m.params.keepColumn]: Number.isFinite(prio[node]) ? prio[node] : null } : {}),
   });
   for (let c = 0; c < clusters; c++) {

@@ -3,8 +3,8 @@
 // which is how stage 1 numbered them, and the total is checked against stage 1's count at the end of each file.
 import { resolve } from "node:path";
 import { stat } from "node:fs/promises";
-import { Int32 } from "apache-arrow";
-import { type Batch, withColumn } from "../arrow/batch.js";
+import { DataType, Int32 } from "apache-arrow";
+import { type Batch, getTexts, withColumn } from "../arrow/batch.js";
 import type { Stage, StageContext } from "../runtime/stage.js";
 import { readRecordFile, readRecordHeader } from "./recordfile.js";
 import { bandInputDigest } from "./buckets.js";
@@ -13,7 +13,7 @@ import { readClusterSizes } from "./provenance.js";
 import { RemovedWriter } from "./removed.js";
 import { fingerprintFile } from "../runtime/fingerprint.js";
 import {
-  type SignatureDone, type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readWorkManifest,
+  type WorkManifest, checkSameInputs, paths, readAllSignatureDone, readJson, readSignatureDone, readWorkManifest,
 } from "./workdir.js";
 
 export interface DedupFilterOptions {
@@ -42,7 +42,7 @@ export async function checkFilterReady(o: DedupFilterOptions): Promise<{ manifes
   const done = await readAllSignatureDone(o.workDir, manifest);
   for (let b = 0; b < manifest.params.bands; b++) {
     const info = await readRecordHeader(paths.pairs(o.workDir, b), "pairs");
-    if (info.header.inputDigest !== bandInputDigest(done, b)) {
+    if (info.header.inputDigest !== bandInputDigest(done, b, manifest)) {
       throw new Error(`${paths.pairs(o.workDir, b)} was made from other signatures than stage 1's current ones; ` +
         `rerun stage 2 (megamath dedup-buckets) and stage 3 (megamath dedup-clusters)`);
     }
@@ -73,11 +73,13 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
       const { manifest } = (await ready) as Awaited<ReturnType<typeof checkFilterReady>>;
       const f = index.get(resolve(ctx.file));
       if (f === undefined) throw new Error(`${ctx.file} is not one of the inputs stage 1 saw`);
-      const sigDone = await readJson<SignatureDone>(paths.sigDone(o.workDir, f));
+      const sigDone = await readSignatureDone(o.workDir, f);
       const { data: dups } = await readRecordFile(paths.dups(o.workDir, f), "dups");
       sizes ??= o.clusterSizeColumn ? readClusterSizes(o.workDir) : null;
       const clusterSizes = await sizes;
       const removedOut = o.keepRemoved ? await RemovedWriter.open(o, ctx, manifest, f) : null;
+      // Against a reference corpus: the overlap in words (whitespace-separated) besides documents (overlap.ts).
+      const overlap = Boolean(manifest.against);
       let next = 0; // index into dups (rows ascending)
       let row = 0;
       try {
@@ -87,13 +89,20 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
         const clusterIds: (number | null)[] | null = o.clusterColumn ? new Array(n).fill(null) : null;
         const sizeCol: number[] | null = clusterSizes ? new Array(n).fill(1) : null;
         const removedAt: number[] = [];
+        let refDrop = 0;
+        const words = overlap ? wordCounts(batch) : null;
+        if (words) ctx.stats.count("words", words.reduce((a, b) => a + b, 0));
         const removedCluster: number[] = [];
         while (next < dups.length && dups[next] < row + n) {
           const i = dups[next] - row;
           if (clusterIds) clusterIds[i] = dups[next + 1];
           if (sizeCol) sizeCol[i] = clusterSizes![dups[next + 1]];
-          if (!dups[next + 2]) {
+          if (dups[next + 2] !== 1) {
             keep[i] = 0;
+            if (dups[next + 2] === 2) {
+              refDrop++;
+              if (words) ctx.stats.count("words_duplicate_of_reference", words[i]);
+            }
             removedAt.push(i);
             removedCluster.push(dups[next + 1]);
           }
@@ -108,7 +117,9 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
           yield out;
           continue;
         }
-        ctx.stats.remove("duplicate", drop);
+        // Duplicates of a reference corpus (--against) are counted apart: the overlap of the two corpora.
+        if (drop > refDrop) ctx.stats.remove("duplicate", drop - refDrop);
+        if (refDrop) ctx.stats.remove("duplicate_of_reference", refDrop);
         // The kept rows go on as zero-copy slices, one per run of kept rows: copying every kept row into a new
         // batch (filterRows) cost more than everything else this stage does itself. Writers see the same rows in
         // the same order, and row groups and parts are cut by row and byte counts, not by batch boundaries.
@@ -132,4 +143,28 @@ export function dedupFilterStage(o: DedupFilterOptions): Stage {
       ctx.stats.count("clustered", dups.length / 3);
     },
   };
+}
+
+/** Whitespace-separated words of each row's text (bytes of Utf8 chunks; other layouts through strings). */
+export function wordCounts(batch: Batch): Uint32Array {
+  const out = new Uint32Array(batch.numRows);
+  const col = batch.getChild("text");
+  if (col && col.data.every((d) => DataType.isUtf8(d.type))) {
+    let r = 0;
+    for (const d of col.data) {
+      const offs = d.valueOffsets as Int32Array, v = d.values as Uint8Array;
+      for (let i = 0; i < d.length; i++, r++) {
+        let n = 0, inWord = false;
+        for (let j = offs[i], e = offs[i + 1]; j < e; j++) {
+          const space = v[j] <= 0x20;
+          if (!space && !inWord) n++;
+          inWord = !space;
+        }
+        out[r] = n;
+      }
+    }
+    return out;
+  }
+  getTexts(batch).forEach((t, i) => { out[i] = t.split(/[\x00-\x20]+/).filter(Boolean).length; });
+  return out;
 }

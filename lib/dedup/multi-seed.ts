@@ -45,8 +45,10 @@ export function intersectBuckets(a: Buckets, b: Buckets, nodeCount: number): Buc
 export async function checkSeedFolders(work: string, m: WorkManifest, others: string[]): Promise<WorkManifest[]> {
   const seeds = new Set([m.params.seed]);
   const out: WorkManifest[] = [];
+  if (others.length && m.params.exact) throw new Error(`${work} holds exact-dedup keys: seeds apply to MinHash only`);
   for (const w of others) {
     const o = (await readWorkManifest(w))!;
+    if (o.params.exact) throw new Error(`${w} holds exact-dedup keys: seeds apply to MinHash only`);
     const same = o.inputs.length === m.inputs.length && o.inputs.every((x, i) => x.size === m.inputs[i].size);
     if (!same) throw new Error(`${w} was made from other inputs than ${work}; every seed must read the same files`);
     if (o.params.bands !== m.params.bands || o.params.rows !== m.params.rows || o.params.ngram !== m.params.ngram) {

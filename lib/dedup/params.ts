@@ -17,6 +17,9 @@ export interface DedupParams {
   /** Numeric column whose highest value decides which member of a cluster survives (null: none, keep the first
    * by id order). A file without the column gives its documents the lowest priority. */
   keepColumn: string | null;
+  /** Exact dedup (exact.ts): one normalized-text hash per document instead of MinHash; `bands` is then the number
+   * of hash partitions (stage 2's shards), rows and ngram are unused (stored as 1). Absent: MinHash. */
+  exact?: boolean;
 }
 
 export const defaultDedupParams: DedupParams = { bands: 11, rows: 10, ngram: 5, seed: 0, keepColumn: "math_score" };
@@ -32,8 +35,10 @@ export function checkParams(p: DedupParams): DedupParams {
   int("rows", 1, 1024);
   int("ngram", 1, 64);
   int("seed", 0, 0xffffffff);
-  if (p.keepColumn === "") return { ...p, keepColumn: null };
-  return p;
+  let out = p.keepColumn === "" ? { ...p, keepColumn: null } : p;
+  if (out.exact) out = { ...out, rows: 1, ngram: 1 };
+  else if ("exact" in out) { const { exact: _, ...rest } = out; out = rest; } // MinHash manifests stay as before
+  return out;
 }
 
 /** The probability that a pair with Jaccard similarity s becomes a candidate: 1 - (1 - s^r)^b. */
@@ -49,10 +54,11 @@ export function lshThreshold(bands: number, rows: number): number {
 /** Same params (ignoring nothing): used to refuse mixing files made with different settings. */
 export function sameParams(a: DedupParams, b: DedupParams): boolean {
   return a.bands === b.bands && a.rows === b.rows && a.ngram === b.ngram && a.seed === b.seed &&
-    (a.keepColumn ?? null) === (b.keepColumn ?? null);
+    (a.keepColumn ?? null) === (b.keepColumn ?? null) && Boolean(a.exact) === Boolean(b.exact);
 }
 
 export function describeParams(p: DedupParams): string {
+  if (p.exact) return `exact partitions=${p.bands} keepColumn=${p.keepColumn ?? "(none)"}`;
   return `bands=${p.bands} rows=${p.rows} ngram=${p.ngram} seed=${p.seed} keepColumn=${p.keepColumn ?? "(none)"}`;
 }
 

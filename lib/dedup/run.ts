@@ -10,7 +10,8 @@ import { runBucketStage } from "./buckets.js";
 import { runClusterStage } from "./clusters.js";
 
 /** The document reader of stage 1. Stage 4 runs under the pipeline runner, which reads with the same
- * readDocuments and the same options, so both number the rows of a file identically. */
+ * readDocuments and the same options, so both number the rows of a file identically (and, given `inputs` as the
+ * runner does, give documents without an id the same FILE/ROW id: stage 1 records ids for dup_of_id). */
 export function documentReader(read: ReadOptions, onError: OnError): ReadFile {
   return (file, stats) => readDocuments(file, { ...read, onError, stats });
 }
@@ -29,6 +30,10 @@ export interface DedupStagesOptions {
   clustering?: "union" | "bucket";
   /** Hash families (multi-seed LSH); > 1 needs clustering "bucket". */
   seeds?: number;
+  /** A reference index folder (against.ts): remove the inputs' duplicates of it too. */
+  against?: string;
+  /** Stage 1's worker threads (0: the main thread). */
+  workers?: number;
 }
 
 /** Work folder of extra seed i (1..T-1) of a `megamath dedup --seeds T` run. */
@@ -41,17 +46,18 @@ export interface DedupStagesResult {
 /** Stages 1-3 locally, each skipping the pieces an earlier (possibly killed) run completed. */
 export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStagesResult> {
   const s1 = await runSignatureStage({
-    inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader(o.read, o.onError), force: o.force,
-    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
+    inputs: o.inputs, workDir: o.workDir, params: o.params, read: documentReader({ ...o.read, inputs: o.inputs }, o.onError), force: o.force,
+    log: o.log, onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, against: o.against, workers: o.workers,
   });
+  if (o.against && (o.seeds ?? 1) > 1) throw new Error("dedup against an index takes one seed");
   const s2 = await runBucketStage({ workDir: o.workDir, force: o.force, log: o.log });
   const intersect: string[] = [];
   for (let i = 1; i < (o.seeds ?? 1); i++) {
     const w = seedWorkDir(o.workDir, i);
     const params = { ...o.params, seed: (o.params.seed + i) >>> 0 };
     await runSignatureStage({
-      inputs: o.inputs, workDir: w, params, read: documentReader(o.read, o.onError), force: o.force, log: o.log,
-      onError: o.onError, maxDocsPerPart: o.maxDocsPerPart,
+      inputs: o.inputs, workDir: w, params, read: documentReader({ ...o.read, inputs: o.inputs }, o.onError), force: o.force, log: o.log,
+      onError: o.onError, maxDocsPerPart: o.maxDocsPerPart, workers: o.workers,
     });
     await runBucketStage({ workDir: w, force: o.force, log: o.log });
     intersect.push(w);

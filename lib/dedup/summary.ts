@@ -1,7 +1,8 @@
 // The figures of a finished stage 3 that a report shows (one small read of clusters/done.json): which clustering
 // ran, documents in and retained, largest cluster, the cluster-size histogram, and (bucket mode) the upper bound
 // on what any bucket-feasible selection keeps and the greedy's share of it.
-import { readJson, paths } from "./workdir.js";
+import { type WorkManifest, readJson, paths } from "./workdir.js";
+import type { StageStatsJSON } from "../runtime/stats.js";
 import type { ClustersDone } from "./clusters.js";
 
 export interface DedupSummary {
@@ -24,5 +25,33 @@ export async function readDedupSummary(workDir: string): Promise<DedupSummary | 
     clustering: d.clustering ?? "union", docs: d.docs ?? null, retained: d.retained ?? null, removed: d.duplicates,
     clusters: d.clusters, largestCluster: d.largestCluster ?? null, clusterSizes: d.clusterSizes ?? null,
     upperBound: d.upperBound ?? null, greedyBoundRatio: d.greedyBoundRatio ?? null,
+  };
+}
+
+/** Overlap of a corpus with the reference index it was deduplicated against (`--against`): documents and words
+ * (whitespace-separated) of the corpus that duplicate a reference document, and how many reference documents
+ * they duplicate. From stage 3's figures and stage 4's counters (all shards' stats merged). */
+export interface OverlapReport {
+  index: string;
+  reference: { docs: number; matched: number };
+  corpus: { docs: number; words: number };
+  shared: { docs: number; words: number; docShare: number; wordShare: number };
+  /** Removed as duplicates within the corpus itself (not of the reference). */
+  duplicatesWithin: number;
+}
+
+export async function overlapReport(workDir: string, stage4: StageStatsJSON): Promise<OverlapReport | null> {
+  const d = await readJson<ClustersDone>(paths.clustersDone(workDir));
+  const m = await readJson<WorkManifest>(paths.manifest(workDir));
+  if (!d?.reference || !m?.against) return null;
+  const docs = stage4.docsIn, words = stage4.counters.words ?? 0;
+  const sharedDocs = stage4.removed.duplicate_of_reference ?? 0;
+  const sharedWords = stage4.counters.words_duplicate_of_reference ?? 0;
+  return {
+    index: d.reference.index,
+    reference: { docs: m.against.docs, matched: d.reference.matched },
+    corpus: { docs, words },
+    shared: { docs: sharedDocs, words: sharedWords, docShare: docs ? sharedDocs / docs : 0, wordShare: words ? sharedWords / words : 0 },
+    duplicatesWithin: stage4.removed.duplicate ?? 0,
   };
 }

@@ -29,8 +29,9 @@ export function extractStage(options: PageOptions = {}): Stage {
     requires: ["html", "id", "http_status", "content_type", "charset_http", "payload_problem"],
     identity: () => JSON.stringify(options),
     async *run(input: AsyncIterable<Batch>, ctx: StageContext) {
-      const workers = Math.max(1, ctx.workers);
-      const results: AsyncIterable<[Batch, PageResult[]]> = workers > 1
+      // N worker threads for --workers N, the main thread for 0 (the rule of every per-document stage).
+      const workers = Math.max(0, ctx.workers);
+      const results: AsyncIterable<[Batch, PageResult[]]> = workers > 0
         ? orderedMap(input, async (b) => {
             pool ??= new TaskPool({ filename: workerFile(import.meta.url, "./worker.js"), workers });
             const t = task(b);

@@ -122,7 +122,7 @@ export async function releaseSlot(markerDir: string, outName: string): Promise<v
   await rm(claimPath(markerDir, outName), { force: true });
 }
 
-/** Make the output folder, or say plainly why it cannot be written (naming the folder that refused). */
+/** Make the output folder, or say why it cannot be written (naming the folder up the path that refused). */
 export async function ensureWritableDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });

@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { commonFolder } from "../io/glob.js";
 import { fileFailure } from "./failures.js";
 import { lockFolder } from "./lock.js";
-import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, OutputFolderError, ensureWritableDir } from "./output-guard.js";
+import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, ensureWritableDir, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage } from "./stage.js";

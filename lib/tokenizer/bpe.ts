@@ -2,7 +2,9 @@
 // only for pieces not in the cache. Measured 2x faster than calling tiktoken on whole documents with identical ids
 // (../shared/research/library-bench.md §3): most pieces of real text are frequent words.
 import { Tiktoken } from "tiktoken";
-import { compileSplitPattern } from "./pattern.js";
+import { compileSplitPattern, LLAMA3_PATTERN } from "./pattern.js";
+import { Llama3Splitter } from "./llama3-split.js";
+import { PieceCache } from "./piece-cache.js";
 import type { BpeDefinition } from "./ranks.js";
 
 /** A tokenizer as the rest of megamath sees it. Text is always encoded "ordinary": special-token strings such as
@@ -37,6 +39,14 @@ export class TokenSink {
     if (this.length === this.ids.length) this.grow(this.length + 1);
     this.ids[this.length++] = id;
   }
+  /** Append src[at .. at + n). */
+  pushRange(src: Uint32Array, at: number, n: number): void {
+    if (this.length + n > this.ids.length) this.grow(this.length + n);
+    const ids = this.ids;
+    let l = this.length;
+    for (let i = at; i < at + n; i++) ids[l++] = src[i]!;
+    this.length = l;
+  }
   pushAll(ids: Uint32Array): void {
     if (this.length + ids.length > this.ids.length) this.grow(this.length + ids.length);
     this.ids.set(ids, this.length);
@@ -68,6 +78,12 @@ export interface BpeOptions {
   maxCacheEntries?: number;
 }
 
+// Tiktoken cores by vocabulary fingerprint, shared by every tokenizer of this thread and kept for its life: building
+// one costs ~0.15 CPU-s, and one build loads the Llama-3 vocabulary some 25 times (the tokenize step, then every
+// mixture and each of its document sources); one core per vocabulary is tens of MB. Encoding is synchronous, so
+// sharing a core between tokenizers cannot interleave.
+const cores = new Map<string, Tiktoken>();
+
 // Pieces longer than this are not cached: long runs of whitespace or symbols are rare and would bloat the cache.
 const MAX_CACHED_PIECE = 48;
 const decoder = new TextDecoder("utf-8");
@@ -81,9 +97,9 @@ export class CachedBpeTokenizer implements Tokenizer {
   readonly fingerprint: string;
   private core: Tiktoken;
   private split: RegExp;
-  // number = a single-token piece (the common case), Uint32Array otherwise.
-  private cache = new Map<string, number | Uint32Array>();
-  private maxCache: number;
+  /** the hand-written Llama-3 pre-split (same pieces as `split`), when the pattern is Llama-3's */
+  private splitter: Llama3Splitter | null;
+  private cache: PieceCache;
 
   constructor(def: BpeDefinition, opts: BpeOptions) {
     this.name = opts.name;
@@ -92,41 +108,59 @@ export class CachedBpeTokenizer implements Tokenizer {
     this.bosId = opts.bosId;
     this.eosId = opts.eosId;
     this.fingerprint = opts.fingerprint;
-    this.maxCache = opts.maxCacheEntries ?? 1 << 20;
+    this.cache = new PieceCache(opts.maxCacheEntries ?? 1 << 20);
     this.split = compileSplitPattern(def.pattern);
-    try {
-      this.core = new Tiktoken(def.ranks, def.specials, def.pattern);
-    } catch (e) {
-      throw new Error(`tokenizer ${opts.name}: tiktoken rejected the vocabulary or pattern: ${String(e)}`);
+    this.splitter = def.pattern === LLAMA3_PATTERN ? new Llama3Splitter() : null;
+    const shared = cores.get(opts.fingerprint);
+    if (shared) this.core = shared;
+    else {
+      try {
+        this.core = new Tiktoken(def.ranks, def.specials, def.pattern);
+      } catch (e) {
+        throw new Error(`tokenizer ${opts.name}: tiktoken rejected the vocabulary or pattern: ${String(e)}`);
+      }
+      cores.set(opts.fingerprint, this.core);
     }
   }
 
   encodeInto(text: string, out: TokenSink): number {
     const start = out.length;
+    const len = text.length;
+    const sp = this.splitter;
+    if (sp) {
+      for (let pos = 0; pos < len; ) {
+        const end = sp.pieceEnd(text, pos, len);
+        this.piece(text, pos, end, out);
+        pos = end;
+      }
+      return out.length - start;
+    }
     const re = this.split;
-    const cache = this.cache;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      const piece = m[0];
-      if (piece.length === 0) {
+      if (m[0].length === 0) {
         re.lastIndex++;
         continue;
       }
-      const hit = cache.get(piece);
-      if (hit !== undefined) {
-        if (typeof hit === "number") out.push(hit);
-        else out.pushAll(hit);
-        continue;
-      }
-      const ids = this.core.encode_ordinary(piece);
-      if (piece.length <= MAX_CACHED_PIECE) {
-        if (cache.size >= this.maxCache) cache.clear();
-        cache.set(piece, ids.length === 1 ? ids[0] : ids);
-      }
-      out.pushAll(ids);
+      this.piece(text, m.index, m.index + m[0].length, out);
     }
     return out.length - start;
+  }
+
+  /** Append the ids of text[pos, end): from the cache, else from tiktoken (then cached if short). */
+  private piece(text: string, pos: number, end: number, out: TokenSink): void {
+    const cache = this.cache;
+    const short = end - pos <= MAX_CACHED_PIECE;
+    const h = short ? PieceCache.hash(text, pos, end) : 0;
+    if (short) {
+      const hit = cache.get(text, pos, end, h);
+      if (hit >= 0) return out.push(hit);
+      if (hit === -1) return out.pushRange(cache.multi, cache.multiAt, cache.multiLen);
+    }
+    const ids = this.core.encode_ordinary(text.slice(pos, end));
+    if (short) cache.set(text, pos, end, h, ids);
+    out.pushAll(ids);
   }
 
   encode(text: string): number[] {
@@ -144,7 +178,7 @@ export class CachedBpeTokenizer implements Tokenizer {
   }
 
   free(): void {
-    this.core.free();
+    // The core is shared (see `cores`): only this tokenizer's piece cache goes.
     this.cache.clear();
   }
 }

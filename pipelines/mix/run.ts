@@ -9,20 +9,21 @@
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { rm, rename, mkdir, mkdtemp, readFile } from "node:fs/promises";
-import { basename, dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../../lib/runtime/log.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
-import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
+import { shardPrefixes, tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
 import type { TokenizerInfo } from "../../lib/formats/token-file.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
-import { fingerprintFile, taskFingerprint } from "../../lib/runtime/fingerprint.js";
+import { fingerprintFile, hashOf, taskFingerprint } from "../../lib/runtime/fingerprint.js";
 import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../../lib/runtime/task-loop.js";
 import { StageStats } from "../../lib/runtime/stats.js";
 import { type MixSpec, MixSpecError } from "./spec.js";
 import { planMixture, type MixPlan } from "./plan.js";
 import { resolveSource, describeTokenSource, type TokenSourceInfo } from "./sources.js";
 import { packSource, type PackResult } from "./pack.js";
+import { checkMixLayouts } from "./layouts.js";
 
 export interface RunMixOptions {
   spec: MixSpec;
@@ -34,6 +35,11 @@ export interface RunMixOptions {
   force?: boolean;
   /** Plan only: check budgets and print the plan, write nothing. */
   dryRun?: boolean;
+  /** A folder where document sources are tokenized once and reused by every mixture naming the same files with the
+   * same template, tokenizer and seed (the recipe's mixtures share DCLM, the instruction data, ...). Each source gets
+   * its own subfolder; tokenize's task markers decide reuse, so a changed file is retokenized. Default: none, each
+   * mixture tokenizes its document sources in its own temp folder. */
+  sourceCache?: string;
   log?: Logger;
 }
 
@@ -62,6 +68,9 @@ const WORK_SUFFIX = ".mix";
 /** Run (or, when its marker matches, skip) the mixture. `plan` is null when a finished mixture was reused. */
 export async function runMix(opts: RunMixOptions): Promise<{ plan: MixPlan | null; mixture: MixtureJson | null; skipped?: boolean }> {
   const out = resolve(opts.outDir);
+  // Every document source against its template before anything is read whole or tokenized (layouts.ts): a library
+  // caller gets the same "columns found, templates that would read them" error as `megamath mix`.
+  await checkMixLayouts(opts.spec, opts.paths ?? {});
   if (opts.dryRun) return buildMix(opts, out);
   if (existsSync(join(out, "mixture.json")) && !opts.force && !(await readTaskMarker(markerPath(out, "mixture")))) {
     throw new MixSpecError(`${out} already holds a mixture (mixture.json) that this megamath did not record; use --force to replace it`);
@@ -132,8 +141,10 @@ async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPl
   const work = opts.dryRun
     ? await mkdtemp(join(tmpdir(), "megamath-mix-dry-run-"))
     : join(dirname(out), `.tmp-${basename(out)}${WORK_SUFFIX}-${process.pid}-${randomBytes(3).toString("hex")}`);
-  // Paths as recorded in manifests: inside the temp folder relative to it, so two builds write the same bytes.
-  const shown = (x: string) => (x.startsWith(work) ? x.slice(work.length + 1) : x);
+  const cache = opts.sourceCache && !opts.dryRun ? resolve(opts.sourceCache) : undefined;
+  // Paths as recorded in manifests: inside the temp folder relative to it, in the source cache relative to the
+  // mixture folder, so two builds write the same bytes.
+  const shown = (x: string) => (x.startsWith(work) ? x.slice(work.length + 1) : cache && x.startsWith(cache + sep) ? relative(out, x) : x);
   try {
     // 1. Resolve every source to token files; tokenize document sources into the work folder.
     const infos = new Map<string, TokenSourceInfo>();
@@ -144,11 +155,14 @@ async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPl
       if (r.kind === "tokens") prefixes = r.prefixes;
       else {
         if (opts.dryRun) log?.info(`mix: ${s.name}: tokenizing ${r.files.length} file(s) to count tokens`);
-        const res = await tokenizeFiles({
-          inputs: r.files, outDir: join(work, ".sources", s.name), tokenizer: opts.tokenizer ?? "llama3",
-          template: s.template ?? { name: "web" }, seed: spec.seed, workers: opts.workers, log,
-        });
-        prefixes = res.shards.map((m) => join(work, ".sources", s.name, m.prefix));
+        const tokenizer = opts.tokenizer ?? "llama3";
+        const template = s.template ?? { name: "web" };
+        const files = r.files.map((f) => resolve(f));
+        const dir = cache
+          ? join(cache, `${s.name}-${hashOf({ files, template, tokenizer, seed: spec.seed }).slice(0, 12)}`)
+          : join(work, ".sources", s.name);
+        await oneAtATime(dir, () => tokenizeFiles({ inputs: files, outDir: dir, tokenizer, template, seed: spec.seed, workers: opts.workers, log }));
+        prefixes = shardPrefixes(files, dir);
       }
       const info = describeTokenSource(prefixes);
       for (const [i, m] of info.manifests.entries()) {
@@ -199,5 +213,19 @@ async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPl
     return { plan, mixture, files };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Mixtures of one build may run at once (pipelines/recipe/run.ts) and share cached sources: one tokenizes a
+ * cache folder while the others wait for it, then find its markers and reuse it. */
+const busy = new Map<string, Promise<unknown>>();
+async function oneAtATime<T>(key: string, f: () => Promise<T>): Promise<T> {
+  while (busy.has(key)) await busy.get(key)!.catch(() => {});
+  const p = f();
+  busy.set(key, p);
+  try {
+    return await p;
+  } finally {
+    busy.delete(key);
   }
 }

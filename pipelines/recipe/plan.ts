@@ -47,6 +47,9 @@ export interface Invocation {
   keep?: true;
   /** Never run fused with a neighbour (recipe or step "fuse": false). */
   noFuse?: true;
+  /** The bounds the step's command enforces on what it keeps (lib/runtime/expect.ts), from its allow-empty and
+   * min-kept-share options; absent for a command that keeps no documents (train-classifier, mix, ...). */
+  expect?: { allowEmpty: boolean; minKeptShare?: number };
 }
 
 /** Option names the LLM steps take for the server (see cli/options/llm.ts). Only steps whose command declares them
@@ -113,8 +116,14 @@ export function planBuild(recipe: Recipe, s: BuildSettings): Invocation[] {
       (runOnly ? runOptions : options)[k] = v;
     }
     effective.set(step.name, [join(stepDir(step.name), "*.parquet")]);
+    // A command that takes --allow-empty checks the bounds (non-empty output unless allowed, min-kept-share): the
+    // plan says which, so the report shows every bound however the step ran.
+    const minKept = given["min-kept-share"];
+    const expect = takes("allow-empty")
+      ? { allowEmpty: given["allow-empty"] === true, ...(typeof minKept === "number" ? { minKeptShare: minKept } : {}) }
+      : undefined;
     out.push({ step: step.name, command: use.command, options, runOptions, positionals, shard: use.shard ?? "none",
-      outDir: stepDir(step.name), about: step.about, substituted, effectiveDir: stepDir(step.name),
+      outDir: stepDir(step.name), about: step.about, substituted, effectiveDir: stepDir(step.name), ...(expect ? { expect } : {}),
       ...(step.keep ?? recipe.keepIntermediate ? { keep: true as const } : {}),
       ...(step.fuse === false || recipe.fuse === false ? { noFuse: true as const } : {}) });
   }

@@ -1,130 +1,165 @@
-// Run a planned build locally: each step in-process, one after another, each resumable. The step's typed options go
-// to its command as values (no command line is built or parsed). A finished step leaves `.step.json` (its options
-// and timing) in its folder; a rerun with the same options skips it.
-import { readFile, mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+// Run a planned build locally: each step in-process, each resumable. The step's typed options go to its command as
+// values (no command line is built or parsed).
+//
+// Whether a step is done is its own business: every step runs, and its task loop skips each task whose marker holds
+// the fingerprint computed now (its settings and the fingerprints of everything it read, which are the fingerprints
+// of the upstream tasks that made those files). So a changed upstream redoes exactly the tasks downstream of it, a
+// folder filled by emitted cluster tasks is reused as it is, and nothing is forced. A step that changed no file in
+// its folder is reported "done-before"; one that did leaves `.step.json` (its options and timing, for the report).
+//
+// Steps that do not depend on each other (no step reads another's folder, e.g. the four mixtures) run at the same
+// time, at most `jobs` at once; each writes only its own folder, so the outputs do not depend on the order.
+import { readdir, stat, mkdir } from "node:fs/promises";
+import { join, sep } from "node:path";
 import { loadStepCommand } from "../../cli/steps.js";
 import { optionValues, type CliContext } from "../../cli/command.js";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { writeFileAtomic, isTempName } from "../../lib/io/atomic.js";
 import type { Logger } from "../../lib/runtime/log.js";
 import type { Invocation, StepOptions } from "./plan.js";
-import { planPasses, runPass, type Pass } from "./fuse.js";
 
 export interface StepResult {
   step: string;
   command: string;
   status: "ran" | "done-before" | "skipped" | "substituted" | "not-run";
   seconds: number;
-  /** CPU seconds of the whole process (all threads) during the step: per-core cost, robust to other load. */
+  /** CPU seconds of the whole process (all threads) during the step: per-core cost, robust to other load. Left out
+   * when another step ran at the same time (their CPU cannot be told apart). */
   cpuSeconds?: number;
   note?: string;
-  /** The step's identity-relevant options (what its marker records). */
+  /** The step's identity-relevant options. */
   options: StepOptions;
 }
 
 /** Where steps log and print; only `log` is required (a library caller need not build a terminal context). */
 export type RunContext = Partial<CliContext> & { log: Logger };
 
+export interface RunPlanOptions {
+  /** Redo every task of every step whatever its markers say. */
+  force?: boolean;
+  /** Independent steps run at once (default 2; 1: one after another, as a benchmark wants for per-step CPU). */
+  jobs?: number;
+}
+
 const STEP_MARKER = ".step.json";
 
-export async function runPlanLocally(plan: Invocation[], context: RunContext,
-  opts: { force?: boolean; fuse?: boolean; finalDir?: string } = {}): Promise<StepResult[]> {
+export async function runPlanLocally(plan: Invocation[], context: RunContext, opts: RunPlanOptions = {}): Promise<StepResult[]> {
   const ctx: CliContext = { quiet: false, logJson: false, tty: false, stdout: process.stdout, ...context };
-  const results: StepResult[] = [];
+  const results: (StepResult | undefined)[] = plan.map(() => undefined);
   const active = plan.filter((p) => !p.skipped);
-  // Consecutive per-document steps run as one pass (fuse.ts) unless fusion is off.
-  const passes = opts.fuse === false ? new Map<string, Pass>() : await planPasses(plan, opts.finalDir);
-  const inPass = new Set([...passes.values()].flatMap((p) => p.members.slice(1).map((m) => m.step)));
+  const deps = dependencies(plan);
+  plan.forEach((inv, i) => {
+    if (!inv.skipped) return;
+    ctx.log.info(`[skip] ${inv.step}: ${inv.skipped}`);
+    results[i] = { step: inv.step, command: inv.command, status: "skipped", seconds: 0, note: inv.skipped, options: {} };
+  });
+  const jobs = Math.max(1, opts.jobs ?? 2);
+  const running = new Map<number, Promise<void>>();
+  const started = new Set<number>();
+  let failure: unknown;
   let k = 0;
-  // Once a step runs, its outputs are new, so every later step must recompute rather than trust its markers.
-  let upstreamRan = Boolean(opts.force);
-  for (const inv of plan) {
-    if (inv.skipped) {
-      ctx.log.info(`[skip] ${inv.step}: ${inv.skipped}`);
-      results.push({ step: inv.step, command: inv.command, status: "skipped", seconds: 0, note: inv.skipped, options: {} });
-      continue;
+  for (;;) {
+    // Start every step whose dependencies are done, in plan order, while there is room and nothing failed.
+    for (const [i, inv] of plan.entries()) {
+      if (failure !== undefined || running.size >= jobs) break;
+      if (results[i] || started.has(i) || !deps[i].every((d) => results[d])) continue;
+      started.add(i);
+      const label = `[${++k}/${active.length}] ${inv.step}`;
+      const p = runStep(inv, ctx, label, Boolean(opts.force), () => running.size > 1)
+        .then((r) => void (results[i] = r), (e) => void (failure ??= e))
+        .finally(() => running.delete(i));
+      running.set(i, p);
     }
-    if (inPass.has(inv.step)) continue; // ran with the first step of its pass
-    const pass = passes.get(inv.step);
-    if (pass) {
-      const first = k + 1;
-      k += pass.members.length;
-      upstreamRan = await runPassStep(pass, ctx, { upstreamRan, label: `[${first}-${k}/${active.length}]`, results });
-      continue;
-    }
-    k++;
-    const marker = join(inv.outDir, STEP_MARKER);
-    const identity = stepIdentity(inv);
-    const previous = await readStepMarker(marker);
-    if (!upstreamRan && previous === identity) {
-      ctx.log.info(`[${k}/${active.length}] ${inv.step}: done before, skipped`);
-      results.push({ step: inv.step, command: inv.command, status: "done-before", seconds: 0, note: inv.substituted, options: inv.options });
-      continue;
-    }
-    ctx.log.info(`[${k}/${active.length}] ${inv.step}: megamath ${inv.command}${inv.substituted ? ` (${inv.substituted})` : ""}`);
-    const cmd = await loadStepCommand(inv.command);
-    // Recompute from scratch when inputs changed upstream or the step's own options changed; a step with no
-    // marker at all (never run, or killed) resumes from its per-file completion markers.
-    const force = upstreamRan || (previous !== null && previous !== identity);
-    upstreamRan = true;
-    // The old marker no longer describes the folder once the step starts over: a run that fails now must not be
-    // taken for "done before" next time.
-    await rm(marker, { force: true });
-    const given: Record<string, unknown> = { ...inv.options, ...inv.runOptions };
-    if (force && "force" in cmd.options) given.force = true;
-    const values = optionValues(cmd, given, `step "${inv.step}"`);
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const code = (await cmd.run({ positionals: inv.positionals, opts: values, ctx })) ?? 0;
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    if (code !== 0) throw new Error(`step "${inv.step}" (megamath ${inv.command}) failed with exit code ${code}`);
-    await mkdir(inv.outDir, { recursive: true });
-    await writeFileAtomic(marker, JSON.stringify({ step: inv.step, command: inv.command, options: inv.options,
-      positionals: inv.positionals, seconds, cpuSeconds }, null, 1) + "\n");
-    results.push({ step: inv.step, command: inv.command, status: inv.substituted ? "substituted" : "ran", seconds, cpuSeconds, note: inv.substituted, options: inv.options });
+    if (running.size === 0) break;
+    await Promise.race(running.values());
   }
-  return results;
+  if (failure !== undefined) throw failure;
+  return results as StepResult[];
 }
 
-/** A fused pass as steps of the build: done before when every member's `.step.json` matches; else run (forced
- * when anything upstream ran or a member's options changed) and each member gets its `.step.json`, its share of
- * the pass's CPU time, and a note naming the pass. Returns whether it ran. */
-async function runPassStep(pass: Pass, ctx: CliContext, r: { upstreamRan: boolean; label: string; results: StepResult[] }): Promise<boolean> {
-  const names = pass.members.map((m) => m.step).join(" + ");
-  const previous = await Promise.all(pass.members.map((m) => readStepMarker(join(m.outDir, STEP_MARKER))));
-  const same = pass.members.map((m, i) => previous[i] === stepIdentity(m));
-  if (!r.upstreamRan && same.every(Boolean)) {
-    ctx.log.info(`${r.label} ${names}: done before, skipped`);
-    for (const m of pass.members) r.results.push({ step: m.step, command: m.command, status: "done-before", seconds: 0, note: m.substituted, options: m.options });
-    return false;
-  }
-  ctx.log.info(`${r.label} ${names}: one fused pass (megamath ${pass.members.map((m) => m.command).join(" → ")})`);
-  const force = r.upstreamRan || previous.some((p, i) => p !== null && !same[i]);
-  for (const m of pass.members) await rm(join(m.outDir, STEP_MARKER), { force: true });
-  const out = await runPass(pass, ctx, force);
-  if (out.code !== 0) throw new Error(`fused pass ${names} failed with exit code ${out.code}`);
-  for (const [i, m] of pass.members.entries()) {
-    const note = `fused: ${names}${pass.keep[i] ? "" : " (documents not kept)"}`;
-    await mkdir(m.outDir, { recursive: true });
-    await writeFileAtomic(join(m.outDir, STEP_MARKER), JSON.stringify({ step: m.step, command: m.command, options: m.options,
-      positionals: m.positionals, seconds: out.seconds[i], cpuSeconds: out.cpuSeconds[i], fused: pass.members.map((x) => x.step) }, null, 1) + "\n");
-    r.results.push({ step: m.step, command: m.command, status: m.substituted ? "substituted" : "ran", seconds: out.seconds[i],
-      cpuSeconds: out.cpuSeconds[i], note: m.substituted ? `${m.substituted}; ${note}` : note, options: m.options });
-  }
-  return true;
+/** For each step, the steps whose folders it reads (through its options or positionals). */
+function dependencies(plan: Invocation[]): number[][] {
+  return plan.map((inv, i) => {
+    const values = [...Object.values(inv.options), ...Object.values(inv.runOptions), ...inv.positionals].flat()
+      .filter((v): v is string => typeof v === "string");
+    return plan.flatMap((other, j) => (j !== i && values.some((v) => mentions(v, other.outDir)) ? [j] : []));
+  });
 }
 
-/** What a finished step's marker must match: its command, options and positionals. */
-function stepIdentity(m: { command: string; options?: unknown; positionals?: unknown }): string {
-  return JSON.stringify([m.command, m.options ?? null, m.positionals ?? null]);
+/** Does option value `v` name folder `dir` or a path under it (alone, or inside a value like NAME=PATH)? */
+function mentions(v: string, dir: string): boolean {
+  for (let at = v.indexOf(dir); at >= 0; at = v.indexOf(dir, at + 1)) {
+    const after = v[at + dir.length];
+    if ((at === 0 || !/[\w.-]/.test(v[at - 1])) && (after === undefined || after === sep || after === ",")) return true;
+  }
+  return false;
 }
 
-async function readStepMarker(path: string): Promise<string | null> {
+async function runStep(inv: Invocation, ctx: CliContext, label: string, force: boolean, shared: () => boolean): Promise<StepResult> {
+  const before = await folderState(inv.outDir);
+  ctx.log.info(`${label}: megamath ${inv.command}${inv.substituted ? ` (${inv.substituted})` : ""}`);
+  const cmd = await loadStepCommand(inv.command);
+  const given: Record<string, unknown> = { ...inv.options, ...inv.runOptions };
+  if (force && "force" in cmd.options) given.force = true;
+  const values = optionValues(cmd, given, `step "${inv.step}"`);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let overlapped = shared();
+  let code: number;
   try {
-    return stepIdentity(JSON.parse(await readFile(path, "utf8")));
-  } catch {
-    return null;
+    code = (await cmd.run({ positionals: inv.positionals, opts: values, ctx })) ?? 0;
+  } catch (e) {
+    // The step's own message names its command; say which step of the recipe it was.
+    if (e instanceof Error && !e.message.startsWith(`step "${inv.step}"`)) e.message = `step "${inv.step}" (megamath ${inv.command}): ${e.message}`;
+    throw e;
   }
+  overlapped ||= shared();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = overlapped ? undefined : (cpu.user + cpu.system) / 1e6;
+  if (code !== 0) throw new Error(`step "${inv.step}" (megamath ${inv.command}) failed with exit code ${code}`);
+  const changed = changedFiles(before, await folderState(inv.outDir));
+  const base = { step: inv.step, command: inv.command, note: inv.substituted, options: inv.options };
+  if (changed === 0 && !force) {
+    ctx.log.info(`${label}: done before, skipped (0 redone: every task's marker matches its inputs and settings)`);
+    return { ...base, status: "done-before", seconds: 0 };
+  }
+  await mkdir(inv.outDir, { recursive: true });
+  await writeFileAtomic(join(inv.outDir, STEP_MARKER), JSON.stringify({ step: inv.step, command: inv.command, options: inv.options,
+    positionals: inv.positionals, seconds, cpuSeconds, changedFiles: changed }, null, 1) + "\n");
+  return { ...base, status: inv.substituted ? "substituted" : "ran", seconds, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
+}
+
+/** Files a step rewrites on every run whatever it computed (its summary stats, locks) or that describe the run. */
+const VOLATILE = (name: string) => name === "stats.json" || /^stats\.shard-\d+-of-\d+\.json$/.test(name) ||
+  name === STEP_MARKER || /^\.megamath-shard-.*\.lock$/.test(name) || isTempName(name);
+
+/** Size and modification time of every file under a step's folder (volatile ones aside). */
+async function folderState(dir: string): Promise<Map<string, string>> {
+  const state = new Map<string, string>();
+  const walk = async (d: string, rel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (VOLATILE(e.name)) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(join(d, e.name), r);
+      else {
+        const s = await stat(join(d, e.name)).catch(() => null);
+        if (s) state.set(r, `${s.size}:${s.mtimeMs}`);
+      }
+    }
+  };
+  await walk(dir, "");
+  return state;
+}
+
+function changedFiles(a: Map<string, string>, b: Map<string, string>): number {
+  let n = 0;
+  for (const [k, v] of b) if (a.get(k) !== v) n++;
+  for (const k of a.keys()) if (!b.has(k)) n++;
+  return n;
 }

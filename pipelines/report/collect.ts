@@ -7,6 +7,7 @@ import type { StepResult } from "../recipe/run.js";
 import type { Invocation } from "../recipe/plan.js";
 import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
 import { mergeFolderStats } from "../../lib/runtime/runner.js";
+import { readDedupSummary, type DedupSummary } from "../../lib/dedup/index.js";
 import { expandInputs, readDocuments } from "../../lib/io/index.js";
 import { getNumbers, hasColumn, textBytes } from "../../lib/arrow/batch.js";
 import { batchYears, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
@@ -43,6 +44,9 @@ export interface Report {
   thresholdCurve?: { threshold: number; kept: number; share: number }[];
   keptByYear?: { year: string; scored: number; final: number; share: number }[];
   dedupClusters?: { size: number; clusters: number }[];
+  /** The dedup step's stage-3 figures: clustering mode, documents retained, largest cluster, cluster sizes in
+   * power-of-two bins, and (bucket mode) the upper bound on retained documents and greedy/bound. */
+  dedup?: DedupSummary;
   decontamination?: { benchmark: string; documents: number }[];
   mixtures: { name: string; totalTokens: number; sources: { name: string; weight: number; tokens: number; share: number }[] }[];
   differencesFromPaper: Record<string, string>;
@@ -51,6 +55,21 @@ export interface Report {
   otherSteps: { step: string; command: string; status: string; seconds: number; cpuSeconds?: number }[];
   /** Tokens per byte of text, measured by the tokenize step on the final corpus (used for the funnel's estimates). */
   tokensPerByte?: number;
+  /** Every step's bounds on what it keeps (the recipe's allow-empty / min-kept-share; non-empty by default) and where
+   * the run stood against them, over all its shards. A step breaking one stops the run (each shard checks its own). */
+  bounds: Bound[];
+}
+
+export interface Bound {
+  step: string;
+  /** Non-empty input may give empty output. */
+  allowEmpty: boolean;
+  /** The least share of its input documents the step must keep, when the recipe sets one. */
+  minKeptShare?: number;
+  docsIn: number;
+  docsOut: number;
+  keptShare: number;
+  ok: boolean;
 }
 
 /** A step's document figures: the merge of every completion marker in its folder (all shards, whichever task
@@ -86,7 +105,7 @@ export async function collectReport(args: {
       const r = args.results.find((x) => x.step === p.step);
       return { step: p.step, command: p.command, status: r?.status ?? "not-run", note: p.skipped ?? p.substituted, about: p.about };
     }),
-    funnel: [], mixtures: [], differencesFromPaper: args.differences, otherSteps: [],
+    funnel: [], mixtures: [], differencesFromPaper: args.differences, otherSteps: [], bounds: [],
   };
   for (const p of args.plan) {
     if (p.skipped) continue;
@@ -116,6 +135,7 @@ export async function collectReport(args: {
       docsPerSec: seconds > 0 ? Math.round(first.docsIn / seconds) : 0,
       ...(r?.cpuSeconds ? { cpuSeconds: round(r.cpuSeconds, 3), mbPerCpuSec: round(bytesIn / 1e6 / r.cpuSeconds, 2) } : {}),
     });
+    if (p.expect) report.bounds.push(bound(p.step, p.expect, first.docsIn, last.docsOut));
     if (p.command === "decontaminate") {
       report.decontamination = Object.entries(removed).filter(([k]) => k.startsWith("contaminated")).map(([k, v]) => ({ benchmark: k.split(":")[1] ?? k, documents: v }));
     }
@@ -133,6 +153,8 @@ export async function collectReport(args: {
   }
   const dedupDir = args.plan.find((p) => p.command === "dedup" && !p.skipped)?.outDir;
   if (dedupDir) report.dedupClusters = await clusterSizes(join(dedupDir, "dedup-work", "clusters"));
+  const dedupSummary = dedupDir ? await readDedupSummary(join(dedupDir, "dedup-work")) : null;
+  if (dedupSummary) report.dedup = dedupSummary;
   for (const p of args.plan) {
     if (p.command !== "mix" || p.skipped) continue;
     // mix records what it packed per source as tokens_written (planned_tokens is the target).
@@ -253,6 +275,13 @@ async function clusterSizes(dir: string): Promise<{ size: number; clusters: numb
     hist.set(size, (hist.get(size) ?? 0) + 1);
   }
   return [...hist.entries()].sort(([a], [b]) => a - b).map(([size, clusters]) => ({ size, clusters }));
+}
+
+/** Where a step stood against its bounds (the same rule as lib/runtime/expect.ts, over the whole step). */
+function bound(step: string, e: { allowEmpty: boolean; minKeptShare?: number }, docsIn: number, docsOut: number): Bound {
+  const keptShare = docsIn ? docsOut / docsIn : 1;
+  const ok = docsIn === 0 || (docsOut === 0 ? e.allowEmpty : e.minKeptShare === undefined || keptShare >= e.minKeptShare);
+  return { step, allowEmpty: e.allowEmpty, ...(e.minKeptShare !== undefined ? { minKeptShare: e.minKeptShare } : {}), docsIn, docsOut, keptShare: round(keptShare, 5), ok };
 }
 
 function round(x: number, d: number): number {

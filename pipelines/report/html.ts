@@ -35,9 +35,14 @@ ${cell(`funnel.${f.step}.seconds`, f.seconds)}${cell(`funnel.${f.step}.mbPerSec`
   const curve = (r.thresholdCurve ?? []).map((t) => `<tr><td>${t.threshold}</td>${cell(`threshold.${t.threshold}.kept`, t.kept)}${cell(`threshold.${t.threshold}.share`, t.share)}</tr>`).join("");
   const years = (r.keptByYear ?? []).map((y) => `<tr><td>${esc(y.year)}</td>${cell(`year.${y.year}.scored`, y.scored)}${cell(`year.${y.year}.final`, y.final)}${cell(`year.${y.year}.share`, y.share)}</tr>`).join("");
   const clusters = (r.dedupClusters ?? []).map((c) => `<tr><td>${c.size}</td>${cell(`clusters.${c.size}`, c.clusters)}</tr>`).join("");
+  const dd = r.dedup;
+  const dedupFigures = dd ? `<p>Clustering <b>${esc(dd.clustering)}</b>: <span data-key="dedup.retained" data-value="${dd.retained ?? ""}">${dd.retained === null ? "—" : num(dd.retained)}</span> of ${dd.docs === null ? "—" : num(dd.docs)} documents retained, ${num(dd.removed)} removed; largest cluster <span data-key="dedup.largestCluster" data-value="${dd.largestCluster ?? ""}">${dd.largestCluster ?? "—"}</span>${dd.greedyBoundRatio !== null ? `; upper bound on retained ${num(dd.upperBound!)}, greedy/bound <span data-key="dedup.greedyBoundRatio" data-value="${dd.greedyBoundRatio}">${dd.greedyBoundRatio.toFixed(4)}</span>` : ""}.</p>
+<table><tr><th>cluster size (bin)</th><th>clusters</th></tr>${Object.entries(dd.clusterSizes ?? {}).map(([k, v]) => `<tr><td>${esc(k)}</td>${cell(`dedup.sizes.${k}`, v)}</tr>`).join("")}</table>` : "";
   const decont = (r.decontamination ?? []).map((d) => `<tr><td>${esc(d.benchmark)}</td>${cell(`decont.${d.benchmark}`, d.documents)}</tr>`).join("");
   const mixes = r.mixtures.map((m) => `<h3>${esc(m.name)} — <span data-key="mix.${esc(m.name)}.totalTokens" data-value="${m.totalTokens}">${num(m.totalTokens)}</span> tokens</h3>
 <table><tr><th>source</th><th>target</th><th>tokens</th><th>share</th></tr>${m.sources.map((s) => `<tr><td>${esc(s.name)}</td>${cell(`mix.${m.name}.${s.name}.weight`, s.weight)}${cell(`mix.${m.name}.${s.name}.tokens`, s.tokens)}${cell(`mix.${m.name}.${s.name}.share`, s.share)}</tr>`).join("")}</table>`).join("\n");
+  const bounds = r.bounds.map((b) => `<tr><td>${esc(b.step)}</td><td>${b.allowEmpty ? "may be empty" : "non-empty"}${b.minKeptShare !== undefined ? `, keeps ≥ <span data-key="bound.${esc(b.step)}.minKeptShare" data-value="${b.minKeptShare}">${num(b.minKeptShare)}</span>` : ""}</td>
+${cell(`bound.${b.step}.docsIn`, b.docsIn)}${cell(`bound.${b.step}.docsOut`, b.docsOut)}${cell(`bound.${b.step}.keptShare`, b.keptShare)}<td data-key="bound.${esc(b.step)}.ok">${b.ok ? "within" : "<b>BROKEN</b>"}</td></tr>`).join("\n");
   const diffs = Object.entries(r.differencesFromPaper).map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`).join("");
   const fc = r.finalCorpus;
   const final = fc ? `<p>Final corpus: <span data-key="final.docs" data-value="${fc.docs}">${num(fc.docs)}</span> documents, <span data-key="final.bytes" data-value="${fc.bytes}">${num(fc.bytes)}</span> bytes of text${fc.tokens !== undefined ? `, <span data-key="final.tokens" data-value="${fc.tokens}">${num(fc.tokens)}</span> Llama-3 tokens` : ""} in <code>${esc(fc.folder)}</code>.</p>` : "";
@@ -58,11 +63,13 @@ ${final}
 <table><tr><th>step</th><th>command</th><th>docs in</th><th>docs out</th><th>removed (reason)</th><th>failed (reason)</th><th>tokens out</th><th>seconds</th><th>MB/s</th><th>docs/s</th></tr>
 ${funnelRows}</table>
 <p><small>Tokens: exact (Llama-3, counted by the tokenize step) for the final corpus; <sup>est.</sup> = bytes × the ${r.tokensPerByte ?? "—"} tokens/byte measured there.</small></p>
+<h3>Bounds</h3><p><small>What each step must keep (the recipe's <code>allow-empty</code> and <code>min-kept-share</code>); a step outside its bounds stops the build with its figures.</small></p>
+<table><tr><th>step</th><th>expects</th><th>docs in</th><th>docs out</th><th>kept share</th><th>run</th></tr>${bounds || "<tr><td colspan=6>none</td></tr>"}</table>
 <h3>Other steps</h3><table><tr><th>step</th><th>command</th><th>status</th><th>seconds</th></tr>${others}</table>
 <h2>math_score</h2>${hist}
 <table><tr><th>threshold</th><th>kept</th><th>share</th></tr>${curve}</table>
 <h2>Kept share per year</h2><table><tr><th>year</th><th>scored</th><th>in final corpus</th><th>share</th></tr>${years}</table>
-<h2>Near-duplicate clusters</h2><table><tr><th>cluster size</th><th>clusters</th></tr>${clusters}</table>
+<h2>Near-duplicate clusters</h2>${dedupFigures}<table><tr><th>cluster size</th><th>clusters</th></tr>${clusters}</table>
 <h2>Decontamination hits</h2><table><tr><th>benchmark</th><th>documents removed</th></tr>${decont || "<tr><td colspan=2>none</td></tr>"}</table>
 <h2>Mixtures</h2>${mixes || "<p>No mixture step ran.</p>"}
 <h2>Where this run differs from the paper</h2><ul>${diffs}</ul>

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { flopsPerToken, paramCount, resolvePreset, type PresetInfo } from "./presets.js";
 import { lrAt, lrLandmarks, type PhaseSpec } from "./schedule.js";
-import { chooseActivationCheckpointing, describeAc, estimateMemory, type MemoryEstimate, type ParallelMode } from "./memory.js";
+import { chooseMemoryPlan, describeAc, type MemoryEstimate, type ParallelMode } from "./memory.js";
 
 export class TrainConfigError extends Error {
   constructor(message: string) {
@@ -80,7 +80,13 @@ export interface TrainPlan {
   lr: { peak: number; final_factor: number | null; warmup_steps: number; at: { step: number; lr: number }[] };
   sources: { name: string; weight: number; tokens: number; available_tokens: number; epochs: number }[];
   /** Estimated peak memory per GPU (bytes) and the activation checkpointing chosen from it. */
-  memory: MemoryEstimate & { parallel: ParallelMode; ac_every: number; ac_chosen: "auto" | "given"; gpu_memory: number; usable: number; fits: boolean; loss_chunk_tokens: number };
+  memory: MemoryEstimate & {
+    parallel: ParallelMode; ac_every: number; ac_chosen: "auto" | "given"; gpu_memory: number; usable: number; fits: boolean; loss_chunk_tokens: number;
+    /** Ranks one parameter is sharded over (FSDP; with HSDP the ranks of a node). */
+    shard_ranks: number;
+    cpu_offload: boolean;
+    defer_grad_reduce: boolean;
+  };
   /** GPU-hours for the whole phase if the run reaches 40% MFU on H100s (the trainer-anchors pass bar). */
   h100_hours_at_40pct_mfu: number;
   warnings: string[];
@@ -169,7 +175,7 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
   const tokens = steps * tokensPerStep;
   const weightSum = sources.reduce((a, s) => a + s.weight, 0);
 
-  const memory = planMemory(o, preset, vocab, seqLen, microBatch, world, tiny);
+  const memory = planMemory(o, preset, vocab, seqLen, microBatch, world, nodes, tiny);
   const config: Record<string, unknown> = {
     run_dir: resolve(o.output),
     sources: sources.map((s) => ({ prefix: s.prefix, weight: s.weight, name: s.name })),
@@ -192,6 +198,8 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
     device: o.device ?? "auto",
     doc_masking: o.docMasking ?? true,
     activation_checkpointing: memory.ac_every,
+    cpu_offload: memory.cpu_offload,
+    defer_grad_reduce: memory.defer_grad_reduce,
     loss_chunk_tokens: LOSS_CHUNK_TOKENS,
     compile: o.compile ?? "auto",
     attention: o.attention ?? "auto",
@@ -235,7 +243,7 @@ export function buildRunConfig(o: TrainOptions): { config: Record<string, unknow
     plan.warnings.push(`--lr ${lr} differs from the LR ${branchLr} that ${resolve(o.initCheckpoint!)} ended with: the LR jumps at the branch (leave --lr out to continue from it)`);
   }
   if (!memory.fits && !tiny) {
-    plan.warnings.push(`estimated peak ${gb(memory.peak)} per GPU exceeds ${gb(memory.usable)} usable of ${memory.gpu_memory} GB even with activation checkpointing ${describeAc(memory.ac_every)}: use more GPUs (FSDP shards weights, gradients and AdamW state), a shorter --seq-len or --micro-batch 1`);
+    plan.warnings.push(`estimated peak ${gb(memory.peak)} per GPU exceeds ${gb(memory.usable)} usable of ${memory.gpu_memory} GB even with activation checkpointing ${describeAc(memory.ac_every)}${memory.parallel === "fsdp" ? "" : " (FSDP2 CPU offload was not tried: --parallel is fixed)"}: use more GPUs (FSDP shards weights, gradients and AdamW state), --parallel auto, a shorter --seq-len or --micro-batch 1`);
   }
   const packed = mix.tokens_written ?? mix.total_tokens;
   if (tokens > packed * 1.05) {
@@ -249,23 +257,26 @@ export const LOSS_CHUNK_TOKENS = 2048;
 /** Share of a GPU's memory the estimate may fill: the rest is CUDA context, NCCL buffers and allocator slack. */
 export const USABLE_FRACTION = 0.9;
 
-function planMemory(o: TrainOptions, preset: PresetInfo, vocab: number, seqLen: number, microBatch: number, world: number, tiny: boolean): TrainPlan["memory"] {
-  const parallel: ParallelMode = o.parallel === "ddp" || o.parallel === "none" ? o.parallel : world > 1 ? "fsdp" : "none";
+function planMemory(o: TrainOptions, preset: PresetInfo, vocab: number, seqLen: number, microBatch: number, world: number, nodes: number, tiny: boolean): TrainPlan["memory"] {
+  const parallel: ParallelMode = o.parallel === "ddp" || o.parallel === "none" ? o.parallel : world > 1 || o.parallel === "fsdp" ? "fsdp" : "none";
   const gpuMemory = o.gpuMemoryGb ?? 80;
   if (!(gpuMemory > 0)) throw new TrainConfigError(`--gpu-memory must be a positive number of GB, got ${gpuMemory}`);
   const usable = gpuMemory * 1e9 * USABLE_FRACTION;
+  // The trainer's automatic FSDP2 mesh (fsdp2.mesh_shape): shard within a node, replicate across nodes (HSDP).
+  const shardRanks = parallel === "fsdp" ? (nodes > 1 ? o.procsPerNode : world) : 1;
   const input = {
-    preset: { ...preset, vocab }, seqLen, microBatch, world, parallel, lossChunk: LOSS_CHUNK_TOKENS,
+    preset: { ...preset, vocab }, seqLen, microBatch, world: shardRanks, parallel, lossChunk: LOSS_CHUNK_TOKENS,
     docMasking: o.docMasking ?? true, attention: o.attention === "sdpa" || o.attention === "math" ? "sdpa" as const : "flex" as const,
   };
   const given = o.acEvery ?? (o.activationCheckpointing ? 1 : tiny ? 0 : undefined);
   if (given !== undefined && !(Number.isInteger(given) && given >= 0)) throw new TrainConfigError(`--ac-every must be a whole number >= 0, got ${given}`);
-  if (given !== undefined) {
-    const e = estimateMemory({ ...input, acEvery: given });
-    return { ...e, parallel, ac_every: given, ac_chosen: "given", gpu_memory: gpuMemory, usable, fits: e.peak <= usable, loss_chunk_tokens: LOSS_CHUNK_TOKENS };
-  }
-  const c = chooseActivationCheckpointing(input, usable);
-  return { ...c.estimate, parallel, ac_every: c.acEvery, ac_chosen: "auto", gpu_memory: gpuMemory, usable, fits: c.fits, loss_chunk_tokens: LOSS_CHUNK_TOKENS };
+  // The toy preset runs on CPU in tests: never offload or defer there (nothing to save; DDP is what CPU runs).
+  const c = chooseMemoryPlan(input, usable, { acEvery: given, parallelFixed: tiny || (o.parallel !== undefined && o.parallel !== "auto"), defer: !tiny });
+  return {
+    ...c.estimate, parallel: c.parallel, ac_every: c.acEvery, ac_chosen: given === undefined ? "auto" : "given", gpu_memory: gpuMemory, usable,
+    fits: c.fits, loss_chunk_tokens: LOSS_CHUNK_TOKENS, shard_ranks: c.parallel === "fsdp" ? shardRanks : 1,
+    cpu_offload: c.cpuOffload, defer_grad_reduce: c.deferReduce,
+  };
 }
 
 function gb(bytes: number): string {
@@ -337,9 +348,13 @@ export function formatPlan(p: TrainPlan): string {
     `  sources`,
     ...p.sources.map((s) => `    ${s.name.padEnd(28)} ${(s.weight * 100).toFixed(2).padStart(6)}%  ${fmtCount(s.tokens).padStart(8)} tokens of ${fmtCount(s.available_tokens)} packed (${Number.isFinite(s.epochs) ? s.epochs.toFixed(3) : "?"} epochs)`),
     `  estimate     ${p.model.flops_per_token.toExponential(3)} FLOPs/token; ${p.h100_hours_at_40pct_mfu.toFixed(1)} H100-hours at 40% MFU`,
-    `  memory/GPU   ${gb(p.memory.peak)} peak (estimate, eager; ${p.memory.parallel === "fsdp" ? `FSDP over ${p.world_size}` : p.memory.parallel === "ddp" ? "DDP replica" : "one process"}) of ${gb(p.memory.usable)} usable on ${p.memory.gpu_memory} GB: ${p.memory.fits ? "fits" : "DOES NOT FIT"}`,
+    `  memory/GPU   ${gb(p.memory.peak)} peak (estimate, eager; ${p.memory.parallel === "fsdp" ? `FSDP sharded over ${p.memory.shard_ranks}${p.memory.shard_ranks < p.world_size ? ` ranks, replicated x${p.world_size / p.memory.shard_ranks} (HSDP)` : ""}${p.memory.cpu_offload ? ", CPU offload" : ""}` : p.memory.parallel === "ddp" ? "DDP replica" : "one process"}) of ${gb(p.memory.usable)} usable on ${p.memory.gpu_memory} GB: ${p.memory.fits ? "fits" : "DOES NOT FIT"}`,
     `               weights ${gb(p.memory.weights)}, gradients ${gb(p.memory.gradients)}, AdamW ${gb(p.memory.optimizer)}, buffers ${gb(p.memory.buffers)}, activations ${gb(p.memory.activations)}, loss ${gb(p.memory.loss)} (chunks of ${p.memory.loss_chunk_tokens} tokens)`,
     `               activation checkpointing: ${describeAc(p.memory.ac_every)} (${p.memory.ac_chosen === "auto" ? "chosen to fit; --ac-every K to override" : "as given"})`,
+    ...(p.memory.cpu_offload ? [`               CPU offload: fp32 weights, gradients and AdamW state in host memory, ${gb(p.memory.host)} per process (nothing else fits the GPU; AdamW steps on the CPU)`] : []),
+    ...(p.memory.parallel !== "fsdp" ? [] : p.memory.cpu_offload
+      ? [`               host <-> GPU: ${p.memory.defer_grad_reduce ? "once per step (bf16 weights and unsharded fp32 gradients stay on the GPU across micro-batches)" : "every micro-batch (unsharded gradients would not fit: slow)"}`]
+      : [`               gradient reduce-scatter: ${p.memory.defer_grad_reduce ? "once per step (unsharded fp32 gradients fit)" : "every micro-batch (unsharded gradients would not fit)"}${p.memory.shard_ranks < p.world_size ? "; cross-node all-reduce once per step" : ""}`]),
     ...p.warnings.map((w) => `  warning: ${w}`),
   ];
   return lines.join("\n") + "\n";

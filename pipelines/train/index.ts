@@ -4,4 +4,4 @@ export { MODEL_PRESETS, PRESET_NAMES, resolvePreset, paramCount, flopsPerToken, 
 export { lrAt, lrLandmarks, type PhaseSpec } from "./schedule.js";
 export { findTorchPython, checkEnv, trainerRoot, pythonEnv, type TorchEnv } from "./environment.js";
 export { runTrainer, processPlans, chooseLauncher, type LaunchSpec, type Launcher, type TrainerEvent } from "./launch.js";
-export { estimateMemory, chooseActivationCheckpointing, savedBytes, layerBytesPerToken, describeAc, AC_CHOICES, type MemoryInput, type MemoryEstimate } from "./memory.js";
+export { estimateMemory, chooseActivationCheckpointing, chooseMemoryPlan, savedBytes, layerBytesPerToken, describeAc, AC_CHOICES, type MemoryInput, type MemoryEstimate, type MemoryPlan } from "./memory.js";

@@ -12,7 +12,7 @@ export interface MemoryInput {
   preset: Pick<PresetInfo, "dim" | "layers" | "heads" | "kvHeads" | "ffn" | "vocab" | "tied">;
   seqLen: number;
   microBatch: number;
-  /** Processes that shard the model (FSDP): the world size. */
+  /** Processes that shard the model (FSDP): the world size, or with HSDP the ranks of one node (the shard group). */
   world: number;
   parallel: ParallelMode;
   /** Recompute every k-th layer in backward (0 = none, 1 = all). */
@@ -22,12 +22,19 @@ export interface MemoryInput {
   docMasking: boolean;
   /** flex (GPU default) keeps no dense mask; sdpa with document masks keeps a (B, 1, S, S) boolean one. */
   attention: "flex" | "sdpa";
+  /** FSDP2 CPU offload: fp32 parameters, gradients and AdamW state in host memory (trainer cpu_offload). */
+  cpuOffload?: boolean;
+  /** FSDP2 defer_grad_reduce: unsharded fp32 gradients accumulate across a step's micro-batches on every rank. */
+  deferReduce?: boolean;
 }
 
 export interface MemoryEstimate {
+  /** fp32 master weights, gradients and AdamW moments on the GPU (0 with CPU offload: then they are in `host`). */
   weights: number;
   gradients: number;
   optimizer: number;
+  /** Host memory per process for offloaded state (fp32 weights, gradients, AdamW moments); 0 without offload. */
+  host: number;
   /** autocast's bf16 weight copies (1 GPU / DDP), DDP's gradient buckets, FSDP's gathered bf16 layers. */
   buffers: number;
   /** Saved for backward at the end of the forward, plus one recomputed layer during backward. */
@@ -89,9 +96,12 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const p = m.preset;
   const { total, perLayer, embedding } = paramsOf(p);
   const shard = m.parallel === "fsdp" ? m.world : 1;
-  const weights = (4 * total) / shard;       // fp32 master weights
-  const gradients = (4 * total) / shard;     // fp32 gradients
-  const optimizer = (8 * total) / shard;     // AdamW exp_avg + exp_avg_sq, fp32
+  const offload = m.parallel === "fsdp" && m.cpuOffload === true;
+  const onGpu = offload ? 0 : 1;
+  const weights = (onGpu * 4 * total) / shard;       // fp32 master weights
+  const gradients = (onGpu * 4 * total) / shard;     // fp32 gradients
+  const optimizer = (onGpu * 8 * total) / shard;     // AdamW exp_avg + exp_avg_sq, fp32
+  const host = offload ? (16 * total) / shard : 0;
   let buffers = 0;
   // autocast's bf16 copies of the layers' weights, kept for backward (the lm_head's lives only inside a loss chunk)
   if (m.parallel !== "fsdp") buffers += 2 * (total - embedding);
@@ -99,6 +109,11 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   // FSDP: the current and the prefetched layer gathered in bf16, the root unit (embedding, lm_head) unsharded in bf16,
   // and one layer's unsharded fp32 gradient before its reduce-scatter.
   if (m.parallel === "fsdp") buffers += 2 * 2 * perLayer + 2 * embedding + 4 * perLayer;
+  // Offload (trainer fsdp2.shard): no layer reshards after forward, so every layer's bf16 parameters are on the GPU
+  // through backward, plus the fp32 shards copied in for the current and the prefetched layer's all-gather.
+  if (offload) buffers += 2 * (total - embedding) - 2 * 2 * perLayer + (2 * 4 * perLayer) / shard;
+  // Deferred reduce-scatter: every parameter's unsharded fp32 gradient lives until the step's last micro-batch.
+  if (m.parallel === "fsdp" && m.deferReduce) buffers += 4 * total;
   const s = savedBytes(m);
   const T = m.microBatch * m.seqLen;
   const mode = m.parallel === "fsdp" ? "bf16" : "autocast";
@@ -108,7 +123,7 @@ export function estimateMemory(m: MemoryInput): MemoryEstimate {
   const chunk = Math.min(T, m.lossChunk);
   const loss = s.loss + chunk * p.vocab * (2 + 4 + 4 + 4);
   const peak = weights + gradients + optimizer + buffers + activations + loss;
-  return { weights, gradients, optimizer, buffers, activations, loss, peak };
+  return { weights, gradients, optimizer, host, buffers, activations, loss, peak };
 }
 
 /** Activation checkpointing options, least recompute first: none, every 4th, 3rd, 2nd layer, every layer. */
@@ -125,4 +140,42 @@ export function chooseActivationCheckpointing(m: Omit<MemoryInput, "acEvery">, u
 
 export function describeAc(k: number): string {
   return k === 0 ? "none" : k === 1 ? "every layer" : `every ${k}${k === 2 ? "nd" : k === 3 ? "rd" : "th"} layer`;
+}
+
+export interface MemoryPlan {
+  acEvery: number;
+  parallel: ParallelMode;
+  cpuOffload: boolean;
+  deferReduce: boolean;
+  fits: boolean;
+  estimate: MemoryEstimate;
+}
+
+/** The run's memory settings, cheapest in time first: the least activation recompute that fits (or `acEvery` when
+ * given); then, with FSDP over several ranks, deferring the gradient reduce-scatter to a step's last micro-batch
+ * when the unsharded gradients still fit. When nothing fits on the GPU and the mode may change (`parallelFixed`
+ * false, or FSDP already), FSDP2 with CPU offload: weights, gradients and AdamW state move to host memory
+ * (how an 8B model trains on one 80 GB GPU; AdamW then steps on the CPU). */
+export function chooseMemoryPlan(m: Omit<MemoryInput, "acEvery" | "cpuOffload" | "deferReduce">, usable: number, opts: { acEvery?: number; parallelFixed: boolean; defer?: boolean }): MemoryPlan {
+  const pick = (input: Omit<MemoryInput, "acEvery">) => {
+    if (opts.acEvery === undefined) return chooseActivationCheckpointing(input, usable);
+    const estimate = estimateMemory({ ...input, acEvery: opts.acEvery });
+    return { acEvery: opts.acEvery, fits: estimate.peak <= usable, estimate };
+  };
+  const c = pick(m);
+  if (c.fits) {
+    if (m.parallel === "fsdp" && m.world > 1 && opts.defer !== false) {
+      const deferred = estimateMemory({ ...m, acEvery: c.acEvery, deferReduce: true });
+      if (deferred.peak <= usable) return { acEvery: c.acEvery, parallel: m.parallel, cpuOffload: false, deferReduce: true, fits: true, estimate: deferred };
+    }
+    return { acEvery: c.acEvery, parallel: m.parallel, cpuOffload: false, deferReduce: false, fits: true, estimate: c.estimate };
+  }
+  if (!opts.parallelFixed || m.parallel === "fsdp") {
+    // Deferred reduction first: host memory is then read and written once per step, not once per micro-batch.
+    for (const deferReduce of opts.defer === false ? [false] : [true, false]) {
+      const off = pick({ ...m, parallel: "fsdp", cpuOffload: true, deferReduce });
+      if (off.fits) return { acEvery: off.acEvery, parallel: "fsdp", cpuOffload: true, deferReduce, fits: true, estimate: off.estimate };
+    }
+  }
+  return { acEvery: c.acEvery, parallel: m.parallel, cpuOffload: false, deferReduce: false, fits: false, estimate: c.estimate };
 }

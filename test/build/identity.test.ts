@@ -50,6 +50,15 @@ test("emitted local scripts: a new classifier setting redoes score and everythin
   // An unchanged rerun of the scripts redoes nothing (the classifier is not retrained, so nothing is rescored).
   emitRun(r64, a);
   for (const s of [...UPSTREAM, ...DOWNSTREAM]) assert.deepEqual(markerTimes(join(a, s)), before[s], `${s} was redone by an unchanged rerun`);
+  // `megamath build` over the folder the emitted tasks filled reuses every output: each step's own markers match.
+  const digests = Object.fromEntries(COMPARED.map((s) => [s, digestTree(join(a, s))]));
+  const over = megamath(["build", r64, "--output", a]);
+  assert.equal(over.code, 0, over.err);
+  const steps = [...UPSTREAM, ...DOWNSTREAM];
+  for (const s of steps) assert.match(over.err, new RegExp(`\\] ${s}: done before, skipped \\(0 redone`), `build over the emitted run: ${s}`);
+  assert.doesNotMatch(over.err, /redoing it|: [1-9]\d* file\(s\) done/);
+  for (const s of steps) assert.deepEqual(markerTimes(join(a, s)), before[s], `${s} was redone by megamath build over the emitted run`);
+  for (const s of COMPARED) assert.equal(digestTree(join(a, s)), digests[s], `${s} changed`);
   emitRun(r32, a);
   for (const s of UPSTREAM) assert.deepEqual(markerTimes(join(a, s)), before[s], `${s} (upstream) was redone`);
   for (const s of DOWNSTREAM) {

@@ -1,5 +1,6 @@
-// The README's LLM path end to end: `megamath build --llm URL --model NAME` on the bundled demo against a real HTTP
-// server that misbehaves now and then (429 with Retry-After, 500, answers past the deadline, truncated bodies and
+// The paper recipe's LLM path end to end: `megamath build --recipe pro-max --llm URL --model NAME` on the bundled
+// corpus (laid out like MegaMath-Web: text, url, cc-path) and a --sources folder holding every mixture dataset in
+// its released layout (paper-sources.ts), at the demo's size (--set), against a real HTTP server that misbehaves now and then (429 with Retry-After, 500, answers past the deadline, truncated bodies and
 // answers without a readable score), to report.json; then the same build emitted with `--emit local` and run as
 // shard processes, which must give the same bytes. The server answers from the document alone (deterministic), and
 // transient faults only hit a prompt's first attempt, so both runs see the same answers.
@@ -11,6 +12,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { tmpDir, repoRoot } from "../helpers.js";
 import { startServer, type Action, type SeenRequest } from "../llm/server.js";
+import { writePaperSources, REDUCED_SIZE } from "./paper-sources.js";
 
 const cli = ["--import", "tsx", join(repoRoot, "cli/main.ts")];
 // The deadline of one attempt: a held request costs this long before its retry (0.5-1 s later, the client's default
@@ -82,19 +84,24 @@ function digestTree(dir: string): string {
   return d.digest("hex");
 }
 
-test("megamath build --llm runs every step against a faulty LLM server, locally and through --emit local", async () => {
+test("megamath build --recipe pro-max --llm runs every step of the paper recipe (reduced size, released layouts) against a faulty LLM server, locally and through --emit local", async () => {
   // One server per run: faults hit a prompt's first attempt on that server, so each run meets all of them.
   const one = faultyServer();
   const two = faultyServer();
   const [s1, s2] = await Promise.all([one.start(), two.start()]);
   try {
+    const sources = tmpDir("megamath-llm-build-sources-");
+    await writePaperSources(sources);
+    const paper = ["--recipe", "pro-max", "--input", join(repoRoot, "fixtures/demo/megamath-web-*.parquet"), "--sources", sources,
+      ...REDUCED_SIZE.flatMap((x) => ["--set", x])];
     const local = tmpDir("megamath-llm-build-");
     const cpu0 = childCpuSeconds();
-    const r = await run(process.execPath, [...cli, "build", "--output", local, "--quiet", "--llm", s1.url, "--model", "test-model"]);
+    const r = await run(process.execPath, [...cli, "build", ...paper, "--output", local, "--quiet", "--llm", s1.url, "--model", "test-model"]);
     assert.equal(r.code, 0, r.err);
     const report = JSON.parse(readFileSync(join(local, "report.json"), "utf8"));
     const status = Object.fromEntries(report.steps.map((s: { step: string; status: string }) => [s.step, s.status]));
-    for (const s of ["sample", "annotate", "train-classifier", "score", "filter", "dedup", "decontaminate", "refine", "tokenize", "mix-stable"]) {
+    for (const s of ["sample", "annotate", "train-classifier", "score", "filter", "dedup", "decontaminate", "refine", "tokenize",
+      "instruction-tulu3", "instruction-wildchat", "instruction-ultrachat", "mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) {
       assert.equal(status[s], "ran", `step ${s}: ${status[s]}`);
     }
     const funnel = (step: string) => report.funnel.find((f: { step: string }) => f.step === step);
@@ -102,12 +109,21 @@ test("megamath build --llm runs every step against a faulty LLM server, locally 
     assert.ok(funnel("refine").failed.refine_empty_answer > 0, JSON.stringify(funnel("refine")));
     assert.ok(funnel("refine").docsOut > 1000, JSON.stringify(funnel("refine")));
     for (const [kind, n] of Object.entries(one.faults)) assert.ok(n > 0, `the server never injected ${kind}`);
+    // The build step that writes the Hub cards: the final corpus and each mixture get a README.md with the YAML header.
+    for (const dir of ["refine", "mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) {
+      const card = readFileSync(join(local, dir, "README.md"), "utf8");
+      assert.match(card, /^---\nlicense: /, dir);
+      assert.ok(r.out.includes(`card: ${join(local, dir, "README.md")}`), r.out);
+    }
+    // The paper recipe's mixtures read the released datasets: Decay's web source is Web-Pro from --sources.
+    const decay = JSON.parse(readFileSync(join(local, "mix-decay-long", "mixture.json"), "utf8"));
+    assert.deepEqual(decay.sources.map((s: { name: string }) => s.name).sort(), ["am-deepseek-distilled-40m", "dclm-baseline", "instruction", "megamath-web-pro", "openr1-math-220k"]);
     const cpuLocal = childCpuSeconds() - cpu0;
 
     // The same build from the emitted script, one process per step (the sharded mechanics are build.test.ts's):
     // the LLM flags reach annotate and refine, and no other command.
     const emitted = tmpDir("megamath-llm-build-emitted-");
-    const e = await run(process.execPath, [...cli, "build", "--output", emitted, "--emit", "local", "--shards", "1",
+    const e = await run(process.execPath, [...cli, "build", ...paper, "--output", emitted, "--emit", "local", "--shards", "1",
       "--launcher", `${process.execPath} ${cli.join(" ")}`, "--llm", s2.url, "--model", "test-model"]);
     assert.equal(e.code, 0, e.err);
     const sh = readFileSync(join(emitted, "launch", "local", "run-local.sh"), "utf8");
@@ -121,7 +137,7 @@ test("megamath build --llm runs every step against a faulty LLM server, locally 
     const x = await run("bash", [join(emitted, "launch", "local", "run-local.sh")]);
     assert.equal(x.code, 0, x.err);
     for (const [kind, n] of Object.entries(two.faults)) assert.ok(n > 0, `the server never injected ${kind} in the emitted run`);
-    for (const step of ["annotate", "train-classifier", "score", "refine", "tokenize", "mix-stable"]) {
+    for (const step of ["annotate", "train-classifier", "score", "refine", "tokenize", "mix-stable", "mix-decay-long"]) {
       assert.equal(digestTree(join(emitted, step)), digestTree(join(local, step)), `step ${step} differs between the emitted and the local run`);
     }
     console.log(`# LLM build: ${cpuLocal.toFixed(1)} CPU-s locally, ${(childCpuSeconds() - cpu0 - cpuLocal).toFixed(1)} CPU-s emitted and run`);

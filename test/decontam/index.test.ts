@@ -74,19 +74,26 @@ test("user benchmarks: configurable fields and id key; a row without the fields 
   assert.throws(() => loadExtraBenchmark(broken), /broken\.jsonl: line 2 is not valid JSON/);
 });
 
-test("items shorter than 13 tokens are matched whole (>= 8 tokens with 3 prose words) and skipped below that", () => {
+test("items shorter than 13 tokens are matched whole (>= 8 tokens with 3 prose words, or >= 6 with their numbers) and skipped below that", () => {
   const p = writeExtra("short.jsonl", [
     { id: "s1", question: "Each ticket costs $9.00. How much do 4 tickets cost?", answer: "36" }, // 12 tokens
-    { id: "s2", question: "Simplify $\\frac{8}{22}$.", answer: "4/11" }, // 6 tokens: too generic
+    { id: "s2", question: "Simplify $\\frac{8}{22}$.", answer: "4/11" }, // 6 tokens, 1 prose word, 4 distinct numbers
+    { id: "s3", question: "What is 2+3?", answer: "5" }, // 5 tokens: too generic
+    { id: "s4", question: "Sum 1 + 1 + 1 + 1.", answer: "4" }, // 6 tokens but 1 prose word + 2 distinct numbers: not specific
   ]);
   const ix = NgramIndex.build([loadExtraBenchmark(p)]);
   assert.equal(ix.size, 0);
-  assert.equal(ix.benchmarks[0].shortIndexed, 1);
-  assert.equal(ix.benchmarks[0].shortSkipped, 1);
+  assert.equal(ix.benchmarks[0].shortIndexed, 2);
+  assert.equal(ix.benchmarks[0].notationWhole, 1);
+  assert.equal(ix.benchmarks[0].shortSkipped, 2);
   const m = new Matcher([ix]);
   assert.deepEqual(m.match("Quiz: each ticket costs $9.00 -- how much do 4 tickets cost? 36. Next.").map((x) => x.itemId), ["s1"]);
   assert.deepEqual(m.match("each ticket costs $9.00. How much do 5 tickets cost? 45"), []);
-  assert.deepEqual(m.match("Simplify $\\frac{8}{22}$. 4/11"), []);
+  // Matched whole with its numbers: the question and its answer together, not the question alone.
+  assert.deepEqual(m.match("Exercise: Simplify $\\frac{8}{22}$ = 4/11. Next.").map((x) => x.itemId), ["s2"]);
+  assert.deepEqual(m.match("Simplify $\\frac{8}{22}$. Then the next one."), []);
+  assert.deepEqual(m.match("Simplify $\\frac{8}{22}$. 5/11"), []);
+  assert.deepEqual(m.match("What is 2+3? 5"), []);
 });
 
 function writeExtra(name: string, rows: Record<string, unknown>[]): string {

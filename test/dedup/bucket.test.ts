@@ -140,6 +140,7 @@ test("chain corpus: bucket mode keeps strictly more than union-find, never two m
     for (const r of removed) {
       const survivor = c.docs[byPath.get(r.dup_of_file as string)!][r.dup_of_row as number].id;
       assert.ok(o.kept.has(survivor), `${r.id}'s survivor ${survivor} is kept`);
+      assert.equal(r.dup_of_id, survivor, "dup_of_id names the survivor by its own id");
       if (o.done.clustering === "bucket") assert.notEqual(r.dup_band, null);
       if (r.dup_band !== null) {
         assert.ok(o.buckets.some((b, k) => o.bandOf[k] === r.dup_band && b.includes(r.id as string) && b.includes(survivor)),

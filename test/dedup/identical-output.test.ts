@@ -46,3 +46,18 @@ test("dedup of the demo corpus gives the recorded bytes (signatures, pairs, clus
   assert.equal(files, 22 + 2 + 11 + 2 + 1 + 2);
   assert.equal(digest, DEMO_DEDUP_DIGEST);
 });
+
+test("stage 1 writes the same bytes on the main thread and with 3 worker threads (MinHash and --exact)", async () => {
+  const dir = tmpDir("dedup-workers-");
+  const input = join(repoRoot, "fixtures", "demo", "megamath-web-*.parquet");
+  for (const mode of [[], ["--exact"]]) {
+    const digests = new Set<string>();
+    for (const w of ["0", "3"]) {
+      const work = join(dir, `w${mode.length}-${w}`);
+      // Small parts, so that runs are cut in the middle of batches too.
+      assert.equal(await main(["dedup-signatures", "-i", input, "--work-dir", work, "--workers", w, "--max-docs-per-part", "700", ...mode, "--quiet"]), 0);
+      digests.add(treeDigest(work, /(\.sig|\.prio|\.ids)$/).digest);
+    }
+    assert.equal(digests.size, 1, `${mode.join(" ") || "minhash"}: one digest for every worker count`);
+  }
+});

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DateMillisecond, TimestampMillisecond } from "apache-arrow";
 import { makeBatch, type Batch } from "../../lib/arrow/batch.js";
-import { yearFromString, batchYears } from "../../lib/sample/year.js";
+import { yearFromString, batchYears, yearFromUrlPath, yearColumnUse, DEFAULT_YEAR_COLUMNS } from "../../lib/sample/year.js";
 import { hashUnit } from "../../lib/sample/hash.js";
 import { PlanBuilder } from "../../lib/sample/plan.js";
 import { sampleStage } from "../../lib/sample/sample-stage.js";
@@ -105,14 +105,59 @@ test("sample --plan takes the year columns the plan was made with; different --y
   const input = join(dir, "docs.jsonl");
   // The year is only in a non-default column; the default columns would find none ("date" here is not a date).
   writeFileSync(input, Array.from({ length: 90 }, (_, i) =>
-    JSON.stringify({ id: `d${i}`, text: `doc ${i}`, crawl: `CC-MAIN-${2018 + (i % 3)}-04`, date: "n/a" }) + "\n").join(""));
+    JSON.stringify({ id: `d${i}`, text: `doc ${i}`, snap: `CC-MAIN-${2018 + (i % 3)}-04`, date: "n/a" }) + "\n").join(""));
   const plan = join(dir, "plan.json");
   const q = ["--quiet"];
-  assert.equal(await main(["sample", "-i", input, "--per-year", "5", "--year-columns", "crawl", "--write-plan", plan, ...q]), 0);
+  assert.equal(await main(["sample", "-i", input, "--per-year", "5", "--year-columns", "snap", "--write-plan", plan, ...q]), 0);
   const out = join(dir, "out");
   assert.equal(await main(["sample", "-i", input, "-o", out, "--plan", plan, ...q]), 0);
   const s = JSON.parse(readFileSync(join(out, "stats.json"), "utf8")).stages.find((x: { name: string }) => x.name === "sample");
   assert.equal(s.docsOut, 15);
   assert.deepEqual(s.removed, { not_sampled: 75 });
   assert.notEqual(await main(["sample", "-i", input, "-o", join(dir, "out2"), "--plan", plan, "--year-columns", "date", ...q]), 0);
+});
+
+test("years where real corpora keep them: FineMath's crawl/fetch_time, extract's warc_date; URL path dates only when asked", () => {
+  const b = makeBatch({
+    id: ["a", "b", "c", "d"],
+    crawl: ["CC-MAIN-2021-04", null, null, null],
+    warc_date: [null, "2019-04-20T11:02:03Z", null, null],
+    fetch_time: [null, null, "2016-05-01T00:00:00Z", null],
+    url: ["https://x.org/2010/01/a", "https://x.org/b", "https://x.org/c", "https://blog.example.com/2015/11/28/post/"],
+  });
+  // The URL's /2015/11/ is not a crawl date: only COLUMN#path-date reads it.
+  assert.deepEqual(batchYears(b, DEFAULT_YEAR_COLUMNS), [2021, 2019, 2016, null]);
+  assert.deepEqual(batchYears(b, [...DEFAULT_YEAR_COLUMNS, "url#path-date"]), [2021, 2019, 2016, 2015]);
+  assert.deepEqual(yearColumnUse(b, DEFAULT_YEAR_COLUMNS), { byColumn: { crawl: 1, warc_date: 1, fetch_time: 1 }, none: 1, years: { 2021: 1, 2019: 1, 2016: 1 } });
+  assert.equal(yearFromUrlPath("https://news.example.com/2019-03-04-some-title"), 2019);
+  assert.equal(yearFromUrlPath("https://example.com/archive/2012/07/"), 2012);
+  assert.equal(yearFromUrlPath("https://example.com/item/2019/"), null); // a bare number segment is no date
+  assert.equal(yearFromUrlPath("https://example.com/p?id=2019/03/"), null); // query strings are not paths
+  assert.equal(yearFromUrlPath("https://2019.example.com/03/"), null); // nor host names
+});
+
+test("sample --per-year on a corpus with no year stops before sampling, with the figures and the columns it has", async () => {
+  const { writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { main } = await import("../../cli/main.js");
+  const dir = tmpDir();
+  const input = join(dir, "cc.jsonl");
+  writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify({ url: `https://example.org/${i}`, text: `page ${i}` }) + "\n").join(""));
+  const chunks: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((c: string | Uint8Array) => (chunks.push(String(c)), true)) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = await main(["sample", "-i", input, "-o", join(dir, "out"), "--per-year", "5"]);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(code, 2);
+  const err = chunks.join("");
+  assert.match(err, /none of the 30 document\(s\) has a year: tried the columns dump, crawl, cc-path/);
+  assert.match(err, /the input has url, text/);
+  assert.match(err, /--year-columns url#path-date/);
+  // The URL dates it offers do work.
+  writeFileSync(input, Array.from({ length: 30 }, (_, i) => JSON.stringify({ url: `https://example.org/${2014 + (i % 3)}/05/p${i}`, text: `page ${i}` }) + "\n").join(""));
+  assert.equal(await main(["sample", "-i", input, "-o", join(dir, "out2"), "--per-year", "5", "--year-columns", "url#path-date", "--quiet"]), 0);
 });

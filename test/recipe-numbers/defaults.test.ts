@@ -64,7 +64,7 @@ test("filter: Pro-Max keeps math_score >= 0.4 (recipe.md §2.1 step 4), MegaMath
   // step 0.4, MegaMath-Web's stage-1 fastText filter 0.5 (its code's threshold).
   const steps = recipeSteps("filter");
   assert.ok(steps.length >= 2, "a shipped recipe lost its filter step");
-  const threshold: Record<string, string> = { "pro-max-demo.json": "math_score=0.4", "megamath-web.json": "math_score=0.5" };
+  const threshold: Record<string, string> = { "pro-max.json": "math_score=0.4", "pro-max-demo.json": "math_score=0.4", "megamath-web.json": "math_score=0.5" };
   for (const s of steps) {
     const min = s.options.min as string[];
     assert.ok(threshold[s.file], `${s.file}: a new recipe with a filter step; pin its threshold here`);

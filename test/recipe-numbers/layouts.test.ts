@@ -13,7 +13,7 @@ import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
 import { MegatronReader } from "../../lib/formats/megatron.js";
 import type { TemplateSpec } from "../../lib/tokenizer/templates.js";
-import { PRESETS, loadPreset, withTemplates, checkMixLayouts, checkSourceLayout, MixSpecError } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, withTemplates, checkMixLayouts, checkSourceLayout, MixSpecError, runMix } from "../../pipelines/mix/index.js";
 
 const dir = tmpDir();
 const str = (name: string) => [{ name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" }] as never;
@@ -124,6 +124,9 @@ test("MegaMath-Code as released (metadata only) says there is no text and what t
     assert.match(e.message, /metadata only .* Supply the code yourself/);
     return true;
   });
+  // The library's runMix checks the same before reading anything (also on a dry run), not only `megamath mix`.
+  await assert.rejects(runMix({ spec: loadPreset("stable"), paths: { ...FIXTURES, "megamath-code": meta }, outDir: join(tmpDir(), "mix"), dryRun: true }),
+    (e: Error) => e instanceof MixSpecError && /source "megamath-code": .* has columns file_info, repo_info/.test(e.message));
 });
 
 test("a QA set with its own column names gets the qa and cot templates that would read it", async () => {

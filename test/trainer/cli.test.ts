@@ -18,7 +18,7 @@ test("train --dry-run prints steps, tokens, LR landmarks and the launch line, an
   assert.match(r.out, /constant 0\.00005/);
   assert.match(r.out, /torch\.distributed\.run --standalone --nproc_per_node 8 -m megamath_trainer\.train/);
   assert.match(r.out, /web\s+70\.00%/);
-  assert.match(r.out, /memory\/GPU\s+\d+\.\d GB peak \(estimate, eager; FSDP over 8\) of 72\.0 GB usable on 80 GB: fits/);
+  assert.match(r.out, /memory\/GPU\s+\d+\.\d GB peak \(estimate, eager; FSDP sharded over 8\) of 72\.0 GB usable on 80 GB: fits/);
   assert.match(r.out, /weights \d+\.\d GB, gradients \d+\.\d GB, AdamW \d+\.\d GB, buffers [\d.]+ GB, activations [\d.]+ GB, loss [\d.]+ GB \(chunks of 2048 tokens\)/);
   assert.match(r.out, /activation checkpointing: none \(chosen to fit; --ac-every K to override\)/);
   assert.equal(existsSync(out), false);
@@ -33,8 +33,13 @@ test("train --dry-run prints steps, tokens, LR landmarks and the launch line, an
   assert.equal(config.loss_chunk_tokens, 2048);
   const eight = megamath(["train", mix, "-o", out, "--preset", "8b", "--tokens", "20B", "--gpus", "1", "--dry-run"]);
   assert.equal(eight.code, 0, eight.err);
-  assert.match(eight.out, /DOES NOT FIT/);
-  assert.match(eight.out, /warning: estimated peak \d+\.\d GB per GPU exceeds 72\.0 GB usable of 80 GB/);
+  // 8B on one GPU: fp32 state (128 GB) goes to host memory through FSDP2 CPU offload
+  assert.match(eight.out, /FSDP sharded over 1, CPU offload\) of 72\.0 GB usable on 80 GB: fits/);
+  assert.match(eight.out, /CPU offload: fp32 weights, gradients and AdamW state in host memory, 128\.\d GB per process/);
+  const pinned = megamath(["train", mix, "-o", out, "--preset", "8b", "--tokens", "20B", "--gpus", "1", "--parallel", "none", "--dry-run"]);
+  assert.equal(pinned.code, 0, pinned.err);
+  assert.match(pinned.out, /DOES NOT FIT/);
+  assert.match(pinned.out, /warning: estimated peak \d+\.\d GB per GPU exceeds 72\.0 GB usable of 80 GB.*CPU offload was not tried/);
   assert.deepEqual(plan.lr.at.map((x: { step: number }) => x.step), [1, 1193, 2385, 3576, 4768]);
   assert.ok(Math.abs(plan.lr.at[2].lr - 1.1e-5) < 5e-9);   // about the cosine midpoint: (peak + 10%) / 2
   assert.ok(Math.abs(plan.lr.at[4].lr - 2e-6) < 1e-18);     // the last update runs at exactly 10%

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { chooseActivationCheckpointing, estimateMemory, resolvePreset, savedBytes, type MemoryInput } from "../../pipelines/train/index.js";
+import { chooseMemoryPlan, estimateMemory, resolvePreset, savedBytes, type MemoryInput } from "../../pipelines/train/index.js";
 import { repoRoot } from "../helpers.js";
 import { torchPython } from "./fixture.js";
 import { needs } from "../oracles.js";
@@ -66,25 +66,33 @@ test("saved-for-backward bytes: the estimate is within 10% of what the trainer's
   }
 });
 
-test("3B and 8B at seq 8192 fit 80 GB per GPU with the chosen activation checkpointing on 8 GPUs, 3B on 1 GPU too", () => {
+test("3B and 8B at seq 8192 fit 80 GB per GPU with the chosen defaults on 1 and 8 GPUs (8B on 1 GPU through FSDP2 CPU offload)", () => {
   const usable = 80e9 * 0.9;
-  const pick = (name: string, world: number) => {
+  const pick = (name: string, world: number, parallelFixed = false) => {
     const p = resolvePreset(name);
-    return chooseActivationCheckpointing({ preset: p, seqLen: 8192, microBatch: p.microBatch, world, parallel: world > 1 ? "fsdp" : "none", lossChunk: 2048, docMasking: true, attention: "flex" }, usable);
+    return chooseMemoryPlan({ preset: p, seqLen: 8192, microBatch: p.microBatch, world, parallel: world > 1 ? "fsdp" : "none", lossChunk: 2048, docMasking: true, attention: "flex" }, usable, { parallelFixed });
   };
   const threeOne = pick("3b", 1);
-  assert.equal(threeOne.fits, true);
+  assert.deepEqual([threeOne.fits, threeOne.parallel, threeOne.cpuOffload], [true, "none", false]);
   assert.equal(threeOne.acEvery, 1);   // no lighter setting fits one GPU
   assert.ok(threeOne.estimate.peak <= usable);
   const threeEight = pick("3b", 8);
-  assert.equal(threeEight.fits, true);
+  assert.deepEqual([threeEight.fits, threeEight.cpuOffload, threeEight.deferReduce], [true, false, true]);
+  assert.ok(threeEight.estimate.buffers > 4 * 3.2e9);   // the unsharded fp32 gradients it defers are counted
   const eightEight = pick("8b", 8);
-  assert.equal(eightEight.fits, true);
+  assert.deepEqual([eightEight.fits, eightEight.cpuOffload], [true, false]);
   assert.ok(eightEight.acEvery > 0);   // without recompute the 8B activations alone are ~65 GB
-  // 8B on one GPU cannot fit: fp32 weights, gradients and AdamW moments alone are 16 bytes x 8.03B = 128 GB.
+  // 8B on one GPU: fp32 weights, gradients and AdamW moments alone are 16 bytes x 8.03B = 128 GB, so they go to host
+  // memory (FSDP2 CPU offload) and the GPU keeps bf16 weights, unsharded fp32 gradients and the activations.
   const eightOne = pick("8b", 1);
-  assert.equal(eightOne.fits, false);
-  assert.ok(eightOne.estimate.weights + eightOne.estimate.gradients + eightOne.estimate.optimizer > 128e9);
+  assert.deepEqual([eightOne.fits, eightOne.parallel, eightOne.cpuOffload, eightOne.deferReduce], [true, "fsdp", true, true]);
+  assert.equal(eightOne.estimate.weights + eightOne.estimate.gradients + eightOne.estimate.optimizer, 0);
+  assert.ok(eightOne.estimate.host > 128e9 && eightOne.estimate.peak <= usable, JSON.stringify(eightOne.estimate));
+  assert.ok(eightOne.estimate.buffers > 6 * 8e9);      // bf16 weights + fp32 gradients of 8B on the GPU
+  // ... unless the mode is fixed: then it does not fit, and says so.
+  const fixed = pick("8b", 1, true);
+  assert.equal(fixed.fits, false);
+  assert.ok(fixed.estimate.weights + fixed.estimate.gradients + fixed.estimate.optimizer > 128e9);
   // The loss is chunked: one 2048-token chunk, not the whole 8192-token sequence's logits.
   const big = estimateMemory({ preset: resolvePreset("3b"), seqLen: 8192, microBatch: 1, world: 1, parallel: "none", acEvery: 1, lossChunk: 2048, docMasking: true, attention: "flex" });
   const whole = estimateMemory({ preset: resolvePreset("3b"), seqLen: 8192, microBatch: 1, world: 1, parallel: "none", acEvery: 1, lossChunk: 8192, docMasking: true, attention: "flex" });

@@ -2,7 +2,8 @@
 fsynced, then the folder is renamed to `checkpoints/step-N/`. A killed run therefore leaves either a complete
 checkpoint or a `.tmp-` folder that the next start deletes, never a half checkpoint under a real name.
 
-Contents: model.pt (full state dict, HF names), optim.pt (full optimizer state), state.json (step, consumed samples,
+Contents: model.pt (full state dict, HF names) and optim.pt (full optimizer state), or in the FSDP modes on torch
+>= 2.2 dcp/ (each rank's shards of both, torch.distributed.checkpoint: sharded_io.py), then state.json (step, consumed samples,
 phase, schedule, data signature) and rng-rank{R}.pt (torch/CUDA/numpy/python RNG of every rank).
 """
 import json
@@ -92,9 +93,13 @@ def write_rank_files(tmp, rank):
     _save_torch(rng_state(), os.path.join(tmp, f"rng-rank{rank}.pt"))
 
 
-def write_main_files(tmp, model_state, optim_state, state):
+def write_main_files(tmp, model_state, optim_state):
+    """The full form (1 process, DDP, FSDP before torch 2.2); FSDP on torch >= 2.2 writes dcp/ (sharded_io.py)."""
     _save_torch(model_state, os.path.join(tmp, "model.pt"))
     _save_torch(optim_state, os.path.join(tmp, "optim.pt"))
+
+
+def write_state(tmp, state):
     with open(os.path.join(tmp, "state.json"), "w") as f:
         json.dump(state, f, indent=2)
         f.flush()

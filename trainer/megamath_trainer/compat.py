@@ -68,4 +68,5 @@ def describe():
         "compile": has_compile(),
         "fused_adamw": has_fused_adamw(),
         "fsdp": has_fsdp(),
+        "fsdp2": torch_version() >= (2, 4),   # fully_shard; checked by import where it is used (fsdp2.api)
     }

@@ -54,7 +54,12 @@ def check_model_state(model_state, expected_shapes, tied, where):
     """The checkpoint's tensors must be exactly the model's: same names, same shapes. `expected_shapes` is
     {name: shape} of the unwrapped model (taken before FSDP renames anything). With tied embeddings lm_head.weight
     is the embedding itself, so a state dict may or may not list it."""
-    got = set(model_state)
+    check_model_shapes({k: tuple(v.shape) for k, v in model_state.items()}, expected_shapes, tied, where, "model.pt")
+
+
+def check_model_shapes(shapes, expected_shapes, tied, where, what):
+    """check_model_state on {name: shape}, as model.pt holds them or a sharded checkpoint's metadata records them."""
+    got = set(shapes)
     want = set(expected_shapes)
     if tied:
         got.discard("lm_head.weight")
@@ -65,12 +70,12 @@ def check_model_state(model_state, expected_shapes, tied, where):
         problems.append(f"missing {len(missing)} tensor(s): {_listed(missing)}")
     if unexpected:
         problems.append(f"unexpected {len(unexpected)} tensor(s): {_listed(unexpected)}")
-    wrong = [f"{k} {tuple(model_state[k].shape)} (model {tuple(expected_shapes[k])})"
-             for k in sorted(want & got) if tuple(model_state[k].shape) != tuple(expected_shapes[k])]
+    wrong = [f"{k} {tuple(shapes[k])} (model {tuple(expected_shapes[k])})"
+             for k in sorted(want & got) if tuple(shapes[k]) != tuple(expected_shapes[k])]
     if wrong:
         problems.append(f"{len(wrong)} tensor(s) of another shape: {_listed(wrong, 3)}")
     if problems:
-        raise ConfigError(f"{where}: model.pt does not match this run's model: " + "; ".join(problems))
+        raise ConfigError(f"{where}: {what} does not match this run's model: " + "; ".join(problems))
 
 
 def check_optim_layout(optim_state, group_sizes, where):

@@ -187,7 +187,23 @@ class TrainConfig:
     weight_decay_exclude: str = "none"
     grad_clip: float = 1.0
     precision: str = "auto"                   # auto (bf16 on GPU, fp32 on CPU) | bf16 | fp32
-    parallel: str = "auto"                    # auto (fsdp for >1 GPU when available, else ddp) | fsdp | ddp | none
+    # auto: FSDP for >1 GPU (FSDP2 on torch >= 2.4, FSDP1 on 2.0-2.3), DDP on CPU, none for one process, FSDP2 on one
+    # GPU with cpu_offload. fsdp picks FSDP2 or FSDP1 the same way; fsdp1/fsdp2 force one (parallel.py).
+    parallel: str = "auto"
+    # FSDP2 ranks one parameter is sharded over; the rest replicate it (HSDP, a 2-D device mesh). 0 = automatic: the
+    # ranks of one node (LOCAL_WORLD_SIZE) when the job spans several whole nodes, else all ranks (fsdp2.mesh_shape).
+    fsdp_shard_size: int = 0
+    # FSDP2: keep fp32 parameters, gradients and AdamW state in host memory and step AdamW on the CPU; the GPU holds
+    # only the bf16 layers being computed and the activations. How an 8B model trains on one 80 GB GPU (`megamath
+    # train` turns it on when its memory estimate says nothing else fits). Needs ~16 bytes/parameter of host RAM.
+    cpu_offload: bool = False
+    # FSDP2: skip the gradient reduce-scatter on all but a step's last micro-batch (each rank then accumulates full
+    # unsharded fp32 gradients: 4 bytes/parameter). DDP always skips its all-reduce there (no_sync), and HSDP its
+    # all-reduce across nodes; this one costs memory, so `megamath train` turns it on only where its estimate fits.
+    defer_grad_reduce: bool = False
+    # FSDP2 sharded checkpoints (torch >= 2.3) written in the background while training goes on (saver.py). Costs a
+    # host-memory copy of this rank's shards (with cpu_offload, of the whole offloaded state).
+    async_checkpoint: bool = False
     compile: str = "auto"                     # auto (on with CUDA + torch>=2.2) | on | off
     attention: str = "auto"                   # auto | flex | sdpa | math
     doc_masking: bool = True                  # block-causal attention + per-document RoPE positions
@@ -248,7 +264,7 @@ class TrainConfig:
         if self.global_batch_size % per_pass:
             raise ConfigError(f"global_batch_size {self.global_batch_size} is not a multiple of micro_batch_size "
                               f"{self.micro_batch_size} x {world_size} ranks")
-        for name, allowed in (("precision", ("auto", "bf16", "fp32")), ("parallel", ("auto", "fsdp", "ddp", "none")),
+        for name, allowed in (("precision", ("auto", "bf16", "fp32")), ("parallel", ("auto", "fsdp", "fsdp1", "fsdp2", "ddp", "none")),
                               ("compile", ("auto", "on", "off")), ("attention", ("auto", "flex", "sdpa", "math")),
                               ("weight_decay_exclude", ("none", "norms")), ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
@@ -267,6 +283,14 @@ class TrainConfig:
             else:
                 raise ConfigError(f"activation_checkpointing must be a whole number >= 0 (recompute every k-th "
                                   f"layer; 0 = none) or true/false, got {ac!r}")
+        if not (isinstance(self.fsdp_shard_size, int) and not isinstance(self.fsdp_shard_size, bool)
+                and self.fsdp_shard_size >= 0):
+            raise ConfigError(f"fsdp_shard_size must be a whole number >= 0 (0 = automatic), got {self.fsdp_shard_size!r}")
+        if self.fsdp_shard_size and world_size % self.fsdp_shard_size:
+            raise ConfigError(f"fsdp_shard_size {self.fsdp_shard_size} does not divide the {world_size} ranks")
+        for name in ("cpu_offload", "defer_grad_reduce", "async_checkpoint"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not (isinstance(self.loss_chunk_tokens, int) and self.loss_chunk_tokens >= 1):
             raise ConfigError(f"loss_chunk_tokens must be a whole number >= 1, got {self.loss_chunk_tokens!r}")
         if self.warmup_steps < 0 or self.seq_len < 1 or self.micro_batch_size < 1:

@@ -1,6 +1,11 @@
-"""Process group setup and model wrapping: FSDP (sharded params/grads/optimizer, bf16 compute with fp32 master
-weights) or DDP (replicated fp32 weights + autocast) or nothing (one process). Launched by torchrun, which sets
-RANK/WORLD_SIZE/LOCAL_RANK; a plain `python -m megamath_trainer.train` is world size 1.
+"""Process group setup and model wrapping. Modes (what config.json records under backends.parallel):
+  * fsdp2: FSDP2 `fully_shard` (fsdp2.py), torch >= 2.4: sharded params/grads/AdamW state, bf16 compute with fp32
+    master weights, HSDP across nodes, optional CPU offload; sharded checkpoints (sharded_io.py);
+  * fsdp1: FSDP1 `FullyShardedDataParallel`, torch 2.0-2.3 only (what `fsdp` means where FSDP2 is missing; may be
+    asked for by name on newer torch); sharded checkpoints from torch 2.2, full ones gathered on rank 0 before;
+  * ddp: replicated fp32 weights + autocast; * none: one process.
+Launched by torchrun (or the `local` launcher), which sets RANK/WORLD_SIZE/LOCAL_RANK/LOCAL_WORLD_SIZE; a plain
+`python -m megamath_trainer.train` is world size 1.
 """
 import datetime
 import functools
@@ -10,7 +15,7 @@ import time
 import torch
 import torch.distributed as dist
 
-from . import compat
+from . import compat, fsdp2, sharded_io
 from .compatibility import check_model_state, check_optim_layout
 from .config import ConfigError
 
@@ -37,6 +42,8 @@ class Dist:
         self.world_size = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", str(self.world_size)))
+        self.timeout_s = timeout_s
         use_cuda = torch.cuda.is_available() and device_pref != "cpu"
         if device_pref == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("device 'cuda' requested but torch sees no CUDA GPU")
@@ -54,6 +61,12 @@ class Dist:
                 raise RendezvousError(rendezvous_message(self.rank, self.world_size, timeout_s,
                                                          time.monotonic() - started, e)) from None
 
+    def ensure_group(self):
+        """FSDP2 needs a process group even on one rank (1-GPU CPU offload): a 1-rank group on an in-memory store."""
+        if not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if self.device.type == "cuda" else "gloo", store=dist.HashStore(),
+                                    rank=0, world_size=1, timeout=datetime.timedelta(seconds=self.timeout_s))
+
     @property
     def main(self):
         return self.rank == 0
@@ -70,29 +83,55 @@ class Dist:
         return float(t.item()) / self.world_size
 
     def close(self):
-        if self.world_size > 1 and dist.is_initialized():
+        if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
 
 
-def choose_parallel(requested, d):
-    if requested != "auto":
-        # FSDP on CPU (gloo) is asked for explicitly only: it is how the FSDP paths are tested without a GPU.
-        if requested == "fsdp" and not (compat.has_fsdp() and compat.torch_version() >= (2, 0)):
-            raise RuntimeError(f"parallel 'fsdp' needs torch >= 2.0 with torch.distributed.fsdp; this is torch "
-                               f"{torch.__version__}")
-        return requested
-    if d.world_size == 1:
-        return "none"
-    return "fsdp" if d.device.type == "cuda" and compat.has_fsdp() and compat.torch_version() >= (2, 0) else "ddp"
+FSDP_MODES = ("fsdp1", "fsdp2")
 
 
-def wrap(model, mode, d, bf16):
-    """Returns the module to train; `model` stays the unwrapped one for state dicts in 'none'/'ddp' modes."""
+def choose_parallel(requested, d, cpu_offload=False):
+    """The mode to run. 'fsdp' is FSDP2 where torch has it (>= 2.4), else FSDP1 (torch 2.0-2.3). FSDP on CPU (gloo)
+    is used only when asked for: it is how the sharded paths are tested without a GPU."""
+    fsdp2_ok = fsdp2.api() is not None
+    fsdp1_ok = compat.has_fsdp() and compat.torch_version() >= (2, 0)
+    best = "fsdp2" if fsdp2_ok else "fsdp1" if fsdp1_ok else None
+    if cpu_offload and not fsdp2_ok:
+        raise ConfigError(f"cpu_offload needs FSDP2 (torch >= 2.4); this is torch {torch.__version__}")
+    if requested == "auto":
+        if cpu_offload:
+            requested = "fsdp"
+        elif d.world_size == 1:
+            return "none"
+        else:
+            return best if d.device.type == "cuda" and best else "ddp"
+    if requested == "fsdp":
+        if best is None:
+            raise ConfigError(f"parallel 'fsdp' needs torch >= 2.0 (FSDP1) or >= 2.4 (FSDP2); this is torch "
+                              f"{torch.__version__}")
+        requested = best
+    if requested == "fsdp2" and not fsdp2_ok:
+        raise ConfigError(f"parallel 'fsdp2' (fully_shard) needs torch >= 2.4; this is torch {torch.__version__}")
+    if requested == "fsdp1" and not fsdp1_ok:
+        raise ConfigError(f"parallel 'fsdp1' needs torch >= 2.0; this is torch {torch.__version__}")
+    if cpu_offload and requested != "fsdp2":
+        raise ConfigError(f"cpu_offload needs FSDP2 (parallel auto/fsdp/fsdp2, torch >= 2.4); the mode is "
+                          f"{requested!r} under torch {torch.__version__}")
+    return requested
+
+
+def wrap(model, mode, d, bf16, shard_size=0, cpu_offload=False):
+    """Returns the module to train; `model` stays the unwrapped one for state dicts in 'none'/'ddp' modes (FSDP2
+    shards `model` itself and returns it)."""
     if mode == "none":
         return model
     if mode == "ddp":
         from torch.nn.parallel import DistributedDataParallel as DDP
         return DDP(model, device_ids=[d.local_rank] if d.device.type == "cuda" else None)
+    if mode == "fsdp2":
+        d.ensure_group()
+        fsdp2.shard(model, d.device, bf16, shard_size, d.local_world_size, cpu_offload)
+        return model
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, MixedPrecision, ShardingStrategy
     from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
     from .model import DecoderLayer
@@ -102,6 +141,11 @@ def wrap(model, mode, d, bf16):
                 device_id=d.device, use_orig_params=True, limit_all_gathers=True)
 
 
+def sharded_checkpoints(mode):
+    """Whether this mode writes torch.distributed.checkpoint shards (no gathering) instead of model.pt/optim.pt."""
+    return mode in FSDP_MODES and sharded_io.available()
+
+
 def _offload(wrapped):
     # FULL_STATE_DICT with offload_to_cpu=True crashes (SIGSEGV in a clone, torch 2.6) when the parameters already
     # live on the CPU; there it is also pointless.
@@ -109,8 +153,9 @@ def _offload(wrapped):
 
 
 def full_state_dicts(wrapped, model, optimizer, mode):
-    """(model_state, optim_state), full and on CPU, valid on rank 0 (FSDP gathers them there)."""
-    if mode != "fsdp":
+    """(model_state, optim_state), full and on CPU, valid on rank 0 (FSDP1 gathers them there: only torch < 2.2,
+    which has no sharded checkpoints)."""
+    if mode not in FSDP_MODES:
         return ({k: v.detach().cpu() for k, v in model.state_dict().items()}, optimizer.state_dict())
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
     from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
@@ -142,7 +187,7 @@ def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, e
         check_optim_layout(optim_state, [len(g["params"]) for g in optimizer.param_groups], where)
     if model.cfg.tie_embeddings and "lm_head.weight" not in model_state:
         model_state = dict(model_state, **{"lm_head.weight": model_state["model.embed_tokens.weight"]})
-    if mode != "fsdp":
+    if mode not in FSDP_MODES:
         model.load_state_dict(model_state)
         if optim_state is not None:
             optimizer.load_state_dict(optim_state)
@@ -152,6 +197,9 @@ def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, e
         # torch's optimizer.state_dict() (one process, DDP) keys moments by position; FSDP's full optimizer state is
         # keyed by parameter name. Positions follow optim.param_groups(), so they map to names exactly.
         optim_state = optim_state_by_name(optim_state, group_names)
+    if mode == "fsdp2":
+        sharded_io.load_full(wrapped, optimizer, model_state, optim_state)
+        return
     from torch.distributed.fsdp import FullyShardedDataParallel as FSDP, StateDictType
     from torch.distributed.fsdp import FullStateDictConfig, FullOptimStateDictConfig
     off = _offload(wrapped)
@@ -176,7 +224,9 @@ def load_full_state(wrapped, model, optimizer, mode, model_state, optim_state, e
 
 
 def clip_grad_norm(wrapped, mode, max_norm):
-    if mode == "fsdp":
+    if mode == "fsdp1":
         return float(wrapped.clip_grad_norm_(max_norm))
+    # FSDP2: the gradients are DTensors; torch's clip reduces the norm over the mesh and returns a DTensor.
     params = [p for p in wrapped.parameters() if p.grad is not None]
-    return float(torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else float("inf")))
+    norm = torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else float("inf"))
+    return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)

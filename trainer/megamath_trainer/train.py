@@ -15,7 +15,7 @@ import time
 import torch
 
 from . import checkpoint as ckpt
-from . import compat
+from . import compat, fsdp2, sharded_io
 from .attention import pick_backend
 from .compatibility import check_identity, run_identity
 from .config import ConfigError, load_train_config
@@ -25,7 +25,9 @@ from .indexed import TokenFileError
 from .metrics import Throughput, peak_flops
 from .model import LlamaForCausalLM
 from .optim import build_adamw, param_group_names, reset_hyperparameters
-from .parallel import Dist, RendezvousError, choose_parallel, clip_grad_norm, full_state_dicts, load_full_state, wrap
+from .parallel import FSDP_MODES, Dist, RendezvousError, choose_parallel, clip_grad_norm, full_state_dicts, wrap
+from .saver import CheckpointWriter
+from .resume import hyperparameter_changes, last_update_lr, load_checkpoint, read_state_checked
 from .schedule import PhaseSchedule
 
 
@@ -43,43 +45,6 @@ def data_signature(cfg, steps):
     desc = {"sources": [[os.path.abspath(s.prefix), s.weight] for s in cfg.sources], "seed": cfg.data_seed_value,
             "seq_len": cfg.seq_len, "global_batch_size": cfg.global_batch_size, "steps": steps, "phase": cfg.phase}
     return hashlib.md5(json.dumps(desc, sort_keys=True).encode()).hexdigest()
-
-
-def _load_checkpoint_files(path):
-    return ckpt.load_torch(path, "model.pt"), ckpt.load_torch(path, "optim.pt")
-
-
-def _read_state(path, what):
-    try:
-        return ckpt.read_state(path)
-    except OSError as e:
-        raise ConfigError(f"{what} {path}: not a trainer checkpoint ({e.strerror}: {e.filename})") from None
-    except ValueError as e:
-        raise ConfigError(f"{what} {path}: state.json is not valid JSON ({e})") from None
-
-
-def last_update_lr(state):
-    """The LR of the last update a checkpoint's run applied (None when unknown): where a Decay branch starts."""
-    if state.get("last_lr") is not None:
-        return float(state["last_lr"])
-    sched, step = state.get("schedule"), state.get("step")
-    if not sched or not step:
-        return None
-    return PhaseSchedule(sched["phase"], sched["peak"], sched["steps"], sched["final_factor"],
-                         sched["warmup"]).lr_at(int(step) - 1)
-
-
-def _hyperparameter_changes(optim_state, cfg):
-    """'name old -> new' for AdamW settings in a checkpoint's optimizer state that differ from this run's."""
-    out = set()
-    for i, g in enumerate(optim_state.get("param_groups", [])):
-        want = {"betas": [cfg.adam_beta1, cfg.adam_beta2], "eps": cfg.adam_eps,
-                "weight_decay": cfg.weight_decay if i == 0 else 0.0}   # group order: optim.param_groups()
-        for k, v in want.items():
-            have = list(g[k]) if k == "betas" and k in g else g.get(k, v)
-            if have != v:
-                out.add(f"{k} {have} -> {v}")
-    return sorted(out)
 
 
 class Run:
@@ -103,7 +68,10 @@ class Run:
         dev = d.device
         self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and compat.bf16_supported(dev))
         self.attention = pick_backend(cfg.attention, dev)
-        self.parallel = choose_parallel(cfg.parallel, d)
+        self.parallel = choose_parallel(cfg.parallel, d, cfg.cpu_offload)
+        # HSDP: more than one replica of each shard (a 2-D mesh); its all-reduce is skipped on non-final micro-batches
+        self.mesh = (fsdp2.mesh_shape(d.world_size, d.local_world_size, cfg.fsdp_shard_size)
+                     if self.parallel == "fsdp2" else None)
         self.compile = cfg.compile == "on" or (cfg.compile == "auto" and dev.type == "cuda" and compat.has_compile())
 
         torch.manual_seed(cfg.seed)
@@ -121,10 +89,12 @@ class Run:
             for layer in model.model.layers:   # per block: compiles fast and keeps HF parameter names
                 layer.compile()
         self.model = model
-        self.wrapped = wrap(model, self.parallel, d, self.bf16)
-        self.optimizer, self.adamw_impl = build_adamw(self.wrapped if self.parallel == "fsdp" else model, cfg, dev,
-                                                      self.peak_lr)
+        self.wrapped = wrap(model, self.parallel, d, self.bf16, cfg.fsdp_shard_size, cfg.cpu_offload)
+        # With cpu_offload the sharded fp32 parameters, and so AdamW's step, live on the CPU.
+        self.optimizer, self.adamw_impl = build_adamw(self.wrapped if self.parallel in FSDP_MODES else model, cfg,
+                                                      torch.device("cpu") if cfg.cpu_offload else dev, self.peak_lr)
         self.schedule = PhaseSchedule(cfg.phase, self.peak_lr, self.steps, cfg.final_lr_factor, cfg.warmup_steps)
+        self.writer = CheckpointWriter(self)
         self.data = MixtureSamples([(s.prefix, s.weight, s.name) for s in cfg.sources],
                                    self.steps * cfg.global_batch_size, cfg.seq_len, cfg.data_seed_value,
                                    self.model_cfg.vocab_size)
@@ -138,7 +108,7 @@ class Run:
         cfg = self.cfg
         latest = ckpt.latest_checkpoint(cfg.run_dir)   # ignores .tmp- leftovers of a kill mid-save
         if latest:
-            state = _read_state(latest, "checkpoint")
+            state = read_state_checked(latest, "checkpoint")
             if state.get("data_signature") != self.signature:
                 raise ConfigError(f"{latest}: this run folder was trained with other data/batch/step settings "
                                   f"(signature {state.get('data_signature')} != {self.signature}); use a new run_dir")
@@ -154,7 +124,7 @@ class Run:
             return ("resume", latest, state), peak
         if cfg.init_checkpoint:
             where = os.path.abspath(cfg.init_checkpoint)
-            state = _read_state(where, "init_checkpoint")
+            state = read_state_checked(where, "init_checkpoint")
             check_identity(state, self.identity, where, f"start this {cfg.phase} run")
             last = last_update_lr(state)
             if cfg.lr is None and last is not None:
@@ -175,12 +145,10 @@ class Run:
         kind, path, state = self.source
         if kind is None:
             return
-        model_state, optim_state = _load_checkpoint_files(path)
-        load_full_state(self.wrapped, self.model, self.optimizer, self.parallel, model_state, optim_state,
-                        self.expected_shapes, path, self.group_names)
+        optim_state = load_checkpoint(self, path)
         # load_state_dict restores the checkpoint's betas/eps/weight decay; this run's config is what config.json
         # records, so it is what runs (a Decay branch may change them; a resume that does is told so).
-        changes = _hyperparameter_changes(optim_state, cfg)
+        changes = hyperparameter_changes(optim_state, cfg)
         reset_hyperparameters(self.optimizer, cfg)
         if kind == "resume":
             if changes:
@@ -196,27 +164,7 @@ class Run:
             self.branched_from = path
 
     def save(self):
-        cfg, d, step = self.cfg, self.d, self.step
-        tmp = ckpt.tmp_dir_for(cfg.run_dir, step)
-        if d.main:
-            os.makedirs(tmp, exist_ok=True)
-        d.barrier()
-        ckpt.write_rank_files(tmp, d.rank)
-        model_state, optim_state = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel)
-        if d.main:
-            state = {"step": step, "consumed_samples": step * cfg.global_batch_size,
-                     "consumed_tokens": step * cfg.tokens_per_step(), "phase": cfg.phase,
-                     "schedule": self.schedule.state_dict(), "data_signature": self.signature,
-                     "next_lr": self.schedule.lr_at(step) if step < self.steps else None,
-                     "last_lr": self.schedule.lr_at(step - 1), "world_size": d.world_size,
-                     "parallel": self.parallel, "identity": self.identity, "branched_from": self.branched_from,
-                     "hf_base": os.path.abspath(self.hf_base) if self.hf_base else None}
-            ckpt.write_main_files(tmp, model_state, optim_state, state)
-        d.barrier()
-        path = ckpt.publish(cfg.run_dir, step, cfg.keep_checkpoints) if d.main else None
-        d.barrier()
-        if d.main:
-            emit("checkpoint", step=step, path=path)
+        self.writer.save(self.step, emit)
 
     def dump_config(self):
         cfg = self.cfg
@@ -229,6 +177,10 @@ class Run:
                           "eps": cfg.adam_eps, "weight_decay": cfg.weight_decay,
                           "weight_decay_exclude": cfg.weight_decay_exclude, "grad_clip": cfg.grad_clip},
             "backends": {"attention": self.attention, "parallel": self.parallel, "compile": self.compile,
+                         "mesh": {"replicate": self.mesh[0], "shard": self.mesh[1]} if self.mesh else None,
+                         "cpu_offload": cfg.cpu_offload, "defer_grad_reduce": cfg.defer_grad_reduce,
+                         "checkpoints": (f"sharded (torch.distributed.checkpoint, {self.writer.mode})"
+                                         if self.writer.sharded else "full (model.pt, optim.pt)"),
                          "precision": "bf16 compute, fp32 master weights" if self.bf16 else "fp32",
                          "doc_masking": cfg.doc_masking, "activation_checkpointing": cfg.activation_checkpointing},
             "data_plan": self.data.plan(), "data_signature": self.signature, "environment": compat.describe(),
@@ -259,9 +211,13 @@ class Run:
         input_ids, labels, positions, doc_ids = (t.to(dev, non_blocking=True) for t in batch)
         if not cfg.doc_masking:
             positions = doc_ids = None
+        # No gradient communication on a step's non-final micro-batches: DDP's no_sync; FSDP2 per fsdp2.grad_sync.
         no_sync = self.wrapped.no_sync() if (self.parallel == "ddp" and not sync) else contextlib.nullcontext()
+        if self.parallel == "fsdp2":
+            fsdp2.grad_sync(self.wrapped, sync, cfg.defer_grad_reduce, self.mesh[0] > 1,
+                            keep_unsharded=cfg.cpu_offload and cfg.defer_grad_reduce)
         autocast = (torch.autocast(device_type=dev.type, dtype=torch.bfloat16)
-                    if self.bf16 and self.parallel != "fsdp" else contextlib.nullcontext())
+                    if self.bf16 and self.parallel not in FSDP_MODES else contextlib.nullcontext())
         with no_sync:
             with autocast:
                 loss = self.wrapped(input_ids, labels, positions, doc_ids, cfg.loss_chunk_tokens)
@@ -297,6 +253,7 @@ class Run:
         batches = self.micro_batches()
         try:
             self._train_loop(batches, meter, metrics, last_time, last_step)
+            self.writer.finish(emit)   # the last checkpoint, if still being written in the background
         finally:
             batches.close()
             if metrics:
@@ -336,8 +293,12 @@ class Run:
                 self.save()
 
     def export(self):
-        model_state, _ = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel) \
-            if self.parallel == "fsdp" else ({k: v for k, v in self.model.state_dict().items()}, None)
+        if self.parallel in FSDP_MODES and sharded_io.available():
+            model_state = sharded_io.model_state_full(self.wrapped)   # the model only, never the AdamW state
+        elif self.parallel in FSDP_MODES:
+            model_state, _ = full_state_dicts(self.wrapped, self.model, self.optimizer, self.parallel)
+        else:
+            model_state = dict(self.model.state_dict())
         if self.d.main:
             out = export_hf(model_state, self.model_cfg, os.path.join(self.cfg.run_dir, "hf"), base_dir=self.hf_base)
             if not any(os.path.isfile(os.path.join(out, n)) for n in ("tokenizer.json", "tokenizer.model")):

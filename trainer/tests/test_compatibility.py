@@ -114,8 +114,8 @@ class LoadFullStateTest(unittest.TestCase):
 
     def test_bad_state_is_a_config_error_in_every_mode_before_any_loading(self):
         sd = {k: v for k, v in self.src.state_dict().items() if "layers.0.self_attn.q_proj" not in k}
-        for mode in ("none", "ddp", "fsdp"):
-            # fsdp: the check runs before FSDP is touched (it cannot even be imported on Debian's torch 1.13)
+        for mode in ("none", "ddp", "fsdp1", "fsdp2"):
+            # fsdp1/fsdp2: the check runs before FSDP is touched (it cannot even be imported on Debian's torch 1.13)
             m, opt = self.target()
             before = {k: v.clone() for k, v in m.state_dict().items()}
             with self.assertRaisesRegex(ConfigError, "missing 1 tensor\\(s\\): model.layers.0.self_attn.q_proj"):
