@@ -66,6 +66,7 @@ export default defineCommand({
     workers: { type: "integer", description: "Worker threads per step (0: none, all on the main thread; default: one per core).", identity: false },
     jobs: { type: "integer", default: 2, description: "Steps that do not depend on each other (e.g. the mixtures) run at once, at most this many (1: one after another).", identity: false },
     force: { type: "boolean", description: "Recompute every step." },
+    "no-fuse": { type: "boolean", description: "Run every step on its own, even consecutive per-document steps the recipe would run as one pass (same outputs; more reading and writing).", identity: false },
   },
   async run({ positionals, opts, ctx }) {
     if (positionals.length > 1) throw new UsageError("usage: megamath build [--recipe NAME|FILE] (one recipe)");
@@ -167,7 +168,7 @@ export default defineCommand({
     // Read back from the folder, as `megamath report` does: the same report however the steps ran (a step done
     // before shows the time it took then).
     if (opts.jobs < 1) throw new UsageError("--jobs must be >= 1");
-    await runPlanLocally(plan, ctx, { force: Boolean(opts.force), jobs: opts.jobs });
+    await runPlanLocally(plan, ctx, { force: Boolean(opts.force), jobs: opts.jobs, fuse: !opts["no-fuse"], finalDir: planFile.finalDir });
     const report = await writeReport(outDir);
     // Hub dataset cards (README.md) for the finished corpus and every mixture, as `megamath card DIR` writes them. A
     // card that cannot be written (say, the final step was skipped) does not fail a finished build: it says why.

@@ -16,6 +16,7 @@ import { optionValues, type CliContext } from "../../cli/command.js";
 import { writeFileAtomic, isTempName } from "../../lib/io/atomic.js";
 import type { Logger } from "../../lib/runtime/log.js";
 import type { Invocation, StepOptions } from "./plan.js";
+import { planPasses, runPass, type Pass } from "./fuse.js";
 
 export interface StepResult {
   step: string;
@@ -38,6 +39,10 @@ export interface RunPlanOptions {
   force?: boolean;
   /** Independent steps run at once (default 2; 1: one after another, as a benchmark wants for per-step CPU). */
   jobs?: number;
+  /** Run consecutive per-document steps as one pass (fuse.ts; default true). */
+  fuse?: boolean;
+  /** The final corpus folder (always written, even when its step is fused with a later one). */
+  finalDir?: string;
 }
 
 const STEP_MARKER = ".step.json";
@@ -53,6 +58,15 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
     results[i] = { step: inv.step, command: inv.command, status: "skipped", seconds: 0, note: inv.skipped, options: {} };
   });
   const jobs = Math.max(1, opts.jobs ?? 2);
+  // A fused pass starts as one unit, at its first step, once every step outside it that its members read is done.
+  const passes = opts.fuse === false ? new Map<string, Pass>() : await planPasses(plan, opts.finalDir);
+  const passAt = new Map<number, number[]>();
+  const laterInPass = new Set<number>();
+  for (const pass of passes.values()) {
+    const idx = pass.members.map((m) => plan.indexOf(m));
+    passAt.set(idx[0], idx);
+    idx.slice(1).forEach((x) => laterInPass.add(x));
+  }
   const running = new Map<number, Promise<void>>();
   const started = new Set<number>();
   let failure: unknown;
@@ -61,11 +75,16 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
     // Start every step whose dependencies are done, in plan order, while there is room and nothing failed.
     for (const [i, inv] of plan.entries()) {
       if (failure !== undefined || running.size >= jobs) break;
-      if (results[i] || started.has(i) || !deps[i].every((d) => results[d])) continue;
-      started.add(i);
-      const label = `[${++k}/${active.length}] ${inv.step}`;
-      const p = runStep(inv, ctx, label, Boolean(opts.force), () => running.size > 1)
-        .then((r) => void (results[i] = r), (e) => void (failure ??= e))
+      if (results[i] || started.has(i) || laterInPass.has(i)) continue;
+      const group = passAt.get(i) ?? [i];
+      if (!group.every((g) => deps[g].every((d) => results[d] || group.includes(d)))) continue;
+      group.forEach((g) => started.add(g));
+      const pass = passes.get(inv.step);
+      const label = pass ? `[${k + 1}-${(k += group.length)}/${active.length}] ${pass.members.map((m) => m.step).join(" + ")}`
+        : `[${++k}/${active.length}] ${inv.step}`;
+      const p = (pass ? runPassSteps(pass, ctx, label, Boolean(opts.force), () => running.size > 1)
+        : runStep(inv, ctx, label, Boolean(opts.force), () => running.size > 1).then((r) => [r]))
+        .then((rs) => rs.forEach((r, n) => void (results[group[n]] = r)), (e) => void (failure ??= e))
         .finally(() => running.delete(i));
       running.set(i, p);
     }
@@ -127,6 +146,30 @@ async function runStep(inv: Invocation, ctx: CliContext, label: string, force: b
   await writeFileAtomic(join(inv.outDir, STEP_MARKER), JSON.stringify({ step: inv.step, command: inv.command, options: inv.options,
     positionals: inv.positionals, seconds, cpuSeconds, changedFiles: changed }, null, 1) + "\n");
   return { ...base, status: inv.substituted ? "substituted" : "ran", seconds, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
+}
+
+/** A fused pass as steps of the build: each member's status from its own folder, its `.step.json` with its share
+ * of the pass's time and the pass it ran in. */
+async function runPassSteps(pass: Pass, ctx: CliContext, label: string, force: boolean, shared: () => boolean): Promise<StepResult[]> {
+  const before = await Promise.all(pass.members.map((m) => folderState(m.outDir)));
+  ctx.log.info(`${label}: one fused pass (megamath ${pass.members.map((m) => m.command).join(" → ")})`);
+  let overlapped = shared();
+  const out = await runPass(pass, ctx, force);
+  overlapped ||= shared();
+  const names = pass.members.map((m) => m.step).join(" + ");
+  if (out.code !== 0) throw new Error(`fused pass ${names} failed with exit code ${out.code}`);
+  return Promise.all(pass.members.map(async (m, i): Promise<StepResult> => {
+    const changed = changedFiles(before[i], await folderState(m.outDir));
+    const base = { step: m.step, command: m.command, options: m.options };
+    if (changed === 0 && !force) return { ...base, note: m.substituted, status: "done-before", seconds: 0 };
+    const cpuSeconds = overlapped ? undefined : out.cpuSeconds[i];
+    const note = `fused: ${names}${pass.keep[i] ? "" : " (documents not kept)"}`;
+    await mkdir(m.outDir, { recursive: true });
+    await writeFileAtomic(join(m.outDir, STEP_MARKER), JSON.stringify({ step: m.step, command: m.command, options: m.options,
+      positionals: m.positionals, seconds: out.seconds[i], cpuSeconds, changedFiles: changed, fused: pass.members.map((x) => x.step) }, null, 1) + "\n");
+    return { ...base, note: m.substituted ? `${m.substituted}; ${note}` : note, status: m.substituted ? "substituted" : "ran",
+      seconds: out.seconds[i], ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
+  }));
 }
 
 /** Files a step rewrites on every run whatever it computed (its summary stats, locks) or that describe the run. */
