@@ -46,7 +46,7 @@ interface Run { cpu: number; steps: number; wall: number; perStep: Record<string
 function build(extra: string[]): Run {
   for (const s of MEASURED) rmSync(join(out, s), { recursive: true, force: true });
   const args = ["-f", "%U %S %e", process.execPath, "--import", "tsx", join(repo, "cli/main.ts"), "build", recipePath,
-    "-o", out, "--workers", values.workers!, "--quiet", ...extra];
+    "-o", out, "--workers", values.workers!, "--jobs", "1", "--quiet", ...extra];
   const r = spawnSync("/usr/bin/time", args, { cwd: repo, encoding: "utf8", maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`build failed: ${r.stderr.slice(-2000)}`);
   const [user, sys, wall] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
