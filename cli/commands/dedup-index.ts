@@ -25,12 +25,7 @@ export default defineCommand({
     const patterns = opts.input ?? [];
     if (patterns.length) {
       if (s.count !== 1) throw new UsageError("-i runs stage 1 unsharded; for shards run dedup-signatures first, then dedup-index without -i");
-      let params;
-      try {
-        params = paramsFromOptions(opts);
-      } catch (e) {
-        throw new UsageError((e as Error).message);
-      }
+      const params = paramsFromOptions(opts);
       const inputs = await expandInputs(patterns);
       await runSignatureStage({
         inputs, workDir: opts.index, params, force: Boolean(opts.force), log: ctx.log,

@@ -17,12 +17,7 @@ export default defineCommand({
     const patterns = opts.input ?? [];
     if (!patterns.length) throw new UsageError("--input is required (files or globs)");
     if (!opts["work-dir"]) throw new UsageError("--work-dir is required");
-    let params;
-    try {
-      params = paramsFromOptions(opts);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const params = paramsFromOptions(opts);
     const inputs = await expandInputs(patterns);
     const onErr = opts["on-error"];
     const r = await runSignatureStage({

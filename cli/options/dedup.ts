@@ -1,5 +1,5 @@
 // Flags shared by the five dedup commands, declared once (drives --help, flags and --config files).
-import type { OptionSpecs } from "../command.js";
+import { UsageError, type OptionSpecs } from "../command.js";
 import { type DedupParams, checkParams, defaultDedupParams } from "../../lib/dedup/params.js";
 
 export const minhashOptions = {
@@ -102,13 +102,18 @@ export function clusteringFromOptions(opts: { clustering?: string }): "union" | 
 }
 
 /** MinHash params from parsed flags (seed comes from the shared --seed flag). Throws RangeError when invalid. */
+/** The MinHash settings the flags give; settings out of range are a usage error (exit 2). */
 export function paramsFromOptions(opts: { bands: number; rows: number; ngram: number; seed?: number; "keep-column": string; exact?: boolean }): DedupParams {
-  return checkParams({
-    bands: opts.bands,
-    rows: opts.rows,
-    ngram: opts.ngram,
-    seed: opts.seed ?? defaultDedupParams.seed,
-    keepColumn: opts["keep-column"] || null,
-    ...(opts.exact ? { exact: true } : {}),
-  });
+  try {
+    return checkParams({
+      bands: opts.bands,
+      rows: opts.rows,
+      ngram: opts.ngram,
+      seed: opts.seed ?? defaultDedupParams.seed,
+      keepColumn: opts["keep-column"] || null,
+      ...(opts.exact ? { exact: true } : {}),
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
