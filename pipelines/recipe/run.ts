@@ -161,7 +161,10 @@ async function runPassSteps(pass: Pass, ctx: CliContext, label: string, force: b
   return Promise.all(pass.members.map(async (m, i): Promise<StepResult> => {
     const changed = changedFiles(before[i], await folderState(m.outDir));
     const base = { step: m.step, command: m.command, options: m.options };
-    if (changed === 0 && !force) return { ...base, note: m.substituted, status: "done-before", seconds: 0 };
+    if (changed === 0 && !force) {
+      ctx.log.info(`${label.slice(0, label.indexOf("]") + 1)} ${m.step}: done before, skipped (0 redone: every task's marker matches its inputs and settings)`);
+      return { ...base, note: m.substituted, status: "done-before", seconds: 0 };
+    }
     const cpuSeconds = overlapped ? undefined : out.cpuSeconds[i];
     const note = `fused: ${names}${pass.keep[i] ? "" : " (documents not kept)"}`;
     await mkdir(m.outDir, { recursive: true });
