@@ -19,16 +19,26 @@ export function pathsOffVolume(plan: Invocation[], mount: string, buildDir: stri
   return [...new Set(paths.filter((p) => !within(p, mount)))];
 }
 
-export interface K8sOptions {
+/** What the k8s target reads of the emit options (emit.ts's EmitOptions extends it). */
+export interface K8sSettings {
+  /** Kubernetes: a PersistentVolumeClaim every Job mounts, so steps see each other's files (ReadWriteMany). */
+  k8sClaim?: string;
+  /** Kubernetes: where the claim is mounted; the build's inputs and outputs must live under it. */
+  k8sMount?: string;
+  /** Kubernetes: CPUs each task requests (default 1). */
+  k8sCpus?: number;
+  /** The build folder (holding plan.json): the pipeline ends with a task writing its report there. */
+  reportDir?: string;
+  /** Kubernetes: the build's plan.json content (a ConfigMap carries it to the volume). */
+  planFile?: unknown;
+  /** Each subcommand's declared options (to give dedup's stage commands only the flags they take). */
+  specOf: (command: string) => OptionSpecs;
+}
+
+export interface K8sOptions extends K8sSettings {
   image: string;
   /** How a pod calls megamath (`megamath` on the image's PATH). */
   megamath: string;
-  k8sClaim?: string;
-  k8sMount?: string;
-  k8sCpus?: number;
-  reportDir?: string;
-  planFile?: unknown;
-  specOf: (command: string) => OptionSpecs;
 }
 
 export async function emitK8s(tasks: ClusterTask[], plan: Invocation[], dir: string, o: K8sOptions): Promise<string[]> {

@@ -8,16 +8,15 @@ import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import type { Invocation } from "./plan.js";
 import { packagePath } from "../../lib/paths.js";
-import type { OptionSpecs } from "../../cli/command.js";
 import { emitSlurm, type SlurmResources } from "./emit-slurm.js";
-import { emitK8s } from "./emit-k8s.js";
+import { emitK8s, type K8sSettings } from "./emit-k8s.js";
 import { clusterTasks, q, type ClusterTask } from "./cluster-tasks.js";
 
 export { clusterSteps, stepArgv, DEDUP_STAGES, mapPlanPaths, pathMover, type ClusterTask } from "./cluster-tasks.js";
 
 export type EmitTarget = "slurm" | "k8s" | "local";
 
-export interface EmitOptions {
+export interface EmitOptions extends K8sSettings {
   shards: number;
   /** How to call megamath inside a task (default: this installation's bin for slurm/local, `megamath` for k8s). */
   megamath?: string;
@@ -25,18 +24,6 @@ export interface EmitOptions {
   slurm?: SlurmResources;
   /** Container image for k8s Jobs, with megamath installed (required for k8s). */
   image?: string;
-  /** Kubernetes: a PersistentVolumeClaim every Job mounts, so steps see each other's files (ReadWriteMany). */
-  k8sClaim?: string;
-  /** Kubernetes: where the claim is mounted; the build's inputs and outputs must live under it. */
-  k8sMount?: string;
-  /** Kubernetes: CPUs each task requests (default 1). */
-  k8sCpus?: number;
-  /** The build folder (holding plan.json): the pipeline ends with a task writing its report there. */
-  reportDir?: string;
-  /** Kubernetes: the build's plan.json content (a ConfigMap carries it to the volume). */
-  planFile?: unknown;
-  /** Each subcommand's declared options (to give dedup's stage commands only the flags they take). */
-  specOf: (command: string) => OptionSpecs;
 }
 
 /** Write the launch files of `target` into `dir`; returns their names. */
