@@ -28,6 +28,8 @@ export interface WriterOptions {
   /** Parquet page codec (default zstd) and its level (zstd default 3, gzip default 6). */
   codec?: ParquetCodec;
   level?: number;
+  /** Parquet page size before compression (default 1 MiB, as parquet-mr and pyarrow). */
+  pageBytes?: number;
 }
 
 export interface DocumentWriter {
@@ -89,7 +91,7 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
     if (format === "parquet") {
       if (codec === "zstd") await ensureZstd();
       const plan = planColumns(batch ?? makeBatch({ text: [], id: [] }));
-      part.parquet = new ParquetFileWriter(fh, plan, codec, level);
+      part.parquet = new ParquetFileWriter(fh, plan, codec, level, opts.pageBytes);
       part.schema = batch ? schemaKey(batch) : undefined;
     }
     return part;

@@ -1,7 +1,14 @@
-// Zstandard for Node 20 and 22. Node >= 22.15 has zstd built into zlib (fast, native): use it when present.
-// On Node 20 the fallback is @bokuweb/zstd-wasm (the reference C library compiled to WebAssembly; it compresses
-// and decompresses), measured in bench/io.ts against fzstd (pure JS, decompress only). Streams (for .jsonl.zst)
-// use zlib's stream on Node 22 and fzstd's streaming decoder on Node 20.
+// Zstandard for Node 20, 22 and 24. Decoding: Node >= 22.15 has zstd built into zlib (native); on Node 20 the
+// fallback is @bokuweb/zstd-wasm (the reference C library compiled to WebAssembly), measured in bench/io.ts against
+// fzstd (pure JS, decompress only). Streams (for .jsonl.zst) use zlib's stream on Node 22 and fzstd's streaming
+// decoder on Node 20.
+// Encoding (Parquet pages) has three backends, measured whole-write in bench/parquet-write.ts: zlib on Node 22.15+
+// (given an output buffer the size of the result and the input size up front, which made it 1.4x faster than
+// its defaults: it otherwise grows the output 16 KiB at a time); on Node 20 the optional native addon
+// @toondepauw/node-zstd (reference zstd 1.5.7, prebuilt binaries in per-platform npm packages: 1.9x the WASM
+// build's speed), and the WASM build where the addon did not install (an unsupported platform, --omit=optional).
+// Each backend is deterministic; their bytes differ from each other (frame headers), the documents inside do not.
+// MEGAMATH_ZSTD_ENCODER=node-zlib|native|zstd-wasm forces one (bench, tests, and a user who needs one file layout).
 // Node's zlib decoder returns what it decoded so far from a truncated frame instead of failing (nodejs/node#64592)
 // and decodes only the first of several frames given at once (nodejs/node#64741): on that path the input is cut
 // at frame ends (zstd-frames.ts) and fed one frame at a time, and an input that stops inside a frame is an error.
@@ -18,23 +25,78 @@ const z = zlib as unknown as {
   createZstdDecompress?: () => Transform;
   constants: Record<string, number>;
 };
+const req = createRequire(import.meta.url);
 
-/** Which implementation is in use (reported by bench/io.ts and inspect). */
+/** Which decoder is in use (reported by bench/io.ts and inspect). */
 export const zstdBackend: "node-zlib" | "zstd-wasm" = z.zstdDecompressSync ? "node-zlib" : "zstd-wasm";
+
+export type ZstdEncoderName = "node-zlib" | "native" | "zstd-wasm";
 
 interface Wasm {
   init(): Promise<void>;
   compress(buf: Uint8Array, level?: number): Uint8Array;
   decompress(buf: Uint8Array, opts?: { defaultHeapSize: number }): Uint8Array;
 }
+interface NativeEncoder { encodeSync(data: Uint8Array): Buffer }
+type NativeAddon = { Encoder: new (level: number) => NativeEncoder };
 let wasm: Wasm | undefined;
 let wasmReady: Promise<void> | undefined;
+let native: NativeAddon | null | undefined; // null: tried, not loadable here
+let nativeError = "";
+const nativeEncoders = new Map<number, NativeEncoder>();
 
-/** Load the WebAssembly codec (Node 20). Idempotent; a no-op on Node 22. Call before zstdCompress. */
+/** The native addon, or null where its binary did not install or does not load (the WASM build is used then). */
+function loadNative(): NativeAddon | null {
+  if (native !== undefined) return native;
+  try {
+    native = req("@toondepauw/node-zstd") as NativeAddon;
+  } catch (e) {
+    native = null;
+    nativeError = (e as Error).message.split("\n")[0];
+  }
+  return native;
+}
+
+function encoderFromEnv(): ZstdEncoderName | undefined {
+  const v = process.env.MEGAMATH_ZSTD_ENCODER;
+  if (!v) return undefined;
+  if (v !== "node-zlib" && v !== "native" && v !== "zstd-wasm") {
+    throw new Error(`MEGAMATH_ZSTD_ENCODER must be node-zlib, native or zstd-wasm, got "${v}"`);
+  }
+  return v;
+}
+
+let encoder: ZstdEncoderName | undefined;
+
+/** The encoder zstdCompress uses: MEGAMATH_ZSTD_ENCODER if set, else the native addon where it loads (on every
+ * Node, so one installation writes the same bytes under Node 20, 22 and 24), else zlib where Node has zstd, else
+ * WASM (those two write identical bytes). */
+export function zstdEncoder(): ZstdEncoderName {
+  return (encoder ??= encoderFromEnv() ?? (loadNative() ? "native" : z.zstdCompressSync ? "node-zlib" : "zstd-wasm"));
+}
+
+/** The encoders that work in this process (for tests and the bench). */
+export function zstdEncoders(): ZstdEncoderName[] {
+  const out: ZstdEncoderName[] = [];
+  if (z.zstdCompressSync) out.push("node-zlib");
+  if (loadNative()) out.push("native");
+  out.push("zstd-wasm");
+  return out;
+}
+
+/** Use `name` for zstdCompress from now on (tests and benches compare backends in one process); throws where it
+ * cannot work here. Await ensureZstd() after it. */
+export function useZstdEncoder(name: ZstdEncoderName): void {
+  if (name === "node-zlib" && !z.zstdCompressSync) throw new Error(`Node ${process.version} has no zstd in zlib (needs 22.15+)`);
+  if (name === "native" && !loadNative()) throw new Error(`the native zstd addon @toondepauw/node-zstd does not load here: ${nativeError}`);
+  encoder = name;
+}
+
+/** Load what the encoder and decoder need: the WebAssembly codec where it decodes (Node 20) or encodes.
+ * Idempotent. Call before zstdCompress. */
 export function ensureZstd(): Promise<void> {
-  if (zstdBackend === "node-zlib") return Promise.resolve();
+  if (zstdBackend !== "zstd-wasm" && zstdEncoder() !== "zstd-wasm") return Promise.resolve();
   wasmReady ??= (async () => {
-    const req = createRequire(import.meta.url);
     const m = req("@bokuweb/zstd-wasm") as Wasm;
     await m.init();
     wasm = m;
@@ -44,8 +106,19 @@ export function ensureZstd(): Promise<void> {
 
 /** Compress one buffer (a Parquet page) at `level` (default 3, zstd's own default). */
 export function zstdCompress(input: Uint8Array, level = 3): Uint8Array {
-  if (z.zstdCompressSync) {
-    return z.zstdCompressSync(input, { params: { [z.constants.ZSTD_c_compressionLevel]: level } });
+  const enc = zstdEncoder();
+  if (enc === "node-zlib") {
+    // The whole result in one output buffer (zstd's bound for this input), and the input size in the frame header.
+    return z.zstdCompressSync!(input, {
+      chunkSize: Math.max(64, input.length + (input.length >> 7) + 1024),
+      pledgedSrcSize: input.length,
+      params: { [z.constants.ZSTD_c_compressionLevel]: level },
+    });
+  }
+  if (enc === "native") {
+    let e = nativeEncoders.get(level);
+    if (!e) nativeEncoders.set(level, (e = new native!.Encoder(level)));
+    return e.encodeSync(input);
   }
   if (!wasm) throw new Error("zstd codec not loaded: await ensureZstd() first");
   return wasm.compress(input, level);
