@@ -2,13 +2,16 @@
 // fallback is @bokuweb/zstd-wasm (the reference C library compiled to WebAssembly), measured in bench/io.ts against
 // fzstd (pure JS, decompress only). Streams (for .jsonl.zst) use zlib's stream on Node 22 and fzstd's streaming
 // decoder on Node 20.
-// Encoding (Parquet pages) has three backends, measured whole-write in bench/parquet-write.ts: zlib on Node 22.15+
-// (given an output buffer the size of the result and the input size up front, which made it 1.4x faster than
-// its defaults: it otherwise grows the output 16 KiB at a time); on Node 20 the optional native addon
-// @toondepauw/node-zstd (reference zstd 1.5.7, prebuilt binaries in per-platform npm packages: 1.9x the WASM
-// build's speed), and the WASM build where the addon did not install (an unsupported platform, --omit=optional).
-// Each backend is deterministic; their bytes differ from each other (frame headers), the documents inside do not.
-// MEGAMATH_ZSTD_ENCODER=node-zlib|native|zstd-wasm forces one (bench, tests, and a user who needs one file layout).
+// Encoding (Parquet pages) has three backends, measured on the whole write in bench/parquet-write.ts and alone in
+// bench/zstd-codecs.ts: zlib on Node 22.15+ and 24, given an output buffer the size of the result and the input
+// size up front (it otherwise grows the output 16 KiB at a time: 1.2-1.5x slower), which also makes its bytes
+// identical to the WASM build's; on Node 20 the optional native addon @toondepauw/node-zstd (reference zstd 1.5.7;
+// its binaries ship in per-platform npm packages, so a plain `npm install` brings them: 1.7-1.8x the WASM build's
+// whole-write speed there); and the WASM build where the addon did not install (a platform without a binary,
+// `npm install --omit=optional`). Each backend is deterministic. The addon streams (no content size in the frame
+// header), so its bytes differ from the other two: the documents inside do not.
+// MEGAMATH_ZSTD_ENCODER=node-zlib|native|zstd-wasm forces one (benches, tests, and Node 20 files byte-identical
+// to Node 22's with zstd-wasm).
 // Node's zlib decoder returns what it decoded so far from a truncated frame instead of failing (nodejs/node#64592)
 // and decodes only the first of several frames given at once (nodejs/node#64741): on that path the input is cut
 // at frame ends (zstd-frames.ts) and fed one frame at a time, and an input that stops inside a frame is an error.
@@ -68,11 +71,10 @@ function encoderFromEnv(): ZstdEncoderName | undefined {
 
 let encoder: ZstdEncoderName | undefined;
 
-/** The encoder zstdCompress uses: MEGAMATH_ZSTD_ENCODER if set, else the native addon where it loads (on every
- * Node, so one installation writes the same bytes under Node 20, 22 and 24), else zlib where Node has zstd, else
- * WASM (those two write identical bytes). */
+/** The encoder zstdCompress uses: MEGAMATH_ZSTD_ENCODER if set, else zlib where Node has zstd (as fast as the
+ * addon or faster, and no dependency), else the native addon where it loads, else WASM. */
 export function zstdEncoder(): ZstdEncoderName {
-  return (encoder ??= encoderFromEnv() ?? (loadNative() ? "native" : z.zstdCompressSync ? "node-zlib" : "zstd-wasm"));
+  return (encoder ??= encoderFromEnv() ?? (z.zstdCompressSync ? "node-zlib" : loadNative() ? "native" : "zstd-wasm"));
 }
 
 /** The encoders that work in this process (for tests and the bench). */

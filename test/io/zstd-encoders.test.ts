@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import * as zlib from "node:zlib";
 import { openWriter, readDocuments } from "../../lib/io/index.js";
+import { DEFAULT_ZSTD_LEVEL } from "../../lib/io/writer.js";
 import { ensureZstd, useZstdEncoder, zstdCompress, zstdEncoder, zstdEncoders, type ZstdEncoderName } from "../../lib/io/zstd.js";
 import { plainIsClear } from "../../lib/io/parquet-write.js";
 import { openParquet } from "../../lib/io/parquet-file.js";
@@ -19,6 +20,7 @@ import { needs } from "../oracles.js";
 
 const noCli = needs("zstd");
 const requireNative = process.env.MEGAMATH_REQUIRE_ORACLES === "1";
+const hasZlib = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === "function";
 
 /** Real documents: C4 pages (long, distinct texts) with a short repeated column beside them. */
 function realBatch() {
@@ -40,8 +42,8 @@ async function writeWith(encoder: ZstdEncoderName, level: number, path: string):
 
 test("the native addon loads here (its linux-x64/arm64 binary ships in an npm package)", { skip: !requireNative && !zstdEncoders().includes("native") ? "the @toondepauw/node-zstd binary is not installed for this platform" : false }, () => {
   assert.ok(zstdEncoders().includes("native"), "the native zstd addon should load (npm installs its per-platform binary package)");
-  // Without MEGAMATH_ZSTD_ENCODER the addon is the default on every Node, so one installation writes the same bytes.
-  if (!process.env.MEGAMATH_ZSTD_ENCODER) assert.equal(zstdEncoder(), "native");
+  // Without MEGAMATH_ZSTD_ENCODER: zlib where Node has zstd, else the addon.
+  if (!process.env.MEGAMATH_ZSTD_ENCODER) assert.equal(zstdEncoder(), hasZlib ? "node-zlib" : "native");
 });
 
 test("every encoder's frames decode with the zstd CLI to the input, at levels 1 and 3", { skip: noCli }, async () => {
@@ -72,6 +74,21 @@ test("every encoder writes Parquet that reads back document for document, and th
     assert.deepEqual(docs, getTexts(want), `${e}: documents read back`);
   }
   if (bytes.has("node-zlib")) assert.ok(bytes.get("node-zlib")!.equals(bytes.get("zstd-wasm")!), "zlib and WASM write identical files");
+});
+
+test("the writer's default zstd level is 1 (pyarrow's default): same bytes as level 1, smaller ones at level 3", async () => {
+  const dir = tmpDir("zstd-level-");
+  useZstdEncoder(zstdEncoders()[0]!);
+  await ensureZstd();
+  const write = async (name: string, level?: number) => {
+    const w = openWriter(join(dir, name), { level });
+    await w.write(realBatch());
+    return readFileSync((await w.close())[0]!);
+  };
+  const [byDefault, one, three] = [await write("default"), await write("one", 1), await write("three", 3)];
+  assert.equal(DEFAULT_ZSTD_LEVEL, 1);
+  assert.ok(byDefault.equals(one));
+  assert.ok(three.length < one.length, `level 3 ${three.length} bytes, level 1 ${one.length}`);
 });
 
 test("long distinct texts are written PLAIN without hyparquet-writer's dictionary sample; short repeated values keep the dictionary", async () => {
@@ -114,7 +131,6 @@ M._load = function (req, ...rest) { if (req === "@toondepauw/node-zstd") throw n
   const env = { ...process.env, MEGAMATH_ZSTD_ENCODER: "" };
   const out = JSON.parse(execFileSync(process.execPath, ["--require", preload, "--import", "tsx", "--input-type=module", "-e", script],
     { cwd: repoRoot, env, encoding: "utf8" }).trim().split("\n").at(-1)!);
-  const hasZlib = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === "function";
   assert.deepEqual(out, { encoder: hasZlib ? "node-zlib" : "zstd-wasm", encoders: hasZlib ? ["node-zlib", "zstd-wasm"] : ["zstd-wasm"], docs: 2 });
 });
 
