@@ -29,7 +29,7 @@ export interface WriterOptions {
    * changes mid-stream, which also numbers the parts). */
   maxFileBytes?: number;
   /** Parquet page codec (default zstd) and its level (zstd default 1, as pyarrow; gzip default 6). zstd 1 wrote
-   * 1.5-1.7x faster than 3 for 20% larger files of web text (bench/parquet-write.ts, README "Decisions"). */
+   * 1.3-1.7x faster than 3 for 20% larger files of web text (bench/parquet-write.ts, README "Decisions"). */
   codec?: ParquetCodec;
   level?: number;
   /** Parquet page size before compression (default 1 MiB, as parquet-mr and pyarrow). */

@@ -4,9 +4,9 @@
 // decoder on Node 20.
 // Encoding (Parquet pages) has three backends, measured on the whole write in bench/parquet-write.ts and alone in
 // bench/zstd-codecs.ts: zlib on Node 22.15+ and 24, given an output buffer the size of the result and the input
-// size up front (it otherwise grows the output 16 KiB at a time: 1.2-1.5x slower), which also makes its bytes
+// size up front (it otherwise grows the output 16 KiB at a time: up to 1.5x slower), which also makes its bytes
 // identical to the WASM build's; on Node 20 the optional native addon @toondepauw/node-zstd (reference zstd 1.5.7;
-// its binaries ship in per-platform npm packages, so a plain `npm install` brings them: 1.7-1.8x the WASM build's
+// its binaries ship in per-platform npm packages, so a plain `npm install` brings them: 1.4-1.8x the WASM build's
 // whole-write speed there); and the WASM build where the addon did not install (a platform without a binary,
 // `npm install --omit=optional`). Each backend is deterministic. The addon streams (no content size in the frame
 // header), so its bytes differ from the other two: the documents inside do not.
