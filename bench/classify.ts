@@ -123,17 +123,6 @@ const line = (name: string, t: Timing, cores: number) =>
   `  | wall ${(bytes / 1e6 / t.s / cores).toFixed(2).padStart(6)} MB/s/core (${t.s.toFixed(2)} s, ${t.cpu.toFixed(2)} CPU-s, ` +
   `${cores} core${cores > 1 ? "s" : ""})`;
 writeFileSync(join(dir, "empty.txt"), "");
-/** Median wall and CPU of `runs` native runs, net of the median of `runs` runs on an empty file (model load). */
-function nativeNet(model: string, file: string, k: string): Timing & { rssMB: number } {
-  const load = Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", model, join(dir, "empty.txt"), k]));
-  const full = Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", model, file, k]));
-  return {
-    s: Math.max(1e-9, median(full.map((r) => r.s)) - median(load.map((r) => r.s))),
-    cpu: Math.max(1e-9, median(full.map((r) => r.cpu)) - median(load.map((r) => r.cpu))),
-    rssMB: Math.max(...full.map((r) => r.rssMB)),
-  };
-}
-
 if (doMath) {
   const prepFile = join(dir, "prep.txt");
   writeFileSync(prepFile, texts.map(preprocessForFastText).join("\n") + "\n");
@@ -206,28 +195,37 @@ if (doLid) {
   const lidPath = defaultLidModelPath();
   const lidFile = join(dir, "lid.txt");
   writeFileSync(lidFile, texts.map(langidText).join("\n") + "\n");
-  const native = nativeNet(lidPath, lidFile, "1");
   const warm = await FastTextModel.load(lidPath);
   for (const text of texts.slice(0, 200)) identifyLanguage(warm, text); // JIT warm-up
   // The score stage reads the UTF-8 bytes it already holds (identifyLanguageBytes); the string entry point is timed
   // too, for callers that have strings.
   const packed = Buffer.from(texts.join(""));
   const ends = texts.reduce((a, t) => (a.push(a[a.length - 1] + Buffer.byteLength(t)), a), [0]);
-  const timeLid = (predict: (lid: FastTextModel) => void): Timing => {
-    const times: number[] = [], cpus: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      // A fresh model per run (load not timed): its token memo starts empty, as in a one-pass stream.
-      const lid = FastTextModel.fromShared(warm.shareable());
-      const t = performance.now(), c = process.cpuUsage();
-      predict(lid);
-      cpus.push(cpuSince(c));
-      times.push((performance.now() - t) / 1000);
-    }
-    return { s: median(times), cpu: median(cpus) };
+  const timeLid = (predict: (lid: FastTextModel) => void): { s: number; cpu: number } => {
+    // A fresh model per run (load not timed): its token memo starts empty, as in a one-pass stream.
+    const lid = FastTextModel.fromShared(warm.shareable());
+    const t = performance.now(), c = process.cpuUsage();
+    predict(lid);
+    return { cpu: cpuSince(c), s: (performance.now() - t) / 1000 };
   };
-  const ours = timeLid((lid) => { for (let i = 0; i < texts.length; i++) identifyLanguageBytes(lid, packed, ends[i], ends[i + 1]); });
-  const oursStrings = timeLid((lid) => { for (const text of texts) identifyLanguage(lid, text); });
-  console.log("\nlanguage ID (lid.176.ftz, top-1, newlines -> spaces):");
+  // Runs alternate: native (model load, then the file), ours from bytes, ours from strings.
+  const natLoad: ReturnType<typeof timeNative>[] = [], natFull: ReturnType<typeof timeNative>[] = [];
+  const oursRuns: Timing[] = [], stringRuns: Timing[] = [], loadAvg: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    loadAvg.push(Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]));
+    natLoad.push(timeNative(["fasttext", "predict-prob", lidPath, join(dir, "empty.txt"), "1"]));
+    natFull.push(timeNative(["fasttext", "predict-prob", lidPath, lidFile, "1"]));
+    oursRuns.push(timeLid((lid) => { for (let i = 0; i < texts.length; i++) identifyLanguageBytes(lid, packed, ends[i], ends[i + 1]); }));
+    stringRuns.push(timeLid((lid) => { for (const text of texts) identifyLanguage(lid, text); }));
+  }
+  const native = {
+    s: Math.max(1e-9, median(natFull.map((r) => r.s)) - median(natLoad.map((r) => r.s))),
+    cpu: Math.max(1e-9, median(natFull.map((r) => r.cpu)) - median(natLoad.map((r) => r.cpu))),
+    rssMB: Math.max(...natFull.map((r) => r.rssMB)),
+  };
+  const med = (xs: Timing[]): Timing => ({ s: median(xs.map((x) => x.s)), cpu: median(xs.map((x) => x.cpu)) });
+  const ours = med(oursRuns), oursStrings = med(stringRuns);
+  console.log(`\nlanguage ID (lid.176.ftz, top-1, newlines -> spaces), ${runs} alternated runs, load average ${loadAvg.map((x) => x.toFixed(1)).join(", ")}:`);
   console.log(line("native predict-prob, 1 thread, net of load", native, 1) + `  peak RSS ${native.rssMB.toFixed(0)} MB`);
   console.log(line("ours, main thread, UTF-8 bytes (score stage)", ours, 1));
   console.log(line("ours, main thread, from JS strings", oursStrings, 1));
