@@ -37,10 +37,11 @@ export function buildProjection(input: DenseData, output: MatrixData): Float32Ar
   const wo = denseOutput(output, dim);
   const x = input.data;
   const p = sharedFloat32(rows * osz);
-  for (let r = 0; r < osz; r++) {
-    const w = r * dim;
-    for (let i = 0; i < rows; i++) {
-      const o = i * dim;
+  // Row-major over the input: each 1 KB row is read from memory once and stays in L1 for all osz dot products.
+  for (let i = 0; i < rows; i++) {
+    const o = i * dim;
+    for (let r = 0; r < osz; r++) {
+      const w = r * dim;
       // four partial sums: independent adds, so the loop is not one long dependency chain
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       let j = 0;
