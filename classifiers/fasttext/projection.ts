@@ -5,7 +5,7 @@
 // P[i][r] = wo_r · input row i computed once per model, a document costs one read of `osz` floats per input id
 // instead of `dim` floats: for the MegaMath model (dim 256, 2 labels, 2M buckets) a 16 MB table instead of random
 // 1 KB reads from a 2 GB matrix, which were over half of the scoring CPU (bench/classify.ts; the reads are
-// latency-bound: halving the row to 512 bytes, as fp16 rows would, saved only 10-30% of the row-sum time there).
+// latency-bound: halving the row to 512 bytes, as fp16 rows would, saved only 3-33% of the row-sum time there).
 //
 // The result is not bit-identical to fastText: fastText sums the rows in float32 and so does its dots; here the
 // products and the per-document sums are float64, so the difference is fastText's own float32 rounding. On the
