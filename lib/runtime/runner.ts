@@ -21,6 +21,7 @@ import { fingerprintFile, fingerprintPath, hashOf, taskFingerprint } from "./fin
 import { MARKER_DIR, markerMismatch, markerPath, readFolderMarkers, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker } from "./task-loop.js";
 import { FatalError, READ_STAGE, runFilePass } from "./file-pass.js";
 import { checkExpectation, keptFigures, type Expect } from "./expect.js";
+import { GzipPool } from "../io/gzip-pool.js";
 
 export interface RunOptions {
   /** Files or globs; expanded and sorted, then shard i takes files i, i+N, ... */
@@ -36,6 +37,8 @@ export interface RunOptions {
   force?: boolean;
   seed?: number;
   onError?: OnError;
+  /** Worker threads for the stages (StageContext.workers, default 1) and, with .jsonl.gz output, for compressing
+   * it (default: none, the calling thread compresses; the bytes are the same either way). */
   workers?: number;
   log?: Logger;
   /** Progress display: false for none. */
@@ -184,6 +187,9 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
   const perFile: RunStatsJSON[][] = steps.map(() => []);
   const filesFailed: { file: string; error: string }[] = [];
   const allStages = steps.flatMap((s) => s.stages);
+  // One compression pool for every file and step of the run (its threads start with the first gzip member).
+  const ownPool = writes && o.write?.format === "jsonl.gz" && !o.write.gzipPool && (o.workers ?? 0) > 0 ? new GzipPool(o.workers!) : null;
+  const write = ownPool ? { ...o.write, gzipPool: ownPool } : o.write;
   try {
     const loop = await runTaskLoop({
       step: steps[last].name, outDir: steps[last].outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: writes,
@@ -212,7 +218,7 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
         const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log };
         try {
           const passSteps = steps.map((s, k) => ({ stages: s.stages, outDir: s.outDir, outBase: writes && kept(k) ? join(s.outDir, t.key) : null }));
-          const done = await runFilePass(file, passSteps, { read, reader: o.reader, write: o.write }, ctxBase, progress);
+          const done = await runFilePass(file, passSteps, { read, reader: o.reader, write }, ctxBase, progress);
           const failure = done.map((d) => fileFailure(d.stats, o.maxFailedShare)).find((f) => f !== null);
           if (failure) {
             // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
@@ -266,6 +272,7 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
     throw e;
   } finally {
     progress?.stop();
+    await ownPool?.destroy();
   }
   await closeStages(allStages);
   steps.forEach((_, k) => (results[k].stats = mergeRunStats(perFile[k])));
