@@ -6,6 +6,9 @@
 import { TaskPool, workerFile } from "../runtime/pool.js";
 import type { GzipTask } from "./gzip-worker.js";
 
+/** Pools whose threads were started in this process, and their threads (what a test checks `--workers N` started). */
+export const gzipPoolsStarted = { pools: 0, threads: 0 };
+
 export class GzipPool {
   readonly workers: number;
   /** Members a writer may have in flight before it waits for the oldest (bounds memory: ~2 × 4 MiB each). */
@@ -22,7 +25,11 @@ export class GzipPool {
 
   /** One gzip member of these bytes (they are moved to the worker: the caller must not use them again). */
   async gzip(bytes: Uint8Array, level: number): Promise<Uint8Array> {
-    this.pool ??= new TaskPool({ filename: workerFile(import.meta.url, "./gzip-worker.js"), workers: this.workers });
+    if (!this.pool) {
+      this.pool = new TaskPool({ filename: workerFile(import.meta.url, "./gzip-worker.js"), workers: this.workers });
+      gzipPoolsStarted.pools++;
+      gzipPoolsStarted.threads += this.workers;
+    }
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const task: GzipTask = { bytes: own ? bytes : bytes.slice(), level };
     const r = await this.pool.run<GzipTask, { bytes: Uint8Array; thread: number }>(task, [task.bytes.buffer as ArrayBuffer]);
