@@ -10,6 +10,7 @@ import { Field, Int32, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromAr
 import { readDocuments } from "../../lib/io/index.js";
 import { batchToJsonBytes, batchToJsonLines } from "../../lib/io/jsonl-write.js";
 import { makeBatch } from "../../lib/arrow/batch.js";
+import { utf8FromValues, valueAsString } from "../../lib/io/columns.js";
 
 function same(b: RecordBatch, what: string): void {
   const lines = batchToJsonLines(b);
@@ -89,4 +90,17 @@ test("other column types: numbers, NaN, bigints, lists, structs, nulls everywher
   const st = vectorFromArray([{ a: 1, b: "x\n" }, null, { a: null, b: "z" }],
     new Struct([new Field("a", new Float64(), true), new Field("b", new Utf8(), true)]));
   same(makeBatch({ text: ["x", "y", "z"], meta: st }), "struct");
+});
+
+test("the reader's Utf8 columns (utf8FromValues) hold TextEncoder's bytes: short, long, non-ASCII, lone surrogates, nulls, non-strings", () => {
+  const values = ["", "a", "plain ascii", "é", "\ud800", "x\udfffy", "😀".repeat(40), "a".repeat(100) + "π", null, 12.5, { k: "v" }, "\u0000"];
+  const d = utf8FromValues(values, 1, values.length);
+  const enc = new TextEncoder();
+  const want = values.slice(1).map((v) => (v == null ? null : enc.encode(typeof v === "string" ? v : valueAsString(v))));
+  const offs = d.valueOffsets as Int32Array;
+  want.forEach((w, i) => {
+    assert.equal(d.getValid(i), w !== null, `valid ${i}`);
+    assert.deepEqual(Buffer.from((d.values as Uint8Array).subarray(offs[i], offs[i + 1])), Buffer.from(w ?? []), `value ${i}`);
+  });
+  assert.equal(offs[want.length], (d.values as Uint8Array).length);
 });
