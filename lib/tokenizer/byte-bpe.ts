@@ -32,27 +32,24 @@ export class ByteBpe {
   constructor(ranks: string, specials: Record<string, number>, where: string) {
     // One pass over the "base64 rank" lines, decoding base64 by hand straight into the pool: Buffer.from(slice) per
     // line made building the Llama-3 table cost ~0.6 s per thread.
-    let lines = 0;
-    for (let at = ranks.indexOf("\n"); at >= 0; at = ranks.indexOf("\n", at + 1)) lines++;
-    lines++;
-    const lineIds = new Int32Array(lines);
-    const lineOff = new Int32Array(lines);
-    const lineLen = new Int32Array(lines);
+    // Two layouts: "base64 rank" per line (.tiktoken files, converted tokenizer.json), and the tiktoken npm
+    // package's packed one, "! first-rank base64 base64 ..." per line with consecutive ranks.
+    let tokens = 0;
+    for (let at = ranks.indexOf(" "); at >= 0; at = ranks.indexOf(" ", at + 1)) tokens++;
+    const lineIds = new Int32Array(tokens + 1);
+    const lineOff = new Int32Array(tokens + 1);
+    const lineLen = new Int32Array(tokens + 1);
     const specialBytes = Object.entries(specials).map(([s, id]) => [Buffer.from(s, "utf8"), id] as const);
-    let pool = new Uint8Array(((ranks.length * 3) >> 2) + specialBytes.reduce((a, [b]) => a + b.length, 0));
+    const pool = new Uint8Array(((ranks.length * 3) >> 2) + specialBytes.reduce((a, [b]) => a + b.length, 0));
     let used = 0;
     let count = 0;
     let maxId = -1;
     const bad = (at: number) => new Error(`${where}: ranks line ${JSON.stringify(ranks.slice(at, at + 60).split("\n")[0])} is not "base64 rank"`);
-    for (let at = 0; at < ranks.length; ) {
-      if (ranks.charCodeAt(at) === 10) {
-        at++;
-        continue;
-      }
+    /** decode the base64 at `i` into the pool; returns the index after it */
+    const token = (i: number, lineAt: number): number => {
       const begin = used;
       let acc = 0;
       let bits = 0;
-      let i = at;
       for (; i < ranks.length; i++) {
         const c = ranks.charCodeAt(i);
         const v = c < 128 ? B64[c]! : -1;
@@ -65,23 +62,52 @@ export class ByteBpe {
           pool[used++] = (acc >> bits) & 255;
         }
       }
-      if (ranks.charCodeAt(i) !== 32 || used === begin) throw bad(at);
-      let id = 0;
-      let j = i + 1;
-      for (; j < ranks.length; j++) {
-        const c = ranks.charCodeAt(j);
-        if (c < 48 || c > 57) break;
-        id = id * 10 + (c - 48);
-        if (id >= NONE) throw bad(at);
-      }
-      while (j < ranks.length && (ranks.charCodeAt(j) === 13 || ranks.charCodeAt(j) === 32)) j++;
-      if (j === i + 1 || (j < ranks.length && ranks.charCodeAt(j) !== 10)) throw bad(at);
-      lineIds[count] = id;
+      if (used === begin) throw bad(lineAt);
       lineOff[count] = begin;
       lineLen[count] = used - begin;
-      count++;
+      return i;
+    };
+    /** the decimal number at `i`; returns [value, index after it] */
+    const number = (i: number, lineAt: number): [number, number] => {
+      let v = 0;
+      const from = i;
+      for (; i < ranks.length; i++) {
+        const c = ranks.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+        v = v * 10 + (c - 48);
+        if (v >= NONE) throw bad(lineAt);
+      }
+      if (i === from) throw bad(lineAt);
+      return [v, i];
+    };
+    const add = (id: number) => {
+      lineIds[count++] = id;
       if (id > maxId) maxId = id;
-      at = j + 1;
+    };
+    for (let at = 0; at < ranks.length; ) {
+      const c0 = ranks.charCodeAt(at);
+      if (c0 === 10 || c0 === 13) {
+        at++;
+        continue;
+      }
+      let i: number;
+      if (c0 === 33 && ranks.charCodeAt(at + 1) === 32) {
+        let [id, j] = number(at + 2, at);
+        i = j;
+        while (ranks.charCodeAt(i) === 32) {
+          i = token(i + 1, at);
+          add(id++);
+        }
+      } else {
+        i = token(at, at);
+        if (ranks.charCodeAt(i) !== 32) throw bad(at);
+        const [id, j] = number(i + 1, at);
+        add(id);
+        i = j;
+      }
+      if (ranks.charCodeAt(i) === 13) i++;
+      if (i < ranks.length && ranks.charCodeAt(i) !== 10) throw bad(at);
+      at = i + 1;
     }
     for (const [, id] of specialBytes) if (id > maxId) maxId = id;
     this.off = new Int32Array(maxId + 1);
