@@ -1,7 +1,7 @@
 // Tokenization and packing throughput on real text from ../shared/data (math Q&A + web, ~7 MB, ~2M Llama-3 tokens).
 //   node --import tsx bench/tokenize.ts [--runs 3] [--skip-reference] [--corpus DIR [--mb 60] --only-encode]
 // --corpus: documents from a make-corpus JSONL folder (the bench corpus; the first --mb MB of text) instead.
-// Rows 1 and 2 (ours and plain tiktoken) run alternated in each run and are timed in CPU-seconds of this process.
+// Rows 1, 1b and 2 (ours through encode(), ours appending to one sink, plain tiktoken) run alternated in each run and are timed in CPU-seconds of this process.
 // Prints, per core: ours (JS pre-split + piece cache + JS byte-level BPE for the cache's misses), plain tiktoken WASM
 // encode_ordinary, the misses alone (JS BPE vs tiktoken on each distinct piece), and the
 // @lenml/tokenizers reference; 1 vs 2 worker threads; packing into shuffled .bin/.idx; projected core-hours for the
@@ -15,6 +15,7 @@ import { Tiktoken } from "tiktoken";
 import { loadTokenizer, llama3TokenizerJsonPath } from "../lib/tokenizer/load.js";
 import { bpeFromTokenizerJson } from "../lib/tokenizer/ranks.js";
 import { ByteBpe } from "../lib/tokenizer/byte-bpe.js";
+import { TokenSink } from "../lib/tokenizer/bpe.js";
 import { Llama3Splitter } from "../lib/tokenizer/llama3-split.js";
 import { BatchTokenizer } from "../lib/tokenizer/batch-tokenizer.js";
 import { TokenFileWriter } from "../lib/formats/token-file.js";
@@ -77,6 +78,7 @@ const cpuSecs = () => {
 let tokens = 0;
 const oursSecs: number[] = [];
 const plainSecs: number[] = [];
+const sinkSecs: number[] = [];
 for (let r = 0; r < runs; r++) {
   const tok = loadTokenizer("llama3");
   let t0 = cpuSecs();
@@ -85,6 +87,19 @@ for (let r = 0; r < runs; r++) {
   oursSecs.push(cpuSecs() - t0);
   tokens = n;
   tok.free();
+  // 1b. The same, as the tokenize step calls it: ids appended to one reusable sink (frameDocuments), no per-document
+  // array. tiktoken has no such call: encode_ordinary always returns a fresh Uint32Array.
+  const tok2 = loadTokenizer("llama3");
+  const sink = new TokenSink(1 << 16);
+  t0 = cpuSecs();
+  let k = 0;
+  for (const d of docs) {
+    sink.clear();
+    k += tok2.encodeInto(d, sink);
+  }
+  sinkSecs.push(cpuSecs() - t0);
+  if (k !== tokens) console.log(`  !! encodeInto gave ${k} tokens, encode ${tokens}`);
+  tok2.free();
   const enc = new Tiktoken(def.ranks, def.specials, def.pattern);
   t0 = cpuSecs();
   let m = 0;
@@ -95,6 +110,7 @@ for (let r = 0; r < runs; r++) {
 }
 console.log(`tokens (no BOS/EOS): ${tokens}; per CPU-second:`);
 const ours = row("ours: pre-split + piece cache + JS BPE", oursSecs, tokens);
+row("ours, encodeInto one reusable sink", sinkSecs, tokens);
 const plain = row("tiktoken 1.0.22 WASM encode_ordinary", plainSecs, tokens);
 console.log(`ours / tiktoken: ${(ours / plain).toFixed(2)}x`);
 
