@@ -91,6 +91,7 @@ export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunR
       const t0 = performance.now();
       await rm(paths.clustersDone(o.workDir), { force: true });
       await removeTemps(`${o.workDir}/clusters`, "");
+      await rm(join(o.workDir, "clusters", "spill"), { recursive: true, force: true }); // a killed bucket run's parts
       const d = await cluster(o, m, done, digest);
       stats.timeMs = performance.now() - t0;
       countDone(stats, d);
