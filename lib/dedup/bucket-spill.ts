@@ -9,8 +9,8 @@
 // the in-memory code (bucket-greedy.ts) unchanged on its documents, renumbered in their global order (which keeps
 // node order, rank order and bucket order), and the results are mapped back.
 //
-// Memory: what union mode holds (the union-find, ~24 bytes per clustered document) plus ~20 bytes per document of
-// part bookkeeping, and one part's buckets at a time (~8 bytes per membership, ~28 per bucket, ~20 per document of
+// Memory: what union mode holds (the union-find, ~24 bytes per clustered document) plus ~25 bytes per document of
+// part bookkeeping and results, 4 MiB of spill buffers, and one part's buckets at a time (~8 bytes per membership, ~28 per bucket, ~20 per document of
 // the part), which the limit bounds. One connected component larger than the limit is one part: it is held whole
 // (said in the log). Disk: 16 bytes per membership, under WORK/clusters/spill/, removed when done.
 // CPU: two more passes over stage 2's pairs than the in-memory path (the components, then the split).
@@ -25,7 +25,7 @@ import type { DocUnionFind } from "./unionfind.js";
 /** Estimated bytes per bucket membership, per bucket and per document of the in-memory structures
  * (membership list + per-document index; start, band, hash, table slots, held, mark; per-document arrays). */
 const PER_MEMBERSHIP = 8, PER_BUCKET = 28, PER_DOC = 20;
-/** Spill files written in one pass over the pairs (each writer holds a 1 MiB buffer). */
+/** Spill files written in one pass over the pairs (each with a 256 KiB buffer). */
 const WRITERS_PER_PASS = 16;
 
 /** At most the bytes the in-memory path needs for stage 2's pairs files (from their record counts): each pair record
@@ -82,20 +82,24 @@ export async function spilledGreedy(o: {
   const { uf, scan } = o;
   const n = uf.size;
   // Component costs, at their roots; parts filled with whole components in order of their first node.
-  const cost = new Float64Array(n);
-  for (let v = 0; v < n; v++) cost[uf.find(v)] += PER_MEMBERSHIP * scan.memberships.data[v] + PER_BUCKET * scan.opens.data[v] + PER_DOC;
   const partOf = new Int32Array(n).fill(-1); // at roots first, then per node
-  let parts = 0, used = 0, oversized = 0, largest = 0;
-  for (let v = 0; v < n; v++) {
-    const r = uf.find(v);
-    if (partOf[r] >= 0) continue;
-    if (used > 0 && used + cost[r] > o.limitBytes) { parts++; used = 0; }
-    partOf[r] = parts;
-    used += cost[r];
-    if (cost[r] > o.limitBytes) oversized++;
-    if (cost[r] > largest) largest = cost[r];
+  let parts = 0, oversized = 0, largest = 0;
+  {
+    const cost = new Float64Array(n);
+    for (let v = 0; v < n; v++) cost[uf.find(v)] += PER_MEMBERSHIP * scan.memberships.data[v] + PER_BUCKET * scan.opens.data[v] + PER_DOC;
+    scan.memberships = scan.opens = new IntList(); // not needed any more: let them go
+    let used = 0;
+    for (let v = 0; v < n; v++) {
+      const r = uf.find(v);
+      if (partOf[r] >= 0) continue;
+      if (used > 0 && used + cost[r] > o.limitBytes) { parts++; used = 0; }
+      partOf[r] = parts;
+      used += cost[r];
+      if (cost[r] > o.limitBytes) oversized++;
+      if (cost[r] > largest) largest = cost[r];
+    }
+    if (n) parts++;
   }
-  if (n) parts++;
   for (let v = 0; v < n; v++) partOf[v] = partOf[uf.find(v)];
   // Each part's nodes in node order (their local ids), and its nodes in rank order as local ids.
   const partStart = new Int32Array(parts + 1);
@@ -147,14 +151,15 @@ async function split(pairFiles: string[], uf: DocUnionFind, partOf: Int32Array, 
   g0: number, g1: number, dir: string): Promise<string[]> {
   const paths: string[] = [];
   const writers: RecordFileWriter[] = [];
-  // Records gather per part in a small buffer, appended when full (one await per 16k records, not per record).
+  // Records gather per part in a buffer of our own, appended whole when full (one await per 16k records, not per
+  // record), so the writers need no buffer of their own: 256 KiB per part written in this pass.
   const CAP = 4 * 16384;
   const bufs: Uint32Array[] = [];
   const used = new Int32Array(g1 - g0);
   try {
     for (let p = g0; p < g1; p++) {
       paths.push(join(dir, `part-${String(p).padStart(6, "0")}.bkt`));
-      writers.push(await RecordFileWriter.create(paths[p - g0], { kind: "bucket-spill", width: 4, version: DEDUP_FORMAT_VERSION, part: p }));
+      writers.push(await RecordFileWriter.create(paths[p - g0], { kind: "bucket-spill", width: 4, version: DEDUP_FORMAT_VERSION, part: p }, 4));
       bufs.push(new Uint32Array(CAP));
     }
     for (let b = 0; b < pairFiles.length; b++) {
