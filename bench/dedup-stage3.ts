@@ -5,7 +5,9 @@
 // (in-process, cached under --dir); stage 3 runs in fresh child processes, variants alternated run by run, each
 // measured by /usr/bin/time (user+sys CPU-seconds, peak RSS); medians. --before CHECKOUT adds the other checkout's
 // bucket mode (e.g. a `git worktree` of main: its in-memory path, before this change).
-//   node --import tsx bench/dedup-stage3.ts [--docs 50000,200000] [--runs 3] [--limit-mb 8] [--before DIR]
+// --breakdown: instead, each variant once in a child that samples process.memoryUsage() every 5 ms (peak JS heap
+// and peak ArrayBuffer bytes: where the peak RSS goes).
+//   node --import tsx bench/dedup-stage3.ts [--docs 50000,200000] [--runs 3] [--limit-mb 8] [--before DIR] [--breakdown]
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -66,10 +68,31 @@ function measure(checkout: string, args: string[]): { cpu: number; rssMB: number
 const { values } = parseArgs({ options: {
   docs: { type: "string", default: "50000,200000" }, runs: { type: "string", default: "3" },
   "limit-mb": { type: "string", default: "8" }, before: { type: "string" }, dir: { type: "string", default: "/tmp/dedupspill-bench" },
+  breakdown: { type: "boolean" }, child: { type: "string" },
 } });
+if (values.child) { // --child WORK,MODE,LIMIT_BYTES: stage 3 in this process, peaks sampled
+  const [work, mode, limit] = values.child.split(",");
+  const { runClusterStage } = await import("../lib/dedup/index.js");
+  const peak = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
+  const t = setInterval(() => { const m = process.memoryUsage(); for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k]); }, 5);
+  await runClusterStage({ workDir: work, force: true, clustering: mode as "union" | "bucket", sidecar: false, memoryBytes: Number(limit) });
+  clearInterval(t);
+  console.log(JSON.stringify(peak));
+  process.exit(0);
+}
 const runs = Number(values.runs);
 for (const docs of values.docs!.split(",").map(Number)) {
   const work = await prepare(join(values.dir!, String(docs)), docs);
+  if (values.breakdown) {
+    for (const [name, mode, limit] of [["union", "union", 2 ** 31], ["bucket in memory", "bucket", 2 ** 31],
+      [`bucket spilled (${values["limit-mb"]} MB)`, "bucket", Number(values["limit-mb"]) * 2 ** 20]] as const) {
+      const r = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), "--child", `${work},${mode},${limit}`], { encoding: "utf8" });
+      const p = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, number>;
+      const mb = (x: number) => `${(x / 2 ** 20).toFixed(0)} MB`;
+      console.log(`${docs} docs, ${name.padEnd(24)} peak RSS ${mb(p.rss)}, JS heap ${mb(p.heapUsed)}, ArrayBuffers ${mb(p.arrayBuffers)}`);
+    }
+    continue;
+  }
   const stage3 = (extra: string[]) => ["dedup-clusters", "--work-dir", work, "--force", "--no-sidecar", "--quiet", ...extra];
   const variants: [string, string, string[]][] = [
     ["startup", root, ["dedup-clusters", "--help"]],
