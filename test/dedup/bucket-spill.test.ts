@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpDir } from "../helpers.js";
+import { main } from "../../cli/main.js";
 import { buildChainCorpus, buildPlantedCorpus } from "./planted-corpus.js";
 import { defaultDedupParams, documentReader, runBucketStage, runClusterStage, runSignatureStage } from "../../lib/dedup/index.js";
 import type { Logger } from "../../lib/runtime/log.js";
@@ -65,4 +66,6 @@ test("bucket mode spilled to disk writes the same files as in memory (planted ch
   await runClusterStage({ workDir: work, force: true, clustering: "bucket", log: cap.log, memoryBytes: 64 });
   assert.ok(cap.lines.some((l) => /exceed the .* limit/.test(l)), cap.lines.join(" | "));
   assert.equal(existsSync(join(work, "clusters", "spill")), false);
+  // Bad input: a limit that is not positive is a usage error (exit 2), before anything runs.
+  assert.equal(await main(["dedup-clusters", "--work-dir", work, "--clustering", "bucket", "--cluster-memory-mb", "0", "--quiet"]), 2);
 });
