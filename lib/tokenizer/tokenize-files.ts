@@ -63,11 +63,16 @@ export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<Tokeniz
     tokenizer: opts.tokenizer, bosId: opts.bosId, eosId: opts.eosId, template: opts.template, dtype: opts.dtype,
     seed: opts.seed, workers: opts.workers, dsSidecars: opts.dsSidecars, batchSize: opts.batchSize,
   });
-  const r = await runPipeline({
-    inputs: opts.inputs, outDir: opts.outDir, stages: [stage], name: "tokenize", reader: opts.read,
-    read: { textKey: stage.textKey }, shard: opts.shard, force: opts.force, seed: opts.seed ?? 0, onError: opts.onError,
-    workers: opts.workers, log: opts.log, expect: opts.expect, progress: false,
-  });
+  let r;
+  try {
+    r = await runPipeline({
+      inputs: opts.inputs, outDir: opts.outDir, stages: [stage], name: "tokenize", reader: opts.read,
+      read: { textKey: stage.textKey }, shard: opts.shard, force: opts.force, seed: opts.seed ?? 0, onError: opts.onError,
+      workers: opts.workers, log: opts.log, expect: opts.expect, progress: false,
+    });
+  } finally {
+    await stage.close(); // also when the run stopped before the runner closed its stages
+  }
   // Under onError "skip" a file that failed whole has no token file and no marker: a library caller (mix) must not
   // go on as if it had been tokenized.
   if (r.filesFailed.length) throw new Error(`tokenize: ${r.filesFailed.length} file(s) failed, no token file written for them: ${r.filesFailed.map((f) => f.error).join("; ")}`);

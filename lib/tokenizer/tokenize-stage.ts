@@ -50,6 +50,7 @@ export interface TokenizeStage extends Stage {
   readonly textKey: string;
   /** Manifests of the token files this stage's sink finished, in order. */
   readonly written: TokenFileManifest[];
+  close(): Promise<void>;
 }
 
 /** The column readDocuments must treat as `text` for a template (its main string column). */
@@ -88,6 +89,7 @@ export function tokenizeStage(opts: TokenizeStageOptions = {}): TokenizeStage {
   const info: TokenizerInfo = { name: t.name, hf_name: t.hfName, vocab_size: t.vocabSize, fingerprint: t.fingerprint, bos_id: bt.bosId, eos_id: bt.eosId };
   const ds = opts.dsSidecars ?? true;
   const written: TokenFileManifest[] = [];
+  let closing: Promise<void> | undefined;
 
   const sink: StepSink = {
     suffixes: TOKEN_SUFFIXES,
@@ -105,7 +107,8 @@ export function tokenizeStage(opts: TokenizeStageOptions = {}): TokenizeStage {
     textKey,
     written,
     identity: () => JSON.stringify({ tokenizer: info, dtype, seed, template, ds }),
-    close: () => bt.close(),
+    // Idempotent: a caller may close it after a run that failed before the runner closed its stages.
+    close: () => (closing ??= bt.close()),
     async *run(input, ctx) {
       const stats = ctx.stats;
       // Render each slice of at most batchSize documents on this thread; tokenize slices in flight on the workers;
