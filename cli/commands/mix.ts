@@ -1,7 +1,7 @@
 // megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
 import { defineCommand, UsageError } from "../command.js";
 import { workersFrom, WORKERS_HELP } from "../pipeline.js";
-import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, type MixSpec } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, type MixSpec } from "../../lib/mix/index.js";
 
 export default defineCommand({
   name: "mix",

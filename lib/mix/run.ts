@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { rm, rename, mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../../lib/runtime/log.js";
-import { loadTokenizer } from "../../lib/tokenizer/load.js";
-import { shardPrefixes, tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
-import type { TokenizerInfo } from "../../lib/formats/token-file.js";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
-import { fingerprintFile, hashOf, taskFingerprint } from "../../lib/runtime/fingerprint.js";
-import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../../lib/runtime/task-loop.js";
-import { StageStats } from "../../lib/runtime/stats.js";
+import type { Logger } from "../runtime/log.js";
+import { loadTokenizer } from "../tokenizer/load.js";
+import { shardPrefixes, tokenizeFiles } from "../tokenizer/tokenize-files.js";
+import type { TokenizerInfo } from "../formats/token-file.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { fingerprintFile, hashOf, taskFingerprint } from "../runtime/fingerprint.js";
+import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../runtime/task-loop.js";
+import { StageStats } from "../runtime/stats.js";
 import { type MixSpec, MixSpecError } from "./spec.js";
 import { planMixture, type MixPlan } from "./plan.js";
 import { resolveSource, describeTokenSource, type TokenSourceInfo } from "./sources.js";
@@ -216,7 +216,7 @@ async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPl
   }
 }
 
-/** Mixtures of one build may run at once (pipelines/recipe/run.ts) and share cached sources: one tokenizes a
+/** Mixtures of one build may run at once (recipe/run.ts) and share cached sources: one tokenizes a
  * cache folder while the others wait for it, then find its markers and reuse it. */
 const busy = new Map<string, Promise<unknown>>();
 async function oneAtATime<T>(key: string, f: () => Promise<T>): Promise<T> {
