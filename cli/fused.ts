@@ -35,6 +35,8 @@ export function fusionConflict(parts: { command: Command; opts: OptionValues }[]
     if ((p.opts["text-key"] ?? "text") !== "text" || (p.opts["id-key"] ?? "id") !== "id" || (p.opts.template ?? "web") !== "web") {
       return `${p.command.name} reads other text/id columns`;
     }
+    // A command without --format writes no documents (tokenize: token files): nothing can read it within a pass.
+    if (!("format" in parts[k - 1].command.options)) return `${parts[k - 1].command.name} writes no documents for ${p.command.name} to read`;
     const prev = parts[k - 1].opts;
     const expected = [`${prev.output}/*.${prev.format ?? "parquet"}`];
     if (JSON.stringify(p.opts.input) !== JSON.stringify(expected)) return `${p.command.name} does not read the documents of ${parts[k - 1].command.name}`;

@@ -202,6 +202,12 @@ test("decontaminate → tokenize fused: the token files, markers and stats of on
   assert.equal(await tokCmd.run({ positionals: [], opts: optionValues(tokCmd, alone.opts, "tokenize"), ctx }), 0);
   assert.deepEqual(markers(), before, "tokenize alone redid what the fused pass made");
   assert.deepEqual(readdirSync(join(c, "tokenize")).filter((n) => n.startsWith(".tmp-")), []);
+  // Token files are not documents: a step after tokenize does not fuse with it.
+  const { fusionConflict } = await import("../../cli/fused.js");
+  const decon = await loadStepCommand("decontaminate");
+  const after = { ...steps(c)[0].opts, input: [join(c, "tokenize", "*.parquet")], output: join(c, "after") };
+  assert.match(fusionConflict([{ command: tokCmd, opts: optionValues(tokCmd, alone.opts, "tokenize") }, { command: decon, opts: optionValues(decon, after, "decontaminate") }]) ?? "",
+    /tokenize writes no documents/);
   // Any worker count gives the same token files.
   const w = join(root, "workers");
   const two = steps(w).map((s) => ({ ...s, opts: { ...s.opts, workers: 2 } }));
