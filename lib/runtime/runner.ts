@@ -3,25 +3,25 @@
 // task-loop.ts). A marker whose fingerprint equals the one computed now makes a rerun skip the file (resume); any
 // change to the input, the settings or a model/index read redoes it. Merging every marker in a folder gives exact
 // stats across shards (`megamath stats DIR`).
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import type { Batch } from "../arrow/batch.js";
 import { expandInputs, type ReadOptions, type WriterOptions as WriteOptions } from "../io/index.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { commonFolder } from "../io/glob.js";
 import { fileFailure } from "./failures.js";
 import { lockFolder } from "./lock.js";
-import { refuseOutputHoldingInputs, safeOutputName, assertInside, claimSlot, releaseSlot, ensureWritableDir, OutputFolderError } from "./output-guard.js";
+import { refuseOutputHoldingInputs, assertInside, claimSlot, releaseSlot, ensureWritableDir, OutputFolderError } from "./output-guard.js";
 import { createLogger, type Logger } from "./log.js";
 import { Progress } from "./progress.js";
 import type { OnError, Stage } from "./stage.js";
 import { mergeRunStats, type RunStatsJSON } from "./stats.js";
 import { fingerprintFile, fingerprintPath, hashOf, taskFingerprint } from "./fingerprint.js";
-import { MARKER_DIR, markerMismatch, markerPath, readFolderMarkers, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker, type TaskMarker } from "./task-loop.js";
+import { MARKER_DIR, markerMismatch, markerPath, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker, type TaskMarker } from "./task-loop.js";
 import { FatalError, READ_STAGE, runFilePass } from "./file-pass.js";
 import { checkExpectation, keptFigures, type Expect } from "./expect.js";
 import { GzipPool } from "../io/gzip-pool.js";
+import { outputNames } from "./output-names.js";
+import { mergeFolderStats } from "./folder-stats.js";
 
 export interface RunOptions {
   /** Files or globs; expanded and sorted, then shard i takes files i, i+N, ... */
@@ -370,50 +370,8 @@ function stepReads(s: FusedStep): string[] {
 }
 
 export { FatalError, OutputFolderError };
-
-/** Output base names for input files, unique across the whole (unsharded) input list so every shard agrees. */
-export function outputNames(files: string[]): Map<string, string> {
-  const abs = files.map((f) => resolve(f));
-  const root = commonFolder(abs);
-  const names = new Map<string, string>();
-  const used = new Set<string>();
-  // A writer numbers its parts NAME-00000, NAME-00001, …: so NAME must not clash with another input named
-  // NAME-00001 (its output would be overwritten, or deleted as a stale part of NAME).
-  const PART = /-\d{5}$/;
-  const stems = new Set<string>(); // NAME of every used name that looks like NAME-ddddd
-  const clashes = (n: string) => used.has(n) || stems.has(n) || (PART.test(n) && used.has(n.replace(PART, "")));
-  abs.forEach((a, i) => {
-    let rel = a.slice(root.length).replace(/^[\\/]+/, "");
-    rel = rel.replace(/\.(parquet|arrow|ipc|feather|jsonl|json|ndjson)(\.(gz|zst|zstd))?$/i, "");
-    let name = safeOutputName(rel.split(sep).join("__"), `input-${i}`);
-    while (clashes(name)) name += "_";
-    used.add(name);
-    if (PART.test(name)) stems.add(name.replace(PART, ""));
-    names.set(files[i], name);
-  });
-  return names;
-}
+// Kept importable from here, where they lived before they got files of their own.
+export { outputNames, mergeFolderStats };
 
 /** Output suffixes a runner task writes (its temp names are these with ".tmp-" before and a random tail after). */
 const OUTPUT_SUFFIXES = [".parquet", ".jsonl", ".jsonl.gz", ".arrow"] as const;
-
-/** Merge the stats of every task marker in a folder (exact across shards), whichever step wrote it, with the files
- * that failed (named by each shard's last run) and have not been done since. */
-export async function mergeFolderStats(dir: string): Promise<RunStatsJSON & { commands: string[]; markers: number; filesFailed: { file: string; error: string }[] }> {
-  if (!existsSync(join(dir, MARKER_DIR))) {
-    throw new Error(`${dir} has no ${MARKER_DIR}/ folder: not the output folder of a megamath command`);
-  }
-  const markers = await readFolderMarkers(dir);
-  const commands = [...new Set(markers.map((m) => m.step))];
-  const done = new Set(markers.flatMap((m) => (m.input ? [resolve(m.input)] : [])));
-  const filesFailed: { file: string; error: string }[] = [];
-  for (const n of (await readdir(dir)).filter((x) => /^stats\.shard-\d+-of-\d+\.json$/.test(x)).sort()) {
-    try {
-      const j = JSON.parse(await readFile(join(dir, n), "utf8")) as { filesFailed?: { file: string; error: string }[] };
-      for (const f of j.filesFailed ?? []) if (!done.has(resolve(f.file))) filesFailed.push(f);
-    } catch {
-      // a shard file being rewritten by another task: its failures show in the next merge
-    }
-  }
-  return { ...mergeRunStats(markers.map((m) => m.stats)), commands, markers: markers.length, filesFailed };
-}
