@@ -6,7 +6,7 @@ import { join, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
 import { packagePath } from "../../lib/paths.js";
 import { isDataFile, isTempName } from "../../lib/io/index.js";
-import { loadIndexSet } from "../../lib/decontam/index-set.js";
+import { indexSetBenchmarks } from "../../lib/decontam/index-set.js";
 import { readPlanFile } from "../recipe/plan-file.js";
 import { reportFromFolder } from "../report/folder.js";
 import { PRESETS, loadPreset } from "../mix/spec.js";
@@ -39,7 +39,7 @@ export async function writeCards(dir: string, o: CardOptions = {}): Promise<stri
   // The benchmarks the decontaminate step matched against: its --index (default: the shipped 12) and extras.
   const index = decont?.options.index ? String(decont.options.index) : undefined;
   const extraBenchmarks = decont?.options["extra-benchmark"] ? ([] as unknown[]).concat(decont.options["extra-benchmark"]).map(String) : undefined;
-  const benchmarks = loadIndexSet({ index, extraBenchmarks }).indexes.flatMap((ix) => ix.benchmarks.map((b) => ({ name: b.name, items: b.items })));
+  const benchmarks = indexSetBenchmarks({ index, extraBenchmarks }).map((b) => ({ name: b.name, items: b.items }));
   const first = pf.plan.find((p) => p.options.input !== undefined);
   const local = localPaths(dir);
   const inputs = first ? ([] as unknown[]).concat(first.options.input).map((x) => local(String(x))) : [];
