@@ -9,6 +9,7 @@ import { isDataFile, isTempName } from "../../lib/io/index.js";
 import { indexSetBenchmarks } from "../../lib/decontam/index-set.js";
 import { readPlanFile } from "../recipe/plan-file.js";
 import { reportFromFolder } from "../report/folder.js";
+import type { Report } from "../report/collect.js";
 import { PRESETS, loadPreset } from "../mix/spec.js";
 import type { MixtureJson } from "../mix/run.js";
 import { corpusCard, mixtureCard } from "./card.js";
@@ -16,6 +17,8 @@ import { corpusCard, mixtureCard } from "./card.js";
 export interface CardOptions {
   /** Licence of the corpus card (Hub id); default odc-by, MegaMath-Web's (recipe.md §6). */
   license?: string;
+  /** The build folder's report when the caller has just written it (`megamath build`): not collected again. */
+  report?: Report;
 }
 
 /** Write the cards of `dir`; returns the README.md paths written. */
@@ -26,7 +29,7 @@ export async function writeCards(dir: string, o: CardOptions = {}): Promise<stri
   }
   const pf = await readPlanFile(dir);
   if (!pf.finalDir) throw new Error(`${dir}: the recipe names no final step, so there is no corpus to describe`);
-  const report = await reportFromFolder(dir);
+  const report = o.report ?? (await reportFromFolder(dir));
   // Documents only: not stats.json, completion markers or the decontamination report folder.
   const files = existsSync(pf.finalDir)
     ? readdirSync(pf.finalDir).filter((f) => !f.startsWith(".") && !isTempName(f) && DOCUMENT_FILE.test(f) && isDataFile(join(pf.finalDir!, f)))
