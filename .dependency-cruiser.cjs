@@ -1,5 +1,5 @@
 // Import rules checked by test/build/dependencies.test.ts (npm test): the library knows no flags and nothing of the
-// recipe; nothing imports in a circle.
+// recipe; the classifier engines know nothing of the stages above them; nothing imports in a circle.
 module.exports = {
   forbidden: [
     {
@@ -7,7 +7,14 @@ module.exports = {
       severity: "error",
       comment: "lib/ is the library: it imports nothing from the CLI, the recipe or the report (they sit above it).",
       from: { path: "^lib/" },
-      to: { path: "^(cli|pipelines/recipe|pipelines/report)/" },
+      to: { path: "^(cli|recipe)/" },
+    },
+    {
+      name: "engine-downward",
+      severity: "error",
+      comment: "classifiers/ holds classifier engines (fastText): they know nothing of the stages that use them, the CLI or the recipe.",
+      from: { path: "^classifiers/" },
+      to: { path: "^(lib/classify|cli|recipe)/" },
     },
     {
       name: "no-circular",

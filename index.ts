@@ -20,10 +20,10 @@ export * as llm from "./lib/llm/client.js";
 export * as prompts from "./lib/llm/prompts.js";
 // Classifiers: fastText engine, MegaMath preprocessing, language ID, scoring, filtering, training.
 export * as fasttext from "./classifiers/fasttext/index.js";
-export { preprocessForFastText } from "./classifiers/preprocess.js";
-export { scoreStage } from "./classifiers/score-stage.js";
+export { preprocessForFastText } from "./lib/classify/preprocess.js";
+export { scoreStage } from "./lib/classify/score-stage.js";
 export { filterStage, parseConditions } from "./lib/stages/filter.js";
-export { trainClassifier } from "./classifiers/train-classifier.js";
+export { trainClassifier } from "./lib/classify/train-classifier.js";
 // Cleaning: MinHash-LSH near-dedup, 13-gram decontamination.
 export * as dedup from "./lib/dedup/index.js";
 export * as decontam from "./lib/decontam/index.js";
@@ -31,16 +31,16 @@ export * as decontam from "./lib/decontam/index.js";
 export { loadTokenizer } from "./lib/tokenizer/load.js";
 export { renderBatch } from "./lib/tokenizer/templates.js";
 export { MegatronWriter, MegatronReader } from "./lib/formats/megatron.js";
-export * as mix from "./pipelines/mix/index.js";
+export * as mix from "./lib/mix/index.js";
 // Training launcher (the trainer itself is Python, in trainer/).
-export * as train from "./pipelines/train/index.js";
+export * as train from "./lib/train/index.js";
 // Recipes: plan, run locally, emit for Slurm / Kubernetes, report.
-export { validateRecipe, type Recipe, type RecipeStep } from "./pipelines/recipe/types.js";
-export { planBuild, finalFolder, type Invocation, type StepOptions, type BuildSettings } from "./pipelines/recipe/plan.js";
-export { loadRecipe, planRecipe } from "./pipelines/recipe/load.js";
-export { runPlanLocally, type StepResult, type RunContext } from "./pipelines/recipe/run.js";
-export { emit, clusterSteps, stepArgv, DEDUP_STAGES } from "./pipelines/recipe/emit.js";
-export { collectReport, type Report } from "./pipelines/report/collect.js";
-export { reportFromFolder, writeReport } from "./pipelines/report/folder.js";
-export { readPlanFile, writePlanFile, type PlanFile } from "./pipelines/recipe/plan-file.js";
-export { renderReport } from "./pipelines/report/html.js";
+export { validateRecipe, type Recipe, type RecipeStep } from "./recipe/types.js";
+export { planBuild, finalFolder, type Invocation, type StepOptions, type BuildSettings } from "./recipe/plan.js";
+export { loadRecipe, planRecipe } from "./recipe/load.js";
+export { runPlanLocally, type StepResult, type RunContext } from "./recipe/run.js";
+export { emit, clusterSteps, stepArgv, DEDUP_STAGES } from "./recipe/emit.js";
+export { collectReport, type Report } from "./recipe/report/collect.js";
+export { reportFromFolder, writeReport } from "./recipe/report/folder.js";
+export { readPlanFile, writePlanFile, type PlanFile } from "./recipe/plan-file.js";
+export { renderReport } from "./recipe/report/html.js";

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { makeCorpus, parseSize } from "./make-corpus.js";
 import { main as megamath } from "../cli/main.js";
-import type { Report } from "../pipelines/report/collect.js";
+import type { Report } from "../recipe/report/collect.js";
 
 const { values } = parseArgs({
   options: {

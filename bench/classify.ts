@@ -27,13 +27,13 @@ import { makeBatch, type Batch } from "../lib/arrow/batch.js";
 import { StageStats } from "../lib/runtime/stats.js";
 import { memoryLogger } from "../lib/runtime/log.js";
 import type { StageContext } from "../lib/runtime/stage.js";
-import { scoreStage } from "../classifiers/score-stage.js";
-import { preprocessForFastText } from "../classifiers/preprocess.js";
+import { scoreStage } from "../lib/classify/score-stage.js";
+import { preprocessForFastText } from "../lib/classify/preprocess.js";
 import { FastTextModel } from "../classifiers/fasttext/model.js";
 import { trainSupervised } from "../classifiers/fasttext/train.js";
 import { main as megamath } from "../cli/main.js";
 import { expandInputs, readDocuments } from "../lib/io/index.js";
-import { defaultLidModelPath, identifyLanguage, identifyLanguageBytes, langidText } from "../classifiers/langid.js";
+import { defaultLidModelPath, identifyLanguage, identifyLanguageBytes, langidText } from "../lib/classify/langid.js";
 
 const { values: args } = parseArgs({
   options: {

@@ -55,7 +55,7 @@ export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
   const se = readJsonl(join(dataDir, "math-qa", "se_math_33votes.jsonl.gz")).slice(0, 150);
   const mo = readJsonl(join(dataDir, "math-qa", "se_mathoverflow_40votes.jsonl.gz")).slice(0, 150);
   const phys = readJsonl(join(dataDir, "math-qa", "se_physics_35votes.jsonl.gz")).slice(0, 180);
-  const ts = codeFiles(repoRoot, ["lib", "classifiers", "pipelines", "cli"], [".ts"]);
+  const ts = codeFiles(repoRoot, ["lib", "classifiers", "recipe", "cli"], [".ts"]);
   const py = codeFiles(repoRoot, ["trainer"], [".py"]);
   const strip = (s: unknown) => String(s).replace(/<<[^>]*>>/g, "");
   const gsmSlice = (a: number, b: number) => gsm.slice(a, b);
@@ -71,7 +71,7 @@ export function mixtureStandIns(dataDir: string, repoRoot: string): StandIn[] {
     { name: "numinamath-1.5", standsInFor: "NuminaMath-1.5 (short CoT)", source: "GSM8K train problems 4000-4599", licence: "MIT",
       columns: { problem: gsmSlice(4000, 4600).map((r) => String(r.question)), solution: gsmSlice(4000, 4600).map((r) => strip(r.answer)) } },
     { name: "openr1-math-220k", standsInFor: "OpenR1-Math-220K (long CoT)", source: "150 MathOverflow questions and their long answers as reasoning", licence: SE,
-      // The real dataset's layout (problem + messages list<struct<content, role>>; see pipelines/mix/presets).
+      // The real dataset's layout (problem + messages list<struct<content, role>>; see pipelines/mixtures).
       columns: { problem: mo.map((r) => String(r.input)), messages: messagesColumn(mo.map((r) => cotTurns(r.input, r.output))) } },
     { name: "am-deepseek-distilled-40m", standsInFor: "AM-DeepSeek-Distilled-40M (long CoT)", source: "180 physics.stackexchange questions and answers as reasoning", licence: SE,
       // AM-DeepSeek-Distilled-40M's layout: flat question/answer, the answer carrying the <think> reasoning.

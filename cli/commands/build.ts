@@ -1,16 +1,16 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { defineCommand, UsageError } from "../command.js";
-import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
-import { finalFolder, type StepOptions } from "../../pipelines/recipe/plan.js";
-import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import { emit, mapPlanPaths, pathMover, type EmitTarget } from "../../pipelines/recipe/emit.js";
-import { slurmStatus, slurmSubmit, statusLines } from "../../pipelines/recipe/cluster-slurm.js";
-import { writeReport } from "../../pipelines/report/folder.js";
-import { writeCards } from "../../pipelines/card/folder.js";
-import { writePlanFile } from "../../pipelines/recipe/plan-file.js";
-import { DEFAULT_RECIPE, SHIPPED_RECIPES, recipeFile, usesSources, bindSources, parseOverride, applyOverrides, unmetDependencies } from "../../pipelines/recipe/settings.js";
-import { planText } from "../../pipelines/recipe/plan-text.js";
+import { loadRecipe, planRecipe } from "../../recipe/load.js";
+import { finalFolder, type StepOptions } from "../../recipe/plan.js";
+import { runPlanLocally } from "../../recipe/run.js";
+import { emit, mapPlanPaths, pathMover, type EmitTarget } from "../../recipe/emit.js";
+import { slurmStatus, slurmSubmit, statusLines } from "../../recipe/cluster-slurm.js";
+import { writeReport } from "../../recipe/report/folder.js";
+import { writeCards } from "../../recipe/card/folder.js";
+import { writePlanFile } from "../../recipe/plan-file.js";
+import { DEFAULT_RECIPE, SHIPPED_RECIPES, recipeFile, usesSources, bindSources, parseOverride, applyOverrides, unmetDependencies } from "../../recipe/settings.js";
+import { planText } from "../../recipe/plan-text.js";
 
 
 export default defineCommand({
@@ -107,7 +107,7 @@ export default defineCommand({
     if (opts.quiet) common.quiet = true;
     if (opts.workers !== undefined) common.workers = opts.workers;
     // Run here, the mixtures share their document sources (DCLM, instruction data, ...): tokenized once into one
-    // folder, one mixture at a time per source (pipelines/mix/run.ts). Emitted mixtures may run at once in separate
+    // folder, one mixture at a time per source (lib/mix/run.ts). Emitted mixtures may run at once in separate
     // processes (Slurm runs them side by side), which must not share a folder: each tokenizes its own.
     if (!opts.emit) common["source-cache"] = join(outDir, "mix-sources");
     const { plan, specs } = await planRecipe(recipe, {

@@ -1,6 +1,6 @@
 // megamath card: Hugging Face dataset cards (README.md) for a finished build's corpus and its mixtures.
 import { defineCommand, UsageError } from "../command.js";
-import { writeCards } from "../../pipelines/card/folder.js";
+import { writeCards } from "../../recipe/card/folder.js";
 
 export default defineCommand({
   name: "card",

@@ -2,7 +2,7 @@
 import { defineCommand, UsageError, globalOptions, type OptionSpecs, type ValuesOf } from "../command.js";
 import type { Logger } from "../../lib/runtime/log.js";
 import { workersFrom, WORKERS_HELP } from "../pipeline.js";
-import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, prepareMixSources, withTemplates, type MixSpec, type RunMixOptions } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, prepareMixSources, withTemplates, type MixSpec, type RunMixOptions } from "../../lib/mix/index.js";
 
 const mixCommandOptions = {
   preset: { type: "string", choices: PRESETS, description: "Built-in mixture." },

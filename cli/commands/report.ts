@@ -1,5 +1,5 @@
 import { defineCommand, UsageError } from "../command.js";
-import { writeReport } from "../../pipelines/report/folder.js";
+import { writeReport } from "../../recipe/report/folder.js";
 import { join } from "node:path";
 
 export default defineCommand({

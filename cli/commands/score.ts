@@ -1,9 +1,9 @@
 import { defineCommand, UsageError, type OptionSpecs, type ValuesOf, type globalOptions } from "../command.js";
 import type { Stage } from "../../lib/runtime/stage.js";
 import { pipelineOptions, runPipelineCommand, workersFrom } from "../pipeline.js";
-import { scoreStage } from "../../classifiers/score-stage.js";
-import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "../../classifiers/training-data.js";
-import { ENGLISH_MIN_SCORE } from "../../classifiers/langid.js";
+import { scoreStage } from "../../lib/classify/score-stage.js";
+import { DEFAULT_MAX_CHARS, DEFAULT_POSITIVE_LABEL } from "../../lib/classify/training-data.js";
+import { ENGLISH_MIN_SCORE } from "../../lib/classify/langid.js";
 import { yearStage } from "../../lib/stages/year.js";
 import { scoreFiguresStage } from "../../lib/stages/score-figures.js";
 

@@ -6,8 +6,8 @@ import { expandInputs } from "../../lib/io/index.js";
 import { fingerprintFile, taskFingerprint } from "../../lib/runtime/fingerprint.js";
 import { runTaskLoop } from "../../lib/runtime/task-loop.js";
 import { StageStats } from "../../lib/runtime/stats.js";
-import { trainClassifier, MEGAMATH_FASTTEXT } from "../../classifiers/train-classifier.js";
-import { DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS, type LabelRule } from "../../classifiers/training-data.js";
+import { trainClassifier, MEGAMATH_FASTTEXT } from "../../lib/classify/train-classifier.js";
+import { DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS, type LabelRule } from "../../lib/classify/training-data.js";
 
 export default defineCommand({
   name: "train-classifier",

@@ -3,11 +3,11 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { defineCommand, UsageError } from "../command.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
-import { parseTokenCount } from "../../pipelines/mix/index.js";
+import { parseTokenCount } from "../../lib/mix/index.js";
 import {
   PRESET_NAMES, TrainConfigError, buildRunConfig, checkEnv, chooseLauncher, findTorchPython, formatPlan, processPlans,
   runTrainer, type Launcher, type TrainOptions,
-} from "../../pipelines/train/index.js";
+} from "../../lib/train/index.js";
 
 export default defineCommand({
   name: "train",

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadRecipe, planRecipe, runPlanLocally } from "../../index.js";
-import { collectReport } from "../../pipelines/report/collect.js";
-import { renderReport } from "../../pipelines/report/html.js";
+import { collectReport } from "../../recipe/report/collect.js";
+import { renderReport } from "../../recipe/report/html.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
 import { repoRoot, tmpDir } from "../helpers.js";
 

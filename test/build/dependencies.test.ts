@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { repoRoot, tmpDir } from "../helpers.js";
@@ -18,7 +18,7 @@ const cruise = (paths: string[], cwd = repoRoot) => {
 };
 
 test("import rules: nothing in lib/ imports upward, no circles", () => {
-  const r = cruise(["index.ts", "cli", "lib", "pipelines", "classifiers", "bench"]);
+  const r = cruise(["index.ts", "cli", "lib", "recipe", "classifiers", "bench"]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
 });
 
@@ -38,4 +38,12 @@ module.exports = { ...c, options: { ...c.options, tsConfig: undefined } };\n`);
   assert.match(r.stdout, /lib-upward: lib\/a\.ts → cli\/command\.ts/);
   assert.match(r.stdout, /no-circular/);
   assert.doesNotMatch(r.stdout, /lib\/c\.ts/);
+});
+
+test("folders: pipelines/ holds only the shipped recipes and mixture presets (JSON), classifiers/ only engines", () => {
+  const walk = (d: string): string[] => readdirSync(join(repoRoot, d), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  assert.deepEqual(walk("pipelines").filter((f) => !f.endsWith(".json")), []);
+  // Stage code (scoring, training, language ID) lives in lib/classify/; classifiers/ has one folder per engine.
+  assert.deepEqual(readdirSync(join(repoRoot, "classifiers"), { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name), []);
 });

@@ -15,7 +15,7 @@ import { runFusedCommands } from "../../cli/fused.js";
 import { createLogger } from "../../lib/runtime/log.js";
 import { openWriter, readDocuments } from "../../lib/io/index.js";
 import type { StageStatsJSON } from "../../lib/runtime/stats.js";
-import { defaultLidModelPath } from "../../classifiers/langid.js";
+import { defaultLidModelPath } from "../../lib/classify/langid.js";
 
 const ctx: CliContext = { quiet: true, logJson: false, tty: false, stdout: process.stdout, log: createLogger({ quiet: true }) };
 
@@ -86,7 +86,7 @@ test("score → filter → decontaminate fused: same bytes, stats and fingerprin
 
   // The report's score figures come from the score step's counters, equal to a read of the scored documents (which
   // a fused score step need not write).
-  const { figuresFromCounters, scoreFigures } = await import("../../pipelines/report/collect.js");
+  const { figuresFromCounters, scoreFigures } = await import("../../recipe/report/collect.js");
   const { mergeFolderStats } = await import("../../lib/runtime/runner.js");
   const counted = figuresFromCounters(await mergeFolderStats(join(b, "score")), 0.4);
   assert.ok(counted && counted.scored === 300);
@@ -129,9 +129,9 @@ test("score → filter → decontaminate fused: same bytes, stats and fingerprin
 });
 
 test("the recipe fuses score → filter of the Pro-Max plan; keepIntermediate keeps score's documents; fuse false runs steps alone", async () => {
-  const { loadRecipe, planRecipe } = await import("../../pipelines/recipe/load.js");
-  const { finalFolder } = await import("../../pipelines/recipe/plan.js");
-  const { planPasses } = await import("../../pipelines/recipe/fuse.js");
+  const { loadRecipe, planRecipe } = await import("../../recipe/load.js");
+  const { finalFolder } = await import("../../recipe/plan.js");
+  const { planPasses } = await import("../../recipe/fuse.js");
   const path = join(repoRoot, "pipelines", "pro-max-demo.json");
   const passesOf = async (edit: (r: Awaited<ReturnType<typeof loadRecipe>>) => void = () => {}) => {
     const recipe = await loadRecipe(path);

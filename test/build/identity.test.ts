@@ -77,7 +77,7 @@ test("emitted local scripts: a new classifier setting redoes score and everythin
   const second = megamath(["build", r32, "--output", b]);
   assert.equal(second.code, 0, second.err);
   assert.deepEqual(markerTimes(join(b, "sample")), sampleBefore);
-  // A build runs score fused with filter and keeps no score documents (pipelines/recipe/fuse.ts): compared are the rest.
+  // A build runs score fused with filter and keeps no score documents (recipe/fuse.ts): compared are the rest.
   assert.deepEqual(readdirSync(join(b, "score")).filter((n) => n.endsWith(".parquet")), []);
   for (const s of COMPARED.filter((x) => x !== "score")) assert.equal(digestTree(join(b, s)), digestTree(join(fresh, s)), `build: ${s} differs from a fresh run's`);
 });

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { collectReport } from "../../pipelines/report/collect.js";
+import { collectReport } from "../../recipe/report/collect.js";
 import { tmpDir } from "../helpers.js";
 
 test("mixture tokens and shares are what mix packed (tokens_written), not its plan", async () => {

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { copyFileSync, renameSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { join } from "node:path";
-import { runPlanLocally } from "../../pipelines/recipe/run.js";
-import type { Invocation } from "../../pipelines/recipe/plan.js";
+import { runPlanLocally } from "../../recipe/run.js";
+import type { Invocation } from "../../recipe/plan.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
 import { repoRoot, tmpDir } from "../helpers.js";
 

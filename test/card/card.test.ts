@@ -6,9 +6,9 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { tmpDir, repoRoot } from "../helpers.js";
-import { loadPreset, runMix } from "../../pipelines/mix/index.js";
-import { writeCards } from "../../pipelines/card/folder.js";
-import { sizeCategory } from "../../pipelines/card/inputs.js";
+import { loadPreset, runMix } from "../../lib/mix/index.js";
+import { writeCards } from "../../recipe/card/folder.js";
+import { sizeCategory } from "../../recipe/card/inputs.js";
 import { cardMetadata, hubProblems } from "./hub-metadata.js";
 
 const demo = join(repoRoot, "fixtures", "demo");

@@ -11,9 +11,9 @@ import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { makeBatch } from "../../lib/arrow/batch.js";
 import { openWriter } from "../../lib/io/index.js";
-import { trainClassifier } from "../../classifiers/train-classifier.js";
-import { preprocessForFastText } from "../../classifiers/preprocess.js";
-import { metricsAt } from "../../classifiers/metrics.js";
+import { trainClassifier } from "../../lib/classify/train-classifier.js";
+import { preprocessForFastText } from "../../lib/classify/preprocess.js";
+import { metricsAt } from "../../lib/classify/metrics.js";
 import { FastTextModel } from "../../classifiers/fasttext/model.js";
 import { sharedData, sharedJsonl, tmpDir } from "../helpers.js";
 

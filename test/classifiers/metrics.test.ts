@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { metricsAt, prCurve, averagePrecision, bestF1, thresholdGrid } from "../../classifiers/metrics.js";
-import { prCurveSvg } from "../../classifiers/pr-svg.js";
+import { metricsAt, prCurve, averagePrecision, bestF1, thresholdGrid } from "../../lib/classify/metrics.js";
+import { prCurveSvg } from "../../lib/classify/pr-svg.js";
 
 const scores = [0.95, 0.8, 0.6, 0.45, 0.4, 0.3, 0.1, 0.05];
 const labels = [1, 1, 0, 1, 0, 1, 0, 0];

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { preprocessForFastText, MAX_LINE_TOKENS } from "../../classifiers/preprocess.js";
+import { preprocessForFastText, MAX_LINE_TOKENS } from "../../lib/classify/preprocess.js";
 import { tricky, bigLine, realDocuments } from "../../fixtures/classifiers/preprocess-inputs.js";
 
 const expected = JSON.parse(readFileSync(new URL("../../fixtures/classifiers/preprocess-expected.json", import.meta.url), "utf8"));

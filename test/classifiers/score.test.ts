@@ -8,9 +8,9 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBatch, batchRows, getNumbers, getStrings, type Batch } from "../../lib/arrow/batch.js";
-import { scoreStage } from "../../classifiers/score-stage.js";
-import { preprocessForFastText } from "../../classifiers/preprocess.js";
-import { writeTrainingData } from "../../classifiers/training-data.js";
+import { scoreStage } from "../../lib/classify/score-stage.js";
+import { preprocessForFastText } from "../../lib/classify/preprocess.js";
+import { writeTrainingData } from "../../lib/classify/training-data.js";
 import { FastTextModel } from "../../classifiers/fasttext/model.js";
 import { trainSupervised } from "../../classifiers/fasttext/train.js";
 import { labelledDocs } from "./labelled-data.js";
@@ -133,7 +133,7 @@ test("score: missing model, corrupt model and absent label fail clearly", async 
 });
 
 test("score --langid: lang/lang_score equal the native tool on lid.176.ftz", { skip: needs("fasttext") }, async () => {
-  const { defaultLidModelPath, langidText } = await import("../../classifiers/langid.js");
+  const { defaultLidModelPath, langidText } = await import("../../lib/classify/langid.js");
   const texts = mixed.slice(0, 120).map((d) => d.text);
   const f = join(dir, "lid-input.txt");
   writeFileSync(f, texts.map(langidText).join("\n") + "\n");

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { trainClassifier } from "../../classifiers/train-classifier.js";
+import { trainClassifier } from "../../lib/classify/train-classifier.js";
 import { tmpDir } from "../helpers.js";
 
 function jsonl(path: string, rows: Record<string, unknown>[]): string {

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeBatch } from "../../lib/arrow/batch.js";
-import { writeTrainingData, readLabelledLines, truncateText, splitKey } from "../../classifiers/training-data.js";
-import { preprocessForFastText } from "../../classifiers/preprocess.js";
+import { writeTrainingData, readLabelledLines, truncateText, splitKey } from "../../lib/classify/training-data.js";
+import { preprocessForFastText } from "../../lib/classify/preprocess.js";
 import { tmpDir } from "../helpers.js";
 
 function batches(n: number) {

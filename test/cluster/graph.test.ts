@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
-import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
-import { clusterTasks } from "../../pipelines/recipe/cluster-tasks.js";
-import { emitSlurm, optsFor } from "../../pipelines/recipe/emit-slurm.js";
+import { loadRecipe, planRecipe } from "../../recipe/load.js";
+import { clusterTasks } from "../../recipe/cluster-tasks.js";
+import { emitSlurm, optsFor } from "../../recipe/emit-slurm.js";
 import { demoRecipePath } from "./recipes.js";
 
 async function demoTasks(out: string) {

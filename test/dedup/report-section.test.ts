@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { collectReport } from "../../pipelines/report/collect.js";
-import { renderReport } from "../../pipelines/report/html.js";
+import { collectReport } from "../../recipe/report/collect.js";
+import { renderReport } from "../../recipe/report/html.js";
 import { tmpDir } from "../helpers.js";
 
 test("report.json and report.html carry the dedup step's retained docs, largest cluster, sizes and greedy/bound", async () => {

@@ -6,7 +6,7 @@ import { writeFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableToIPC, tableFromArrays } from "apache-arrow";
 import { RequestJournal } from "../../lib/llm/journal.js";
-import { readLabelledLines } from "../../classifiers/training-data.js";
+import { readLabelledLines } from "../../lib/classify/training-data.js";
 import { describeFile } from "../../lib/io/inspect.js";
 import { fdsOn, noProcFds, tmpDir } from "../helpers.js";
 

@@ -14,12 +14,12 @@ import decontaminate from "../../cli/commands/decontaminate.js";
 import annotate from "../../cli/commands/annotate.js";
 import refine from "../../cli/commands/refine.js";
 import train from "../../cli/commands/train.js";
-import { MEGAMATH_FASTTEXT, REPORT_THRESHOLDS } from "../../classifiers/train-classifier.js";
-import { ENGLISH_MIN_SCORE, isEnglish } from "../../classifiers/langid.js";
+import { MEGAMATH_FASTTEXT, REPORT_THRESHOLDS } from "../../lib/classify/train-classifier.js";
+import { ENGLISH_MIN_SCORE, isEnglish } from "../../lib/classify/langid.js";
 import { defaultDedupParams } from "../../lib/dedup/params.js";
 import { loadIndexSet } from "../../lib/decontam/index-set.js";
 import { NgramIndex } from "../../lib/decontam/ngram-index.js";
-import { resolvePreset, MODEL_PRESETS } from "../../pipelines/train/presets.js";
+import { resolvePreset, MODEL_PRESETS } from "../../lib/train/presets.js";
 
 /** The default a command declares for one of its flags. */
 function def(cmd: Command, flag: string): unknown {

@@ -13,7 +13,7 @@ import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
 import { MegatronReader } from "../../lib/formats/megatron.js";
 import type { TemplateSpec } from "../../lib/tokenizer/templates.js";
-import { PRESETS, loadPreset, withTemplates, checkMixLayouts, checkSourceLayout, MixSpecError, runMix } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, withTemplates, checkMixLayouts, checkSourceLayout, MixSpecError, runMix } from "../../lib/mix/index.js";
 
 const dir = tmpDir();
 const str = (name: string) => [{ name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" }] as never;

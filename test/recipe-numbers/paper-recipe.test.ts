@@ -10,10 +10,10 @@ import { repoRoot, tmpDir } from "../helpers.js";
 import { writeParquet } from "../io/chat-parquet.js";
 import { megamath } from "../build/cli-run.js";
 import { writePaperSources, REDUCED_SIZE } from "../build/paper-sources.js";
-import { loadRecipe, planRecipe } from "../../pipelines/recipe/load.js";
-import { applyOverrides, bindSources, parseOverride, recipeFile, unmetDependencies, usesSources } from "../../pipelines/recipe/settings.js";
-import { planText } from "../../pipelines/recipe/plan-text.js";
-import type { Recipe } from "../../pipelines/recipe/types.js";
+import { loadRecipe, planRecipe } from "../../recipe/load.js";
+import { applyOverrides, bindSources, parseOverride, recipeFile, unmetDependencies, usesSources } from "../../recipe/settings.js";
+import { planText } from "../../recipe/plan-text.js";
+import type { Recipe } from "../../recipe/types.js";
 
 const paper = () => loadRecipe(recipeFile("pro-max"));
 const step = (r: Recipe, name: string) => r.steps.find((s) => s.name === name)!;

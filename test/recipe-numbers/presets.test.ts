@@ -4,8 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { PRESETS, loadPreset } from "../../pipelines/mix/index.js";
-import { presetPath } from "../../pipelines/mix/spec.js";
+import { PRESETS, loadPreset } from "../../lib/mix/index.js";
+import { presetPath } from "../../lib/mix/spec.js";
 
 type T = { name: string; columns?: Record<string, string> };
 const web: T = { name: "web" };

@@ -12,7 +12,7 @@ import { renderBatch } from "../../lib/tokenizer/templates.js";
 import { MegatronReader } from "../../lib/formats/megatron.js";
 import { loadTokenizer } from "../../lib/tokenizer/load.js";
 import { readDocuments } from "../../lib/io/index.js";
-import { loadPreset, runMix, withTemplates } from "../../pipelines/mix/index.js";
+import { loadPreset, runMix, withTemplates } from "../../lib/mix/index.js";
 import {
   dpoRecords, writeDpoChatParquet, seMathRecords, writeOpenR1Parquet, writeParquet, listOfStruct, type Sharegpt,
 } from "../io/chat-parquet.js";

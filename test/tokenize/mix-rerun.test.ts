@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { sharedData, tmpDir } from "../helpers.js";
-import { runMix, parseMixSpec } from "../../pipelines/mix/index.js";
+import { runMix, parseMixSpec } from "../../lib/mix/index.js";
 import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
 import { mergeFolderStats } from "../../lib/runtime/runner.js";

@@ -7,7 +7,7 @@ import { join, dirname } from "node:path";
 import { sharedData, tmpDir, repoRoot } from "../helpers.js";
 import { tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
 import { MegatronReader } from "../../lib/formats/megatron.js";
-import { PRESETS, loadPreset, runMix, parseMixSpec, planMixture, largestRemainder, parseTokenCount, type MixSpec } from "../../pipelines/mix/index.js";
+import { PRESETS, loadPreset, runMix, parseMixSpec, planMixture, largestRemainder, parseTokenCount, type MixSpec } from "../../lib/mix/index.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
 import { execFileSync } from "node:child_process";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
-import { findTorchPython, checkEnv } from "../../pipelines/train/index.js";
+import { findTorchPython, checkEnv } from "../../lib/train/index.js";
 import { torchPython } from "./fixture.js";
 import { needs } from "../oracles.js";
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runTrainer } from "../../pipelines/train/index.js";
+import { runTrainer } from "../../lib/train/index.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
 import { tmpDir } from "../helpers.js";
 

@@ -1,11 +1,11 @@
-// The per-GPU memory estimate of `megamath train --dry-run` (pipelines/train/memory.ts): its saved-for-backward part
+// The per-GPU memory estimate of `megamath train --dry-run` (lib/train/memory.ts): its saved-for-backward part
 // against bytes measured with autograd's saved-tensor hooks on reduced-width models of the trainer itself
 // (trainer/tests/saved_bytes.py), and the activation checkpointing it picks for the 3B and 8B presets at seq 8192.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { chooseMemoryPlan, estimateMemory, resolvePreset, savedBytes, type MemoryInput } from "../../pipelines/train/index.js";
+import { chooseMemoryPlan, estimateMemory, resolvePreset, savedBytes, type MemoryInput } from "../../lib/train/index.js";
 import { repoRoot } from "../helpers.js";
 import { torchPython } from "./fixture.js";
 import { needs } from "../oracles.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import {
   MODEL_PRESETS, buildRunConfig, checkpointLastLr, flopsPerToken, latestCheckpoint, lrAt, paramCount, processPlans,
   TrainConfigError, type TrainOptions,
-} from "../../pipelines/train/index.js";
+} from "../../lib/train/index.js";
 import { tmpDir } from "../helpers.js";
 import { runPython, writeToyMixture } from "./fixture.js";
 import { needs } from "../oracles.js";

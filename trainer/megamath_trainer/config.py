@@ -208,7 +208,7 @@ class TrainConfig:
     attention: str = "auto"                   # auto | flex | sdpa | math
     doc_masking: bool = True                  # block-causal attention + per-document RoPE positions
     # Recompute every k-th decoder layer in backward (1 = all, 0 = none; true/false mean 1/0). `megamath train`
-    # picks k from its memory estimate (pipelines/train/memory.ts) unless told.
+    # picks k from its memory estimate (lib/train/memory.ts) unless told.
     activation_checkpointing: int = 0
     # Cross-entropy in chunks of this many tokens, each recomputed in backward: only one chunk's fp32 logits exist
     # at a time (2048 x 128256 x 4 B = 1 GiB; a whole 8192-token sequence would keep 4 GiB plus its log-softmax).

@@ -1,7 +1,7 @@
 """Measures what a training forward keeps for backward: the bytes of every distinct storage that autograd saves
 (torch.autograd.graph.saved_tensors_hooks), split into activations and autocast's bf16 weight copies, with the
 model's parameters left out (they are counted as weights). The memory estimate of `megamath train --dry-run`
-(pipelines/train/memory.ts) is checked against this on reduced-width models (test/trainer/memory.test.ts).
+(lib/train/memory.ts) is checked against this on reduced-width models (test/trainer/memory.test.ts).
 
 python3 -m tests.saved_bytes '{"dim": 256, ...}'  prints one JSON object. Needs torch >= 2.0 (SDPA): the estimate
 is for the GPU kernels (SDPA/flex keep q, k, v, the output and the log-sum-exp), which CPU SDPA shares when K/V

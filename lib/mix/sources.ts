@@ -2,10 +2,10 @@
 // or documents (Parquet/JSONL globs or a folder of them) tokenized on the fly with the source's template.
 import { existsSync, readdirSync, statSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expandInputs, isDataFile } from "../../lib/io/index.js";
-import { isTempName } from "../../lib/io/atomic.js";
-import { manifestPath, type TokenFileManifest } from "../../lib/formats/token-file.js";
-import { readMegatronIndex } from "../../lib/formats/megatron.js";
+import { expandInputs, isDataFile } from "../io/index.js";
+import { isTempName } from "../io/atomic.js";
+import { manifestPath, type TokenFileManifest } from "../formats/token-file.js";
+import { readMegatronIndex } from "../formats/megatron.js";
 import { MixSpecError } from "./spec.js";
 
 export type ResolvedSource =

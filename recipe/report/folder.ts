@@ -2,9 +2,9 @@
 // local/Slurm/Kubernetes tasks): plan.json for the steps, each step's completion markers for its figures.
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { readPlanFile } from "../recipe/plan-file.js";
-import type { Invocation } from "../recipe/plan.js";
-import type { StepResult } from "../recipe/run.js";
+import { readPlanFile } from "../plan-file.js";
+import type { Invocation } from "../plan.js";
+import type { StepResult } from "../run.js";
 import { collectReport, type Report } from "./collect.js";
 import { renderReport } from "./html.js";
 import { writeFileAtomic } from "../../lib/io/atomic.js";

@@ -3,7 +3,7 @@
 // gathers the figures; every number in a card comes from the build's own outputs.
 import { stringify } from "yaml";
 import type { Report } from "../report/collect.js";
-import type { MixtureJson } from "../mix/run.js";
+import type { MixtureJson } from "../../lib/mix/run.js";
 import { inputInfo, sizeCategory } from "./inputs.js";
 
 export interface CorpusCardInput {

@@ -2,8 +2,8 @@
 // released dataset whose columns differ from what the preset expects (MegaMath-QA's lone `text`, WildChat's
 // `conversation`, MegaMath-Code's metadata-only files) stops with the columns it has and the template options that
 // would read them, instead of failing mid-run on a missing column.
-import { describeFile } from "../../lib/io/inspect.js";
-import { DEFAULT_COLUMNS, type TemplateSpec } from "../../lib/tokenizer/templates.js";
+import { describeFile } from "../io/inspect.js";
+import { DEFAULT_COLUMNS, type TemplateSpec } from "../tokenizer/templates.js";
 import { MixSpecError, type MixSpec } from "./spec.js";
 import { resolveSource } from "./sources.js";
 

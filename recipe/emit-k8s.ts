@@ -7,9 +7,9 @@
 // not. It writes only the launch folder on this machine; the build folder is a path inside the pods.
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
-import { hashOf } from "../../lib/runtime/fingerprint.js";
+import { hashOf } from "../lib/runtime/fingerprint.js";
 import { clusterSteps, pathsOf, within, q, type ClusterTask } from "./cluster-tasks.js";
-import type { OptionSpecs } from "../../cli/command.js";
+import type { OptionSpecs } from "../cli/command.js";
 import type { Invocation } from "./plan.js";
 
 /** The paths of a plan (its steps' options and positionals, and the build folder) that lie outside `mount`. */

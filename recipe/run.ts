@@ -11,10 +11,10 @@
 // time, at most `jobs` at once; each writes only its own folder, so the outputs do not depend on the order.
 import { readdir, stat, mkdir } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { loadStepCommand } from "../../cli/steps.js";
-import { optionValues, type CliContext } from "../../cli/command.js";
-import { writeFileAtomic, isTempName } from "../../lib/io/atomic.js";
-import type { Logger } from "../../lib/runtime/log.js";
+import { loadStepCommand } from "../cli/steps.js";
+import { optionValues, type CliContext } from "../cli/command.js";
+import { writeFileAtomic, isTempName } from "../lib/io/atomic.js";
+import type { Logger } from "../lib/runtime/log.js";
 import type { Invocation, StepOptions } from "./plan.js";
 import { planPasses, runPass, type Pass } from "./fuse.js";
 

@@ -7,11 +7,11 @@
 // pr-curve.svg. Training with one thread is deterministic for a given seed; more threads are Hogwild SGD and not.
 import { join, resolve } from "node:path";
 import { mkdir, rename, rm } from "node:fs/promises";
-import { expandInputs, readDocuments, writeFileAtomic, tempPathFor, type ReadOptions } from "../lib/io/index.js";
-import type { Logger } from "../lib/runtime/log.js";
-import { StageStats } from "../lib/runtime/stats.js";
-import { ColumnError, hasColumn } from "../lib/arrow/batch.js";
-import { trainSupervised } from "./fasttext/train.js";
+import { expandInputs, readDocuments, writeFileAtomic, tempPathFor, type ReadOptions } from "../io/index.js";
+import type { Logger } from "../runtime/log.js";
+import { StageStats } from "../runtime/stats.js";
+import { ColumnError, hasColumn } from "../arrow/batch.js";
+import { trainSupervised } from "../../classifiers/fasttext/train.js";
 import { writeTrainingData, readLabelledLines, type LabelRule, type TrainingDataResult, type TrainingDataOptions,
   DEFAULT_POSITIVE_LABEL, DEFAULT_NEGATIVE_LABEL, DEFAULT_MAX_CHARS } from "./training-data.js";
 import { metricsAt, prCurve, averagePrecision, bestF1, thresholdGrid, type ThresholdMetrics } from "./metrics.js";

@@ -2,9 +2,9 @@
 // whole reshuffled epochs too), then part of one more epoch until the planned token count is reached exactly.
 // The document that crosses the budget is cut to fit (it keeps its BOS, loses its tail and EOS) so that token
 // shares equal the weights exactly; the number of cut documents is recorded.
-import { MegatronReader } from "../../lib/formats/megatron.js";
-import { TokenFileWriter, type TokenizerInfo, type TokenFileManifest } from "../../lib/formats/token-file.js";
-import { permutation } from "../../lib/formats/shuffle.js";
+import { MegatronReader } from "../formats/megatron.js";
+import { TokenFileWriter, type TokenizerInfo, type TokenFileManifest } from "../formats/token-file.js";
+import { permutation } from "../formats/shuffle.js";
 import type { TokenSourceInfo } from "./sources.js";
 
 export interface PackResult {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { createServer } from "node:net";
 import { constants } from "node:os";
-import type { Logger } from "../../lib/runtime/log.js";
+import type { Logger } from "../runtime/log.js";
 import { pythonEnv } from "./environment.js";
 
 export type Launcher = "auto" | "python" | "torchrun" | "local";

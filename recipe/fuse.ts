@@ -4,10 +4,10 @@
 // An intermediate step's documents are written only when something needs them: the recipe's final corpus, another
 // step's options, or the recipe asking for them (keepIntermediate / "keep": true). Its stats and markers are always
 // written, so the report and `megamath stats` show every step as if it had run alone.
-import { loadStepCommand } from "../../cli/steps.js";
-import { optionValues, type CliContext, type Command, type OptionValues } from "../../cli/command.js";
-import { fusionConflict, runFusedCommands } from "../../cli/fused.js";
-import type { RunResult } from "../../lib/runtime/runner.js";
+import { loadStepCommand } from "../cli/steps.js";
+import { optionValues, type CliContext, type Command, type OptionValues } from "../cli/command.js";
+import { fusionConflict, runFusedCommands } from "../cli/fused.js";
+import type { RunResult } from "../lib/runtime/runner.js";
 import type { Invocation } from "./plan.js";
 
 export interface Pass {

@@ -2,8 +2,8 @@
 // budget, a maximum repetition (epochs) per source and a seed. Weights that do not sum to 1 are normalized with a
 // warning (Megatron and nanotron normalize too); a zero, negative or non-numeric weight is an error.
 import { readFileSync, existsSync } from "node:fs";
-import { packagePath } from "../../lib/paths.js";
-import { parseTemplateName, type TemplateSpec } from "../../lib/tokenizer/templates.js";
+import { packagePath } from "../paths.js";
+import { parseTemplateName, type TemplateSpec } from "../tokenizer/templates.js";
 
 export const PRESETS = ["stable", "decay-long", "decay-short", "decay-hybrid"] as const;
 
@@ -37,7 +37,7 @@ export class MixSpecError extends Error {
 
 export function presetPath(name: string): string {
   // From the package root, so the compiled dist/ finds the JSON presets that ship next to the sources.
-  return packagePath("pipelines", "mix", "presets", `${name}.json`);
+  return packagePath("pipelines", "mixtures", `${name}.json`);
 }
 
 export function loadPreset(name: string): MixSpec {

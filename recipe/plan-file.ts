@@ -3,7 +3,7 @@
 // however they were run.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { writeFileAtomic } from "../lib/io/atomic.js";
 import type { Invocation } from "./plan.js";
 
 export const PLAN_FILE = "plan.json";

@@ -13,9 +13,9 @@
 //   document: each model's dictionary, n-gram memo and rows stay in cache for a whole pass (interleaving them cost
 //   about 10% more CPU).
 import { isUtf8 } from "node:buffer";
-import type { Batch } from "../lib/arrow/batch.js";
-import type { PackedTexts } from "../lib/runtime/pool.js";
-import type { FastTextModel } from "./fasttext/model.js";
+import type { Batch } from "../arrow/batch.js";
+import type { PackedTexts } from "../runtime/pool.js";
+import type { FastTextModel } from "../../classifiers/fasttext/model.js";
 import { preprocessToBytes } from "./preprocess.js";
 import { identifyLanguage, identifyLanguageBytes } from "./langid.js";
 import { truncateText } from "./truncate.js";

@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { rm, rename, mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Logger } from "../../lib/runtime/log.js";
-import { loadTokenizer } from "../../lib/tokenizer/load.js";
-import { shardPrefixes, tokenizeFiles } from "../../lib/tokenizer/tokenize-files.js";
-import type { TokenizerInfo } from "../../lib/formats/token-file.js";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
-import { fingerprintFile, hashOf, taskFingerprint } from "../../lib/runtime/fingerprint.js";
-import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../../lib/runtime/task-loop.js";
-import { StageStats } from "../../lib/runtime/stats.js";
+import type { Logger } from "../runtime/log.js";
+import { loadTokenizer } from "../tokenizer/load.js";
+import { shardPrefixes, tokenizeFiles } from "../tokenizer/tokenize-files.js";
+import type { TokenizerInfo } from "../formats/token-file.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { fingerprintFile, hashOf, taskFingerprint } from "../runtime/fingerprint.js";
+import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../runtime/task-loop.js";
+import { StageStats } from "../runtime/stats.js";
 import { type MixSpec, type MixSourceSpec, MixSpecError } from "./spec.js";
 import { planMixture, type MixPlan } from "./plan.js";
 import { resolveSource, describeTokenSource, type TokenSourceInfo } from "./sources.js";
@@ -240,7 +240,7 @@ function tokenizeSource(s: MixSourceSpec, files: string[], dir: string, opts: Ru
   return oneAtATime(dir, () => tokenizeFiles({ inputs: files, outDir: dir, tokenizer: opts.tokenizer ?? "llama3", template, seed: opts.spec.seed, workers: opts.workers, log: opts.log }));
 }
 
-/** Mixtures of one build may run at once (pipelines/recipe/run.ts) and share cached sources: one tokenizes a
+/** Mixtures of one build may run at once (recipe/run.ts) and share cached sources: one tokenizes a
  * cache folder while the others wait for it, then find its markers and reuse it. */
 const busy = new Map<string, Promise<unknown>>();
 async function oneAtATime<T>(key: string, f: () => Promise<T>): Promise<T> {

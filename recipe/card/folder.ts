@@ -7,11 +7,11 @@ import { writeFileAtomic } from "../../lib/io/atomic.js";
 import { packagePath } from "../../lib/paths.js";
 import { isDataFile, isTempName } from "../../lib/io/index.js";
 import { indexSetBenchmarks } from "../../lib/decontam/index-set.js";
-import { readPlanFile } from "../recipe/plan-file.js";
+import { readPlanFile } from "../plan-file.js";
 import { reportFromFolder } from "../report/folder.js";
 import type { Report } from "../report/collect.js";
-import { PRESETS, loadPreset } from "../mix/spec.js";
-import type { MixtureJson } from "../mix/run.js";
+import { PRESETS, loadPreset } from "../../lib/mix/spec.js";
+import type { MixtureJson } from "../../lib/mix/run.js";
 import { corpusCard, mixtureCard } from "./card.js";
 
 export interface CardOptions {

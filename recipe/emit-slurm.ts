@@ -8,7 +8,7 @@
 // without Slurm's accounting database, which tasks finished and which log shows a failure.
 import { writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
-import { hashOf } from "../../lib/runtime/fingerprint.js";
+import { hashOf } from "../lib/runtime/fingerprint.js";
 import { q, type ClusterTask } from "./cluster-tasks.js";
 
 /** What the batch scripts ask Slurm for; nothing is asked for unless given (the site's defaults apply). */

@@ -8,12 +8,12 @@
 // task and everything downstream of it "outdated", and they are submitted again (the steps' own fingerprints then
 // decide what inside them is redone).
 import { mkdir, readFile, stat } from "node:fs/promises";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { writeFileAtomic } from "../lib/io/atomic.js";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { hashOf } from "../../lib/runtime/fingerprint.js";
-import { expandInputs } from "../../lib/io/glob.js";
+import { hashOf } from "../lib/runtime/fingerprint.js";
+import { expandInputs } from "../lib/io/glob.js";
 import { TASKS_FILE, logOf, recordOf, type SlurmStep, type TasksFile } from "./emit-slurm.js";
 
 export type TaskState = "done" | "running" | "pending" | "blocked" | "failed" | "outdated" | "not submitted";

@@ -3,16 +3,16 @@
 // the input files' metadata (row counts) and a sample of their rows (year columns, token counts); where a size
 // depends on what an earlier step keeps, the assumption is printed next to it.
 import { statSync } from "node:fs";
-import { expandInputs, readDocuments } from "../../lib/io/index.js";
-import { describeFile } from "../../lib/io/inspect.js";
-import { DEFAULT_YEAR_COLUMNS, columnName, yearColumnUse } from "../../lib/sample/year.js";
-import { loadTokenizer } from "../../lib/tokenizer/load.js";
-import { loadPrompt } from "../../lib/llm/prompts.js";
-import { sampleRequests } from "../../lib/llm/cost-sample.js";
-import { planLlmCost, type CostPlan, type SampledRequest } from "../../lib/llm/cost-plan.js";
-import { DEFAULT_ANNOTATE_MAX_CHARS } from "../../lib/llm/annotate-stage.js";
-import { DEFAULT_REFINE_LIMITS } from "../../lib/llm/refine-stage.js";
-import { loadPreset, parseTokenCount } from "../mix/index.js";
+import { expandInputs, readDocuments } from "../lib/io/index.js";
+import { describeFile } from "../lib/io/inspect.js";
+import { DEFAULT_YEAR_COLUMNS, columnName, yearColumnUse } from "../lib/sample/year.js";
+import { loadTokenizer } from "../lib/tokenizer/load.js";
+import { loadPrompt } from "../lib/llm/prompts.js";
+import { sampleRequests } from "../lib/llm/cost-sample.js";
+import { planLlmCost, type CostPlan, type SampledRequest } from "../lib/llm/cost-plan.js";
+import { DEFAULT_ANNOTATE_MAX_CHARS } from "../lib/llm/annotate-stage.js";
+import { DEFAULT_REFINE_LIMITS } from "../lib/llm/refine-stage.js";
+import { loadPreset, parseTokenCount } from "../lib/mix/index.js";
 import type { Recipe } from "./types.js";
 import type { Invocation, OptionValue } from "./plan.js";
 

@@ -4,7 +4,7 @@
 // plan, plan.json and the report say what this build does differently from the recipe as shipped.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { packagePath } from "../../lib/paths.js";
+import { packagePath } from "../lib/paths.js";
 import type { Recipe, RecipeStep } from "./types.js";
 import type { Invocation } from "./plan.js";
 

@@ -3,7 +3,7 @@
 // emit-slurm.ts, emit-k8s.ts) render these as scripts and manifests.
 import { join, isAbsolute, normalize, resolve, sep } from "node:path";
 import type { Invocation, StepOptions } from "./plan.js";
-import { escapeListItem, type OptionSpecs } from "../../cli/command.js";
+import { escapeListItem, type OptionSpecs } from "../cli/command.js";
 
 /** One step as a cluster runs it: a command line, how many shard tasks, and the steps it must wait for. */
 export interface ClusterTask {

@@ -2,8 +2,8 @@
 // runPlanLocally (run.ts) or emit (emit.ts), with no command line involved.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { OptionSpecs } from "../../cli/command.js";
-import { stepCommands, stepOptionSpecs } from "../../cli/steps.js";
+import type { OptionSpecs } from "../cli/command.js";
+import { stepCommands, stepOptionSpecs } from "../cli/steps.js";
 import { validateRecipe, type Recipe } from "./types.js";
 import { planBuild, type BuildSettings, type Invocation } from "./plan.js";
 import { DEDUP_STAGES } from "./emit.js";

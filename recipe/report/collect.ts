@@ -3,8 +3,8 @@
 // mixture token shares against targets, and throughput per stage. Every number comes from the steps' own outputs.
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { StepResult } from "../recipe/run.js";
-import type { Invocation } from "../recipe/plan.js";
+import type { StepResult } from "../run.js";
+import type { Invocation } from "../plan.js";
 import type { RunStatsJSON, StageStatsJSON } from "../../lib/runtime/stats.js";
 import { mergeFolderStats } from "../../lib/runtime/runner.js";
 import { readDedupSummary, type DedupSummary } from "../../lib/dedup/index.js";

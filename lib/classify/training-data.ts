@@ -10,9 +10,9 @@ import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
 import { once } from "node:events";
 import { DataType } from "apache-arrow";
-import { type Batch, ColumnError, getNumbers, getStrings, getTexts } from "../lib/arrow/batch.js";
-import { tempPathFor } from "../lib/io/atomic.js";
-import { closeReadStream } from "../lib/io/close-stream.js";
+import { type Batch, ColumnError, getNumbers, getStrings, getTexts } from "../arrow/batch.js";
+import { tempPathFor } from "../io/atomic.js";
+import { closeReadStream } from "../io/close-stream.js";
 import { preprocessForFastText } from "./preprocess.js";
 import { truncateText, DEFAULT_MAX_CHARS } from "./truncate.js";
 

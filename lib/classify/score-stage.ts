@@ -10,10 +10,10 @@
 //   units, cut on a code-point boundary; only the bytes needed are decoded, so a 50 MB row costs as much as a
 //   1 MB one. Counted in the stage counter `truncated`.
 // - lone surrogates cannot arrive from Arrow (readers decode UTF-8 with replacement), and would be punctuation.
-import { withColumn, filterRows, type Batch } from "../lib/arrow/batch.js";
-import { TaskPool, orderedMap, packTexts, packedTransfer, workerFile, type PackedTexts } from "../lib/runtime/pool.js";
-import type { Stage, StageContext } from "../lib/runtime/stage.js";
-import { FastTextModel } from "./fasttext/model.js";
+import { withColumn, filterRows, type Batch } from "../arrow/batch.js";
+import { TaskPool, orderedMap, packTexts, packedTransfer, workerFile, type PackedTexts } from "../runtime/pool.js";
+import type { Stage, StageContext } from "../runtime/stage.js";
+import { FastTextModel } from "../../classifiers/fasttext/model.js";
 import { defaultLidModelPath, isEnglish, ENGLISH_MIN_SCORE } from "./langid.js";
 import { scorePacked, packTextSlices, byteBalancedRanges as rangesByOffsets, type ScoreModels, type ScoreResult, type ScoreSettings } from "./score-core.js";
 import type { ScoreWorkerData } from "./score-worker.js";

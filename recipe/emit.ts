@@ -7,7 +7,7 @@
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import type { Invocation } from "./plan.js";
-import { packagePath } from "../../lib/paths.js";
+import { packagePath } from "../lib/paths.js";
 import { emitSlurm, type SlurmResources } from "./emit-slurm.js";
 import { emitK8s, type K8sSettings } from "./emit-k8s.js";
 import { clusterTasks, q, type ClusterTask } from "./cluster-tasks.js";
