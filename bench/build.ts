@@ -30,6 +30,7 @@ if (!existsSync(join(corpusDir, "corpus.json"))) {
 }
 rmSync(outDir, { recursive: true, force: true });
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const code = await megamath(["build", "--input", join(corpusDir, "*.parquet"), "--output", outDir, "--workers", String(workers), "--jobs", "1", "--quiet"]);
 const wall = (performance.now() - t0) / 1000;
 if (code !== 0) throw new Error(`build failed with exit code ${code}`);
@@ -64,7 +65,7 @@ console.log(`pre-LLM part: ${((totalCpu * 1e9) / firstBytes).toFixed(0)} CPU-s =
 const perGB = (cpu: number) => `${((cpu * 1e9) / firstBytes).toFixed(0)} CPU-s = ${((cpu * 1e9) / firstBytes / 3600).toFixed(4)} core-hours per GB`;
 const corpusSteps = [...rows, ...others].filter((r) => !["sample", "train-classifier"].includes(r.step));
 console.log(`score → mix (issue #19's steps): ${perGB(corpusSteps.reduce((a, r) => a + r.cpu, 0))}; sample + train-classifier: ${perGB(totalCpu - corpusSteps.reduce((a, r) => a + r.cpu, 0))}`);
-const proc = process.cpuUsage();
-console.log(`whole process (start-up, planning, report and cards included): ${((proc.user + proc.system) / 1e6).toFixed(1)} CPU-s`);
+const proc = process.cpuUsage(cpu0);
+console.log(`whole build (planning, report and cards included; not the corpus generation): ${((proc.user + proc.system) / 1e6).toFixed(1)} CPU-s`);
 console.log("(LLM annotation/refinement and tokenization of other mixture sources are not included; mixture steps scale with their token budgets, not the corpus.)");
 if (!values.keep) rmSync(outDir, { recursive: true, force: true });
