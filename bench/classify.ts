@@ -5,9 +5,9 @@
 //     [--workers 2]: the real `megamath score --langid --year-column year` command end to end (Parquet read and
 //     write, worker start-up, packing, both models), run in this process: MB of input text per CPU-second of the
 //     whole process (all threads), median of --runs, and the sha256 of the outputs (must not change with an edit).
-// 1. Math scoring: our `score` stage (MegaMath preprocessing included, worker threads = 1 and 2) vs the Debian
-//    `fasttext predict-prob M.bin FILE -1` on one thread over the already-preprocessed lines (so the native side
-//    does less work than ours). Without --model, a model is trained first with the native tool using MegaMath's
+// 1. Math scoring: our `score` stage (MegaMath preprocessing included; 1 worker, 1 worker with --projected-rows,
+//    2 workers) vs the Debian `fasttext predict-prob M.bin FILE -1` on one thread over the already-preprocessed lines
+//    (so the native side does less work than ours), runs alternated; our scores are checked against native's. Without --model, a model is trained first with the native tool using MegaMath's
 //    settings (dim 256, lr 0.1, wordNgrams 3, minCount 3, epoch 3, bucket 2M: a ~2 GB model, as in production).
 // 2. Language ID on lid.176.ftz: ours (one thread) vs `fasttext predict-prob lid.176.ftz FILE 1`.
 // 3. With --train: training time of our trainSupervised vs `fasttext supervised`, same file, options, threads.
@@ -123,21 +123,12 @@ const line = (name: string, t: Timing, cores: number) =>
   `  | wall ${(bytes / 1e6 / t.s / cores).toFixed(2).padStart(6)} MB/s/core (${t.s.toFixed(2)} s, ${t.cpu.toFixed(2)} CPU-s, ` +
   `${cores} core${cores > 1 ? "s" : ""})`;
 writeFileSync(join(dir, "empty.txt"), "");
-/** Median wall and CPU of `runs` native runs, net of the median of `runs` runs on an empty file (model load). */
-function nativeNet(model: string, file: string, k: string): Timing & { rssMB: number } {
-  const load = Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", model, join(dir, "empty.txt"), k]));
-  const full = Array.from({ length: runs }, () => timeNative(["fasttext", "predict-prob", model, file, k]));
-  return {
-    s: Math.max(1e-9, median(full.map((r) => r.s)) - median(load.map((r) => r.s))),
-    cpu: Math.max(1e-9, median(full.map((r) => r.cpu)) - median(load.map((r) => r.cpu))),
-    rssMB: Math.max(...full.map((r) => r.rssMB)),
-  };
-}
-
 if (doMath) {
   const prepFile = join(dir, "prep.txt");
   writeFileSync(prepFile, texts.map(preprocessForFastText).join("\n") + "\n");
-  const native = nativeNet(modelPath!, prepFile, "-1");
+  // Native's probabilities (6 significant digits, as it prints them), to check what ours write against.
+  const nativeProbs = execFileSync("fasttext", ["predict-prob", modelPath!, prepFile, "-1"], { maxBuffer: 1 << 28 }).toString()
+    .trim().split("\n").map((l) => { const t = l.split(" "); return Number(t[t.indexOf("__label__MATH") + 1]); });
 
   const batches: Batch[] = [];
   for (let i = 0; i < nDocs; i += batchRows) {
@@ -148,37 +139,55 @@ if (doMath) {
     shard: { index: 0, count: 1 }, seed: 0, onError: "fail", workers, log: memoryLogger(), outDir: dir });
   async function* source() { yield* batches; }
 
-  interface Ours extends Timing { workers: number; loadS: number }
-  const ours: Ours[] = [];
-  for (const workers of [1, 2]) {
-    const stage = scoreStage({ modelPath, workers });
-    // First pass loads the model and starts the workers (timed separately), later passes are the measurement.
+  interface Variant { name: string; workers: number; projectedRows: boolean; stage: ReturnType<typeof scoreStage>;
+    loadS: number; times: number[]; cpus: number[]; scores: number[] }
+  const variants: Variant[] = [];
+  for (const [workers, projectedRows] of [[1, false], [1, true], [2, false]] as const) {
+    const stage = scoreStage({ modelPath, workers, projectedRows });
+    // First pass loads the model (and builds the projection) and starts the workers, timed separately.
     const t0 = performance.now();
     for await (const _ of stage.run((async function* () { yield batches[0]; })(), ctxFor(workers))) void _;
-    const loadS = (performance.now() - t0) / 1000;
-    const times: number[] = [], cpus: number[] = [];
-    for (let r = 0; r < runs; r++) {
+    variants.push({ name: `ours, preprocessing incl., ${workers} worker${workers > 1 ? "s" : ""}${projectedRows ? ", --projected-rows" : ""}`,
+      workers, projectedRows, stage, loadS: (performance.now() - t0) / 1000, times: [], cpus: [], scores: [] });
+  }
+  // Runs alternate: native (its model load, then the file), then each of ours, so load changes hit all alike.
+  const natLoad: ReturnType<typeof timeNative>[] = [], natFull: ReturnType<typeof timeNative>[] = [];
+  const loadAvg: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    loadAvg.push(Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]));
+    natLoad.push(timeNative(["fasttext", "predict-prob", modelPath!, join(dir, "empty.txt"), "-1"]));
+    natFull.push(timeNative(["fasttext", "predict-prob", modelPath!, prepFile, "-1"]));
+    for (const v of variants) {
       const t = performance.now(), c = process.cpuUsage();
-      let n = 0;
-      for await (const b of stage.run(source(), ctxFor(workers))) n += b.numRows;
-      if (n !== nDocs) throw new Error(`scored ${n} of ${nDocs}`);
-      cpus.push(cpuSince(c));
-      times.push((performance.now() - t) / 1000);
+      const scores: number[] = [];
+      for await (const b of v.stage.run(source(), ctxFor(v.workers))) scores.push(...(b.getChild("math_score")!.toArray() as Float64Array));
+      if (scores.length !== nDocs) throw new Error(`scored ${scores.length} of ${nDocs}`);
+      v.cpus.push(cpuSince(c));
+      v.times.push((performance.now() - t) / 1000);
+      v.scores = scores;
     }
-    await stage.close!();
-    ours.push({ workers, s: median(times), cpu: median(cpus), loadS });
   }
+  for (const v of variants) await v.stage.close!();
+  const native = {
+    s: Math.max(1e-9, median(natFull.map((r) => r.s)) - median(natLoad.map((r) => r.s))),
+    cpu: Math.max(1e-9, median(natFull.map((r) => r.cpu)) - median(natLoad.map((r) => r.cpu))),
+    rssMB: Math.max(...natFull.map((r) => r.rssMB)),
+  };
 
-  console.log("\nmath scoring (P(__label__MATH), all labels):");
+  console.log(`\nmath scoring (P(__label__MATH), all labels), ${runs} alternated runs, load average ${loadAvg.map((x) => x.toFixed(1)).join(", ")}:`);
   console.log(line(`native predict-prob, 1 thread, net of load`, native, 1) + `  peak RSS ${native.rssMB.toFixed(0)} MB`);
-  for (const o of ours) {
-    console.log(line(`ours, preprocessing incl., ${o.workers} worker${o.workers > 1 ? "s" : ""}`, o, o.workers) +
-      `  load+start ${o.loadS.toFixed(2)} s`);
+  for (const v of variants) {
+    const t = { s: median(v.times), cpu: median(v.cpus) };
+    // Agreement with native, to its 6 printed digits: largest difference and decisions at 0.4 that differ.
+    let maxDiff = 0, flips = 0;
+    v.scores.forEach((p, i) => {
+      maxDiff = Math.max(maxDiff, Math.abs(p - nativeProbs[i]));
+      if ((p >= 0.4) !== (nativeProbs[i] >= 0.4)) flips++;
+    });
+    console.log(line(v.name, t, v.workers) + `  load+start ${v.loadS.toFixed(2)} s`);
+    console.log(`  ratio per CPU-second vs native ${(native.cpu / t.cpu).toFixed(2)}x (wall ${(native.s / t.s).toFixed(2)}x, ` +
+      `unreliable on a shared machine); vs native: max |p diff| ${maxDiff.toExponential(2)}, ${flips} decisions at 0.4 differ`);
   }
-  // Per CPU-second: everything the process burns (main thread packing/merging + workers) counts against us.
-  console.log(`ratio per CPU-second vs native: 1 worker ${(native.cpu / ours[0].cpu).toFixed(2)}x, ` +
-    `2 workers ${(native.cpu / ours[1].cpu).toFixed(2)}x; 2-worker wall throughput vs native 1-thread wall ` +
-    `${(native.s / ours[1].s).toFixed(2)}x (wall is unreliable on a shared machine)`);
 }
 
 // ---- language ID ------------------------------------------------------------------------------------------------
@@ -186,28 +195,37 @@ if (doLid) {
   const lidPath = defaultLidModelPath();
   const lidFile = join(dir, "lid.txt");
   writeFileSync(lidFile, texts.map(langidText).join("\n") + "\n");
-  const native = nativeNet(lidPath, lidFile, "1");
   const warm = await FastTextModel.load(lidPath);
   for (const text of texts.slice(0, 200)) identifyLanguage(warm, text); // JIT warm-up
   // The score stage reads the UTF-8 bytes it already holds (identifyLanguageBytes); the string entry point is timed
   // too, for callers that have strings.
   const packed = Buffer.from(texts.join(""));
   const ends = texts.reduce((a, t) => (a.push(a[a.length - 1] + Buffer.byteLength(t)), a), [0]);
-  const timeLid = (predict: (lid: FastTextModel) => void): Timing => {
-    const times: number[] = [], cpus: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      // A fresh model per run (load not timed): its token memo starts empty, as in a one-pass stream.
-      const lid = FastTextModel.fromShared(warm.shareable());
-      const t = performance.now(), c = process.cpuUsage();
-      predict(lid);
-      cpus.push(cpuSince(c));
-      times.push((performance.now() - t) / 1000);
-    }
-    return { s: median(times), cpu: median(cpus) };
+  const timeLid = (predict: (lid: FastTextModel) => void): { s: number; cpu: number } => {
+    // A fresh model per run (load not timed): its token memo starts empty, as in a one-pass stream.
+    const lid = FastTextModel.fromShared(warm.shareable());
+    const t = performance.now(), c = process.cpuUsage();
+    predict(lid);
+    return { cpu: cpuSince(c), s: (performance.now() - t) / 1000 };
   };
-  const ours = timeLid((lid) => { for (let i = 0; i < texts.length; i++) identifyLanguageBytes(lid, packed, ends[i], ends[i + 1]); });
-  const oursStrings = timeLid((lid) => { for (const text of texts) identifyLanguage(lid, text); });
-  console.log("\nlanguage ID (lid.176.ftz, top-1, newlines -> spaces):");
+  // Runs alternate: native (model load, then the file), ours from bytes, ours from strings.
+  const natLoad: ReturnType<typeof timeNative>[] = [], natFull: ReturnType<typeof timeNative>[] = [];
+  const oursRuns: Timing[] = [], stringRuns: Timing[] = [], loadAvg: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    loadAvg.push(Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]));
+    natLoad.push(timeNative(["fasttext", "predict-prob", lidPath, join(dir, "empty.txt"), "1"]));
+    natFull.push(timeNative(["fasttext", "predict-prob", lidPath, lidFile, "1"]));
+    oursRuns.push(timeLid((lid) => { for (let i = 0; i < texts.length; i++) identifyLanguageBytes(lid, packed, ends[i], ends[i + 1]); }));
+    stringRuns.push(timeLid((lid) => { for (const text of texts) identifyLanguage(lid, text); }));
+  }
+  const native = {
+    s: Math.max(1e-9, median(natFull.map((r) => r.s)) - median(natLoad.map((r) => r.s))),
+    cpu: Math.max(1e-9, median(natFull.map((r) => r.cpu)) - median(natLoad.map((r) => r.cpu))),
+    rssMB: Math.max(...natFull.map((r) => r.rssMB)),
+  };
+  const med = (xs: Timing[]): Timing => ({ s: median(xs.map((x) => x.s)), cpu: median(xs.map((x) => x.cpu)) });
+  const ours = med(oursRuns), oursStrings = med(stringRuns);
+  console.log(`\nlanguage ID (lid.176.ftz, top-1, newlines -> spaces), ${runs} alternated runs, load average ${loadAvg.map((x) => x.toFixed(1)).join(", ")}:`);
   console.log(line("native predict-prob, 1 thread, net of load", native, 1) + `  peak RSS ${native.rssMB.toFixed(0)} MB`);
   console.log(line("ours, main thread, UTF-8 bytes (score stage)", ours, 1));
   console.log(line("ours, main thread, from JS strings", oursStrings, 1));

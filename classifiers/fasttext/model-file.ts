@@ -25,6 +25,8 @@ export interface SharedModelHandle {
   quantInput: boolean;
   input: MatrixData;
   output: MatrixData;
+  /** input rows projected onto the output rows (projection.ts), once FastTextModel.useProjection() built it */
+  projection?: Float32Array;
 }
 
 function readArgs(r: BinaryReader): FastTextArgs {

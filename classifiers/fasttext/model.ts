@@ -8,6 +8,7 @@ import { readModelFile, writeModelFile, type SharedModelHandle } from "./model-f
 import { OutputLayer, type RawPrediction } from "./output.js";
 import { addRows } from "./row-sum.js";
 import { SimdRowSum } from "./simd-rows.js";
+import { buildProjection, projectedDots, projectionWorthIt } from "./projection.js";
 
 export type { SharedModelHandle } from "./model-file.js";
 export type { FastTextArgs } from "./args.js";
@@ -33,6 +34,8 @@ export class FastTextModel {
   private readonly words = new IntBuffer(1024);
   private bytes = new Uint8Array(1 << 16);
   private readonly encoder = new TextEncoder();
+  /** the output-row dot products of the current text, when the model scores through a projection (else null) */
+  private dots: Float32Array | null;
 
   private constructor(private readonly handle: SharedModelHandle) {
     this.args = handle.args;
@@ -44,6 +47,7 @@ export class FastTextModel {
     // Rows are summed from the dense matrix, or from the decoded copy of a small quantized one.
     this.rows = this.input.kind === "dense" ? this.input : (this.input.decoded ?? null);
     this.simd = this.rows?.wasm ? SimdRowSum.create(this.rows.wasm, handle.args.dim) : null;
+    this.dots = handle.projection ? new Float32Array(handle.output.rows) : null;
   }
 
   /** Load a fastText .bin (dense) or .ftz (quantized) model. Throws FastTextModelError naming the file. */
@@ -59,6 +63,26 @@ export class FastTextModel {
   /** A structured-clone-able handle whose arrays are SharedArrayBuffer-backed. */
   shareable(): SharedModelHandle {
     return this.handle;
+  }
+
+  /**
+   * Opt in to scoring through input rows projected onto the output layer (projection.ts): much faster for a big
+   * model with few labels, probabilities within fastText's float32 rounding (not bit-identical). Builds the table
+   * once (a few CPU-seconds for a 2 GB model) into the shared handle, so instances made from shareable() use it
+   * too. Returns false, changing nothing, when it would not pay (many labels for the dimension, or a quantized
+   * input matrix too big to decode).
+   */
+  useProjection(): boolean {
+    if (this.handle.projection) return true;
+    if (!this.rows || !projectionWorthIt(this.rows, this.handle.output)) return false;
+    this.handle.projection = buildProjection(this.rows, this.handle.output);
+    this.dots = new Float32Array(this.handle.output.rows);
+    return true;
+  }
+
+  /** Whether predictions go through the projection (useProjection) rather than the exact float32 row sums. */
+  get projected(): boolean {
+    return this.dots !== null;
   }
 
   /** Whether the input matrix is product-quantized (.ftz). */
@@ -95,6 +119,10 @@ export class FastTextModel {
     // line of a file does for `fasttext predict-prob`.
     this.dictionary.getLine(bytes, start, end, true, words, null);
     if (words.length === 0) return false;
+    if (this.dots) {
+      projectedDots(this.handle.projection!, this.dots.length, words.data, words.length, this.dots);
+      return true;
+    }
     const h = this.hidden;
     h.fill(0);
     const input = this.input;
@@ -134,7 +162,7 @@ export class FastTextModel {
   }
 
   private top(k: number, threshold: number): Prediction[] {
-    return this.output.predict(this.hidden, k, threshold).map((p: RawPrediction) => ({ label: this.labels[p.label]!, prob: f(Math.exp(p.score)) }));
+    return this.output.predict(this.hidden, k, threshold, this.dots).map((p: RawPrediction) => ({ label: this.labels[p.label]!, prob: f(Math.exp(p.score)) }));
   }
 
   /**
@@ -145,14 +173,14 @@ export class FastTextModel {
   labelProbability(text: string, label: string): number {
     const idx = this.labelIndex(label);
     if (!this.forward(text)) return 0;
-    return f(Math.exp(this.output.labelScore(this.hidden, idx)));
+    return f(Math.exp(this.output.labelScore(this.hidden, idx, this.dots)));
   }
 
   /** labelProbability() for a text given as its valid UTF-8 bytes[start, end), with the label as labelIndex(). */
   labelProbabilityBytes(bytes: Uint8Array, start: number, end: number, labelIndex: number): number {
     if (!(labelIndex >= 0 && labelIndex < this.labels.length)) throw new RangeError(`fastText: no label index ${labelIndex}`);
     if (!this.forwardBytes(bytes, start, end)) return 0;
-    return f(Math.exp(this.output.labelScore(this.hidden, labelIndex)));
+    return f(Math.exp(this.output.labelScore(this.hidden, labelIndex, this.dots)));
   }
 
   /** Index of a label (with its prefix, e.g. "__label__MATH"); throws listing the model's labels if absent. */

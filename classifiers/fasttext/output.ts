@@ -126,11 +126,16 @@ export class OutputLayer {
     this.pruneMargin = (depth + 1) * 4e-5;
   }
 
+  /** Output row `row` · hidden, or its precomputed value when `dots` holds all of them (projection.ts). */
+  private dot(hidden: Float32Array, row: number, dots: Float32Array | null): number {
+    return dots ? dots[row]! : dotRow(this.wo, hidden, row);
+  }
+
   /** Per-label probabilities for softmax / ova / ns (Loss::computeOutput). */
-  computeOutput(hidden: Float32Array): Float32Array {
+  computeOutput(hidden: Float32Array, dots: Float32Array | null = null): Float32Array {
     const out = this.out;
     const osz = this.wo.rows;
-    for (let i = 0; i < osz; i++) out[i] = dotRow(this.wo, hidden, i);
+    for (let i = 0; i < osz; i++) out[i] = this.dot(hidden, i, dots);
     if (this.loss === "softmax") {
       let max = out[0]!;
       for (let i = 0; i < osz; i++) if (out[i]! > max) max = out[i]!;
@@ -147,14 +152,14 @@ export class OutputLayer {
   }
 
   /** Loss::predict: the k best labels with probability >= threshold, best first. */
-  predict(hidden: Float32Array, k: number, threshold: number): RawPrediction[] {
+  predict(hidden: Float32Array, k: number, threshold: number, dots: Float32Array | null = null): RawPrediction[] {
     const preds: RawPrediction[] = [];
     if (this.loss === "hs") {
       const osz = this.labelCounts.length;
       this.best = -Infinity;
-      if (osz > 0) this.dfs(k, stdLog(threshold), 2 * osz - 2, 0, preds, hidden);
+      if (osz > 0) this.dfs(k, stdLog(threshold), 2 * osz - 2, 0, preds, hidden, dots);
     } else {
-      const out = this.computeOutput(hidden);
+      const out = this.computeOutput(hidden, dots);
       for (let i = 0; i < out.length; i++) {
         if (out[i]! < threshold) continue;
         preds.push({ score: stdLog(out[i]!), label: i });
@@ -171,7 +176,8 @@ export class OutputLayer {
    * way down, so a subtree more than that below the best leaf found so far only has leaves strictly worse than it.
    * The best leaf, ties included, is therefore the one a full walk finds: same result, a fraction of the dot products.
    */
-  private dfs(k: number, logThreshold: number, node: number, score: number, preds: RawPrediction[], hidden: Float32Array): void {
+  private dfs(k: number, logThreshold: number, node: number, score: number, preds: RawPrediction[], hidden: Float32Array,
+    dots: Float32Array | null): void {
     if (score < logThreshold) return;
     if (k === 1 && score + this.pruneMargin < this.best) return;
     const tree = this.tree!;
@@ -181,30 +187,30 @@ export class OutputLayer {
       if (score > this.best) this.best = score;
       return;
     }
-    const d = dotRow(this.wo, hidden, node - osz);
+    const d = this.dot(hidden, node - osz, dots);
     const p = f(1 / f(1 + f(Math.exp(-d))));
     const left = f(score + stdLog(1 - p)), right = f(score + stdLog(p));
     // The walk order does not change the result (predict sorts what is found, and a pruned leaf cannot be the best),
     // so with pruning on, the likelier branch goes first: the best leaf is found early and prunes the most.
     if (k === 1 && p > 0.5) {
-      this.dfs(k, logThreshold, tree.right[node]!, right, preds, hidden);
-      this.dfs(k, logThreshold, tree.left[node]!, left, preds, hidden);
+      this.dfs(k, logThreshold, tree.right[node]!, right, preds, hidden, dots);
+      this.dfs(k, logThreshold, tree.left[node]!, left, preds, hidden, dots);
     } else {
-      this.dfs(k, logThreshold, tree.left[node]!, left, preds, hidden);
-      this.dfs(k, logThreshold, tree.right[node]!, right, preds, hidden);
+      this.dfs(k, logThreshold, tree.left[node]!, left, preds, hidden, dots);
+      this.dfs(k, logThreshold, tree.right[node]!, right, preds, hidden, dots);
     }
   }
 
   /** log-probability of one label, without the threshold pruning of predict (hs walks the label's path). */
-  labelScore(hidden: Float32Array, label: number): number {
-    if (this.loss !== "hs") return stdLog(this.computeOutput(hidden)[label]!);
+  labelScore(hidden: Float32Array, label: number, dots: Float32Array | null = null): number {
+    if (this.loss !== "hs") return stdLog(this.computeOutput(hidden, dots)[label]!);
     const tree = this.tree!;
     // Walk root -> leaf: the path is stored leaf -> root.
     const path = tree.paths[label]!;
     const code = tree.codes[label]!;
     let score = 0;
     for (let i = path.length - 1; i >= 0; i--) {
-      const d = dotRow(this.wo, hidden, path[i]!);
+      const d = this.dot(hidden, path[i]!, dots);
       const p = f(1 / f(1 + f(Math.exp(-d))));
       score = f(score + stdLog(code[i] ? p : 1 - p));
     }

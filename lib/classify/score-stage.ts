@@ -35,6 +35,10 @@ export interface ScoreStageOptions {
   englishMinScore?: number;
   maxChars?: number;
   preprocess?: "megamath" | "none";
+  /** Score the math model through its input rows projected onto the output layer (fasttext/projection.ts):
+   * several times less CPU for a big model with few labels, probabilities within fastText's float32 rounding
+   * (1e-5) instead of bit-identical. Ignored (logged) for a model where it would not pay. */
+  projectedRows?: boolean;
   /** Worker threads; 0 scores in the calling thread. Default: ctx.workers. */
   workers?: number;
 }
@@ -73,6 +77,9 @@ export function scoreStage(opts: ScoreStageOptions): Stage {
     if (math && !math.labels.includes(label)) {
       throw new Error(`score: the model ${opts.modelPath} has no label "${label}" (its labels: ${math.labels.join(", ")}); ` +
         `pass the positive one with --label`);
+    }
+    if (math && opts.projectedRows && !math.useProjection()) {
+      ctx.log.warn(`score: --projected-rows does not pay for ${opts.modelPath} (quantized input or many labels); exact row sums used`);
     }
     const lid = langid ? await loadModel(opts.lidModelPath ?? defaultLidModelPath(), "language-ID") : undefined;
     const workers = Math.max(0, opts.workers ?? ctx.workers);
