@@ -1,8 +1,9 @@
 // Tokenization and packing throughput on real text from ../shared/data (math Q&A + web, ~7 MB, ~2M Llama-3 tokens).
 //   node --import tsx bench/tokenize.ts [--runs 3] [--skip-reference] [--corpus DIR [--mb 60] --only-encode]
 // --corpus: documents from a make-corpus JSONL folder (the bench corpus; the first --mb MB of text) instead.
-// Rows 1 and 2 (ours and plain tiktoken) run alternated in each run and are timed in CPU-seconds of this process.
-// Prints, per core: ours (JS pre-split + piece cache + tiktoken WASM), plain tiktoken WASM encode_ordinary, and the
+// Rows 1, 1b and 2 (ours through encode(), ours appending to one sink, plain tiktoken) run alternated in each run and are timed in CPU-seconds of this process.
+// Prints, per core: ours (JS pre-split + piece cache + JS byte-level BPE for the cache's misses), plain tiktoken WASM
+// encode_ordinary, the misses alone (JS BPE vs tiktoken on each distinct piece), and the
 // @lenml/tokenizers reference; 1 vs 2 worker threads; packing into shuffled .bin/.idx; projected core-hours for the
 // 220B tokens of one Stable (200B) + one Decay (20B) mixture. Medians over --runs; each run starts with a cold cache.
 import { readFileSync, readdirSync, rmSync, mkdtempSync } from "node:fs";
@@ -13,6 +14,9 @@ import { fileURLToPath } from "node:url";
 import { Tiktoken } from "tiktoken";
 import { loadTokenizer, llama3TokenizerJsonPath } from "../lib/tokenizer/load.js";
 import { bpeFromTokenizerJson } from "../lib/tokenizer/ranks.js";
+import { ByteBpe } from "../lib/tokenizer/byte-bpe.js";
+import { TokenSink } from "../lib/tokenizer/bpe.js";
+import { Llama3Splitter } from "../lib/tokenizer/llama3-split.js";
 import { BatchTokenizer } from "../lib/tokenizer/batch-tokenizer.js";
 import { TokenFileWriter } from "../lib/formats/token-file.js";
 import { orderedMap } from "../lib/runtime/pool.js";
@@ -74,6 +78,7 @@ const cpuSecs = () => {
 let tokens = 0;
 const oursSecs: number[] = [];
 const plainSecs: number[] = [];
+const sinkSecs: number[] = [];
 for (let r = 0; r < runs; r++) {
   const tok = loadTokenizer("llama3");
   let t0 = cpuSecs();
@@ -82,6 +87,19 @@ for (let r = 0; r < runs; r++) {
   oursSecs.push(cpuSecs() - t0);
   tokens = n;
   tok.free();
+  // 1b. The same, as the tokenize step calls it: ids appended to one reusable sink (frameDocuments), no per-document
+  // array. tiktoken has no such call: encode_ordinary always returns a fresh Uint32Array.
+  const tok2 = loadTokenizer("llama3");
+  const sink = new TokenSink(1 << 16);
+  t0 = cpuSecs();
+  let k = 0;
+  for (const d of docs) {
+    sink.clear();
+    k += tok2.encodeInto(d, sink);
+  }
+  sinkSecs.push(cpuSecs() - t0);
+  if (k !== tokens) console.log(`  !! encodeInto gave ${k} tokens, encode ${tokens}`);
+  tok2.free();
   const enc = new Tiktoken(def.ranks, def.specials, def.pattern);
   t0 = cpuSecs();
   let m = 0;
@@ -91,9 +109,42 @@ for (let r = 0; r < runs; r++) {
   enc.free();
 }
 console.log(`tokens (no BOS/EOS): ${tokens}; per CPU-second:`);
-const ours = row("ours: pre-split + piece cache + tiktoken", oursSecs, tokens);
+const ours = row("ours: pre-split + piece cache + JS BPE", oursSecs, tokens);
+row("ours, encodeInto one reusable sink", sinkSecs, tokens);
 const plain = row("tiktoken 1.0.22 WASM encode_ordinary", plainSecs, tokens);
 console.log(`ours / tiktoken: ${(ours / plain).toFixed(2)}x`);
+
+// 2b. The piece cache's misses alone: every distinct pre-split piece of the corpus once, through our JS byte-level
+// BPE and through tiktoken's WASM encode_ordinary (what the misses went through before), alternated, CPU-seconds.
+{
+  const splitter = new Llama3Splitter();
+  const distinct = new Set<string>();
+  for (const d of docs) for (let p = 0; p < d.length; ) {
+    const e = splitter.pieceEnd(d, p, d.length);
+    distinct.add(d.slice(p, e));
+    p = e;
+  }
+  const pieces = [...distinct];
+  const bpe = new ByteBpe(def.ranks, def.specials, "llama3");
+  const enc = new Tiktoken(def.ranks, def.specials, def.pattern);
+  const out = new Uint32Array(1 << 16);
+  const jsSecs: number[] = [];
+  const wasmSecs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let t0 = cpuSecs();
+    let a = 0;
+    for (const p of pieces) a += bpe.encodePiece(p, 0, p.length, out, 0);
+    jsSecs.push(cpuSecs() - t0);
+    t0 = cpuSecs();
+    let b = 0;
+    for (const p of pieces) b += enc.encode_ordinary(p).length;
+    wasmSecs.push(cpuSecs() - t0);
+    if (a !== b) console.log(`  !! misses: JS BPE gave ${a} ids, tiktoken ${b}`);
+  }
+  enc.free();
+  const us = (xs: number[]) => ((median(xs) / pieces.length) * 1e6).toFixed(2);
+  console.log(`misses, ${pieces.length} distinct pieces once each: JS byte-level BPE ${median(jsSecs).toFixed(3)} CPU-s (${us(jsSecs)} us/piece), tiktoken WASM ${median(wasmSecs).toFixed(3)} CPU-s (${us(wasmSecs)} us/piece)`);
+}
 if (onlyEncode) process.exit(0);
 
 // 3. The reference implementation (one run: it is slow).

@@ -1,15 +1,17 @@
 import { join } from "node:path";
 import { defineCommand, UsageError } from "../command.js";
-import { pipelineOptions, requireInputOutput, runPipelineCommand } from "../pipeline.js";
+import { pipelineOptions, pipelineRun, requireInputOutput, runPipelineCommand } from "../pipeline.js";
 import { expandInputs } from "../../lib/io/index.js";
-import { dedupFilterStage, checkFilterReady } from "../../lib/dedup/index.js";
-import { workDirOption, clusterColumnOption, provenanceOptions, compressionLevelOption, compressionLevelFrom } from "../options/dedup.js";
+import { dedupFilterStage, checkFilterReady, writeOverlapReport } from "../../lib/dedup/index.js";
+import { currentMarkers } from "../../lib/runtime/runner.js";
+import { workDirOption, clusterColumnOption, provenanceOptions, compressionLevelOption, compressionLevelFrom, logOverlap } from "../options/dedup.js";
 
 export default defineCommand({
   name: "dedup-filter",
   usage: "dedup-filter -i GLOB -o DIR --work-dir DIR [--shard i/N] [--cluster-column dup_cluster]",
   details: "Must read exactly the inputs (and --text-key/--id-key/--on-error) stage 1 read. Removed documents are " +
-    "counted with reason \"duplicate\".",
+    "counted with reason \"duplicate\". With a work folder made --against an index, the shard that finds every " +
+    "input filtered writes OUTPUT/overlap.json, as megamath dedup does.",
   options: { ...pipelineOptions, ...workDirOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
@@ -26,8 +28,18 @@ export default defineCommand({
       workDir, inputs, clusterColumn: opts["cluster-column"] || null,
       clusterSizeColumn: opts["cluster-size-column"] || null, keepRemoved: Boolean(opts["keep-removed"]),
     };
-    await checkFilterReady(filterOpts);
-    const { code } = await runPipelineCommand(opts, ctx, [dedupFilterStage(filterOpts)], { name: "dedup-filter", compressionLevel });
+    const { manifest } = await checkFilterReady(filterOpts);
+    const meta = { name: "dedup-filter", compressionLevel };
+    const { code } = await runPipelineCommand(opts, ctx, [dedupFilterStage(filterOpts)], meta);
+    if (manifest.against) {
+      // OUTPUT/overlap.json needs every input's figures: the shard that finds every shard's markers current writes
+      // it (the same bytes `megamath dedup` writes); the others say what is still missing.
+      const { run, step } = pipelineRun(opts, ctx, [dedupFilterStage(filterOpts)], meta);
+      const { markers, missing } = await currentMarkers({ ...run, ...step });
+      const overlap = missing ? null : await writeOverlapReport(workDir, output, markers.map((m) => m.stats));
+      if (overlap) logOverlap(ctx.log, overlap, join(output, "overlap.json"));
+      else ctx.log.info(`overlap.json: ${missing} input(s) not filtered yet (other shards); the shard that finishes last writes it`);
+    }
     return code;
   },
 });

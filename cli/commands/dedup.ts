@@ -5,10 +5,9 @@ import { expandInputs } from "../../lib/io/index.js";
 import { dedupFilterStage, runDedupStages } from "../../lib/dedup/index.js";
 import {
   minhashOptions, workDirOption, clusterColumnOption, paramsFromOptions, clusteringOption, clusteringFromOptions,
-  provenanceOptions, seedsOption, againstOption, compressionLevelOption, compressionLevelFrom,
+  provenanceOptions, seedsOption, againstOption, compressionLevelOption, compressionLevelFrom, clusterMemoryOption, clusterMemoryFrom, logOverlap,
 } from "../options/dedup.js";
-import { overlapReport } from "../../lib/dedup/index.js";
-import { writeFileAtomic } from "../../lib/io/atomic.js";
+import { writeOverlapReport } from "../../lib/dedup/index.js";
 
 /** What `dedup-filter` declares (cli/commands/dedup-filter.ts). */
 const DEDUP_FILTER_OPTIONS = { ...pipelineOptions, ...workDirOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption };
@@ -20,15 +19,16 @@ export default defineCommand({
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
     "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work). With --against, OUTPUT/overlap.json " +
     "gives the documents and words the inputs share with the reference corpus.",
-  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption, ...againstOption },
+  options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...clusterMemoryOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption, ...againstOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);
     if (parseShard(opts.shard).count !== 1) {
       throw new UsageError("megamath dedup runs all stages on one machine; for a cluster use the four stage commands");
     }
-    let params, clustering, compressionLevel;
+    let params, clustering, compressionLevel, clusterMemoryBytes;
     try {
       params = paramsFromOptions(opts);
+      clusterMemoryBytes = clusterMemoryFrom(opts);
       compressionLevel = compressionLevelFrom(opts);
       clustering = clusteringFromOptions(opts);
       if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new RangeError("--seeds must be >= 1");
@@ -42,7 +42,7 @@ export default defineCommand({
     const inputs = await expandInputs(patterns);
     const onError = opts["on-error"];
     const r = await runDedupStages({
-      inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering, seeds: opts.seeds,
+      inputs, workDir, params, onError, force: Boolean(opts.force), log: ctx.log, clustering, seeds: opts.seeds, clusterMemoryBytes,
       read: { textKey: opts["text-key"], idKey: opts["id-key"] },
       maxDocsPerPart: opts["max-docs-per-part"], against: opts.against, workers: workersFrom(opts),
     });
@@ -59,15 +59,8 @@ export default defineCommand({
     // emitted stage commands give them, so a build over a folder the cluster filled reuses them (and vice versa).
     const stage4Opts = { ...Object.fromEntries(Object.entries(opts).filter(([k]) => k in DEDUP_FILTER_OPTIONS)), "work-dir": workDir } as typeof opts;
     const { code, result } = await runPipelineCommand(stage4Opts, ctx, [filter], { name: "dedup-filter", compressionLevel });
-    const stage4 = result.stats.stages.find((s) => s.name === "dedup");
-    const overlap = opts.against && stage4 ? await overlapReport(workDir, stage4) : null;
-    if (overlap) {
-      await writeFileAtomic(join(output, "overlap.json"), JSON.stringify(overlap, null, 1) + "\n");
-      ctx.log.info(`overlap with ${overlap.index}: ${overlap.shared.docs} of ${overlap.corpus.docs} documents ` +
-        `(${(100 * overlap.shared.docShare).toFixed(2)}%), ${overlap.shared.words} of ${overlap.corpus.words} words ` +
-        `(${(100 * overlap.shared.wordShare).toFixed(2)}%) duplicate ${overlap.reference.matched} of the reference's ` +
-        `${overlap.reference.docs} documents; ${join(output, "overlap.json")}`);
-    }
+    const overlap = opts.against ? await writeOverlapReport(workDir, output, [result.stats]) : null;
+    if (overlap) logOverlap(ctx.log, overlap, join(output, "overlap.json"));
     return code;
   },
 });

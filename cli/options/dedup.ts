@@ -1,6 +1,8 @@
 // Flags shared by the five dedup commands, declared once (drives --help, flags and --config files).
 import { UsageError, type OptionSpecs } from "../command.js";
 import { type DedupParams, checkParams, defaultDedupParams } from "../../lib/dedup/params.js";
+import type { OverlapReport } from "../../lib/dedup/summary.js";
+import type { Logger } from "../../lib/runtime/log.js";
 
 export const minhashOptions = {
   bands: { type: "integer", default: defaultDedupParams.bands, description: "LSH bands (MegaMath: 11)." },
@@ -46,6 +48,22 @@ export const clusteringOption = {
       "keeps, in --keep-column order, every document that shares no LSH bucket with a kept one (keeps more).",
   },
 } as const satisfies OptionSpecs;
+
+export const clusterMemoryOption = {
+  "cluster-memory-mb": {
+    type: "number", default: 2048, placeholder: "MB", identity: false,
+    description: "Stage 3 memory bound for --clustering bucket: past it the LSH buckets are split into parts of whole " +
+      "connected components, spilled to WORK/clusters/spill/ and solved one part at a time (same results; a " +
+      "component larger than the bound is held whole). Union mode holds only ~40 bytes per clustered document.",
+  },
+} as const satisfies OptionSpecs;
+
+/** --cluster-memory-mb in bytes; throws RangeError when not positive. */
+export function clusterMemoryFrom(opts: { "cluster-memory-mb"?: number }): number {
+  const v = opts["cluster-memory-mb"] ?? 2048;
+  if (!(v > 0)) throw new RangeError(`--cluster-memory-mb must be > 0, got ${v}`);
+  return Math.round(v * 2 ** 20);
+}
 
 export const seedsOption = {
   seeds: {
@@ -116,4 +134,12 @@ export function paramsFromOptions(opts: { bands: number; rows: number; ngram: nu
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** The line `dedup` and `dedup-filter` log for a written overlap.json. */
+export function logOverlap(log: Logger, overlap: OverlapReport, path: string): void {
+  log.info(`overlap with ${overlap.index}: ${overlap.shared.docs} of ${overlap.corpus.docs} documents ` +
+    `(${(100 * overlap.shared.docShare).toFixed(2)}%), ${overlap.shared.words} of ${overlap.corpus.words} words ` +
+    `(${(100 * overlap.shared.wordShare).toFixed(2)}%) duplicate ${overlap.reference.matched} of the reference's ` +
+    `${overlap.reference.docs} documents; ${path}`);
 }

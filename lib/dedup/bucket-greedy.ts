@@ -21,7 +21,7 @@ import { readRecordChunks } from "./recordfile.js";
 import type { DocUnionFind } from "./unionfind.js";
 
 /** Growable Int32 list. */
-class IntList {
+export class IntList {
   data = new Int32Array(1024);
   length = 0;
   push(v: number): void {
@@ -45,71 +45,98 @@ export interface Buckets {
 
 /** Every bucket of every band, as node ids of `nodes` (created here), identical member sets dropped. */
 export async function readBuckets(pairFiles: string[], nodes: DocUnionFind): Promise<Buckets> {
-  const start = new IntList();
-  const members = new IntList();
-  const band = new IntList();
+  const bb = new BucketBuilder();
+  for (let b = 0; b < pairFiles.length; b++) {
+    let aFile = -1, aRow = -1;
+    for await (const chunk of readRecordChunks(pairFiles[b], "pairs")) {
+      for (let i = 0; i < chunk.length; i += 4) {
+        if (chunk[i] !== aFile || chunk[i + 1] !== aRow) {
+          aFile = chunk[i]; aRow = chunk[i + 1];
+          bb.open(b, nodes.node(aFile, aRow));
+        }
+        bb.member(nodes.node(chunk[i + 2], chunk[i + 3]));
+      }
+    }
+  }
+  return bb.finish();
+}
+
+/** Collects buckets (open one with its first member, add the others) and drops each bucket whose member list equals
+ * an earlier one's. Used on all of stage 2's buckets at once, or on one part of them (bucket-spill.ts). */
+export class BucketBuilder {
+  private start = new IntList();
+  private members = new IntList();
+  private band = new IntList();
   // Identical-bucket table: open addressing over the kept buckets by the hash of their member list (typed arrays,
   // ~12 bytes per kept bucket; a JS Map would cost several times that).
-  const hashes = new IntList();
-  let slots = new Int32Array(1 << 12).fill(-1);
-  let read = 0;
-  const same = (k: number, s: number) => {
+  private hashes = new IntList();
+  private slots = new Int32Array(1 << 12).fill(-1);
+  private building = false;
+  read = 0;
+
+  /** Start a new bucket of band `band` whose first member is `first` (closing the one being built). */
+  open(band: number, first: number): void {
+    if (this.building) this.close();
+    this.building = true;
+    this.read++;
+    this.start.push(this.members.length);
+    this.band.push(band);
+    this.members.push(first);
+  }
+
+  member(v: number): void {
+    this.members.push(v);
+  }
+
+  finish(): Buckets {
+    if (this.building) this.close();
+    this.building = false;
+    const { start, members, band } = this;
+    const s = new Int32Array(band.length + 1);
+    s.set(start.data.subarray(0, band.length));
+    s[band.length] = members.length;
+    return { start: s, members: members.data.slice(0, members.length), band: band.data.slice(0, band.length), read: this.read };
+  }
+
+  private same(k: number, s: number): boolean {
+    const { start, members } = this;
     const os = start.data[k], oe = start.data[k + 1];
     if (oe - os !== members.length - s) return false;
     for (let i = 0; i < oe - os; i++) if (members.data[os + i] !== members.data[s + i]) return false;
     return true;
-  };
-  const close = () => {
+  }
+
+  private close(): void {
+    const { start, members, band, hashes } = this;
     // The bucket being built is k = band.length - 1 and spans members[s .. length).
     const k = band.length - 1;
     const s = start.data[k];
     let h = 0x12345678;
     for (let i = s; i < members.length; i++) h = (fmix32(h ^ members.data[i]) + 0x9e3779b9) | 0;
     h = fmix32(h ^ (members.length - s)) | 0; // as stored in the Int32Array
-    const mask = slots.length - 1;
+    const mask = this.slots.length - 1;
     let at = h & mask;
-    for (let other = slots[at]; other >= 0; at = (at + 1) & mask, other = slots[at]) {
-      if (hashes.data[other] === h && same(other, s)) { // a copy of an earlier bucket: drop it
+    for (let other = this.slots[at]; other >= 0; at = (at + 1) & mask, other = this.slots[at]) {
+      if (hashes.data[other] === h && this.same(other, s)) { // a copy of an earlier bucket: drop it
         members.length = s;
         start.length--;
         band.length--;
         return;
       }
     }
-    slots[at] = k;
+    this.slots[at] = k;
     hashes.push(h);
-    if (2 * band.length > slots.length) { // keep the load at most 1/2
-      const grown = new Int32Array(slots.length * 2).fill(-1);
+    if (2 * band.length > this.slots.length) { // keep the load at most 1/2
+      const grown = new Int32Array(this.slots.length * 2).fill(-1);
       const m2 = grown.length - 1;
       for (let j = 0; j < band.length; j++) {
         let p = hashes.data[j] & m2;
         while (grown[p] >= 0) p = (p + 1) & m2;
         grown[p] = j;
       }
-      slots = grown;
+      this.slots = grown;
     }
-  };
-  for (let b = 0; b < pairFiles.length; b++) {
-    let aFile = -1, aRow = -1;
-    for await (const chunk of readRecordChunks(pairFiles[b], "pairs")) {
-      for (let i = 0; i < chunk.length; i += 4) {
-        if (chunk[i] !== aFile || chunk[i + 1] !== aRow) {
-          if (aFile >= 0) close();
-          aFile = chunk[i]; aRow = chunk[i + 1];
-          read++;
-          start.push(members.length);
-          band.push(b);
-          members.push(nodes.node(aFile, aRow));
-        }
-        members.push(nodes.node(chunk[i + 2], chunk[i + 3]));
-      }
-    }
-    if (aFile >= 0) close();
   }
-  const s = new Int32Array(band.length + 1);
-  s.set(start.data.subarray(0, band.length));
-  s[band.length] = members.length;
-  return { start: s, members: members.data.slice(0, members.length), band: band.data.slice(0, band.length), read };
 }
 
 export interface GreedyResult {

@@ -15,6 +15,7 @@ import { CorruptFileError, readRecordChunks, readRecordFile, readRecordHeader, w
 import { sortByKey64 } from "./radix.js";
 import { DocUnionFind } from "./unionfind.js";
 import { type Buckets, bucketGreedy, readBuckets } from "./bucket-greedy.js";
+import { type ComponentScan, bucketBytesBound, scanComponents, spilledGreedy } from "./bucket-spill.js";
 import { checkSeedFolders, combineDigests, intersectSeedFolders } from "./multi-seed.js";
 import { readIdsAt, writeSurvivorIds } from "./ids.js";
 import { NO_BAND, sizeHistogram, writeClusterSizes, writeProvenance } from "./provenance.js";
@@ -32,7 +33,12 @@ export interface ClusterStageOptions {
   /** Multi-seed (bucket mode): work folders of the same inputs made with other seeds; documents conflict only
    * when they share a bucket under every seed (multi-seed.ts). */
   intersect?: string[];
+  /** Bucket mode: bytes the bucket memberships may take in memory; past it they are spilled to disk and solved one
+   * part (whole connected components) at a time, with byte-identical results (bucket-spill.ts). Default 2 GiB. */
+  memoryBytes?: number;
 }
+
+export const DEFAULT_CLUSTER_MEMORY_BYTES = 2 * 2 ** 30;
 
 export type ClusteringMode = "union" | "bucket";
 
@@ -85,6 +91,7 @@ export async function runClusterStage(o: ClusterStageOptions): Promise<StageRunR
       const t0 = performance.now();
       await rm(paths.clustersDone(o.workDir), { force: true });
       await removeTemps(`${o.workDir}/clusters`, "");
+      await rm(join(o.workDir, "clusters", "spill"), { recursive: true, force: true }); // a killed bucket run's parts
       const d = await cluster(o, m, done, digest);
       stats.timeMs = performance.now() - t0;
       countDone(stats, d);
@@ -144,7 +151,12 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   const pairFiles = Array.from({ length: m.params.bands }, (_, b) => paths.pairs(work, b));
   const uf = new DocUnionFind();
   let buckets: Buckets | null = null;
-  if (mode === "union") {
+  let scan: ComponentScan | null = null;
+  const limitBytes = o.memoryBytes ?? DEFAULT_CLUSTER_MEMORY_BYTES;
+  if (mode === "bucket" && !o.intersect?.length && (await bucketBytesBound(pairFiles)) > limitBytes) {
+    // (Multi-seed intersection holds every seed's buckets in memory: it is not split.)
+    scan = await scanComponents(pairFiles, uf);
+  } else if (mode === "union") {
     for (const path of pairFiles) {
       for await (const chunk of readRecordChunks(path, "pairs")) {
         for (let i = 0; i < chunk.length; i += 4) {
@@ -173,6 +185,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   let survivorOf: Int32Array;
   let bandOf: Int32Array;
   let bound: number | null = null;
+  let bucketCounts: { read: number; unique: number } | null = null;
   if (mode === "union") {
     // Survivor = first member (in (file, row) order) with the highest priority of each component.
     const best = new Int32Array(n).fill(-1);
@@ -185,7 +198,15 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
     for (let v = 0; v < n; v++) survivorOf[v] = pinned?.[v] ? v : best[uf.find(v)];
     bandOf = await directBands(pairFiles, uf, survivorOf);
   } else {
-    const g = bucketGreedy(buckets!, n, rankOrder(order, prio), pinned);
+    let g;
+    if (scan) {
+      g = await spilledGreedy({ pairFiles, uf, scan, rank: rankOrder(order, prio), pinned, limitBytes,
+        spillDir: join(work, "clusters", "spill"), log: o.log });
+      bucketCounts = { read: g.read, unique: g.unique };
+    } else {
+      g = bucketGreedy(buckets!, n, rankOrder(order, prio), pinned);
+      bucketCounts = { read: buckets!.read, unique: buckets!.band.length };
+    }
     survivorOf = g.survivor;
     for (let v = 0; v < n; v++) if (g.keep[v]) survivorOf[v] = v;
     bandOf = g.band;
@@ -252,7 +273,7 @@ async function cluster(o: ClusterStageOptions, m: WorkManifest, done: SignatureD
   const result: ClustersDone = {
     inputDigest: digest, clusters, clusteredDocs: n, duplicates: n - clusters, files,
     clustering: mode, ...(o.intersect?.length ? { intersect: o.intersect } : {}), docs: totalDocs, retained, largestCluster: largest, clusterSizes: sizeHistogram(sizeArr),
-    ...(buckets ? { buckets: { read: buckets.read, unique: buckets.band.length } } : {}),
+    ...(bucketCounts ? { buckets: bucketCounts } : {}),
     ...(bound !== null ? {
       upperBound: totalDocs - n + bound,
       greedyBoundRatio: totalDocs - n + bound > 0 ? retained / (totalDocs - n + bound) : 1,

@@ -11,7 +11,7 @@ export { provenancePaths, readProvenance, readClusterSizes, sizeHistogram, NO_BA
 export { dedupFilterStage, checkFilterReady, type DedupFilterOptions } from "./filter.js";
 export { runDedupStages, documentReader, type DedupStagesOptions } from "./run.js";
 export { paths as dedupPaths, readWorkManifest, type WorkManifest, type SignatureDone } from "./workdir.js";
-export { readDedupSummary, overlapReport, type DedupSummary, type OverlapReport } from "./summary.js";
+export { readDedupSummary, overlapReport, writeOverlapReport, type DedupSummary, type OverlapReport } from "./summary.js";
 export { buildIndex, againstEntry, type IndexBuildOptions, type IndexManifest } from "./against.js";
 export { exactKey } from "./exact.js";
 export { intersectBuckets } from "./multi-seed.js";

@@ -64,16 +64,18 @@ export class RecordFileWriter {
     private readonly tmp: string,
     readonly path: string,
     readonly width: number,
+    bufferWords = 1 << 18,
   ) {
-    this.buf = new Uint32Array(Math.max(width, (1 << 18) - ((1 << 18) % width)));
+    this.buf = new Uint32Array(Math.max(width, bufferWords - (bufferWords % width)));
   }
 
-  static async create(path: string, header: RecordHeader): Promise<RecordFileWriter> {
+  /** `bufferWords`: the write buffer (default 1 MiB); a writer fed only whole buffers by `append` needs none. */
+  static async create(path: string, header: RecordHeader, bufferWords?: number): Promise<RecordFileWriter> {
     if (!Number.isInteger(header.width) || header.width < 1) throw new Error(`bad record width ${header.width}`);
     await mkdir(dirname(path), { recursive: true });
     const tmp = tempPathFor(path);
     const fh = await open(tmp, "w");
-    const w = new RecordFileWriter(fh, tmp, path, header.width);
+    const w = new RecordFileWriter(fh, tmp, path, header.width, bufferWords);
     await w.writeRaw(headerBytes(header));
     return w;
   }

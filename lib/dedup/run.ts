@@ -32,6 +32,8 @@ export interface DedupStagesOptions {
   seeds?: number;
   /** A reference index folder (against.ts): remove the inputs' duplicates of it too. */
   against?: string;
+  /** Stage 3 (bucket mode): bytes of buckets held in memory before they are spilled (clusters.ts). */
+  clusterMemoryBytes?: number;
   /** Stage 1's worker threads (0: the main thread). */
   workers?: number;
 }
@@ -64,6 +66,7 @@ export async function runDedupStages(o: DedupStagesOptions): Promise<DedupStages
   }
   const s3 = await runClusterStage({
     workDir: o.workDir, force: o.force, log: o.log, sidecar: o.sidecar, clustering: o.clustering, intersect,
+    memoryBytes: o.clusterMemoryBytes,
   });
   return { stages: [s1.stats.toJSON(), s2.stats.toJSON(), s3.stats.toJSON()] };
 }

@@ -1,8 +1,10 @@
 // The figures of a finished stage 3 that a report shows (one small read of clusters/done.json): which clustering
 // ran, documents in and retained, largest cluster, the cluster-size histogram, and (bucket mode) the upper bound
 // on what any bucket-feasible selection keeps and the greedy's share of it.
+import { join } from "node:path";
 import { type WorkManifest, readJson, paths } from "./workdir.js";
-import type { StageStatsJSON } from "../runtime/stats.js";
+import { mergeRunStats, type RunStatsJSON, type StageStatsJSON } from "../runtime/stats.js";
+import { writeFileAtomic } from "../io/atomic.js";
 import type { ClustersDone } from "./clusters.js";
 
 export interface DedupSummary {
@@ -54,4 +56,14 @@ export async function overlapReport(workDir: string, stage4: StageStatsJSON): Pr
     shared: { docs: sharedDocs, words: sharedWords, docShare: docs ? sharedDocs / docs : 0, wordShare: words ? sharedWords / words : 0 },
     duplicatesWithin: stage4.removed.duplicate ?? 0,
   };
+}
+
+/** Write OUT/overlap.json from stage 4's stats over every input (one run's, or every shard's markers merged: the
+ * same figures, so the same bytes). Null (nothing written) when the work folder was not deduplicated against an
+ * index or no stage-4 stats are given. */
+export async function writeOverlapReport(workDir: string, outDir: string, stage4: RunStatsJSON[]): Promise<OverlapReport | null> {
+  const dedup = mergeRunStats(stage4).stages.find((s) => s.name === "dedup");
+  const overlap = dedup ? await overlapReport(workDir, dedup) : null;
+  if (overlap) await writeFileAtomic(join(outDir, "overlap.json"), JSON.stringify(overlap, null, 1) + "\n");
+  return overlap;
 }

@@ -18,7 +18,7 @@ import { Progress } from "./progress.js";
 import type { OnError, Stage } from "./stage.js";
 import { mergeRunStats, type RunStatsJSON } from "./stats.js";
 import { fingerprintFile, fingerprintPath, hashOf, taskFingerprint } from "./fingerprint.js";
-import { MARKER_DIR, markerMismatch, markerPath, readFolderMarkers, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker } from "./task-loop.js";
+import { MARKER_DIR, markerMismatch, markerPath, readFolderMarkers, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker, type TaskMarker } from "./task-loop.js";
 import { FatalError, READ_STAGE, runFilePass } from "./file-pass.js";
 import { checkExpectation, keptFigures, type Expect } from "./expect.js";
 
@@ -88,6 +88,27 @@ export type FusedRunOptions = Omit<RunOptions, "outDir" | "stages" | "name" | "i
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const step: FusedStep = { name: o.name ?? "run", outDir: o.outDir, stages: o.stages, identity: o.identity, reads: o.reads, expect: o.expect, keep: true };
   return (await runSteps(o, [step], o.writeOutput !== false))[0];
+}
+
+/** The folder's markers for every input of a one-step run (all shards' files, in input order) when each one is
+ * there, was made under the fingerprint this run gives that file now, and still describes its outputs; otherwise
+ * the number of inputs without such a marker (another shard has not finished, or finished under other settings).
+ * For what only the whole run can write (a summary over all shards), by whichever shard finishes last. */
+export async function currentMarkers(o: RunOptions): Promise<{ markers: TaskMarker[]; missing: number }> {
+  const step: FusedStep = { name: o.name ?? "run", outDir: resolve(o.outDir), stages: o.stages, identity: o.identity, reads: o.reads, keep: true };
+  const all = await expandInputs(o.inputs);
+  const names = outputNames(all);
+  const markers = await Promise.all(all.map((f) => readTaskMarker(markerPath(step.outDir, names.get(f)!))));
+  let missing = markers.filter((m) => m === null).length;
+  if (missing) return { markers: [], missing };
+  // Every marker is there: check each is current (fingerprints cost a read of each input's head and tail).
+  const settings = await stepSettings(step);
+  const reads = await Promise.all(stepReads(step).map(fingerprintPath));
+  for (const [i, f] of all.entries()) {
+    const fp = taskFingerprint({ step: step.name, settings, reads: [await fingerprintFile(f), ...reads] });
+    if ((await markerMismatch(step.outDir, markers[i], fp)) !== null) missing++;
+  }
+  return missing ? { markers: [], missing } : { markers: markers as TaskMarker[], missing: 0 };
 }
 
 /**

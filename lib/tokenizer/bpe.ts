@@ -1,10 +1,12 @@
-// The encoder: a JS pre-split with the tokenizer's own regex, a cache of pieces already seen, and tiktoken's WASM BPE
-// only for pieces not in the cache. Measured 2x faster than calling tiktoken on whole documents with identical ids
-// (../shared/research/library-bench.md §3): most pieces of real text are frequent words.
-import { Tiktoken } from "tiktoken";
+// The encoder: a JS pre-split with the tokenizer's own regex (a hand-written scanner for Llama-3's), a cache of
+// pieces already seen, and a JS byte-level BPE (byte-bpe.ts, tiktoken's merge rule) only for pieces not in the cache.
+// Most pieces of real text are frequent words, so most of the work is the split and the cache lookup. tiktoken's
+// WASM encoder was used for the misses until it measured ~10x slower per piece than the JS merge loop (its call
+// overhead dominates on short pieces); tiktoken stays the reference the tests compare ids against.
 import { compileSplitPattern, LLAMA3_PATTERN } from "./pattern.js";
 import { Llama3Splitter } from "./llama3-split.js";
 import { PieceCache } from "./piece-cache.js";
+import { ByteBpe } from "./byte-bpe.js";
 import type { BpeDefinition } from "./ranks.js";
 
 /** A tokenizer as the rest of megamath sees it. Text is always encoded "ordinary": special-token strings such as
@@ -24,7 +26,7 @@ export interface Tokenizer {
   encodeInto(text: string, out: TokenSink): number;
   encode(text: string): number[];
   decode(ids: ArrayLike<number>): string;
-  /** Release the WASM encoder. The tokenizer must not be used afterwards. */
+  /** Release the piece cache. The tokenizer must not be used afterwards. */
   free(): void;
 }
 
@@ -78,11 +80,10 @@ export interface BpeOptions {
   maxCacheEntries?: number;
 }
 
-// Tiktoken cores by vocabulary fingerprint, shared by every tokenizer of this thread and kept for its life: building
-// one costs ~0.15 CPU-s, and one build loads the Llama-3 vocabulary some 25 times (the tokenize step, then every
-// mixture and each of its document sources); one core per vocabulary is tens of MB. Encoding is synchronous, so
-// sharing a core between tokenizers cannot interleave.
-const cores = new Map<string, Tiktoken>();
+// BPE tables by vocabulary fingerprint, shared by every tokenizer of this thread and kept for its life: one build
+// loads the Llama-3 vocabulary some 25 times (the tokenize step, then every mixture and each of its document
+// sources). Encoding is synchronous, so sharing a table between tokenizers cannot interleave.
+const tables = new Map<string, ByteBpe>();
 
 // Pieces longer than this are not cached: long runs of whitespace or symbols are rare and would bloat the cache.
 const MAX_CACHED_PIECE = 48;
@@ -95,11 +96,13 @@ export class CachedBpeTokenizer implements Tokenizer {
   readonly bosId: number | null;
   readonly eosId: number | null;
   readonly fingerprint: string;
-  private core: Tiktoken;
+  private bpe: ByteBpe;
   private split: RegExp;
   /** the hand-written Llama-3 pre-split (same pieces as `split`), when the pattern is Llama-3's */
   private splitter: Llama3Splitter | null;
   private cache: PieceCache;
+  /** encode()'s reusable sink */
+  private scratch = new TokenSink(1 << 12);
 
   constructor(def: BpeDefinition, opts: BpeOptions) {
     this.name = opts.name;
@@ -111,15 +114,11 @@ export class CachedBpeTokenizer implements Tokenizer {
     this.cache = new PieceCache(opts.maxCacheEntries ?? 1 << 20);
     this.split = compileSplitPattern(def.pattern);
     this.splitter = def.pattern === LLAMA3_PATTERN ? new Llama3Splitter() : null;
-    const shared = cores.get(opts.fingerprint);
-    if (shared) this.core = shared;
+    const shared = tables.get(opts.fingerprint);
+    if (shared) this.bpe = shared;
     else {
-      try {
-        this.core = new Tiktoken(def.ranks, def.specials, def.pattern);
-      } catch (e) {
-        throw new Error(`tokenizer ${opts.name}: tiktoken rejected the vocabulary or pattern: ${String(e)}`);
-      }
-      cores.set(opts.fingerprint, this.core);
+      this.bpe = new ByteBpe(def.ranks, def.specials, `tokenizer ${opts.name}`);
+      tables.set(opts.fingerprint, this.bpe);
     }
   }
 
@@ -148,7 +147,7 @@ export class CachedBpeTokenizer implements Tokenizer {
     return out.length - start;
   }
 
-  /** Append the ids of text[pos, end): from the cache, else from tiktoken (then cached if short). */
+  /** Append the ids of text[pos, end): from the cache, else from the byte-level BPE (then cached if short). */
   private piece(text: string, pos: number, end: number, out: TokenSink): void {
     const cache = this.cache;
     const short = end - pos <= MAX_CACHED_PIECE;
@@ -158,15 +157,24 @@ export class CachedBpeTokenizer implements Tokenizer {
       if (hit >= 0) return out.push(hit);
       if (hit === -1) return out.pushRange(cache.multi, cache.multiAt, cache.multiLen);
     }
-    const ids = this.core.encode_ordinary(text.slice(pos, end));
-    if (short) cache.set(text, pos, end, h, ids);
-    out.pushAll(ids);
+    // At most one id per UTF-8 byte, at most 3 bytes per UTF-16 code unit.
+    const room = (end - pos) * 3;
+    if (out.length + room > out.ids.length) out.grow(out.length + room);
+    const n = this.bpe.encodePiece(text, pos, end, out.ids, out.length);
+    if (short) cache.set(text, pos, end, h, out.ids.subarray(out.length, out.length + n));
+    out.length += n;
   }
 
   encode(text: string): number[] {
-    const sink = new TokenSink(Math.max(16, text.length >> 1));
+    const sink = this.scratch;
+    sink.clear();
     this.encodeInto(text, sink);
-    return Array.from(sink.take());
+    // A plain loop: Array.from on a typed array was ~15% of encode()'s time.
+    const n = sink.length;
+    const ids = sink.ids;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = ids[i]!;
+    return out;
   }
 
   decode(ids: ArrayLike<number>): string {
@@ -174,11 +182,11 @@ export class CachedBpeTokenizer implements Tokenizer {
     for (const id of arr) {
       if (id >= this.vocabSize) throw new Error(`decode: token id ${id} is outside the vocabulary (size ${this.vocabSize})`);
     }
-    return decoder.decode(this.core.decode(arr));
+    return decoder.decode(this.bpe.decodeBytes(arr));
   }
 
   free(): void {
-    // The core is shared (see `cores`): only this tokenizer's piece cache goes.
+    // The BPE table is shared (see `tables`): only this tokenizer's piece cache goes.
     this.cache.clear();
   }
 }

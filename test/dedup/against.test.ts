@@ -1,11 +1,12 @@
 // Dedup against an existing corpus: a reference index built once (sharded or not, same index), then a new corpus
 // deduplicated against it loses exactly its planted copies of reference documents (exact, re-cased, and near copies
 // at Jaccard ~0.95), each naming the reference document it copies; the reference itself is never deduplicated;
-// the new corpus's own duplicates are removed apart; overlap.json counts the shared documents and words.
+// the new corpus's own duplicates are removed apart; overlap.json counts the shared documents and words, and the
+// four sharded stages write the same overlap.json.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpDir } from "../helpers.js";
 import { main } from "../../cli/main.js";
 import { baseDocuments, nearCopy } from "./planted-corpus.js";
@@ -108,6 +109,25 @@ test("--against an index removes exactly the planted copies of reference documen
     const done = JSON.parse(readFileSync(dedupPaths.clustersDone(join(out, "dedup-work")), "utf8")) as ClustersDone;
     assert.equal(done.reference?.removed, c.planted.length);
   }
+  // The four sharded stages write the same overlap.json (the shard that finishes last; the first says it waits), and
+  // stage 3 spilled to disk under a tiny --cluster-memory-mb (reference documents pinned) changes nothing.
+  const work4 = join(dir, "work4"), four = join(dir, "four"), one = join(dir, "out-bucket");
+  for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-signatures", ...ins, "--work-dir", work4, "--against", idx, "--shard", s, "--quiet"]), 0);
+  for (const s of ["0/2", "1/2"]) assert.equal(await main(["dedup-buckets", "--work-dir", work4, "--shard", s, "--quiet"]), 0);
+  assert.equal(await main(["dedup-clusters", "--work-dir", work4, "--clustering", "bucket", "--cluster-memory-mb", "0.002", "--quiet"]), 0);
+  for (const f of readdirSync(join(one, "dedup-work", "clusters")).filter((n) => !n.startsWith(".") && n !== "done.json")) {
+    assert.ok(readFileSync(join(work4, "clusters", f)).equals(readFileSync(join(one, "dedup-work", "clusters", f))), `clusters/${f} identical`);
+  }
+  const filter = (s: string) => main(["dedup-filter", ...ins, "-o", four, "--work-dir", work4, "--shard", s, "--format", "jsonl", "--keep-removed", "--quiet"]);
+  assert.equal(await filter("1/2"), 0);
+  assert.equal(existsSync(join(four, "overlap.json")), false, "one shard of two: no overlap report yet");
+  assert.equal(await filter("0/2"), 0);
+  assert.equal(readFileSync(join(four, "overlap.json"), "utf8"), readFileSync(join(one, "overlap.json"), "utf8"));
+  // A shard rerun finding every file done writes it again, the same.
+  rmSync(join(four, "overlap.json"));
+  assert.equal(await filter("1/2"), 0);
+  assert.equal(readFileSync(join(four, "overlap.json"), "utf8"), readFileSync(join(one, "overlap.json"), "utf8"));
+
   // Bad input: an index of other LSH settings is refused; a rebuilt index stops stage 2 of a folder naming the old one.
   assert.notEqual(await main(["dedup", ...ins, "-o", join(dir, "bad"), "--against", idx, "--bands", "9", "--quiet"]), 0);
   const work = join(dir, "out-union", "dedup-work");
