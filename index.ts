@@ -30,6 +30,8 @@ export * as decontam from "./lib/decontam/index.js";
 // Tokens: Llama-3 / tiktoken tokenizers, Megatron + datatrove token files, mixtures.
 export { loadTokenizer } from "./lib/tokenizer/load.js";
 export { renderBatch } from "./lib/tokenizer/templates.js";
+export { tokenizeStage, type TokenizeStageOptions } from "./lib/tokenizer/tokenize-stage.js";
+export { tokenizeFiles } from "./lib/tokenizer/tokenize-files.js";
 export { MegatronWriter, MegatronReader } from "./lib/formats/megatron.js";
 export * as mix from "./lib/mix/index.js";
 // Training launcher (the trainer itself is Python, in trainer/).

@@ -9,7 +9,8 @@
 // peak RSS is per stage. Input: the shared corpus generator (bench/make-corpus.ts), 4 files, Parquet (default) or
 // JSONL (--format jsonl); --doc-kb picks the sized document-length profile (GenerateOptions.docKB). Stage 4 writes
 // Parquet for Parquet input and .jsonl.gz for JSONL input (what datatrove wrote) unless --output-format says.
-// --one-core skips the 2-shard runs; --stages 1,4 measures only those stages (the others run once, untimed, when
+// --workers N gives stages 1 and 4 N worker threads (default 0: main thread; stage 4 compresses .jsonl.gz in them),
+// --cores K pins each run to K cores (default 1), --compression-level L sets stage 4's level. --one-core skips the 2-shard runs; --stages 1,4 measures only those stages (the others run once, untimed, when
 // their input is missing). --clustering bucket times stage 3's bucket-feasible mode (and stage 4 applies it).
 // What the two stage-3 modes decide (retained, largest cluster, false removals, recall): bench/dedup-quality.ts.
 import { parseArgs } from "node:util";
@@ -26,7 +27,7 @@ type InputFormat = "parquet" | "jsonl";
 type OutputFormat = "parquet" | "jsonl" | "jsonl.gz";
 
 async function child(stage: string, corpus: string, work: string, out: string, shard: string, format: InputFormat,
-  outFormat: OutputFormat, clustering: "union" | "bucket"): Promise<void> {
+  outFormat: OutputFormat, clustering: "union" | "bucket", workers: number, level: number | undefined): Promise<void> {
   const { expandInputs } = await import("../lib/io/index.js");
   const d = await import("../lib/dedup/index.js");
   const { runPipeline } = await import("../lib/runtime/runner.js");
@@ -36,14 +37,14 @@ async function child(stage: string, corpus: string, work: string, out: string, s
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   if (stage === "1") {
-    await d.runSignatureStage({ inputs, workDir: work, params: d.defaultDedupParams, read: d.documentReader({}, "fail"), shard: sh, force: true });
+    await d.runSignatureStage({ inputs, workDir: work, params: d.defaultDedupParams, read: d.documentReader({}, "fail"), shard: sh, force: true, workers });
   } else if (stage === "2") {
     await d.runBucketStage({ workDir: work, shard: sh, force: true });
   } else if (stage === "3") {
     await d.runClusterStage({ workDir: work, force: true, clustering });
   } else {
     await runPipeline({ inputs, outDir: out, stages: [d.dedupFilterStage({ workDir: work, inputs })], shard: sh, force: true,
-      write: { format: outFormat } });
+      write: { format: outFormat, level }, workers });
   }
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
@@ -149,14 +150,17 @@ async function main(): Promise<void> {
     "doc-kb": { type: "string" }, format: { type: "string", default: "parquet" }, "output-format": { type: "string" },
     "one-core": { type: "boolean", default: false }, stages: { type: "string", default: "1,2,3,4" },
     clustering: { type: "string", default: "union" },
+    workers: { type: "string", default: "0" }, "compression-level": { type: "string" }, cores: { type: "string", default: "1" },
   } });
+  const workers = Number(values.workers);
+  const level = values["compression-level"] === undefined ? undefined : Number(values["compression-level"]);
   const clustering = values.clustering as "union" | "bucket";
   if (clustering !== "union" && clustering !== "bucket") throw new Error(`--clustering must be union or bucket, got "${clustering}"`);
   const format = values.format as InputFormat;
   if (format !== "parquet" && format !== "jsonl") throw new Error(`--format must be parquet or jsonl, got "${format}"`);
   const outFormat = (values["output-format"] ?? (format === "jsonl" ? "jsonl.gz" : "parquet")) as OutputFormat;
   if (!["parquet", "jsonl", "jsonl.gz"].includes(outFormat)) throw new Error(`--output-format must be parquet, jsonl or jsonl.gz, got "${outFormat}"`);
-  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!, format, outFormat, clustering);
+  if (values.child) return child(values.child, values.corpus!, values.work!, values.output!, values.shard!, format, outFormat, clustering, workers, level);
   const docKB = values["doc-kb"] === undefined ? undefined : Number(values["doc-kb"]);
   if (docKB !== undefined && !(docKB > 0)) throw new Error(`--doc-kb must be a positive number of KB, got "${values["doc-kb"]}"`);
   const timed = values.stages!.split(",").map((x) => x.trim());
@@ -178,21 +182,24 @@ async function main(): Promise<void> {
   const out = join(base, "output");
   const a = (stage: string, shard = "0/1") =>
     ["--child", stage, "--corpus", corpus, "--work", work, "--output", out, "--shard", shard, "--format", format,
-      "--output-format", outFormat, "--clustering", clustering];
+      "--output-format", outFormat, "--clustering", clustering, "--workers", String(workers),
+      ...(level === undefined ? [] : ["--compression-level", String(level)])];
   rmSync(work, { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
 
   const all = ["1", "2", "3", "4"];
+  const cores = Number(values.cores);
+  const pin = cores > 1 ? `0-${cores - 1}` : "0";
   const one: Record<string, { ms: number[]; cpu: number[]; rss: number[] }> = {};
   const two: Record<string, number[]> = {};
   for (let r = 0; r < runs; r++) {
     for (const s of all) {
       // A stage left out of --stages still runs once (untimed) so that the later stages have their input.
       if (!timed.includes(s)) {
-        if (r === 0) await runChild("0", a(s));
+        if (r === 0) await runChild(pin, a(s));
         continue;
       }
-      const x = await runChild("0", a(s));
+      const x = await runChild(pin, a(s));
       (one[s] ??= { ms: [], cpu: [], rss: [] }).ms.push(x.ms);
       one[s].cpu.push(x.cpuMs);
       one[s].rss.push(x.maxRssMB);
@@ -212,7 +219,8 @@ async function main(): Promise<void> {
     ? ` (doc bytes mean ${meta.docBytes.mean}, p10 ${meta.docBytes.p10}, median ${meta.docBytes.median}, p90 ${meta.docBytes.p90})`
     : ` (mean ${((meta.textBytes / docs) / 1000).toFixed(2)} KB)`;
   lines.push(`corpus: ${docs} docs, ${mb.toFixed(1)} MB text${sizes}, 4 ${format === "jsonl" ? "JSONL" : "Parquet"} files, ` +
-    `stage 4 writes ${outFormat}; ${runs} runs, medians; 1 core = taskset -c 0`);
+    `stage 4 writes ${outFormat}${level === undefined ? "" : ` at level ${level}`}; stages 1 and 4 with ${workers} worker thread(s); ` +
+    `${runs} runs, medians; pinned with taskset -c ${pin} (CPU time counts every thread)`);
   let totalMs = 0;
   let totalCpuMs = 0;
   const names: Record<string, string> = { "1": "signatures", "2": "buckets", "3": "clusters", "4": "filter" };

@@ -1,6 +1,7 @@
 // Fused passes against one step at a time: CPU-seconds of the pre-LLM recipe (score → filter → dedup →
 // decontaminate → tokenize, after sample and train-classifier, which are done once and reused) with the recipe's
-// fused passes and with `--no-fuse`, alternated, medians.
+// fused passes (score → filter, decontaminate → tokenize) and with `--no-fuse`, alternated, medians; prints the
+// passes as they ran.
 //   node --import tsx bench/fused.ts [--corpus demo | --size 20MB] [--reps 3] [--workers 1]
 // Each run is a child `megamath build` over the same build folder with the measured steps' folders removed first;
 // its CPU (user + sys, all threads) comes from /usr/bin/time, and the measured steps' own CPU from their .step.json
@@ -41,7 +42,7 @@ const recipePath = join(root, "fused-bench-recipe.json");
 writeFileSync(recipePath, JSON.stringify(recipe));
 const out = join(root, `fused-bench-${values.size ?? "demo"}`);
 
-interface Run { cpu: number; steps: number; wall: number; perStep: Record<string, number> }
+interface Run { cpu: number; steps: number; wall: number; perStep: Record<string, number>; passes: string[] }
 
 function build(extra: string[]): Run {
   for (const s of MEASURED) rmSync(join(out, s), { recursive: true, force: true });
@@ -52,7 +53,9 @@ function build(extra: string[]): Run {
   const [user, sys, wall] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
   const perStep = Object.fromEntries(MEASURED.map((s) => [s, JSON.parse(readFileSync(join(out, s, ".step.json"), "utf8")).cpuSeconds ?? 0]));
   const steps = MEASURED.reduce((a, s) => a + perStep[s], 0);
-  return { cpu: user + sys, steps, wall, perStep };
+  // The passes as they ran (each fused step's .step.json names its pass's members).
+  const passes = [...new Set(MEASURED.map((s) => (JSON.parse(readFileSync(join(out, s, ".step.json"), "utf8")).fused ?? [s]).join(" → ")))];
+  return { cpu: user + sys, steps, wall, perStep, passes };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -70,4 +73,5 @@ for (const name of ["unfused", "fused"]) {
   const rs = runs[name];
   const each = MEASURED.map((s) => `${s} ${median(rs.map((r) => r.perStep[s])).toFixed(2)}`).join(", ");
   console.log(`  ${name.padEnd(8)} process ${median(rs.map((r) => r.cpu)).toFixed(2)}  steps ${median(rs.map((r) => r.steps)).toFixed(2)} (${each})`);
+  console.log(`           passes: ${rs[0].passes.join(" | ")}`);
 }

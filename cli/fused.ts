@@ -1,7 +1,8 @@
 // Several per-document commands run as one fused pass (lib/runtime/runner.ts runFusedPipeline): each command builds
 // its stages and its step (identity, files read, bounds) exactly as it would alone, so each step's markers and stats
 // are the ones the command alone would leave. The pass takes its shape (inputs, shard, reading, writing) from the
-// first command; fusionConflict says when the commands disagree on it, and then they must run one by one.
+// first command; fusionConflict says when the commands disagree on it, and then they must run one by one. A command
+// whose stage writes through a sink (tokenize: token files) ends a pass.
 import type { CliContext, Command, OptionValues } from "./command.js";
 import { pipelineRun, reportRun, type PipelineValues } from "./pipeline.js";
 import { runFusedPipeline, type FusedStep, type RunResult } from "../lib/runtime/runner.js";
@@ -24,11 +25,18 @@ export function fusionConflict(parts: { command: Command; opts: OptionValues }[]
     if (!p.command.stages) return `${p.command.name} is not a per-document command`;
     if (p.opts["max-file-mb"] !== undefined) return `${p.command.name} rolls its output into parts (--max-file-mb)`;
     for (const o of SHAPE) {
+      // An option one of them does not take does not shape it: tokenize writes token files, not documents, so the
+      // documents' --format is not its concern (the pass writes kept documents as the first step says).
+      if (!(o in p.command.options) || !(o in parts[0].command.options)) continue;
       if (JSON.stringify(p.opts[o]) !== JSON.stringify(parts[0].opts[o])) return `${p.command.name} differs in --${o}`;
     }
     if (k === 0) continue;
     // A later step reads what the one before it wrote: the standard columns, that step's documents.
-    if ((p.opts["text-key"] ?? "text") !== "text" || (p.opts["id-key"] ?? "id") !== "id") return `${p.command.name} reads other text/id columns`;
+    if ((p.opts["text-key"] ?? "text") !== "text" || (p.opts["id-key"] ?? "id") !== "id" || (p.opts.template ?? "web") !== "web") {
+      return `${p.command.name} reads other text/id columns`;
+    }
+    // A command without --format writes no documents (tokenize: token files): nothing can read it within a pass.
+    if (!("format" in parts[k - 1].command.options)) return `${parts[k - 1].command.name} writes no documents for ${p.command.name} to read`;
     const prev = parts[k - 1].opts;
     const expected = [`${prev.output}/*.${prev.format ?? "parquet"}`];
     if (JSON.stringify(p.opts.input) !== JSON.stringify(expected)) return `${p.command.name} does not read the documents of ${parts[k - 1].command.name}`;

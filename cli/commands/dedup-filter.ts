@@ -11,7 +11,8 @@ export default defineCommand({
   usage: "dedup-filter -i GLOB -o DIR --work-dir DIR [--shard i/N] [--cluster-column dup_cluster]",
   details: "Must read exactly the inputs (and --text-key/--id-key/--on-error) stage 1 read. Removed documents are " +
     "counted with reason \"duplicate\". With a work folder made --against an index, the shard that finds every " +
-    "input filtered writes OUTPUT/overlap.json, as megamath dedup does.",
+    "input filtered writes OUTPUT/overlap.json, as megamath dedup does. With --format jsonl.gz, --workers N " +
+    "compresses the output in N threads (0: on the main thread); the bytes are the same for any N.",
   options: { ...pipelineOptions, ...workDirOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);

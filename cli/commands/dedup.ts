@@ -18,7 +18,8 @@ export default defineCommand({
   details: "Same results as running dedup-signatures, dedup-buckets, dedup-clusters and dedup-filter one after " +
     "the other. Each stage leaves completion markers: after a kill, rerunning the same command resumes and " +
     "gives identical output. Intermediate files go to --work-dir (default OUTPUT/dedup-work). With --against, OUTPUT/overlap.json " +
-    "gives the documents and words the inputs share with the reference corpus.",
+    "gives the documents and words the inputs share with the reference corpus. --workers N: stage 1 hashes and " +
+    "stage 4 compresses .jsonl.gz output in N worker threads (0: the main thread); the outputs are the same for any N.",
   options: { ...pipelineOptions, ...workDirOption, ...minhashOptions, ...clusteringOption, ...clusterMemoryOption, ...seedsOption, ...clusterColumnOption, ...provenanceOptions, ...compressionLevelOption, ...againstOption },
   async run({ opts, ctx }) {
     const { inputs: patterns, output } = requireInputOutput(opts);

@@ -9,7 +9,8 @@ import type { RecordBatch } from "apache-arrow";
 import { tempPathFor } from "./atomic.js";
 import { OutputError, errorMessage } from "./errors.js";
 import { ParquetFileWriter, planColumns, columnValues, type ParquetCodec, type ParquetColumnPlan } from "./parquet-write.js";
-import { batchToJsonLines } from "./jsonl-write.js";
+import { batchToJsonBytes } from "./jsonl-write.js";
+import type { GzipPool } from "./gzip-pool.js";
 import { ensureZstd } from "./zstd.js";
 import { makeBatch } from "../arrow/batch.js";
 
@@ -28,6 +29,11 @@ export interface WriterOptions {
   /** Parquet page codec (default zstd) and its level (zstd default 3, gzip default 6). */
   codec?: ParquetCodec;
   level?: number;
+  /** .jsonl.gz: compress the gzip members in these worker threads (default: on the calling thread). The bytes
+   * written are the same either way. */
+  gzipPool?: GzipPool | null;
+  /** .jsonl(.gz): uncompressed bytes of lines gathered per write (and per gzip member); default 4 MiB. */
+  memberBytes?: number;
 }
 
 export interface DocumentWriter {
@@ -70,9 +76,12 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
   let pending: unknown[][] = [];
   let pendingRows = 0;
   let pendingBytes = 0;
-  // JSONL: text gathered before a write (and, for .gz, one gzip member).
-  let lineBuf: string[] = [];
+  // JSONL: the bytes of the lines gathered before a write (and, for .gz, one gzip member).
+  let lineChunks: Uint8Array[] = [];
   let lineBytes = 0;
+  const memberBytes = Math.max(1, opts.memberBytes ?? 4 * 1024 * 1024);
+  // .jsonl.gz with a pool: members being compressed, oldest first, each with the part it goes to.
+  let inFlight: { part: Part; bytes: Promise<Uint8Array> }[] = [];
 
   const fail = async (e: unknown, what: string): Promise<never> => {
     await abortAll();
@@ -110,13 +119,30 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
   }
 
   async function flushLines(): Promise<void> {
-    if (!current || !lineBuf.length) return;
-    const text = Buffer.from(lineBuf.join(""));
+    if (!current || !lineChunks.length) return;
+    const text = new Uint8Array(lineBytes);
+    let at = 0;
+    for (const c of lineChunks) {
+      text.set(c, at);
+      at += c.length;
+    }
+    lineChunks = [];
+    lineBytes = 0;
     // .jsonl.gz is written as a series of gzip members (one per flush): bounded memory, valid gzip that every
     // gunzip (and Node's createGunzip) reads as one stream; level 6, no timestamp, so output is deterministic.
-    await writeBytes(current, format === "jsonl.gz" ? zlib.gzipSync(text, { level: opts.level ?? 6 }) : text);
-    lineBuf = [];
-    lineBytes = 0;
+    if (format !== "jsonl.gz") return writeBytes(current, text);
+    const level = opts.level ?? 6;
+    if (!opts.gzipPool) return writeBytes(current, zlib.gzipSync(text, { level }));
+    const bytes = opts.gzipPool.gzip(text, level);
+    bytes.catch(() => {}); // awaited in order below; no unhandled rejection meanwhile
+    inFlight.push({ part: current, bytes });
+    while (inFlight.length > opts.gzipPool.maxInFlight) await writeOldest();
+  }
+
+  /** Write the oldest member in flight to its part (members are written in the order they were cut). */
+  async function writeOldest(): Promise<void> {
+    const { part, bytes } = inFlight.shift()!;
+    await writeBytes(part, await bytes);
   }
 
   async function finishPart(): Promise<void> {
@@ -126,6 +152,7 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
       await current.parquet.finish();
     } else {
       await flushLines();
+      while (inFlight.length) await writeOldest();
     }
     await current.fh.sync();
     await current.fh.close();
@@ -134,6 +161,7 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
 
   async function abortAll(): Promise<void> {
     state = "aborted";
+    inFlight = [];
     for (const p of parts) {
       await p.fh.close().catch(() => {});
       await rm(p.tmp, { force: true }).catch(() => {});
@@ -173,17 +201,22 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
   }
 
   async function writeJsonl(batch: RecordBatch): Promise<void> {
-    for (const line of batchToJsonLines(batch)) {
+    const { bytes, ends } = batchToJsonBytes(batch);
+    let from = 0; // bytes before this are in lineChunks
+    for (let i = 0; i < ends.length; i++) {
       current ??= await newPart(null);
-      lineBuf.push(line);
-      const n = Buffer.byteLength(line);
+      const n = ends[i] - (i ? ends[i - 1] : 0);
       lineBytes += n;
       current.bytes += n;
-      if (lineBytes >= 4 * 1024 * 1024) await flushLines();
-      if (opts.maxFileBytes && current.bytes >= opts.maxFileBytes) {
-        await finishPart();
-      }
+      const flush = lineBytes >= memberBytes;
+      const roll = opts.maxFileBytes && current.bytes >= opts.maxFileBytes;
+      if (!flush && !roll) continue;
+      lineChunks.push(bytes.subarray(from, ends[i]));
+      from = ends[i];
+      if (flush) await flushLines();
+      if (roll) await finishPart();
     }
+    if (from < bytes.length) lineChunks.push(bytes.subarray(from));
   }
 
   return {

@@ -20,6 +20,9 @@ export interface PassStep {
   outBase: string | null;
   /** The step's folder (its stages write their sidecars there). */
   outDir: string;
+  /** The document file this step reads (default: the input file): in a fused pass, the file the step before it
+   * would have written. A sink (Stage.sink) records it. */
+  source?: string;
 }
 
 export interface PassOptions {
@@ -44,7 +47,12 @@ export async function runFilePass(
   const timers = [{ ms: 0 }];
   let stream: AsyncIterable<Batch> = (o.reader ?? readDocuments)(file, { ...o.read, onError: ctxBase.onError, stats: readStats });
   stream = timed(counted(stream, readStats, "out", progress), timers[0], writing);
-  const writers = steps.map((s) => (s.outBase === null ? null : openWriter(s.outBase, o.write)));
+  // A step whose last stage has a sink writes through it (e.g. token files); any other writes documents.
+  const writers = steps.map((s) => {
+    if (s.outBase === null) return null;
+    const sink = s.stages.at(-1)?.sink;
+    return sink ? sink.open(s.outBase, s.source ?? file) : openWriter(s.outBase, o.write);
+  });
   const last = steps.length - 1;
   steps.forEach((step, k) => {
     step.stages.forEach((stage, i) => {

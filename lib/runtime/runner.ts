@@ -21,6 +21,7 @@ import { fingerprintFile, fingerprintPath, hashOf, taskFingerprint } from "./fin
 import { MARKER_DIR, markerMismatch, markerPath, readFolderMarkers, readTaskMarker, removeOwnTemps, runTaskLoop, writeTaskMarker, type TaskMarker } from "./task-loop.js";
 import { FatalError, READ_STAGE, runFilePass } from "./file-pass.js";
 import { checkExpectation, keptFigures, type Expect } from "./expect.js";
+import { GzipPool } from "../io/gzip-pool.js";
 
 export interface RunOptions {
   /** Files or globs; expanded and sorted, then shard i takes files i, i+N, ... */
@@ -36,6 +37,8 @@ export interface RunOptions {
   force?: boolean;
   seed?: number;
   onError?: OnError;
+  /** Worker threads for the stages (StageContext.workers, default 1) and, with .jsonl.gz output, for compressing
+   * it (default: none, the calling thread compresses; the bytes are the same either way). */
   workers?: number;
   log?: Logger;
   /** Progress display: false for none. */
@@ -61,6 +64,8 @@ export interface RunResult {
   outputs: string[];
   filesDone: number;
   filesSkipped: number;
+  /** The input files found done (their markers matched), in order. */
+  skippedFiles: string[];
   filesFailed: { file: string; error: string }[];
 }
 
@@ -126,6 +131,9 @@ export async function runFusedPipeline(o: FusedRunOptions): Promise<RunResult[]>
   if (o.steps.length > 1 && o.write?.maxFileBytes) throw new Error("a fused pass cannot roll outputs into numbered parts (maxFileBytes); run the steps one by one");
   const dirs = o.steps.map((s) => resolve(s.outDir));
   if (new Set(dirs).size !== dirs.length) throw new Error("every step of a fused pass needs its own output folder");
+  // A sink's output (token files, say) is not documents: nothing can read it within the pass.
+  const early = o.steps.slice(0, -1).find((s) => s.stages.some((st) => st.sink));
+  if (early) throw new Error(`step ${early.name} writes no documents (its output is ${early.stages.find((st) => st.sink)!.name}'s), so it must end a fused pass`);
   return runSteps(o, o.steps, true);
 }
 
@@ -158,6 +166,10 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
   const last = steps.length - 1;
   const kept = (k: number) => k === last || Boolean(steps[k].keep);
   const ext = `.${o.write?.format ?? "parquet"}`;
+  // The last step may write through a sink (its last stage's, e.g. token files) instead of document files.
+  const sink = steps[last].stages.at(-1)?.sink;
+  if (steps[last].stages.slice(0, -1).some((st) => st.sink)) throw new Error(`step ${steps[last].name}: only its last stage may write through a sink`);
+  const lastSuffixes = sink?.suffixes ?? OUTPUT_SUFFIXES;
   let totalBytes = 0;
   const sizes = new Map<string, number>();
   for (const f of mine) {
@@ -201,13 +213,16 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
   const progress = o.progress
     ? new Progress({ tty: o.progress.tty, log: o.progress.tty ? undefined : log, label }, totalBytes, mine.length)
     : undefined;
-  const results: RunResult[] = steps.map(() => ({ stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, filesFailed: [] }));
+  const results: RunResult[] = steps.map(() => ({ stats: { stages: [], files: 0 }, outputs: [], filesDone: 0, filesSkipped: 0, skippedFiles: [], filesFailed: [] }));
   const perFile: RunStatsJSON[][] = steps.map(() => []);
   const filesFailed: { file: string; error: string }[] = [];
   const allStages = steps.flatMap((s) => s.stages);
+  // One compression pool for every file and step of the run (its threads start with the first gzip member).
+  const ownPool = writes && o.write?.format === "jsonl.gz" && !o.write.gzipPool && (o.workers ?? 0) > 0 ? new GzipPool(o.workers!) : null;
+  const write = ownPool ? { ...o.write, gzipPool: ownPool } : o.write;
   try {
     const loop = await runTaskLoop({
-      step: steps[last].name, outDir: steps[last].outDir, tasks, force: o.force, log, tempSuffixes: OUTPUT_SUFFIXES, writeMarkers: writes,
+      step: steps[last].name, outDir: steps[last].outDir, tasks, force: o.force, log, tempSuffixes: lastSuffixes, writeMarkers: writes,
       // Final-named files in this file's slot are removed only when megamath made them (output-guard.ts); a claim
       // covers the parts a killed attempt renamed into place before it died. Earlier steps' slots likewise.
       claim: writes ? async (t, old) => {
@@ -218,7 +233,11 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
           await claimSlot(dir, join(dir, MARKER_DIR), t.key, prev?.outputs);
           await rm(markerPath(dir, t.key), { force: true });
         }
-        await claimSlot(steps[last].outDir, join(steps[last].outDir, MARKER_DIR), t.key, old?.outputs ?? dropped.get(t.key));
+        const before = old?.outputs ?? dropped.get(t.key);
+        await claimSlot(steps[last].outDir, join(steps[last].outDir, MARKER_DIR), t.key, before);
+        // A sink's files are not in claimSlot's document slot: remove what the old marker listed (a redo with other
+        // settings may write fewer files, e.g. no sidecars), only inside the folder.
+        if (sink) for (const x of before ?? []) if (!x.includes("/") && !x.includes("\\")) await rm(join(steps[last].outDir, x), { force: true });
       } : undefined,
       release: writes ? async (t) => {
         for (const s of steps) await releaseSlot(join(s.outDir, MARKER_DIR), t.key);
@@ -232,8 +251,10 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
         const file = t.input;
         const ctxBase = { file, shard, seed: o.seed ?? 0, onError, workers: o.workers ?? 1, log };
         try {
-          const passSteps = steps.map((s, k) => ({ stages: s.stages, outDir: s.outDir, outBase: writes && kept(k) ? join(s.outDir, t.key) : null }));
-          const done = await runFilePass(file, passSteps, { read, reader: o.reader, write: o.write }, ctxBase, progress);
+          const passSteps = steps.map((s, k) => ({ stages: s.stages, outDir: s.outDir, outBase: writes && kept(k) ? join(s.outDir, t.key) : null,
+            // What the step reads: the input, or the file the step before it writes (or would write) for it.
+            source: k === 0 ? file : join(steps[k - 1].outDir, t.key + ext) }));
+          const done = await runFilePass(file, passSteps, { read, reader: o.reader, write }, ctxBase, progress);
           const failure = done.map((d) => fileFailure(d.stats, o.maxFailedShare)).find((f) => f !== null);
           if (failure) {
             // Nothing of it is kept and no marker is written: a rerun (after fixing the file) processes it again.
@@ -280,6 +301,7 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
     for (const res of results) {
       res.filesDone = loop.done.length;
       res.filesSkipped = loop.skipped.length;
+      res.skippedFiles = loop.skipped.map((x) => x.task.input);
       res.filesFailed = filesFailed;
     }
   } catch (e) {
@@ -287,6 +309,7 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
     throw e;
   } finally {
     progress?.stop();
+    await ownPool?.destroy();
   }
   await closeStages(allStages);
   steps.forEach((_, k) => (results[k].stats = mergeRunStats(perFile[k])));
@@ -298,6 +321,8 @@ async function runLocked(o: Omit<RunOptions, "outDir" | "stages">, steps: FusedS
       await writeFileAtomic(join(s.outDir, "stats.json"), JSON.stringify(await mergeFolderStats(s.outDir), null, 1) + "\n");
     }
   }
+  // A sink's summary of the folder (e.g. the token folder's manifest.json), over every shard's finished files.
+  if (writes && sink?.finish) await sink.finish(steps[last].outDir, log);
   // After the stats are written, so a stopped run can be inspected with `megamath stats`; each step by its own bounds.
   steps.forEach((s, k) => {
     const { docsIn, docsOut } = keptFigures(results[k].stats);

@@ -39,6 +39,28 @@ export interface Stage {
   reads?(): string[];
   /** Release workers, models, files. Called once after all files are done (or on failure). */
   close?(): Promise<void>;
+  /** For a stage whose output is not documents (tokenize: token files): how its step writes what it yields instead
+   * of document files. Only a step's last stage may have one, and such a step ends a fused pass. */
+  readonly sink?: StepSink;
+}
+
+/** Writes a step's output from the batches its last stage yields, one writer per input file. */
+export interface StepSink {
+  /** Final-name suffixes of one file's outputs (".bin", …): a killed attempt's temp names with them are removed. */
+  readonly suffixes: readonly string[];
+  /** The writer of one input file's outputs; `outBase` is the output folder + the file's output name, `source` the
+   * document file the step reads (in a fused pass: the file the step before it would have written). */
+  open(outBase: string, source: string): SinkWriter;
+  /** After this shard's files are done or skipped (e.g. a folder summary); not called by a dry run. */
+  finish?(outDir: string, log: Logger): Promise<void>;
+}
+
+export interface SinkWriter {
+  write(batch: Batch): Promise<void>;
+  /** Finish the file's outputs under their final names; returns their absolute paths. */
+  close(): Promise<string[]>;
+  /** Remove whatever was written (temp names); the task failed. */
+  abort(): Promise<void>;
 }
 
 /** Helper for the common case: a stage that maps each batch independently. */

@@ -1,25 +1,24 @@
-// `megamath tokenize` as a library call: every input file becomes one shuffled token shard
-// (<out>/<stem>.bin/.idx + .ds sidecars + <stem>.manifest.json, the trainer-facing record). Done-ness comes from the
-// task loop (lib/runtime/task-loop.ts): a shard is skipped when its marker holds the fingerprint of this input and
-// these settings; otherwise it is redone, after the loop removed the temp files a killed attempt left.
-// Accounting per file: docs in = written + removed(empty_text) + failed(reason).
-import { basename, join } from "node:path";
+// `megamath tokenize` as a library call: every input file becomes one shuffled token file
+// (<out>/<name>.bin/.idx + .ds sidecars + <name>.manifest.json, the trainer-facing record) and <out>/manifest.json
+// sums them. It is one runner call (lib/runtime/runner.ts) with the tokenize stage (tokenize-stage.ts), so it has
+// the task loop's markers, fingerprints, resume, temp-name clean-up and stats.json like every per-document step,
+// and the recipe can run the same stage fused after refine or decontaminate.
+import { join } from "node:path";
 import type { Batch } from "../arrow/batch.js";
-import { StageStats } from "../runtime/stats.js";
+import { StageStats, type StageStatsJSON } from "../runtime/stats.js";
 import type { Logger } from "../runtime/log.js";
 import type { OnError } from "../runtime/stage.js";
-import { orderedMap } from "../runtime/pool.js";
-import { BatchTokenizer } from "./batch-tokenizer.js";
-import { renderBatch, type TemplateSpec, DEFAULT_COLUMNS } from "./templates.js";
-import { getStrings } from "../arrow/batch.js";
-import { TokenFileWriter, type TokenFileManifest, type TokenizerInfo } from "../formats/token-file.js";
-import { fingerprintFile, taskFingerprint } from "../runtime/fingerprint.js";
-import { runTaskLoop } from "../runtime/task-loop.js";
-import { checkExpectation, type Expect } from "../runtime/expect.js";
+import { outputNames, runPipeline, READ_STAGE } from "../runtime/runner.js";
+import type { ReadOptions } from "../io/index.js";
+import type { TemplateSpec } from "./templates.js";
+import type { TokenFileManifest } from "../formats/token-file.js";
+import type { Expect } from "../runtime/expect.js";
 import type { TokenDtype } from "../formats/megatron.js";
-import { writeFolderManifest } from "../formats/token-folder.js";
+import { tokenizeStage, TOKENIZE_STAGE } from "./tokenize-stage.js";
 
-export type ReadFn = (file: string, opts: { textKey: string; onError: OnError; stats: StageStats; batchSize?: number }) => AsyncIterable<Batch>;
+export { templateTextKey } from "./tokenize-stage.js";
+
+export type ReadFn = (file: string, opts: ReadOptions) => AsyncIterable<Batch>;
 
 export interface TokenizeFilesOptions {
   inputs: string[];
@@ -43,168 +42,52 @@ export interface TokenizeFilesOptions {
   expect?: Expect;
 }
 
-/** What a tokenize task writes next to its prefix (its temp names are these with ".tmp-" before them). */
-const TOKEN_SUFFIXES = [".bin", ".idx", ".manifest.json", ".ds", ".unshuffled"] as const;
-
 export interface TokenizeFilesResult {
+  /** Manifests of the token files written by this call (not those found done). */
   shards: TokenFileManifest[];
+  /** Input files whose token files were found done (same input, same settings). */
   skipped: string[];
+  /** docs in = tokenized + removed(empty_text) + failed (the reader's and the template's), tokens counted. */
   stats: StageStats;
 }
 
-/** File name without folder and data extensions: "a/b/web.jsonl.gz" -> "web". */
-export function fileStem(path: string): string {
-  return basename(path).replace(/\.(gz|zst|zstd)$/i, "").replace(/\.(jsonl|json|parquet|arrow|ipc|feather|txt)$/i, "");
-}
-
-/** Output prefixes for inputs; duplicate stems get "-<k>" in input order, so names are stable. */
+/** Output prefixes (folder + name) of input files: the runner's output names, unique across the whole input list
+ * (a file's name without its data extension when the inputs share a folder). */
 export function shardPrefixes(inputs: string[], outDir: string): string[] {
-  const seen = new Map<string, number>();
-  return inputs.map((f) => {
-    const stem = fileStem(f);
-    const k = seen.get(stem) ?? 0;
-    seen.set(stem, k + 1);
-    return join(outDir, k === 0 ? stem : `${stem}-${k}`);
-  });
-}
-
-/** The column readDocuments must treat as `text` for a template (its main string column). */
-export function templateTextKey(t: TemplateSpec): string {
-  const c = { ...DEFAULT_COLUMNS, ...(t.columns ?? {}) };
-  switch (t.name) {
-    case "web": return c.text;
-    case "qa": return c.question;
-    // cot from a conversation alone (AM-DeepSeek-R1-Distilled's layout): the messages column is the main one.
-    case "cot": return t.columns?.messages && !t.columns.question ? c.messages : c.question;
-    case "chat": return t.columns?.prompt ? c.prompt : c.messages;
-  }
-}
-
-function remapped(t: TemplateSpec, textKey: string): TemplateSpec {
-  // The reader renamed the template's main column to "text", and an input column already called "text" (when it is
-  // not the main one) to "text_original"; point the template at both.
-  const c = { ...(t.columns ?? {}) };
-  for (const k of Object.keys(DEFAULT_COLUMNS) as (keyof typeof DEFAULT_COLUMNS)[]) {
-    const col = c[k] ?? DEFAULT_COLUMNS[k];
-    if (col === textKey) c[k] = "text";
-    else if (col === "text") c[k] = "text_original";
-  }
-  return { name: t.name, columns: c };
-}
-
-async function defaultRead(): Promise<ReadFn> {
-  const io = await import("../io/index.js");
-  return (file, opts) => io.readDocuments(file, opts);
+  const names = outputNames(inputs);
+  return inputs.map((f) => join(outDir, names.get(f)!));
 }
 
 export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<TokenizeFilesResult> {
-  const template = opts.template ?? { name: "web" };
-  const seed = opts.seed ?? 0;
-  const onError = opts.onError ?? "fail";
-  const shard = opts.shard ?? { index: 0, count: 1 };
-  const stats = new StageStats("tokenize");
-  const read = opts.read ?? (await defaultRead());
-  const prefixes = shardPrefixes(opts.inputs, opts.outDir);
-  const bt = new BatchTokenizer(opts.tokenizer ?? "llama3", { workers: opts.workers, bosId: opts.bosId, eosId: opts.eosId });
-  const t = bt.tokenizer;
-  const info: TokenizerInfo = {
-    name: t.name, hf_name: t.hfName, vocab_size: t.vocabSize, fingerprint: t.fingerprint, bos_id: bt.bosId, eos_id: bt.eosId,
-  };
-  const dtype = opts.dtype ?? "int32";
-  const shards: TokenFileManifest[] = [];
-  const skipped: string[] = [];
-  const textKey = templateTextKey(template);
-  const tmpl = remapped(template, textKey);
-  const settings = { tokenizer: info, dtype, seed, template, ds: opts.dsSidecars ?? true };
-  const tasks = [];
-  for (let f = shard.index; f < opts.inputs.length; f += shard.count) {
-    const file = opts.inputs[f];
-    tasks.push({ key: basename(prefixes[f]), input: file, prefix: prefixes[f],
-      fingerprint: taskFingerprint({ step: "tokenize", settings, reads: [await fingerprintFile(file)] }) });
-  }
+  const stage = tokenizeStage({
+    tokenizer: opts.tokenizer, bosId: opts.bosId, eosId: opts.eosId, template: opts.template, dtype: opts.dtype,
+    seed: opts.seed, workers: opts.workers, dsSidecars: opts.dsSidecars, batchSize: opts.batchSize,
+  });
+  let r;
   try {
-    await runTaskLoop({
-      step: "tokenize", outDir: opts.outDir, tasks, force: opts.force, log: opts.log, tempSuffixes: TOKEN_SUFFIXES,
-      onSkip: (t, m) => {
-        skipped.push(t.input);
-        stats.merge(m.stats.stages[0]);
-        opts.log?.info(`tokenize: ${t.key} already done, skipping (use --force to redo)`);
-      },
-      run: async ({ input: file, prefix }) => {
-        const writer = await TokenFileWriter.create(prefix, {
-          tokenizer: info, dtype, seed, sources: [file], template, dsSidecars: opts.dsSidecars,
-        });
-        try {
-          const fileStats = new StageStats("tokenize");
-          const t0 = performance.now();
-          await tokenizeOneFile(file, read, bt, tmpl, textKey, writer, fileStats, onError, opts.batchSize);
-          const m = await writer.finish();
-          fileStats.timeMs = performance.now() - t0;
-          const problem = fileStats.check();
-          if (problem) throw new Error(`${file}: ${problem}`);
-          stats.merge(fileStats);
-          shards.push(m);
-          opts.log?.info(`tokenize: ${basename(prefix)}: ${m.documents} documents, ${m.tokens} tokens`);
-          const outputs = [...m.files, `${m.prefix}.manifest.json`];
-          return { outputs, stats: { files: 1, stages: [fileStats.toJSON()] }, extra: { tokens: m.tokens } };
-        } catch (e) {
-          await writer.abort();
-          throw e;
-        }
-      },
+    r = await runPipeline({
+      inputs: opts.inputs, outDir: opts.outDir, stages: [stage], name: "tokenize", reader: opts.read,
+      read: { textKey: stage.textKey }, shard: opts.shard, force: opts.force, seed: opts.seed ?? 0, onError: opts.onError,
+      workers: opts.workers, log: opts.log, expect: opts.expect, progress: false,
     });
   } finally {
-    await bt.close();
+    await stage.close(); // also when the run stopped before the runner closed its stages
   }
-  checkExpectation("tokenize", stats.docsIn, stats.docsOut, opts.expect, shard.count > 1 ? `shard ${shard.index}/${shard.count}` : "");
-  const folder = await writeFolderManifest(opts.outDir);
-  for (const l of folder?.left_out ?? []) opts.log?.warn(`tokenize: ${l.piece} left out of manifest.json: ${l.reason}`);
-  return { shards, skipped, stats };
+  // Under onError "skip" a file that failed whole has no token file and no marker: a library caller (mix) must not
+  // go on as if it had been tokenized.
+  if (r.filesFailed.length) throw new Error(`tokenize: ${r.filesFailed.length} file(s) failed, no token file written for them: ${r.filesFailed.map((f) => f.error).join("; ")}`);
+  return { shards: stage.written, skipped: r.skippedFiles, stats: tokenizeStats(r.stats.stages) };
 }
 
-async function tokenizeOneFile(file: string, read: ReadFn, bt: BatchTokenizer, tmpl: TemplateSpec, textKey: string,
-  writer: TokenFileWriter, stats: StageStats, onError: OnError, batchSize?: number): Promise<void> {
-  let yielded = 0;
-  let templateFailed = 0;
-  const batches = read(file, { textKey, onError, stats, batchSize });
-  const prepared = (async function* () {
-    for await (const batch of batches) {
-      yielded += batch.numRows;
-      const ids = getStrings(batch, "id");
-      const { texts, failures } = renderBatch(batch, tmpl);
-      for (const fl of failures) {
-        const where = `${file} row id ${ids[fl.row]}`;
-        if (onError === "fail") throw new Error(`${where}: ${fl.reason}: ${fl.message}`);
-        stats.fail(fl.reason, 1, where, fl.message);
-        templateFailed++;
-      }
-      const keep: string[] = [];
-      const keepIds: (string | null)[] = [];
-      for (let i = 0; i < texts.length; i++) {
-        const s = texts[i];
-        if (s === null) continue;
-        if (s.length === 0) {
-          stats.remove("empty_text");
-          continue;
-        }
-        keep.push(s);
-        keepIds.push(ids[i]);
-        stats.bytesIn += s.length;
-      }
-      yield { keep, keepIds };
-    }
-  })();
-  const inFlight = Math.max(2, bt.workers * 2);
-  for await (const r of orderedMap(prepared, async (b) => ({ ...b, framed: await bt.tokenize(b.keep) }), inFlight)) {
-    let off = 0;
-    for (let i = 0; i < r.keep.length; i++) {
-      const len = r.framed.lengths[i];
-      await writer.add(r.framed.ids.subarray(off, off + len), `${file} document ${r.keepIds[i]}`);
-      off += len;
-    }
-    stats.docsOut += r.keep.length;
-    stats.count("tokens", off);
+/** The tokenize stage's figures with the reader's failures folded in (rows it could not parse were input too). */
+export function tokenizeStats(stages: StageStatsJSON[]): StageStats {
+  const s = new StageStats(TOKENIZE_STAGE);
+  const tok = stages.find((x) => x.name === TOKENIZE_STAGE);
+  if (tok) s.merge(tok);
+  const read = stages.find((x) => x.name === READ_STAGE);
+  for (const [reason, n] of Object.entries(read?.failed ?? {})) {
+    s.docsIn += n;
+    s.failed[reason] = (s.failed[reason] ?? 0) + n;
   }
-  // Rows the reader rejected were input documents too (counted as failed by the reader).
-  stats.docsIn = yielded + (stats.failedTotal - templateFailed);
+  return s;
 }

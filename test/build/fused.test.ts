@@ -128,7 +128,7 @@ test("score → filter → decontaminate fused: same bytes, stats and fingerprin
   assert.deepEqual(figures(join(c, "filter")), figures(join(a, "filter")));
 });
 
-test("the recipe fuses score → filter of the Pro-Max plan; keepIntermediate keeps score's documents; fuse false runs steps alone", async () => {
+test("the recipe fuses score → filter and decontaminate (or refine) → tokenize of the Pro-Max plan; keepIntermediate keeps score's documents; fuse false runs steps alone", async () => {
   const { loadRecipe, planRecipe } = await import("../../recipe/load.js");
   const { finalFolder } = await import("../../recipe/plan.js");
   const { planPasses } = await import("../../recipe/fuse.js");
@@ -140,12 +140,77 @@ test("the recipe fuses score → filter of the Pro-Max plan; keepIntermediate ke
     const passes = await planPasses(plan, finalFolder(recipe, plan));
     return [...passes.values()].map((p) => p.members.map((m, i) => `${m.step}${p.keep[i] ? "" : "(not kept)"}`));
   };
-  // dedup (all files at once) and tokenize (not a per-document command) end a pass; decontaminate is the final
-  // corpus, so a pass ending later would still keep it.
-  assert.deepEqual(await passesOf(), [["score(not kept)", "filter"]]);
-  assert.deepEqual(await passesOf((r) => (r.keepIntermediate = true)), [["score", "filter"]]);
+  // dedup (all files at once) ends a pass; tokenize (token files, not documents) ends one too but joins the pass
+  // before it; decontaminate is the final corpus (refine is skipped without a server), so it is kept.
+  const TOK = ["decontaminate", "tokenize"];
+  assert.deepEqual(await passesOf(), [["score(not kept)", "filter"], TOK]);
+  assert.deepEqual(await passesOf((r) => (r.keepIntermediate = true)), [["score", "filter"], TOK]);
   assert.deepEqual(await passesOf((r) => (r.fuse = false)), []);
-  assert.deepEqual(await passesOf((r) => (r.steps.find((s) => s.name === "filter")!.fuse = false)), []);
+  assert.deepEqual(await passesOf((r) => (r.steps.find((s) => s.name === "filter")!.fuse = false)), [TOK]);
+  assert.deepEqual(await passesOf((r) => (r.steps.find((s) => s.name === "tokenize")!.fuse = false)), [["score(not kept)", "filter"]]);
+  // A tokenize template other than web reads other columns: it runs alone.
+  assert.deepEqual(await passesOf((r) => (r.steps.find((s) => s.name === "tokenize")!.options = { template: "qa" })), [["score(not kept)", "filter"]]);
   // A later step that names score's folder in its options needs its documents.
-  assert.deepEqual(await passesOf((r) => r.steps.find((s) => s.name === "dedup")!.options!["work-dir"] = "${score}/work"), [["score", "filter"]]);
+  assert.deepEqual(await passesOf((r) => r.steps.find((s) => s.name === "dedup")!.options!["work-dir"] = "${score}/work"), [["score", "filter"], TOK]);
+  // With an LLM server: refine → tokenize (refine is the final corpus, kept); decontaminate → refine too.
+  const recipe = await loadRecipe(path);
+  const { plan } = await planRecipe(recipe, { recipeDir: join(repoRoot, "pipelines"), outDir: "/tmp/megamath-fused-plan", seed: 1, llm: { url: "http://127.0.0.1:9/v1", model: "m" } });
+  const passes = [...(await planPasses(plan, finalFolder(recipe, plan))).values()].map((p) => p.members.map((m, i) => `${m.step}${p.keep[i] ? "" : "(not kept)"}`));
+  assert.ok(passes.some((p) => p.join(" ").endsWith("refine tokenize")), JSON.stringify(passes));
+});
+
+test("decontaminate → tokenize fused: the token files, markers and stats of one by one; decontaminate's documents only when kept", async () => {
+  const root = tmpDir("megamath-fused-tok-");
+  const inDir = join(root, "in");
+  for (const n of [0, 1]) await slice(join(repoRoot, "fixtures", "demo", `megamath-web-0000${n}.parquet`), join(inDir, `part-${n}`), 120);
+  const input = join(inDir, "*.parquet");
+  const steps = (dir: string) => {
+    const common = { workers: 0, seed: 1, shard: "0/1" };
+    return [
+      { command: "decontaminate", opts: { ...common, input: [input], output: join(dir, "decontaminate") } },
+      { command: "tokenize", opts: { ...common, input: [join(dir, "decontaminate", "*.parquet")], output: join(dir, "tokenize") } },
+    ];
+  };
+  // The token manifests name the document file read (the file decontaminate writes, or would write, for the input).
+  const manifests = (dir: string) => readdirSync(join(dir, "tokenize")).filter((n) => n.endsWith(".manifest.json") || n === "manifest.json").sort()
+    .map((n) => [n, readFileSync(join(dir, "tokenize", n), "utf8").split(dir).join("ROOT")]);
+
+  const a = join(root, "unfused");
+  await unfused(steps(a));
+  const b = join(root, "fused");
+  const first = await fused(steps(b), [false, true]);
+  assert.equal(first.code, 0);
+  assert.equal(digestTree(join(b, "tokenize")), digestTree(join(a, "tokenize")));
+  assert.ok(readdirSync(join(a, "tokenize")).filter((n) => n.endsWith(".bin")).length === 2);
+  assert.deepEqual(manifests(b), manifests(a));
+  assert.deepEqual(parquet(join(b, "decontaminate")), [], "an unkept decontaminate wrote documents");
+  for (const s of ["decontaminate", "tokenize"]) assert.deepEqual(figures(join(b, s)), figures(join(a, s)), `${s} stats differ`);
+  const tok = figures(join(a, "tokenize")).find((x) => x.name === "tokenize")!;
+  assert.ok(tok.docsIn === 240 - Object.values(figures(join(a, "decontaminate"))[1].removed).reduce((x, y) => x + y, 0) && tok.counters.tokens > 0);
+
+  // Kept: the same documents as the command alone; a fused pass over the one-by-one folders skips every file, and
+  // `megamath tokenize` alone over the fused folders does too (the same fingerprints).
+  const c = join(root, "kept");
+  await fused(steps(c), [true, true]);
+  assert.equal(digestTree(join(c, "decontaminate")), digestTree(join(a, "decontaminate")));
+  const over = await fused(steps(a), [true, true]);
+  assert.deepEqual([over.results[1].filesDone, over.results[1].filesSkipped], [0, 2]);
+  const tokCmd = await loadStepCommand("tokenize");
+  const alone = steps(c)[1];
+  const markers = () => readdirSync(join(c, "tokenize", ".done")).sort().map((n) => readFileSync(join(c, "tokenize", ".done", n), "utf8"));
+  const before = markers();
+  assert.equal(await tokCmd.run({ positionals: [], opts: optionValues(tokCmd, alone.opts, "tokenize"), ctx }), 0);
+  assert.deepEqual(markers(), before, "tokenize alone redid what the fused pass made");
+  assert.deepEqual(readdirSync(join(c, "tokenize")).filter((n) => n.startsWith(".tmp-")), []);
+  // Token files are not documents: a step after tokenize does not fuse with it.
+  const { fusionConflict } = await import("../../cli/fused.js");
+  const decon = await loadStepCommand("decontaminate");
+  const after = { ...steps(c)[0].opts, input: [join(c, "tokenize", "*.parquet")], output: join(c, "after") };
+  assert.match(fusionConflict([{ command: tokCmd, opts: optionValues(tokCmd, alone.opts, "tokenize") }, { command: decon, opts: optionValues(decon, after, "decontaminate") }]) ?? "",
+    /tokenize writes no documents/);
+  // Any worker count gives the same token files.
+  const w = join(root, "workers");
+  const two = steps(w).map((s) => ({ ...s, opts: { ...s.opts, workers: 2 } }));
+  await fused(two, [false, true]);
+  assert.equal(digestTree(join(w, "tokenize")), digestTree(join(a, "tokenize")));
 });

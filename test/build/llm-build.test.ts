@@ -104,6 +104,8 @@ test("megamath build --recipe pro-max --llm runs every step of the paper recipe 
       "instruction-tulu3", "instruction-wildchat", "instruction-ultrachat", "mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) {
       assert.equal(status[s], "ran", `step ${s}: ${status[s]}`);
     }
+    // refine → tokenize ran as one pass (the emitted run below, one step at a time, must give the same token files).
+    assert.deepEqual(JSON.parse(readFileSync(join(local, "tokenize", ".step.json"), "utf8")).fused?.slice(-2), ["refine", "tokenize"]);
     const funnel = (step: string) => report.funnel.find((f: { step: string }) => f.step === step);
     assert.ok(funnel("annotate").failed.unparseable_score > 0, JSON.stringify(funnel("annotate")));
     assert.ok(funnel("refine").failed.refine_empty_answer > 0, JSON.stringify(funnel("refine")));

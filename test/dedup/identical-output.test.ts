@@ -7,34 +7,12 @@
 // checkout folder replaced by "<repo>". So the digest holds on any Node and in any checkout folder.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { repoRoot, tmpDir } from "../helpers.js";
 import { main } from "../../cli/main.js";
+import { treeDigest } from "./tree-digest.js";
 
 const DEMO_DEDUP_DIGEST = "037410abb1e7d047206ba418d1e74e0f77eb8621da2952e54e7720d9e24311b9";
-
-/** One sha256 over the sorted relative paths and contents of the files of `dir` that match `keep`. */
-export function treeDigest(dir: string, keep: RegExp): { digest: string; files: number } {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (keep.test(relative(dir, p))) files.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  files.sort();
-  const h = createHash("sha256");
-  for (const f of files) {
-    let bytes = readFileSync(join(dir, f));
-    if (f.endsWith("clusters.jsonl")) bytes = Buffer.from(bytes.toString("utf8").replaceAll(repoRoot, "<repo>"));
-    h.update(f).update("\0").update(bytes).update("\0");
-  }
-  return { digest: h.digest("hex"), files: files.length };
-}
 
 test("dedup of the demo corpus gives the recorded bytes (signatures, pairs, clusters, filtered output)", async () => {
   const out = join(tmpDir("dedup-identical-"), "out");

@@ -52,7 +52,7 @@ test("tokenize: done-ness from the task loop; a killed run's temp files are remo
   const out = join(root, "tok");
   mkdirSync(out, { recursive: true });
   const leftovers = [".tmp-web.bin.4242.0badf00d", ".tmp-web.unshuffled-4242-abcdef.bin"];
-  const foreign = ".tmp-web-1.bin.4242.0badf00d"; // another task's (input "web" twice gives web, web-1)
+  const foreign = ".tmp-web-1.bin.4242.0badf00d"; // another task's (an input named "web-1")
   for (const n of [...leftovers, foreign]) writeFileSync(join(out, n), "x".repeat(4096));
   const first = await tokenizeFiles({ inputs: [src], outDir: out, workers: 1 });
   assert.equal(first.shards.length, 1);
