@@ -30,6 +30,7 @@ if (!existsSync(join(corpusDir, "corpus.json"))) {
 }
 rmSync(outDir, { recursive: true, force: true });
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const code = await megamath(["build", "--input", join(corpusDir, "*.parquet"), "--output", outDir, "--workers", String(workers), "--jobs", "1", "--quiet"]);
 const wall = (performance.now() - t0) / 1000;
 if (code !== 0) throw new Error(`build failed with exit code ${code}`);
@@ -58,5 +59,13 @@ for (const r of rows) {
 for (const o of others) console.log(`${o.step.padEnd(18)}${" ".repeat(28)}${pad(o.seconds.toFixed(1), 8)}${pad(o.cpu.toFixed(1), 8)}${pad(((o.cpu * 1e9) / firstBytes).toFixed(0), 10)}`);
 console.log(`${"total".padEnd(18)}${" ".repeat(36)}${pad(totalCpu.toFixed(1), 8)}${pad(((totalCpu * 1e9) / firstBytes).toFixed(0), 10)}${" ".repeat(31)}${pad(Math.round(rows.reduce((a, r) => a + r.coreHours, 0)), 15)}`);
 console.log(`pre-LLM part: ${((totalCpu * 1e9) / firstBytes).toFixed(0)} CPU-s = ${((totalCpu * 1e9) / firstBytes / 3600).toFixed(3)} core-hours per GB of input text (goal ≤ 0.05); mixture steps scale with their token budgets, not the corpus`);
+// Issue #19's end-to-end figure counts score → filter → dedup → decontaminate → tokenize → mixtures; sample and
+// train-classifier (a fixed-size sample, not the corpus) are listed apart. The whole process adds start-up, planning,
+// the report and the cards.
+const perGB = (cpu: number) => `${((cpu * 1e9) / firstBytes).toFixed(0)} CPU-s = ${((cpu * 1e9) / firstBytes / 3600).toFixed(4)} core-hours per GB`;
+const corpusSteps = [...rows, ...others].filter((r) => !["sample", "train-classifier"].includes(r.step));
+console.log(`score → mix (issue #19's steps): ${perGB(corpusSteps.reduce((a, r) => a + r.cpu, 0))}; sample + train-classifier: ${perGB(totalCpu - corpusSteps.reduce((a, r) => a + r.cpu, 0))}`);
+const proc = process.cpuUsage(cpu0);
+console.log(`whole build (planning, report and cards included; not the corpus generation): ${((proc.user + proc.system) / 1e6).toFixed(1)} CPU-s`);
 console.log("(LLM annotation/refinement and tokenization of other mixture sources are not included; mixture steps scale with their token budgets, not the corpus.)");
 if (!values.keep) rmSync(outDir, { recursive: true, force: true });

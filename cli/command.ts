@@ -61,12 +61,17 @@ export interface CommandDef<O extends OptionSpecs> {
    * options, or null when these options need more than that (a report written afterwards). With it a recipe can
    * run the command fused with its per-document neighbours in one pass (cli/fused.ts). */
   stages?(args: { opts: ValuesOf<O & typeof globalOptions>; ctx: CliContext }): Promise<Stage[] | null>;
+  /** Work of a recipe step that reads only paths `ready` accepts (none another step writes) and whose results run()
+   * would find done (task markers): a build runs it early, beside the steps this one waits for. Best effort: run()
+   * redoes whatever it left undone and reports any error itself. */
+  prepare?(args: { opts: ValuesOf<O & typeof globalOptions>; ctx: CliContext; ready: (path: string) => boolean }): Promise<void>;
 }
 
 /** A command as the dispatcher and the recipe hold it: parsed values of any declared options. */
-export interface Command extends Omit<CommandDef<OptionSpecs>, "run" | "stages"> {
+export interface Command extends Omit<CommandDef<OptionSpecs>, "run" | "stages" | "prepare"> {
   run(args: { positionals: string[]; opts: OptionValues; ctx: CliContext }): Promise<number | void>;
   stages?(args: { opts: OptionValues; ctx: CliContext }): Promise<Stage[] | null>;
+  prepare?(args: { opts: OptionValues; ctx: CliContext; ready: (path: string) => boolean }): Promise<void>;
 }
 
 /** Declare a command; its run() gets option values typed from its option declarations (parseCommandArgs and

@@ -71,6 +71,9 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
   const started = new Set<number>();
   let failure: unknown;
   let k = 0;
+  // What a step can do before the steps it waits for (its command's `prepare`: e.g. a mixture tokenizing its own
+  // sources) runs in a free job slot beside them, so it is off the build's critical path.
+  if (jobs > 1) running.set(-1, prepareAhead(active, plan, ctx).finally(() => running.delete(-1)));
   for (;;) {
     // Start every step whose dependencies are done, in plan order, while there is room and nothing failed.
     for (const [i, inv] of plan.entries()) {
@@ -93,6 +96,22 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
   }
   if (failure !== undefined) throw failure;
   return results as StepResult[];
+}
+
+/** Each step's `prepare`, in plan order, on the paths no step of the plan writes. Best effort: the step itself redoes
+ * what this left undone and reports any error. */
+async function prepareAhead(steps: Invocation[], plan: Invocation[], ctx: CliContext): Promise<void> {
+  const ready = (path: string) => !plan.some((o) => mentions(path, o.outDir));
+  for (const inv of steps) {
+    try {
+      const cmd = await loadStepCommand(inv.command);
+      if (!cmd.prepare) continue;
+      ctx.log.info(`[early] ${inv.step}: its own inputs, beside the steps it waits for`);
+      await cmd.prepare({ opts: optionValues(cmd, { ...inv.options, ...inv.runOptions }, `step "${inv.step}"`), ctx, ready });
+    } catch (e) {
+      ctx.log.debug(`[early] ${inv.step}: left to the step (${(e as Error).message})`);
+    }
+  }
 }
 
 /** For each step, the steps whose folders it reads (through its options or positionals). */

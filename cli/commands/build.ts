@@ -174,7 +174,7 @@ export default defineCommand({
     // card that cannot be written (say, the final step was skipped) does not fail a finished build: it says why.
     let cards: string[] = [];
     try {
-      cards = await writeCards(outDir);
+      cards = await writeCards(outDir, { report });
     } catch (e) {
       ctx.log.warn(`no dataset card written: ${(e as Error).message}`);
     }

@@ -1,7 +1,26 @@
 // megamath mix: plan and pack a weighted token mixture from a preset or a spec JSON.
-import { defineCommand, UsageError } from "../command.js";
+import { defineCommand, UsageError, globalOptions, type OptionSpecs, type ValuesOf } from "../command.js";
+import type { Logger } from "../../lib/runtime/log.js";
 import { workersFrom, WORKERS_HELP } from "../pipeline.js";
-import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, withTemplates, type MixSpec } from "../../lib/mix/index.js";
+import { PRESETS, loadPreset, loadSpecFile, parseTokenCount, runMix, prepareMixSources, withTemplates, type MixSpec, type RunMixOptions } from "../../lib/mix/index.js";
+
+const mixCommandOptions = {
+  preset: { type: "string", choices: PRESETS, description: "Built-in mixture." },
+  spec: { type: "string", placeholder: "FILE", description: "Mixture spec JSON (name, total_tokens, max_repetition, seed, sources[{name, weight, path?, template?, max_repetition?}])." },
+  source: { type: "list", placeholder: "NAME=PATH", description: "Data for a source of the mixture; repeatable." },
+  "source-template": { type: "list", placeholder: "NAME=TEMPLATE",
+    description: "Template of a source: web|qa|cot|chat or JSON {\"name\":\"qa\",\"columns\":{\"question\":\"problem\",\"answer\":\"solution\"}}; repeatable." },
+  tokens: { type: "string", placeholder: "N", description: "Total token budget (e.g. 2M, 20B); default: the spec's." },
+  "max-repetition": { type: "number", description: "Override the spec's max epochs per source." },
+  output: { type: "string", short: "o", placeholder: "DIR", description: "Mixture folder." },
+  seed: { type: "integer", description: "Seed (default: the spec's, else 0)." },
+  tokenizer: { type: "string", default: "llama3", description: "Tokenizer for document sources (token sources must match it)." },
+  workers: { type: "integer", description: `Tokenizer threads for document sources: ${WORKERS_HELP}`, identity: false },
+  "source-cache": { type: "string", placeholder: "DIR", identity: false,
+    description: "Tokenize document sources into DIR once and reuse them in every mixture that names the same files (same template, tokenizer, seed); `megamath build` uses BUILD/mix-sources." },
+  force: { type: "boolean", description: "Replace an existing mixture folder." },
+  "dry-run": { type: "boolean", description: "Plan only; write nothing." },
+} as const satisfies OptionSpecs;
 
 export default defineCommand({
   name: "mix",
@@ -18,41 +37,35 @@ export default defineCommand({
     "\"columns\":{\"messages\":\"conversation\"}}' for WildChat.",
     `Presets: ${PRESETS.join(", ")} (OctoThinker: Stable 200B tokens, Decay branches 20B).`,
   ].join("\n"),
-  options: {
-    preset: { type: "string", choices: PRESETS, description: "Built-in mixture." },
-    spec: { type: "string", placeholder: "FILE", description: "Mixture spec JSON (name, total_tokens, max_repetition, seed, sources[{name, weight, path?, template?, max_repetition?}])." },
-    source: { type: "list", placeholder: "NAME=PATH", description: "Data for a source of the mixture; repeatable." },
-    "source-template": { type: "list", placeholder: "NAME=TEMPLATE",
-      description: "Template of a source: web|qa|cot|chat or JSON {\"name\":\"qa\",\"columns\":{\"question\":\"problem\",\"answer\":\"solution\"}}; repeatable." },
-    tokens: { type: "string", placeholder: "N", description: "Total token budget (e.g. 2M, 20B); default: the spec's." },
-    "max-repetition": { type: "number", description: "Override the spec's max epochs per source." },
-    output: { type: "string", short: "o", placeholder: "DIR", description: "Mixture folder." },
-    seed: { type: "integer", description: "Seed (default: the spec's, else 0)." },
-    tokenizer: { type: "string", default: "llama3", description: "Tokenizer for document sources (token sources must match it)." },
-    workers: { type: "integer", description: `Tokenizer threads for document sources: ${WORKERS_HELP}`, identity: false },
-    "source-cache": { type: "string", placeholder: "DIR", identity: false,
-      description: "Tokenize document sources into DIR once and reuse them in every mixture that names the same files (same template, tokenizer, seed); `megamath build` uses BUILD/mix-sources." },
-    force: { type: "boolean", description: "Replace an existing mixture folder." },
-    "dry-run": { type: "boolean", description: "Plan only; write nothing." },
-  },
+  options: mixCommandOptions,
   async run({ opts, ctx }) {
     if (!opts.preset === !opts.spec) throw new UsageError("give exactly one of --preset or --spec");
     if (!opts.output && !opts["dry-run"]) throw new UsageError("--output is required (a folder)");
-    let spec: MixSpec = opts.preset ? loadPreset(opts.preset) : loadSpecFile(opts.spec!); // exactly one is given
-    if (opts.tokens !== undefined) spec = { ...spec, total_tokens: parseTokenCount(opts.tokens) };
-    if (opts["max-repetition"] !== undefined) spec = { ...spec, max_repetition: opts["max-repetition"] };
-    if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
-    const paths = pairs("source", "NAME=PATH", opts.source);
-    spec = withTemplates(spec, pairs("source-template", "NAME=TEMPLATE", opts["source-template"]));
-    const { mixture } = await runMix({
-      spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
-      workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log: ctx.log,
-      sourceCache: opts["source-cache"],
-    });
+    const { mixture } = await runMix(mixOptions(opts, ctx.log));
     if (mixture) ctx.log.info(`mix: wrote ${opts.output}/mixture.json: ${mixture.tokens_written} tokens from ${mixture.sources.length} sources`);
     return 0;
   },
+  // In a build, the sources that read nothing the build makes are tokenized into the source cache while the steps
+  // before the mixture still run.
+  async prepare({ opts, ctx, ready }) {
+    if (!opts.preset === !opts.spec || !opts["source-cache"] || opts["dry-run"]) return;
+    await prepareMixSources(mixOptions(opts, ctx.log), ready);
+  },
 });
+
+function mixOptions(opts: ValuesOf<typeof mixCommandOptions & typeof globalOptions>, log: Logger): RunMixOptions {
+  let spec: MixSpec = opts.preset ? loadPreset(opts.preset) : loadSpecFile(opts.spec!); // exactly one is given
+  if (opts.tokens !== undefined) spec = { ...spec, total_tokens: parseTokenCount(opts.tokens) };
+  if (opts["max-repetition"] !== undefined) spec = { ...spec, max_repetition: opts["max-repetition"] };
+  if (opts.seed !== undefined) spec = { ...spec, seed: opts.seed };
+  const paths = pairs("source", "NAME=PATH", opts.source);
+  spec = withTemplates(spec, pairs("source-template", "NAME=TEMPLATE", opts["source-template"]));
+  return {
+    spec, paths, outDir: opts.output ?? ".", tokenizer: opts.tokenizer,
+    workers: workersFrom(opts), force: Boolean(opts.force), dryRun: Boolean(opts["dry-run"]), log,
+    sourceCache: opts["source-cache"],
+  };
+}
 
 function pairs(flag: string, shape: string, values: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};

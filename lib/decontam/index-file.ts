@@ -19,7 +19,7 @@ export interface IndexParts {
   short: ShortEntry[];
 }
 
-interface Header {
+export interface Header {
   normalization: string;
   hash: string;
   n: number;
@@ -59,7 +59,9 @@ export function serializeIndex(ix: IndexParts): Uint8Array {
   return concat([new TextEncoder().encode(MAGIC), u32(FORMAT_VERSION), u32(hj.length), hj, body]);
 }
 
-export function parseIndex(buf: Uint8Array, where = "index"): IndexParts {
+/** The header alone (n, benchmarks, whole-item entries), checked as parseIndex checks it, without unpacking the
+ * body: what a dataset card needs to name the benchmarks costs no gunzip and no hash table. */
+export function readIndexHeader(buf: Uint8Array, where = "index"): Header & { headerEnd: number } {
   const magic = new TextDecoder().decode(buf.subarray(0, 8));
   if (magic !== MAGIC) throw new Error(`${where}: not a megamath decontamination index (bad magic)`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -78,6 +80,12 @@ export function parseIndex(buf: Uint8Array, where = "index"): IndexParts {
         `${NORMALIZATION_ID} / ${HASH_ID}. Rebuild it with 'megamath decontaminate --build-index'.`,
     );
   }
+  return { ...header, headerEnd: 16 + hlen };
+}
+
+export function parseIndex(buf: Uint8Array, where = "index"): IndexParts {
+  const header = readIndexHeader(buf, where);
+  const hlen = header.headerEnd - 16;
   let body: Uint8Array;
   try {
     body = header.compressed ? gunzipSync(buf.subarray(16 + hlen)) : buf.subarray(16 + hlen);

@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { packagePath } from "../paths.js";
 import { loadExtraBenchmark, type ExtraBenchmarkOptions } from "./benchmarks.js";
 import { NgramIndex, type SharedIndex } from "./ngram-index.js";
+import { readIndexHeader } from "./index-file.js";
+import type { BenchmarkInfo } from "./index-types.js";
 
 /** The index shipped with the package (built from ../shared/data/decontamination by `--build-index`). */
 export const SHIPPED_INDEX = ["fixtures", "decontam", "benchmarks-13gram.idx"] as const;
@@ -30,20 +32,8 @@ export interface IndexSet {
 
 export function loadIndexSet(o: IndexSetOptions = {}): IndexSet {
   const indexes: NgramIndex[] = [];
-  const path = o.index === undefined ? shippedIndexPath() : o.index;
-  if (path !== null) {
-    if (o.index === undefined && !existsSync(path)) {
-      throw new Error(`the shipped decontamination index is missing (${path}); rebuild it with ` +
-        "'megamath decontaminate --build-index fixtures/decontam/benchmarks-13gram.idx --benchmarks DIR'");
-    }
-    let raw: Uint8Array;
-    try {
-      raw = readFileSync(path);
-    } catch (e) {
-      throw new Error(`cannot read decontamination index ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    indexes.push(NgramIndex.parse(raw, path));
-  }
+  const file = readIndexFile(o);
+  if (file) indexes.push(NgramIndex.parse(file.raw, file.path));
   const extras = o.extraBenchmarks ?? [];
   if (extras.length) {
     const n = indexes[0]?.n ?? 13;
@@ -59,4 +49,33 @@ export function loadIndexSet(o: IndexSetOptions = {}): IndexSet {
         .flatMap((ix) => ix.benchmarks.map((b) => `${b.name} (${b.items} items)`))
         .join(", "),
   };
+}
+
+/** The index file of `o` (default: the shipped one), or null when `o.index` is null. */
+function readIndexFile(o: IndexSetOptions): { path: string; raw: Uint8Array } | null {
+  const path = o.index === undefined ? shippedIndexPath() : o.index;
+  if (path === null) return null;
+  if (o.index === undefined && !existsSync(path)) {
+    throw new Error(`the shipped decontamination index is missing (${path}); rebuild it with ` +
+      "'megamath decontaminate --build-index fixtures/decontam/benchmarks-13gram.idx --benchmarks DIR'");
+  }
+  try {
+    return { path, raw: readFileSync(path) };
+  } catch (e) {
+    throw new Error(`cannot read decontamination index ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The benchmarks (name, items) loadIndexSet(o) would match against, in the same order, from the index file's header
+ * alone (no body unpacked, no hash table built); extra benchmark files are read as loadIndexSet reads them. */
+export function indexSetBenchmarks(o: IndexSetOptions = {}): BenchmarkInfo[] {
+  const file = readIndexFile(o);
+  const out = file ? readIndexHeader(file.raw, file.path).benchmarks : [];
+  const extras = o.extraBenchmarks ?? [];
+  if (extras.length) {
+    const n = file ? readIndexHeader(file.raw, file.path).n : 13;
+    out.push(...NgramIndex.build(extras.map((s) => loadExtraBenchmark(s, o.extra)), n).benchmarks);
+  }
+  if (!file && !extras.length) throw new Error("no decontamination index: give --index or --extra-benchmark");
+  return out;
 }

@@ -19,7 +19,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { fingerprintFile, hashOf, taskFingerprint } from "../runtime/fingerprint.js";
 import { markerPath, readTaskMarker, removeOwnTemps, runTaskLoop } from "../runtime/task-loop.js";
 import { StageStats } from "../runtime/stats.js";
-import { type MixSpec, MixSpecError } from "./spec.js";
+import { type MixSpec, type MixSourceSpec, MixSpecError } from "./spec.js";
 import { planMixture, type MixPlan } from "./plan.js";
 import { resolveSource, describeTokenSource, type TokenSourceInfo } from "./sources.js";
 import { packSource, type PackResult } from "./pack.js";
@@ -155,13 +155,9 @@ async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPl
       if (r.kind === "tokens") prefixes = r.prefixes;
       else {
         if (opts.dryRun) log?.info(`mix: ${s.name}: tokenizing ${r.files.length} file(s) to count tokens`);
-        const tokenizer = opts.tokenizer ?? "llama3";
-        const template = s.template ?? { name: "web" };
         const files = r.files.map((f) => resolve(f));
-        const dir = cache
-          ? join(cache, `${s.name}-${hashOf({ files, template, tokenizer, seed: spec.seed }).slice(0, 12)}`)
-          : join(work, ".sources", s.name);
-        await oneAtATime(dir, () => tokenizeFiles({ inputs: files, outDir: dir, tokenizer, template, seed: spec.seed, workers: opts.workers, log }));
+        const dir = cache ? cachedSourceDir(cache, s, files, opts) : join(work, ".sources", s.name);
+        await tokenizeSource(s, files, dir, opts);
         prefixes = shardPrefixes(files, dir);
       }
       const info = describeTokenSource(prefixes);
@@ -214,6 +210,34 @@ async function buildMix(opts: RunMixOptions, out: string): Promise<{ plan: MixPl
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Tokenize, ahead of the mixture, the document sources that `ready` accepts into the source cache (the mixture then
+ * finds them done): a build runs this while the steps the mixture waits for are still running (the mixture's own
+ * sources read nothing the build makes). Same folders, same task markers, same bytes as when the mixture tokenizes
+ * them itself; does nothing without a source cache. */
+export async function prepareMixSources(opts: RunMixOptions, ready: (path: string) => boolean): Promise<void> {
+  if (!opts.sourceCache || opts.dryRun) return;
+  const cache = resolve(opts.sourceCache);
+  for (const s of opts.spec.sources) {
+    const path = opts.paths?.[s.name] ?? s.path;
+    if (!path || !ready(path)) continue;
+    const r = await resolveSource(s.name, path);
+    if (r.kind === "tokens") continue;
+    const files = r.files.map((f) => resolve(f));
+    await tokenizeSource(s, files, cachedSourceDir(cache, s, files, opts), opts);
+  }
+}
+
+/** A document source's folder in the source cache: one per (files, template, tokenizer, seed). */
+function cachedSourceDir(cache: string, s: MixSourceSpec, files: string[], opts: RunMixOptions): string {
+  const template = s.template ?? { name: "web" };
+  return join(cache, `${s.name}-${hashOf({ files, template, tokenizer: opts.tokenizer ?? "llama3", seed: opts.spec.seed }).slice(0, 12)}`);
+}
+
+function tokenizeSource(s: MixSourceSpec, files: string[], dir: string, opts: RunMixOptions) {
+  const template = s.template ?? { name: "web" };
+  return oneAtATime(dir, () => tokenizeFiles({ inputs: files, outDir: dir, tokenizer: opts.tokenizer ?? "llama3", template, seed: opts.spec.seed, workers: opts.workers, log: opts.log }));
 }
 
 /** Mixtures of one build may run at once (recipe/run.ts) and share cached sources: one tokenizes a

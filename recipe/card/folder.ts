@@ -6,9 +6,10 @@ import { join, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../../lib/io/atomic.js";
 import { packagePath } from "../../lib/paths.js";
 import { isDataFile, isTempName } from "../../lib/io/index.js";
-import { loadIndexSet } from "../../lib/decontam/index-set.js";
+import { indexSetBenchmarks } from "../../lib/decontam/index-set.js";
 import { readPlanFile } from "../plan-file.js";
 import { reportFromFolder } from "../report/folder.js";
+import type { Report } from "../report/collect.js";
 import { PRESETS, loadPreset } from "../../lib/mix/spec.js";
 import type { MixtureJson } from "../../lib/mix/run.js";
 import { corpusCard, mixtureCard } from "./card.js";
@@ -16,6 +17,8 @@ import { corpusCard, mixtureCard } from "./card.js";
 export interface CardOptions {
   /** Licence of the corpus card (Hub id); default odc-by, MegaMath-Web's (recipe.md §6). */
   license?: string;
+  /** The build folder's report when the caller has just written it (`megamath build`): not collected again. */
+  report?: Report;
 }
 
 /** Write the cards of `dir`; returns the README.md paths written. */
@@ -26,7 +29,7 @@ export async function writeCards(dir: string, o: CardOptions = {}): Promise<stri
   }
   const pf = await readPlanFile(dir);
   if (!pf.finalDir) throw new Error(`${dir}: the recipe names no final step, so there is no corpus to describe`);
-  const report = await reportFromFolder(dir);
+  const report = o.report ?? (await reportFromFolder(dir));
   // Documents only: not stats.json, completion markers or the decontamination report folder.
   const files = existsSync(pf.finalDir)
     ? readdirSync(pf.finalDir).filter((f) => !f.startsWith(".") && !isTempName(f) && DOCUMENT_FILE.test(f) && isDataFile(join(pf.finalDir!, f)))
@@ -39,7 +42,7 @@ export async function writeCards(dir: string, o: CardOptions = {}): Promise<stri
   // The benchmarks the decontaminate step matched against: its --index (default: the shipped 12) and extras.
   const index = decont?.options.index ? String(decont.options.index) : undefined;
   const extraBenchmarks = decont?.options["extra-benchmark"] ? ([] as unknown[]).concat(decont.options["extra-benchmark"]).map(String) : undefined;
-  const benchmarks = loadIndexSet({ index, extraBenchmarks }).indexes.flatMap((ix) => ix.benchmarks.map((b) => ({ name: b.name, items: b.items })));
+  const benchmarks = indexSetBenchmarks({ index, extraBenchmarks }).map((b) => ({ name: b.name, items: b.items }));
   const first = pf.plan.find((p) => p.options.input !== undefined);
   const local = localPaths(dir);
   const inputs = first ? ([] as unknown[]).concat(first.options.input).map((x) => local(String(x))) : [];

@@ -1,7 +1,7 @@
 // The local recipe runner's resume rules, on real subcommands and the demo data.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, renameSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { join } from "node:path";
 import { runPlanLocally } from "../../recipe/run.js";
@@ -32,4 +32,37 @@ test("a step that failed after its upstream changed is not 'done before' on the 
   // b's output still comes from the old a: the next run must recompute it, not trust its old marker.
   const third = await runPlanLocally(plan("0"), ctx());
   assert.deepEqual(third.map((r) => r.status), ["done-before", "ran"]);
+});
+
+test("with a free job slot a mixture tokenizes its own sources beside the steps it waits for; the mixture is the same", async () => {
+  const dir = tmpDir("megamath-runner-early-");
+  const input = join(dir, "in.parquet");
+  copyFileSync(join(repoRoot, "fixtures/demo/megamath-web-00000.parquet"), input);
+  const spec = join(dir, "spec.json");
+  writeFileSync(spec, JSON.stringify({ name: "t", total_tokens: 20000, max_repetition: 4, seed: 1,
+    sources: [{ name: "web", weight: 0.5 }, { name: "qa", weight: 0.5 }] }));
+  const plan = (out: string, from: string, jobsDir = out): Invocation[] => [
+    { step: "a", command: "filter", shard: "none", outDir: join(out, "a"), runOptions: { quiet: true }, positionals: [],
+      options: { input: [from], output: join(out, "a"), max: ["label=2"] } },
+    { step: "m", command: "mix", shard: "none", outDir: join(out, "m"), runOptions: { quiet: true }, positionals: [],
+      options: { spec, output: join(out, "m"), workers: 0, "source-cache": join(jobsDir, "cache"),
+        source: [`web=${join(out, "a")}/*.parquet`, `qa=${join(repoRoot, "fixtures/demo/sources/megamath-qa.parquet")}`] } },
+  ];
+  // Step a fails, so the mixture never runs: its own source (qa) is tokenized all the same, the one it would read
+  // from step a's folder is not.
+  const early = join(dir, "early");
+  await assert.rejects(runPlanLocally(plan(early, join(dir, "absent.parquet")), ctx(), { jobs: 2 }));
+  assert.deepEqual(readdirSync(join(early, "cache")).map((d) => d.replace(/-[0-9a-f]{12}$/, "")), ["qa"]);
+  // One job at a time: nothing runs early.
+  const serial = join(dir, "serial");
+  await assert.rejects(runPlanLocally(plan(serial, join(dir, "absent.parquet")), ctx(), { jobs: 1 }));
+  assert.ok(!existsSync(join(serial, "cache")));
+  // The mixture then reuses the early tokens, and equals one made without running anything early.
+  const log = memoryLogger();
+  await runPlanLocally(plan(early, input), { ...ctx(), log }, { jobs: 2 });
+  assert.ok(log.lines.some((l) => /^tokenize: .* already done/.test(l.msg)), "the early tokens were not reused");
+  await runPlanLocally(plan(serial, input), ctx(), { jobs: 1 });
+  for (const f of ["qa/qa.bin", "qa/qa.idx", "web/web.bin", "web/web.idx"]) {
+    assert.ok(readFileSync(join(early, "m", f)).equals(readFileSync(join(serial, "m", f))), f);
+  }
 });

@@ -8,7 +8,7 @@ import { gzipSync } from "node:zlib";
 import { tmpDir } from "../helpers.js";
 import { loadExtraBenchmark } from "../../lib/decontam/benchmarks.js";
 import { NgramIndex, FORMAT_VERSION } from "../../lib/decontam/ngram-index.js";
-import { loadIndexSet, shippedIndexPath } from "../../lib/decontam/index-set.js";
+import { indexSetBenchmarks, loadIndexSet, shippedIndexPath } from "../../lib/decontam/index-set.js";
 import { Matcher } from "../../lib/decontam/matcher.js";
 import { benchmarks } from "./corpus.js";
 
@@ -58,6 +58,24 @@ test("damaged or incompatible index files are refused with a message naming the 
     assert.throws(() => NgramIndex.load(p), (e: Error) => re.test(e.message) && e.message.includes(p), name);
   }
   assert.throws(() => NgramIndex.load(join(dir, "absent.idx")), /cannot read decontamination index .*absent\.idx: ENOENT/);
+});
+
+test("the benchmarks of an index set from its file's header alone: the same list as the loaded set, the same refusals", () => {
+  const p = writeExtra("house.jsonl", [{ question: "one two three four five six seven eight nine ten eleven twelve thirteen fourteen", answer: "x" }]);
+  const names = (o: Parameters<typeof loadIndexSet>[0]) => loadIndexSet(o).indexes.flatMap((ix) => ix.benchmarks.map((b) => [b.name, b.items]));
+  for (const o of [{}, { extraBenchmarks: [`house=${p}`] }, { index: null, extraBenchmarks: [p] }]) {
+    assert.deepEqual(indexSetBenchmarks(o).map((b) => [b.name, b.items]), names(o));
+  }
+  // Only the header is read: a body cut short still names the benchmarks (the matcher's load refuses it).
+  const shipped = readFileSync(shippedIndexPath());
+  const cut = join(dir, "cut.idx");
+  writeFileSync(cut, shipped.subarray(0, shipped.length - 100));
+  assert.equal(indexSetBenchmarks({ index: cut }).length, 12);
+  assert.throws(() => loadIndexSet({ index: cut }), /corrupt or truncated/);
+  const wrong = join(dir, "wrong.idx");
+  writeFileSync(wrong, withHeader(shipped, (h) => ({ ...h, hash: "other" })));
+  assert.throws(() => indexSetBenchmarks({ index: wrong }), /built with normalization .* hash other/);
+  assert.throws(() => indexSetBenchmarks({ index: null }), /no decontamination index/);
 });
 
 test("user benchmarks: configurable fields and id key; a row without the fields is an error naming file and line", () => {
