@@ -1,5 +1,5 @@
 // Time the whole Pro-Max recipe on a generated MegaMath-Web-like corpus and project the cost of the real thing.
-//   node --import tsx bench/build.ts --size 200MB --seed 1 [--workers 2]
+//   node --import tsx bench/build.ts --size 200MB --seed 1 [--workers 2] [--set score.projected-rows=true ...] [--out DIR]
 // Prints, per step: docs/s and MB/s per core, CPU-seconds per GB of the build's input text, and the projected
 // core-hours to run that step on all of MegaMath-Web (~1 TB of text), scaled by the share of bytes that reaches the
 // step in this run; then the total CPU-seconds per GB and core-hours per GB of the pre-LLM part (every step the
@@ -18,12 +18,14 @@ const { values } = parseArgs({
     size: { type: "string", default: "200MB" }, seed: { type: "string", default: "1" },
     workers: { type: "string", default: String(availableParallelism()) }, keep: { type: "boolean", default: false },
     "corpus-bytes": { type: "string", default: "1TB" },
+    // Recipe settings passed to `megamath build --set` (e.g. a variant to compare); --out keeps two checkouts' runs apart.
+    set: { type: "string", multiple: true, default: [] }, out: { type: "string" },
   },
 });
 const size = parseSize(values.size!);
 const workers = Number(values.workers);
 const corpusDir = resolve(`bench/out/corpus-${values.size}-s${values.seed}`);
-const outDir = resolve(`bench/out/build-${values.size}-s${values.seed}`);
+const outDir = resolve(values.out ?? `bench/out/build-${values.size}-s${values.seed}`);
 if (!existsSync(join(corpusDir, "corpus.json"))) {
   console.log(`building a ${values.size} corpus in ${corpusDir} ...`);
   await makeCorpus({ out: corpusDir, seed: Number(values.seed), sizeBytes: size });
@@ -31,7 +33,8 @@ if (!existsSync(join(corpusDir, "corpus.json"))) {
 rmSync(outDir, { recursive: true, force: true });
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
-const code = await megamath(["build", "--input", join(corpusDir, "*.parquet"), "--output", outDir, "--workers", String(workers), "--jobs", "1", "--quiet"]);
+const code = await megamath(["build", "--input", join(corpusDir, "*.parquet"), "--output", outDir, "--workers", String(workers), "--jobs", "1", "--quiet",
+  ...values.set!.flatMap((x) => ["--set", x])]);
 const wall = (performance.now() - t0) / 1000;
 if (code !== 0) throw new Error(`build failed with exit code ${code}`);
 const report = JSON.parse(readFileSync(join(outDir, "report.json"), "utf8")) as Report;
