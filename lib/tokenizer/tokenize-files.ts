@@ -10,31 +10,21 @@ import type { Logger } from "../runtime/log.js";
 import type { OnError } from "../runtime/stage.js";
 import { outputNames, runPipeline, READ_STAGE } from "../runtime/runner.js";
 import type { ReadOptions } from "../io/index.js";
-import type { TemplateSpec } from "./templates.js";
 import type { TokenFileManifest } from "../formats/token-file.js";
 import type { Expect } from "../runtime/expect.js";
-import type { TokenDtype } from "../formats/megatron.js";
-import { tokenizeStage, TOKENIZE_STAGE } from "./tokenize-stage.js";
+import { tokenizeStage, TOKENIZE_STAGE, type TokenizeStageOptions } from "./tokenize-stage.js";
 
 export { templateTextKey } from "./tokenize-stage.js";
 
 export type ReadFn = (file: string, opts: ReadOptions) => AsyncIterable<Batch>;
 
-export interface TokenizeFilesOptions {
+/** The stage's options (tokenizer, template, dtype, seed, workers, …) plus where the files come from and go. */
+export interface TokenizeFilesOptions extends TokenizeStageOptions {
   inputs: string[];
   outDir: string;
-  tokenizer?: string;
-  bosId?: number | null;
-  eosId?: number | null;
-  template?: TemplateSpec;
-  dtype?: TokenDtype;
-  seed?: number;
-  workers?: number;
   onError?: OnError;
   shard?: { index: number; count: number };
   force?: boolean;
-  dsSidecars?: boolean;
-  batchSize?: number;
   log?: Logger;
   /** Document reader; default: lib/io readDocuments. */
   read?: ReadFn;
