@@ -49,10 +49,7 @@ export function shardPrefixes(inputs: string[], outDir: string): string[] {
 }
 
 export async function tokenizeFiles(opts: TokenizeFilesOptions): Promise<TokenizeFilesResult> {
-  const stage = tokenizeStage({
-    tokenizer: opts.tokenizer, bosId: opts.bosId, eosId: opts.eosId, template: opts.template, dtype: opts.dtype,
-    seed: opts.seed, workers: opts.workers, dsSidecars: opts.dsSidecars, batchSize: opts.batchSize,
-  });
+  const stage = tokenizeStage(opts); // it reads only its own settings from them
   let r;
   try {
     r = await runPipeline({
