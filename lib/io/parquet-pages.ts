@@ -32,42 +32,50 @@ const isNull = (d: Data, i: number) => d.nullCount > 0 && !d.getValid(i);
  * answer false more often (the column then goes through hyparquet-writer, which decides itself), never wrongly
  * true. Reads at most 48 bytes per value; a column of distinct ids or texts passes, one of a few labels does not. */
 export function plainIsCertain(runs: ByteRun[]): boolean {
-  let plainBytes = 0;
   let rows = 0;
   for (const r of runs) rows += r.to - r.from;
-  const keys = new Int32Array(rows);
-  const sizes = new Float64Array(rows);
-  const counts = new Map<number, number>();
+  // An open-addressing table of edge keys and their counts (a Map per value cost more than the hashing).
+  let cap = 16;
+  while (cap < 2 * rows) cap *= 2;
+  const mask = cap - 1;
+  const keys = new Int32Array(cap);
+  const counts = new Int32Array(cap);
+  const slotOf = new Int32Array(rows);
+  const sizes = new Int32Array(rows);
+  let plainBytes = 0;
   let k = 0;
   for (const { data, from, to } of runs) {
     const offs = offsetsOf(data);
     const bytes = valuesOf(data);
+    const nulls = data.nullCount > 0;
     for (let i = from; i < to; i++, k++) {
-      if (isNull(data, i)) { sizes[k] = -1; continue; }
+      if (nulls && !data.getValid(i)) { slotOf[k] = -1; continue; }
       const a = offs[i]!;
       const b = offs[i + 1]!;
       const key = edgeHash(bytes, a, b);
-      keys[k] = key;
+      let slot = key & mask;
+      while (counts[slot] && keys[slot] !== key) slot = (slot + 1) & mask;
+      keys[slot] = key;
+      counts[slot]!++;
+      slotOf[k] = slot;
       sizes[k] = b - a + 4;
       plainBytes += b - a + 4;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
   let distinct = 0;
-  for (let j = 0; j < rows; j++) if (sizes[j]! >= 0 && counts.get(keys[j]!) === 1) distinct += sizes[j]!;
+  for (let j = 0; j < rows; j++) if (slotOf[j]! >= 0 && counts[slotOf[j]!] === 1) distinct += sizes[j]!;
   return 2 * distinct > plainBytes;
 }
 
-/** FNV-1a over a value's length and up to 16 bytes at its start, middle and end. */
+/** FNV-1a over a value's length and up to 16 bytes at its start, middle and end (of v[a..b)). */
 function edgeHash(v: Uint8Array, a: number, b: number): number {
   const n = b - a;
   let h = Math.imul(0x811c9dc5 ^ n, 0x01000193);
-  const mid = n >> 1;
-  for (const from of [0, Math.max(0, mid - 8), Math.max(0, n - 16)]) {
-    const to = a + Math.min(n, from + 16);
-    for (let i = a + from; i < to; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
-  }
-  return h | 0;
+  for (let i = a, e = a + Math.min(n, 16); i < e; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+  const m = Math.max(0, (n >> 1) - 8);
+  for (let i = a + m, e = a + Math.min(n, m + 16); i < e; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+  for (let i = a + Math.max(0, n - 16); i < b; i++) h = Math.imul(h ^ v[i]!, 0x01000193);
+  return h;
 }
 
 export interface ByteColumnTarget {

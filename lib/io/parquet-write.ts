@@ -229,7 +229,10 @@ export class ParquetFileWriter {
       cols[c] ??= columnValues(batch.getChild(p.name)!, p.kind);
       return from === 0 && to === cols[c].length ? cols[c] : cols[c].slice(from, to);
     });
-    return parts.length === 1 ? parts[0]! : parts.flat(1);
+    if (parts.length === 1) return parts[0]!;
+    const out: unknown[] = [];
+    for (const part of parts) for (const v of part) out.push(v);
+    return out;
   }
 
   async finish(): Promise<void> {
