@@ -18,7 +18,8 @@ import { snappyCompress } from "./snappy-compress.js";
 import { valueAsString } from "./columns.js";
 import { isNestedType, parquetElements, plainNested } from "./nested.js";
 import { parquetLogical, logicalValues } from "./logical-types.js";
-import { plainIsCertain, writeByteColumn, PageScratch, type ByteRun } from "./parquet-pages.js";
+import { longValues, plainIsCertain, writeByteColumn, PageScratch, type ByteRun } from "./parquet-pages.js";
+import { byteDictionary, writeDictionaryColumn } from "./parquet-dictionary.js";
 import * as zlib from "node:zlib";
 
 export type ParquetCodec = "zstd" | "snappy" | "gzip" | "none";
@@ -193,9 +194,10 @@ export class ParquetFileWriter {
     const columns: ColumnChunk[] = [];
     for (const [c, p] of this.plan.entries()) {
       const runs = this.byteColumns === "direct" ? byteRuns(p, ranges) : undefined;
-      if (runs && plainIsCertain(runs)) {
-        const result = writeByteColumn({ writer: this.sink, name: p.name, codec: pq.codec, compress: pq.compressors[pq.codec],
-          pageSize: this.pageBytes }, runs, this.scratch);
+      if (runs) {
+        const target = { writer: this.sink, name: p.name, codec: pq.codec, compress: pq.compressors[pq.codec], pageSize: this.pageBytes };
+        const dict = longValues(runs) && plainIsCertain(runs) ? undefined : byteDictionary(runs);
+        const result = dict ? writeDictionaryColumn(target, dict) : writeByteColumn(target, runs, this.scratch);
         columns.push(result.chunk);
         pq.pendingIndexes.push(result);
         continue;
