@@ -118,14 +118,19 @@ class FileSink extends ByteWriter {
     this.chunks.push(value);
     this.offset += value.length;
   }
+  /** Write the row group's chunks with one writev (one call instead of one per page); what a short write leaves
+   * (a full disk reports it as an error on the next call) goes out chunk by chunk. */
   async flush(): Promise<void> {
     this.seal();
-    for (const c of this.chunks) {
-      let off = 0;
+    const chunks = this.chunks;
+    this.chunks = [];
+    let done = chunks.length ? (await this.fh.writev(chunks)).bytesWritten : 0;
+    for (const c of chunks) {
+      let off = Math.min(done, c.length);
+      done -= off;
       while (off < c.length) off += (await this.fh.write(c, off, c.length - off)).bytesWritten;
       this.written += c.length;
     }
-    this.chunks = [];
   }
   async finish(): Promise<void> {
     await this.flush();

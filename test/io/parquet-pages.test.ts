@@ -173,7 +173,7 @@ test("plainIsCertain: true only where no dictionary can win; near twins and repe
   assert.equal(longValues(runsOf(c4)), true);
   assert.equal(plainIsCertain(runsOf([...c4, ...c4])), false, "every value twice");
   assert.equal(plainIsCertain(runsOf([...c4, c4[0]!])), true, "one duplicate among 201: a dictionary still cannot halve the bytes");
-  // One ASCII character changed away from the 48 bytes the key reads (start, middle, end).
+  // One ASCII character changed away from the 32 bytes the key reads (start, end).
   const v = c4[7]!;
   let at = 60;
   while (v.charCodeAt(at) > 127) at++;
