@@ -71,6 +71,8 @@ function rowWeights(batch: RecordBatch, plan: ParquetColumnPlan[]): Float64Array
 }
 
 export interface DocumentWriter {
+  /** Parquet keeps a reference to the batch until its row group is written (no copy of its values), so a batch
+   * must not be changed after it is handed over (Arrow batches are not, by convention). */
   write(batch: RecordBatch): Promise<void>;
   /** Finish, rename the parts to their final names and return them in order. */
   close(): Promise<string[]>;
