@@ -155,14 +155,16 @@ export interface RowRange {
   to: number;
 }
 
-/** How Utf8/Binary columns are written: "direct" (lib/io/parquet-pages.ts, where hyparquet-writer would write PLAIN
- * anyway) or "hyparquet-writer" for every column (the reference the direct path is tested and benched against). */
+/** How Utf8/Binary columns are written: "direct" (parquet-pages.ts and parquet-dictionary.ts, with hyparquet-writer's
+ * own choice of encoding and its bytes) or "hyparquet-writer": every column and the row group through
+ * hyparquet-writer's ParquetWriter.write (the reference the direct path is tested and benched against). */
 export type ByteColumnPath = "direct" | "hyparquet-writer";
 
 /** Encodes row groups into one open file: hyparquet-writer writes the file header, the footer and every column
- * chunk except Utf8/Binary columns of distinct-enough values, which parquet-pages.ts writes with the same bytes.
- * The row group loop is hyparquet-writer's ParquetWriter.write for one group, kept here so the two kinds of column
- * chunk go into one row group. */
+ * chunk except Utf8/Binary ones (32-bit offsets), which parquet-pages.ts (PLAIN) and parquet-dictionary.ts write
+ * with the same bytes. The row group loop is hyparquet-writer's ParquetWriter.write for one group, kept here so
+ * the two kinds of column chunk go into one row group; it fills the ParquetWriter fields that finish() reads
+ * (PqState), so a hyparquet-writer release that renames them fails test/io/parquet-pages.test.ts. */
 export class ParquetFileWriter {
   private pq: ParquetWriter;
   private sink: FileSink;
@@ -194,11 +196,12 @@ export class ParquetFileWriter {
     let rows = 0;
     for (const r of ranges) rows += r.to - r.from;
     if (!rows) return;
+    if (this.byteColumns === "hyparquet-writer") return this.writeGroupReference(ranges, rows);
     const pq = this.pq as unknown as PqState;
     const groupStart = this.sink.offset;
     const columns: ColumnChunk[] = [];
     for (const [c, p] of this.plan.entries()) {
-      const runs = this.byteColumns === "direct" ? byteRuns(p, ranges) : undefined;
+      const runs = byteRuns(p, ranges);
       if (runs) {
         const target = { writer: this.sink, name: p.name, codec: pq.codec, compress: pq.compressors[pq.codec], pageSize: this.pageBytes };
         const dict = longValues(runs) && plainIsCertain(runs) ? undefined : byteDictionary(runs);
@@ -225,6 +228,14 @@ export class ParquetFileWriter {
     pq.num_rows += BigInt(rows);
     pq.row_groups.push({ columns, total_byte_size: total, num_rows: BigInt(rows), total_compressed_size: BigInt(this.sink.offset - groupStart) });
     await this.sink.flush();
+    this.rows += rows;
+  }
+
+  /** The reference: the whole row group through hyparquet-writer's own ParquetWriter.write (its row group loop,
+   * its choice of encodings), as this writer did before byte columns were written directly. */
+  private async writeGroupReference(ranges: RowRange[], rows: number): Promise<void> {
+    const columnData = this.plan.map((p, c) => ({ name: p.name, data: this.valuesOf(c, p, ranges), statistics: wantsStatistics(p) }));
+    await this.pq.write({ columnData: columnData as never, rowGroupSize: rows, pageSize: this.pageBytes });
     this.rows += rows;
   }
 
