@@ -29,6 +29,8 @@ export default defineCommand({
     "Each document is normalised exactly like MegaMath's preprocess_for_fasttext (NFKC, nltk wordpunct tokens,",
     "lowercase, digits to <NUM>, ...) and the model's probability of --label becomes the score column. Rows keep",
     "their order and all their columns. Thresholds are applied later with 'megamath filter --min math_score=0.4'.",
+    "A model with few labels for its dimension scores through its input rows projected onto the output layer:",
+    "probabilities within fastText's own float32 rounding, not its bits; --exact-rows gives the bits of 'fasttext predict-prob'.",
     "--langid adds lang and lang_score from fastText's lid.176.ftz (newlines replaced by spaces first);",
     "--english-only also drops rows that fail MegaMath's rule (top label en with score >= 0.65).",
     `Empty documents get the model's score for an empty line; documents over --max-chars (default ${DEFAULT_MAX_CHARS}`,
