@@ -5,6 +5,7 @@
 import { defineCommand, parseCommandArgs, UsageError, type Command, type OptionValues } from "../command.js";
 import { loadStepCommand } from "../steps.js";
 import { runFusedCommands } from "../fused.js";
+import { WORKERS_HELP } from "../pipeline.js";
 
 export default defineCommand({
   name: "pass",
@@ -21,7 +22,7 @@ export default defineCommand({
   options: {
     keep: { type: "list", placeholder: "K", description: "Also write the documents of the step at position K (from 0) although a later step reads them in the pass. Repeatable." },
     shard: { type: "string", placeholder: "i/N", description: "Every step's --shard: process input files i, i+N, ... (Slurm array / k8s indexed job).", identity: false },
-    workers: { type: "integer", description: "Every step's --workers (the steps of a pass share one pool).", identity: false },
+    workers: { type: "integer", description: `Every step's --workers (the steps of a pass share one pool). ${WORKERS_HELP}`, identity: false },
   },
   async run({ positionals, opts, ctx }) {
     // The first "--" ends the pass's own options (the parser takes it); each later one starts the next step.
