@@ -63,11 +63,19 @@ function looksLikePath(s: string): boolean {
   return s.includes("/") || s.includes("\\") || /\.(json|tiktoken|model)$/i.test(s);
 }
 
+/** Fingerprints of the definitions this thread holds (`loaded` keeps one object per file): hashing the 2 MB of
+ * Llama-3 ranks again for each of the ~25 tokenizers a build makes cost ~10 ms each. */
+const fingerprints = new WeakMap<BpeDefinition, string>();
+
 export function fingerprint(def: BpeDefinition): string {
+  const hit = fingerprints.get(def);
+  if (hit !== undefined) return hit;
   const h = createHash("sha256");
   h.update(def.pattern).update("\0").update(JSON.stringify(Object.entries(def.specials).sort((a, b) => a[1] - b[1])));
   h.update("\0").update(def.ranks);
-  return h.digest("hex").slice(0, 16);
+  const fp = h.digest("hex").slice(0, 16);
+  fingerprints.set(def, fp);
+  return fp;
 }
 
 function cacheDir(): string {
