@@ -109,7 +109,7 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
 
 /** The steps whose command has a `prepare`. */
 async function withPrepare(steps: Invocation[]): Promise<Invocation[]> {
-  const has = await Promise.all(steps.map(async (inv) => Boolean((await loadStepCommand(inv.command)).prepare)));
+  const has = await Promise.all(steps.map((inv) => loadStepCommand(inv.command).then((c) => Boolean(c.prepare), () => false)));
   return steps.filter((_, i) => has[i]);
 }
 
@@ -122,7 +122,13 @@ async function prepareAhead(steps: Invocation[], plan: Invocation[], ctx: CliCon
     steps: steps.map((inv) => ({ step: inv.step, command: inv.command, given: { ...inv.options, ...inv.runOptions } })),
     planDirs: plan.map((o) => o.outDir), quiet: ctx.quiet, logJson: ctx.logJson,
   };
-  const worker = new Worker(workerBootstrap(workerFile(import.meta.url, "./prepare-worker.js")), { eval: true, workerData: work });
+  let worker: Worker;
+  try {
+    worker = new Worker(workerBootstrap(workerFile(import.meta.url, "./prepare-worker.js")), { eval: true, workerData: work });
+  } catch (e) {
+    ctx.log.debug(`[early] not started: ${(e as Error).message} (the steps do it)`);
+    return;
+  }
   await new Promise<void>((done) => {
     worker.on("message", (m: PrepareMessage) => {
       if ("log" in m) ctx.log[m.log](m.msg, m.fields);
