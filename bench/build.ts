@@ -1,5 +1,5 @@
 // Time the whole Pro-Max recipe on a generated MegaMath-Web-like corpus and project the cost of the real thing.
-//   node --import tsx bench/build.ts --size 200MB --seed 1 [--workers 2] [--set score.projected-rows=true ...] [--out DIR]
+//   node --import tsx bench/build.ts --size 200MB --seed 1 [--workers 2] [--set score.exact-rows=true ...] [--out DIR]
 // Prints, per step: docs/s and MB/s per core, CPU-seconds per GB of the build's input text, and the projected
 // core-hours to run that step on all of MegaMath-Web (~1 TB of text), scaled by the share of bytes that reaches the
 // step in this run; then the total CPU-seconds per GB and core-hours per GB of the pre-LLM part (every step the

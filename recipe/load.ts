@@ -26,6 +26,22 @@ export async function planRecipe(recipe: Recipe, settings: Omit<BuildSettings, "
   const used = new Set(recipe.steps.flatMap((s) => [s.command, s.otherwise?.command].filter(Boolean) as string[]));
   if (used.has("dedup")) for (const st of DEDUP_STAGES) used.add(st.command);
   const specs = await stepOptionSpecs(used);
+  checkStepOptions(recipe, specs);
   const plan = planBuild(recipe, { ...settings, optionSpec: (c, o) => specs.get(c)?.[o] });
   return { plan, specs };
+}
+
+/** Every option a step sets (in the recipe or through --set) must be one its command declares: a misspelled option
+ * would otherwise pass --plan and --emit and fail only when the task runs, on the cluster. */
+function checkStepOptions(recipe: Recipe, specs: Map<string, OptionSpecs>): void {
+  for (const step of recipe.steps) {
+    for (const use of [step, step.otherwise]) {
+      if (!use?.command || !use.options) continue;
+      const known = specs.get(use.command) ?? {};
+      const unknown = Object.keys(use.options).filter((k) => !(k in known));
+      if (unknown.length) {
+        throw new Error(`recipe "${recipe.name}", step "${step.name}": megamath ${use.command} has no option ${unknown.map((k) => `"${k}"`).join(", ")}; its options: ${Object.keys(known).sort().join(", ")}`);
+      }
+    }
+  }
 }

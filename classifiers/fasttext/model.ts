@@ -8,7 +8,7 @@ import { readModelFile, writeModelFile, type SharedModelHandle } from "./model-f
 import { OutputLayer, type RawPrediction } from "./output.js";
 import { addRows } from "./row-sum.js";
 import { SimdRowSum } from "./simd-rows.js";
-import { buildProjection, projectedDots, projectionWorthIt } from "./projection.js";
+import { buildProjection, projectedDots, projectionWorthIt, PROJECTED_MAX_IDS } from "./projection.js";
 
 export type { SharedModelHandle } from "./model-file.js";
 export type { FastTextArgs } from "./args.js";
@@ -36,6 +36,9 @@ export class FastTextModel {
   private readonly encoder = new TextEncoder();
   /** the output-row dot products of the current text, when the model scores through a projection (else null) */
   private dots: Float32Array | null;
+  /** what the last forward pass left for the output layer: `dots` when it went through the projection, null when
+   * it summed the rows into `hidden` (no projection, or a document longer than PROJECTED_MAX_IDS) */
+  private current: Float32Array | null = null;
 
   private constructor(private readonly handle: SharedModelHandle) {
     this.args = handle.args;
@@ -66,15 +69,15 @@ export class FastTextModel {
   }
 
   /**
-   * Opt in to scoring through input rows projected onto the output layer (projection.ts): much faster for a big
-   * model with few labels, probabilities within fastText's float32 rounding (not bit-identical). Builds the table
-   * once (a few CPU-seconds for a 2 GB model) into the shared handle, so instances made from shareable() use it
-   * too. Returns false, changing nothing, when it would not pay (many labels for the dimension, or a quantized
-   * input matrix too big to decode).
+   * Score through input rows projected onto the output layer (projection.ts): much faster for a big model with few
+   * labels, probabilities within fastText's float32 rounding (not bit-identical; documents longer than
+   * PROJECTED_MAX_IDS ids are still summed exactly). Builds the table once (~1.5 CPU-s for a 2 GB model) into the
+   * shared handle, so instances made from shareable() use it too. Returns false, changing nothing, when it would not
+   * pay or not hold (many labels for the dimension, a quantized input matrix too big to decode, a sigmoid-table loss).
    */
   useProjection(): boolean {
     if (this.handle.projection) return true;
-    if (!this.rows || !projectionWorthIt(this.rows, this.handle.output)) return false;
+    if (!this.rows || !projectionWorthIt(this.rows, this.handle.output, this.args.loss)) return false;
     this.handle.projection = buildProjection(this.rows, this.handle.output);
     this.dots = new Float32Array(this.handle.output.rows);
     return true;
@@ -119,10 +122,12 @@ export class FastTextModel {
     // line of a file does for `fasttext predict-prob`.
     this.dictionary.getLine(bytes, start, end, true, words, null);
     if (words.length === 0) return false;
-    if (this.dots) {
+    if (this.dots && words.length <= PROJECTED_MAX_IDS) {
       projectedDots(this.handle.projection!, this.dots.length, words.data, words.length, this.dots);
+      this.current = this.dots;
       return true;
     }
+    this.current = null;
     const h = this.hidden;
     h.fill(0);
     const input = this.input;
@@ -162,7 +167,7 @@ export class FastTextModel {
   }
 
   private top(k: number, threshold: number): Prediction[] {
-    return this.output.predict(this.hidden, k, threshold, this.dots).map((p: RawPrediction) => ({ label: this.labels[p.label]!, prob: f(Math.exp(p.score)) }));
+    return this.output.predict(this.hidden, k, threshold, this.current).map((p: RawPrediction) => ({ label: this.labels[p.label]!, prob: f(Math.exp(p.score)) }));
   }
 
   /**
@@ -173,14 +178,14 @@ export class FastTextModel {
   labelProbability(text: string, label: string): number {
     const idx = this.labelIndex(label);
     if (!this.forward(text)) return 0;
-    return f(Math.exp(this.output.labelScore(this.hidden, idx, this.dots)));
+    return f(Math.exp(this.output.labelScore(this.hidden, idx, this.current)));
   }
 
   /** labelProbability() for a text given as its valid UTF-8 bytes[start, end), with the label as labelIndex(). */
   labelProbabilityBytes(bytes: Uint8Array, start: number, end: number, labelIndex: number): number {
     if (!(labelIndex >= 0 && labelIndex < this.labels.length)) throw new RangeError(`fastText: no label index ${labelIndex}`);
     if (!this.forwardBytes(bytes, start, end)) return 0;
-    return f(Math.exp(this.output.labelScore(this.hidden, labelIndex, this.dots)));
+    return f(Math.exp(this.output.labelScore(this.hidden, labelIndex, this.current)));
   }
 
   /** Index of a label (with its prefix, e.g. "__label__MATH"); throws listing the model's labels if absent. */

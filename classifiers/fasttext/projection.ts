@@ -1,4 +1,4 @@
-// Input rows projected onto the output layer, an opt-in fast path for prediction with a big model and few labels.
+// Input rows projected onto the output layer: the default path for prediction with a big model and few labels.
 //
 // Why: every output the prediction needs is a dot product of an output row with the hidden vector, and the hidden
 // vector is the mean of the document's input rows, so (by linearity) wo_r · mean(rows) = mean(wo_r · row_i). With
@@ -8,15 +8,24 @@
 // latency-bound: halving the row to 512 bytes, as fp16 rows would, saved only 3-33% of the row-sum time there).
 //
 // The result is not bit-identical to fastText: fastText sums the rows in float32 and so does its dots; here the
-// products and the per-document sums are float64, so the difference is fastText's own float32 rounding. On the
-// bench corpus (4,000 real documents, bench/classify.ts) the largest difference was 9.2e-6 in probability and no
-// decision at 0.4 changed; longer documents accumulate more float32 error on fastText's side, so this stays opt-in.
+// products and the per-document sums are float64, so the difference is fastText's own float32 rounding (ours is
+// within 1.2e-7 of a float64 forward pass; bench/score-agree.ts). That rounding grows with the document: on the
+// 53,893-document bench corpus (at most 11,975 ids) the largest difference in probability was 3.1e-6, but on
+// documents of 33k-500k ids it reached 1.1e-4. So documents of more than PROJECTED_MAX_IDS ids take the exact
+// float32 row sums (every difference up to that length was <= 4.4e-6), and only losses whose probabilities are
+// smooth in the dots use the projection: one-vs-all and negative sampling read fastText's 512-entry sigmoid table,
+// where a difference in the last bits of a dot can move a whole table step.
 import { quantAddRow, type DenseData, type MatrixData } from "./matrix.js";
 import { sharedFloat32 } from "./shared.js";
+import type { LossName } from "./args.js";
 
-/** Use the projection only when it is much smaller than the rows it replaces (osz floats vs dim floats per id). */
-export function projectionWorthIt(input: DenseData, output: MatrixData): boolean {
-  return output.rows > 0 && output.rows * 8 <= input.cols;
+/** Documents with more input ids than this are scored with the exact float32 row sums (see above). */
+export const PROJECTED_MAX_IDS = 16384;
+
+/** Use the projection only when it is much smaller than the rows it replaces (osz floats vs dim floats per id) and
+ * the loss's probabilities are smooth in the dots (softmax, hierarchical softmax; not the sigmoid table's). */
+export function projectionWorthIt(input: DenseData, output: MatrixData, loss: LossName): boolean {
+  return (loss === "softmax" || loss === "hs") && output.rows > 0 && output.rows * 8 <= input.cols;
 }
 
 /** The output matrix as dense float32 rows (a quantized one decoded, as QuantMatrix::addRowToVector reads it). */

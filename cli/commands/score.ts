@@ -18,7 +18,7 @@ const options = {
   "english-min-score": { type: "number", default: ENGLISH_MIN_SCORE, description: "lang_score needed with --english-only." },
   "max-chars": { type: "integer", default: DEFAULT_MAX_CHARS, description: "Score at most this many leading UTF-16 units of a document." },
   preprocess: { type: "string", choices: ["megamath", "none"], default: "megamath", description: "Text normalisation before the math model." },
-  "projected-rows": { type: "boolean", description: "Faster math scoring for a big model with few labels: input rows pre-projected onto the output layer (for the MegaMath model a 16 MB table read instead of the 2 GB matrix; built in ~1.5 CPU-s at start). Probabilities within fastText's float32 rounding (9.7e-6 at most on the bench corpus), not bit-identical." },
+  "exact-rows": { type: "boolean", default: false, description: "Score the math model with fastText's own float32 row sums: bit-identical to 'fasttext predict-prob', about twice the CPU for the MegaMath model. By default a model with few labels for its dimension scores through its input rows pre-projected onto the output layer (for the MegaMath model a 16 MB table read instead of the 2 GB matrix, built in ~1.5 CPU-s at start): probabilities within fastText's own float32 rounding (4.4e-6 at most on the bench documents), documents of more than 16,384 ids summed exactly." },
   "year-column": { type: "string", placeholder: "COLUMN", description: "Also add the Common Crawl year (from dump/cc-path/url/timestamp columns) in this column; null when none is found." },
 } as const satisfies OptionSpecs;
 
@@ -29,6 +29,8 @@ export default defineCommand({
     "Each document is normalised exactly like MegaMath's preprocess_for_fasttext (NFKC, nltk wordpunct tokens,",
     "lowercase, digits to <NUM>, ...) and the model's probability of --label becomes the score column. Rows keep",
     "their order and all their columns. Thresholds are applied later with 'megamath filter --min math_score=0.4'.",
+    "A model with few labels for its dimension scores through its input rows projected onto the output layer:",
+    "probabilities within fastText's own float32 rounding, not its bits; --exact-rows gives the bits of 'fasttext predict-prob'.",
     "--langid adds lang and lang_score from fastText's lid.176.ftz (newlines replaced by spaces first);",
     "--english-only also drops rows that fail MegaMath's rule (top label en with score >= 0.65).",
     `Empty documents get the model's score for an empty line; documents over --max-chars (default ${DEFAULT_MAX_CHARS}`,
@@ -61,7 +63,7 @@ async function stagesFor(opts: ValuesOf<typeof options & typeof globalOptions>):
     englishMinScore: opts["english-min-score"],
     maxChars: opts["max-chars"],
     preprocess: opts.preprocess,
-    projectedRows: Boolean(opts["projected-rows"]),
+    exactRows: opts["exact-rows"],
     workers: workersFrom(opts),
   });
   // The histogram and years the build report draws, counted here: a fused score step writes no documents to reread.

@@ -35,10 +35,12 @@ export interface ScoreStageOptions {
   englishMinScore?: number;
   maxChars?: number;
   preprocess?: "megamath" | "none";
-  /** Score the math model through its input rows projected onto the output layer (fasttext/projection.ts):
-   * several times less CPU for a big model with few labels, probabilities within fastText's float32 rounding
-   * (1e-5) instead of bit-identical. Ignored (logged) for a model where it would not pay. */
-  projectedRows?: boolean;
+  /** Score the math model with fastText's own float32 row sums, bit-identical to `fasttext predict-prob`. By default
+   * a model where it pays (few labels for its dimension, softmax or hierarchical softmax) scores through its input
+   * rows projected onto the output layer (fasttext/projection.ts): about half the CPU for the MegaMath model, every
+   * probability within fastText's float32 rounding (at most 4.4e-6 apart on the bench documents) instead of
+   * bit-identical. */
+  exactRows?: boolean;
   /** Worker threads; 0 scores in the calling thread. Default: ctx.workers. */
   workers?: number;
 }
@@ -78,8 +80,8 @@ export function scoreStage(opts: ScoreStageOptions): Stage {
       throw new Error(`score: the model ${opts.modelPath} has no label "${label}" (its labels: ${math.labels.join(", ")}); ` +
         `pass the positive one with --label`);
     }
-    if (math && opts.projectedRows && !math.useProjection()) {
-      ctx.log.warn(`score: --projected-rows does not pay for ${opts.modelPath} (quantized input or many labels); exact row sums used`);
+    if (math && !opts.exactRows && !math.useProjection()) {
+      ctx.log.debug(`score: projected rows do not pay or hold for ${opts.modelPath} (quantized input, many labels or a sigmoid-table loss); exact row sums used`);
     }
     const lid = langid ? await loadModel(opts.lidModelPath ?? defaultLidModelPath(), "language-ID") : undefined;
     const workers = Math.max(0, opts.workers ?? ctx.workers);
@@ -88,7 +90,7 @@ export function scoreStage(opts: ScoreStageOptions): Stage {
       const workerData: ScoreWorkerData = { math: math?.shareable(), lid: lid?.shareable(), settings };
       loaded.pool = new TaskPool({ filename: workerFile(import.meta.url, "./score-worker.js"), workers, workerData });
     }
-    ctx.log.debug(`score: ${workers || "no"} worker thread(s)`, { model: opts.modelPath, label, langid });
+    ctx.log.debug(`score: ${workers || "no"} worker thread(s)`, { model: opts.modelPath, label, langid, projected: math?.projected ?? false });
     return loaded;
   }
 

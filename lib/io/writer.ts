@@ -5,10 +5,11 @@
 import { open, mkdir, rm, rename, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as zlib from "node:zlib";
-import type { RecordBatch } from "apache-arrow";
+import { DataType, Vector, type RecordBatch } from "apache-arrow";
 import { tempPathFor } from "./atomic.js";
 import { OutputError, errorMessage } from "./errors.js";
-import { ParquetFileWriter, planColumns, columnValues, type ParquetCodec, type ParquetColumnPlan } from "./parquet-write.js";
+import { ParquetFileWriter, planColumns, columnValues, type ParquetCodec, type ParquetColumnPlan, type RowRange,
+  type ByteColumnPath } from "./parquet-write.js";
 import { batchToJsonBytes } from "./jsonl-write.js";
 import type { GzipPool } from "./gzip-pool.js";
 import { ensureZstd } from "./zstd.js";
@@ -40,9 +41,38 @@ export interface WriterOptions {
   gzipPool?: GzipPool | null;
   /** .jsonl(.gz): uncompressed bytes of lines gathered per write (and per gzip member); default 4 MiB. */
   memberBytes?: number;
+  /** Parquet: how Utf8/Binary columns are encoded (default "direct"; "hyparquet-writer" is the reference that
+   * tests and bench/parquet-write.ts compare it with). The file bytes are the same. */
+  byteColumns?: ByteColumnPath;
+}
+
+/** What each row adds to a row group's size (closed at rowGroupBytes): a byte column's value length (nulls 0,
+ * other Arrow string types their JS string length, as before), 8 for any other column. */
+function rowWeights(batch: RecordBatch, plan: ParquetColumnPlan[]): Float64Array {
+  const w = new Float64Array(batch.numRows);
+  let fixed = 0;
+  for (const p of plan) {
+    if (p.kind !== "utf8" && p.kind !== "binary") { fixed += 8; continue; }
+    const col = batch.getChild(p.name)!;
+    let k = 0;
+    for (const data of col.data) {
+      if (DataType.isUtf8(data.type) || DataType.isBinary(data.type)) {
+        const offs = data.valueOffsets as Int32Array;
+        const all = data.nullCount === 0;
+        for (let i = 0; i < data.length; i++, k++) if (all || data.getValid(i)) w[k] += offs[i + 1]! - offs[i]!;
+      } else {
+        const vals = columnValues(new Vector([data]), p.kind) as ({ length: number } | null)[];
+        for (let i = 0; i < data.length; i++, k++) w[k] += vals[i]?.length ?? 0;
+      }
+    }
+  }
+  if (fixed) for (let i = 0; i < w.length; i++) w[i] += fixed;
+  return w;
 }
 
 export interface DocumentWriter {
+  /** Parquet keeps a reference to the batch until its row group is written (no copy of its values), so a batch
+   * must not be changed after it is handed over (Arrow batches are not, by convention). */
   write(batch: RecordBatch): Promise<void>;
   /** Finish, rename the parts to their final names and return them in order. */
   close(): Promise<string[]>;
@@ -78,8 +108,8 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
   let current: Part | undefined;
   let schemaChanged = false;
   let state: "open" | "closed" | "aborted" = "open";
-  // Parquet: values of the row group being gathered, per column.
-  let pending: unknown[][] = [];
+  // Parquet: the rows of the row group being gathered.
+  let pending: RowRange[] = [];
   let pendingRows = 0;
   let pendingBytes = 0;
   // JSONL: the bytes of the lines gathered before a write (and, for .gz, one gzip member).
@@ -104,7 +134,7 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
     if (format === "parquet") {
       if (codec === "zstd") await ensureZstd();
       const plan = planColumns(batch ?? makeBatch({ text: [], id: [] }));
-      part.parquet = new ParquetFileWriter(fh, plan, codec, level, opts.pageBytes);
+      part.parquet = new ParquetFileWriter(fh, plan, codec, level, opts.pageBytes, opts.byteColumns);
       part.schema = batch ? schemaKey(batch) : undefined;
     }
     return part;
@@ -118,7 +148,7 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
   async function flushGroup(): Promise<void> {
     if (!current?.parquet || !pendingRows) return;
     await current.parquet.writeGroup(pending);
-    pending = current.parquet.plan.map(() => []);
+    pending = [];
     pendingRows = 0;
     pendingBytes = 0;
     current.bytes = current.parquet.bytes;
@@ -183,27 +213,26 @@ export function openWriter(pathWithoutExt: string, opts: WriterOptions = {}): Do
       await finishPart();
     }
     const plan: ParquetColumnPlan[] = current?.parquet!.plan ?? planColumns(batch);
-    const cols = plan.map((p) => columnValues(batch.getChild(p.name)!, p.kind));
-    const rowBytes = plan.map((p, c) => (p.kind === "utf8" || p.kind === "binary" ? cols[c] as (Uint8Array | null)[] : null));
+    const weights = rowWeights(batch, plan);
+    let from = 0; // rows of this batch before this are in a row group already
     for (let i = 0; i < batch.numRows; i++) {
       // Parts are opened lazily so that rolling after the last row never leaves an empty part behind.
       if (!current) {
         current = await newPart(batch);
-        pending = plan.map(() => []);
+        pending = [];
       }
-      for (let c = 0; c < cols.length; c++) {
-        pending[c].push(cols[c][i]);
-        const rb = rowBytes[c];
-        pendingBytes += rb ? (rb[i]?.length ?? 0) : 8;
-      }
+      pendingBytes += weights[i]!;
       pendingRows++;
       if (pendingRows >= groupRows || pendingBytes >= groupBytes) {
+        pending.push({ batch, from, to: i + 1 });
+        from = i + 1;
         await flushGroup();
         if (opts.maxFileBytes && current!.bytes >= opts.maxFileBytes) {
           await finishPart();
         }
       }
     }
+    if (from < batch.numRows) pending.push({ batch, from, to: batch.numRows });
   }
 
   async function writeJsonl(batch: RecordBatch): Promise<void> {

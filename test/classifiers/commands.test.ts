@@ -1,5 +1,5 @@
 // The three commands end to end on Parquet inputs built from ../shared/data, through the real CLI:
-// train-classifier -> score (2 worker threads, language ID; and --projected-rows) -> filter.
+// train-classifier -> score (2 worker threads, language ID; and --exact-rows) -> filter.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -61,20 +61,21 @@ test("train-classifier, score and filter on Parquet made from shared data", asyn
   assert.deepEqual(scored.map((r) => r.id), inputIds);
   assert.ok(scored.every((r) => typeof r.math_score === "number" && typeof r.lang === "string" && typeof r.lang_score === "number"));
 
-  // --projected-rows: the same scores to within 1e-5 (not bit-identical), the same decisions at 0.4
-  const sp = megamath(["score", "--model", join(dir, "clf", "model.bin"), "--input", glob, "--output", join(dir, "scored-p"),
-    "--projected-rows", "--workers", "1"]);
+  // --exact-rows (fastText's float32 row sums): the same scores to within 1e-5 as the default projected rows (not
+  // bit-identical), the same decisions at 0.4
+  const sp = megamath(["score", "--model", join(dir, "clf", "model.bin"), "--input", glob, "--output", join(dir, "scored-e"),
+    "--exact-rows", "--workers", "1"]);
   assert.equal(sp.code, 0, sp.err);
-  const projected = await rowsOf(join(dir, "scored-p"));
-  assert.deepEqual(projected.map((r) => r.id), inputIds);
+  const exact = await rowsOf(join(dir, "scored-e"));
+  assert.deepEqual(exact.map((r) => r.id), inputIds);
   let differ = 0;
-  projected.forEach((r, i) => {
-    const p = r.math_score as number, e = scored[i]!.math_score as number;
+  exact.forEach((r, i) => {
+    const e = r.math_score as number, p = scored[i]!.math_score as number;
     assert.ok(Math.abs(p - e) < 1e-5, `row ${i}: ${p} vs ${e}`);
     assert.equal(p >= 0.4, e >= 0.4);
     if (p !== e) differ++;
   });
-  assert.ok(differ > 0, "--projected-rows gave bit-identical scores: not used");
+  assert.ok(differ > 0, "the default gave --exact-rows' bits: not projected");
 
   // filter: math_score >= 0.4 and English
   const f = megamath(["filter", "--input", join(dir, "scored", "*.parquet"), "--output", join(dir, "kept"),

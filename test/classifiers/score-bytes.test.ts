@@ -32,6 +32,9 @@ before(async () => {
   modelPath = join(dir, "math.bin");
   await model.save(modelPath);
   math = await FastTextModel.load(modelPath);
+  // The stage scores through the projected rows by default (fasttext/projection.ts); the reference model does too, so
+  // the byte path and the string path are compared bit for bit on the same arithmetic.
+  assert.equal(math.useProjection(), true);
   lid = await FastTextModel.load(defaultLidModelPath());
 });
 

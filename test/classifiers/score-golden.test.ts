@@ -6,6 +6,9 @@
 // paragraphs), the real lid.176.ftz, and a math model trained by the native fastText tool with one thread and a
 // fixed seed (deterministic). If fastText's own tool or the shared data change, re-record the digest with the
 // code of a known-good commit, never with the code under test.
+// Since the projected rows became the default (classifiers/fasttext/projection.ts) this pins `--exact-rows` (the
+// same digest as before); the default path is checked against it: every math_score within 1e-5, the same
+// decisions at 0.4, some in their last bits apart, and lang / lang_score unchanged.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -31,7 +34,7 @@ function nonEnglishParagraphs(): string[] {
       .split(/<\/p>|<br\s*\/?>|\n\s*\n/i).map((p) => p.replace(/<[^>]*>/g, " ").trim()).filter((p) => p.length > 20));
 }
 
-test("score: the scored columns of a real corpus are bit-identical to the recorded digest (2 workers, math + langid)", { skip: needs("fasttext") }, async () => {
+test("score --exact-rows: the scored columns of a real corpus are bit-identical to the recorded digest (2 workers, math + langid); the default within 1e-5", { skip: needs("fasttext") }, async () => {
   const dir = tmpDir();
   async function* train() {
     for (const d of labelledDocs(120)) yield makeBatch({ id: [d.id], text: [d.text], finemath_score: [d.score] });
@@ -48,9 +51,26 @@ test("score: the scored columns of a real corpus are bit-identical to the record
     const part = texts.slice(i, i + 256);
     batches.push(makeBatch({ id: part.map((_, j) => String(i + j)), text: part }));
   }
-  const stage = scoreStage({ modelPath: join(dir, "math.bin"), langid: true, workers: 2 });
+  const stage = scoreStage({ modelPath: join(dir, "math.bin"), langid: true, workers: 2, exactRows: true });
   const { out } = await runStage(stage, batches);
   await stage.close!();
+  const projectedStage = scoreStage({ modelPath: join(dir, "math.bin"), langid: true, workers: 2 });
+  const { out: projected } = await runStage(projectedStage, batches);
+  await projectedStage.close!();
+  let maxDiff = 0, differ = 0;
+  out.forEach((b, k) => {
+    const e = getNumbers(b, "math_score"), p = getNumbers(projected[k]!, "math_score");
+    for (let i = 0; i < e.length; i++) {
+      const d = Math.abs(p[i]! - e[i]!);
+      maxDiff = Math.max(maxDiff, d);
+      if (d > 0) differ++;
+      assert.equal(p[i]! >= 0.4, e[i]! >= 0.4, `decision at 0.4, batch ${k} row ${i}`);
+    }
+    assert.deepEqual(getNumbers(projected[k]!, "lang_score"), getNumbers(b, "lang_score"));
+    assert.deepEqual(getStrings(projected[k]!, "lang"), getStrings(b, "lang"));
+  });
+  assert.ok(maxDiff <= 1e-5, `default (projected) path: max |diff| ${maxDiff}`);
+  assert.ok(differ > 0, "the default path gave --exact-rows' bits: not projected");
   const h = createHash("sha256");
   let rows = 0;
   for (const b of out) {

@@ -1,7 +1,9 @@
-// `score --projected-rows` (ScoreStageOptions.projectedRows): the math model scores through its input rows
-// projected onto the output layer, in the worker threads too (the table travels in the shared model handle).
-// Scores stay within 1e-5 of the exact stage's and differ from them in the last bits (proof the workers used it);
-// a model where it would not pay (many labels for its dimension) is scored exactly, with a warning.
+// The score stage's default path: the math model scores through its input rows projected onto the output layer,
+// in the worker threads too (the table travels in the shared model handle). Scores stay within 1e-5 of
+// `--exact-rows` (ScoreStageOptions.exactRows, fastText's float32 row sums) and differ from them in the last bits
+// (proof the default path is the projected one); a model where it would not pay (many labels for its dimension)
+// or not hold (one-vs-all's sigmoid table) is scored exactly. score-golden.test.ts pins --exact-rows to the bits
+// recorded before the projection existed.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -33,8 +35,8 @@ before(async () => {
   await model.save(modelPath);
 });
 
-async function scores(projectedRows: boolean, workers: number, path = modelPath): Promise<Float64Array> {
-  const stage = scoreStage({ modelPath: path, label: "__label__MATH", projectedRows, workers });
+async function scores(exactRows: boolean | undefined, workers: number, path = modelPath): Promise<Float64Array> {
+  const stage = scoreStage({ modelPath: path, label: "__label__MATH", exactRows, workers });
   try {
     const { out } = await runStage(stage, [batch], { workers });
     return Float64Array.from(getNumbers(out[0]!, "math_score"));
@@ -43,9 +45,9 @@ async function scores(projectedRows: boolean, workers: number, path = modelPath)
   }
 }
 
-test("projected scores in a worker thread: within 1e-5 of the exact ones, not bit-identical", async () => {
-  const exact = await scores(false, 0);
-  const projected = await scores(true, 1);
+test("the default path is projected, in a worker thread too: within 1e-5 of --exact-rows, not bit-identical", async () => {
+  const exact = await scores(true, 0);
+  const projected = await scores(undefined, 1);
   assert.equal(projected.length, exact.length);
   let maxDiff = 0, differ = 0;
   for (let i = 0; i < exact.length; i++) {
@@ -55,12 +57,14 @@ test("projected scores in a worker thread: within 1e-5 of the exact ones, not bi
     assert.equal(projected[i]! >= 0.4, exact[i]! >= 0.4, `decision at 0.4 of doc ${i}`);
   }
   assert.ok(maxDiff < 1e-5, `max |diff| ${maxDiff}`);
-  assert.ok(differ > 0, "every score is bit-identical: the workers did not use the projection");
-  // In the calling thread the same table gives the same numbers as in the worker.
-  assert.deepEqual(await scores(true, 0), projected);
+  assert.ok(differ > 0, "every score is bit-identical to --exact-rows: the default path is not the projected one");
+  // In the calling thread the same table gives the same numbers as in the worker; exactRows: false is the default.
+  assert.deepEqual(await scores(false, 0), projected);
+  // --exact-rows in a worker thread: the same bits as in the calling thread.
+  assert.deepEqual(await scores(true, 1), exact);
 });
 
-test("a model with many labels for its dimension is scored exactly, with a warning", async () => {
+test("a model with many labels for its dimension is scored exactly", async () => {
   // 12 labels at dim 32: the table would be 12 floats per row against 32, so it is refused (projectionWorthIt).
   const lines = docs.map((d, i) => `__label__L${i % 12} ${d.text.replace(/\s+/g, " ")}`);
   writeFileSync(join(dir, "many.txt"), lines.join("\n") + "\n");
@@ -70,12 +74,12 @@ test("a model with many labels for its dimension is scored exactly, with a warni
   const log = memoryLogger();
   const ctx: StageContext = { stats: new StageStats("score"), file: "t", shard: { index: 0, count: 1 }, seed: 0, onError: "fail",
     workers: 0, log, outDir: dir };
-  const stage = scoreStage({ modelPath: path, label: "__label__L0", projectedRows: true, workers: 0 });
+  const stage = scoreStage({ modelPath: path, label: "__label__L0", workers: 0 });
   const out: number[] = [];
   for await (const b of stage.run((async function* () { yield batch; })(), ctx)) out.push(...getNumbers(b, "math_score"));
   await stage.close!();
-  assert.ok(log.lines.some((l) => l.level === "warn" && /does not pay/.test(l.msg)), JSON.stringify(log.lines));
-  const exact = scoreStage({ modelPath: path, label: "__label__L0", workers: 0 });
+  assert.ok(log.lines.some((l) => /do not pay or hold/.test(l.msg)), JSON.stringify(log.lines));
+  const exact = scoreStage({ modelPath: path, label: "__label__L0", exactRows: true, workers: 0 });
   const { out: ex } = await runStage(exact, [batch], { workers: 0 });
   assert.deepEqual(out, [...getNumbers(ex[0]!, "math_score")]);
 });

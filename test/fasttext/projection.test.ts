@@ -1,14 +1,16 @@
-// The opt-in projected prediction path (classifiers/fasttext/projection.ts): input rows pre-projected onto the
-// output layer. Not bit-identical by design, so these tests pin what it promises instead: every probability within
-// 1e-5 of the exact float32 path for each loss, the same top label wherever the exact margin is wider than that,
-// the projection really used (some probability differs in its last bits), shared with instances made from the
-// handle, and refused where it would not pay (lid.176.ftz: 176 labels at dim 16).
+// The projected prediction path (classifiers/fasttext/projection.ts; the score stage's default): input rows
+// pre-projected onto the output layer. Not bit-identical by design, so these tests pin what it promises instead:
+// every probability within 1e-5 of the exact float32 path for softmax and hierarchical softmax, the same top label
+// wherever the exact margin is wider than that, the projection really used (some probability differs in its last
+// bits), shared with instances made from the handle, documents of more than PROJECTED_MAX_IDS ids summed exactly,
+// and refused where it would not pay (lid.176.ftz: 176 labels at dim 16) or not hold (one-vs-all's sigmoid table).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { FastTextModel } from "../../classifiers/fasttext/model.js";
 import { trainSupervised } from "../../classifiers/fasttext/train.js";
-import { buildProjection, projectedDots } from "../../classifiers/fasttext/projection.js";
+import { buildProjection, projectedDots, PROJECTED_MAX_IDS } from "../../classifiers/fasttext/projection.js";
+import { IntBuffer } from "../../classifiers/fasttext/int-buffer.js";
 import { defaultLidModelPath } from "../../lib/classify/langid.js";
 import { tmpDir } from "../helpers.js";
 import { labelledDocs, writeSplit, type LabelledDoc } from "./corpus.js";
@@ -24,7 +26,7 @@ before(() => {
 });
 
 /** The model and a second instance of it (own handle object, same weights) that scores through the projection. */
-async function exactAndProjected(loss: "softmax" | "hs" | "ova", dim: number): Promise<[FastTextModel, FastTextModel]> {
+async function exactAndProjected(loss: "softmax" | "hs", dim: number): Promise<[FastTextModel, FastTextModel]> {
   const m = await trainSupervised(split.train, { dim, bucket: 20000, wordNgrams: 2, minCount: 1, epoch: 2, lr: 0.5, loss, thread: 1, seed: 1 });
   const p = FastTextModel.fromShared({ ...m.shareable() });
   assert.equal(p.projected, false);
@@ -34,9 +36,8 @@ async function exactAndProjected(loss: "softmax" | "hs" | "ova", dim: number): P
   return [m, p];
 }
 
-/** `expectDiffer`: some probability must change in its last bits (not so for ova: fastText's 512-entry sigmoid table
- * maps both dots to the same entry). */
-function assertClose(m: FastTextModel, p: FastTextModel, expectDiffer = true): void {
+/** Some probability must change in its last bits: the projection is used. */
+function assertClose(m: FastTextModel, p: FastTextModel): void {
   let maxDiff = 0, differ = 0;
   for (const line of lines) {
     const e = m.predict(line, -1), q = p.predict(line, -1);
@@ -53,7 +54,7 @@ function assertClose(m: FastTextModel, p: FastTextModel, expectDiffer = true): v
     assert.equal(top[0]!.label, q[0]!.label);
   }
   assert.ok(maxDiff < 1e-5, `max |diff| ${maxDiff}`);
-  if (expectDiffer) assert.ok(differ > 0, "no probability differs at all: the projection was not used");
+  assert.ok(differ > 0, "no probability differs at all: the projection was not used");
 }
 
 test("softmax: probabilities within 1e-5 of the exact path, same decisions", async () => {
@@ -65,11 +66,34 @@ test("softmax: probabilities within 1e-5 of the exact path, same decisions", asy
   for (const line of lines.slice(0, 20)) assert.deepEqual(w.predict(line, -1), p.predict(line, -1));
 });
 
-test("hierarchical softmax and one-vs-all: the tree walk and the sigmoids read the projected dots", async () => {
-  for (const loss of ["hs", "ova"] as const) {
-    const [m, p] = await exactAndProjected(loss, 16);
-    assertClose(m, p, loss === "hs");
-  }
+test("hierarchical softmax: the tree walk reads the projected dots", async () => {
+  const [m, p] = await exactAndProjected("hs", 16);
+  assertClose(m, p);
+});
+
+test("one-vs-all is refused: its 512-entry sigmoid table is a step function of the dot", async () => {
+  const m = await trainSupervised(split.train, { dim: 16, bucket: 20000, wordNgrams: 2, minCount: 1, epoch: 2, lr: 0.5, loss: "ova", thread: 1, seed: 1 });
+  assert.equal(m.useProjection(), false);
+  assert.equal(m.projected, false);
+});
+
+test("a document of more than PROJECTED_MAX_IDS ids is summed exactly: fastText's bits", async () => {
+  const [m, p] = await exactAndProjected("softmax", 32);
+  // Lines of the test documents repeated until the text has just over PROJECTED_MAX_IDS ids, and one just under.
+  const ids = (text: string) => {
+    const b = new TextEncoder().encode(text), w = new IntBuffer();
+    m.dictionary.getLine(b, 0, b.length, true, w, null);
+    return w.length;
+  };
+  let long = "";
+  for (let i = 0; ids(long) <= PROJECTED_MAX_IDS; i++) long += lines[i % lines.length] + " ";
+  let short = long;
+  while (ids(short) > PROJECTED_MAX_IDS) short = short.slice(0, short.lastIndexOf(" ", short.length - 2));
+  assert.ok(ids(short) > PROJECTED_MAX_IDS - 100, `short: ${ids(short)} ids`);
+  for (const label of m.labels) assert.equal(p.labelProbability(long, label), m.labelProbability(long, label), label);
+  assert.deepEqual(p.predict(long, -1), m.predict(long, -1));
+  // Just under the limit the projection is used (the last bits differ for some label).
+  assert.ok(m.labels.some((l) => p.labelProbability(short, l) !== m.labelProbability(short, l)), "projection not used below the limit");
 });
 
 test("the table holds output row . input row, also for a dimension that is not a multiple of 4", () => {

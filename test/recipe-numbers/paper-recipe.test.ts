@@ -59,6 +59,9 @@ test("--set and --sources: typed overrides recorded as differences; unknown step
   assert.deepEqual(applyOverrides(r, [parseOverride("filter.min=math_score=0.5")]).steps.find((s) => s.name === "filter")!.options!.min, ["math_score=0.5"]);
   assert.throws(() => parseOverride("per-year=3"), /STEP\.OPTION=VALUE/);
   assert.throws(() => applyOverrides(r, [parseOverride("sampel.per-year=3")]), /no step "sampel"/);
+  // A misspelled option is refused when planning (so by --plan and --emit too), not when the task runs.
+  await assert.rejects(planRecipe(applyOverrides(r, [parseOverride("score.exact-rowz=true")]), { recipeDir: repoRoot, outDir: "/tmp/megamath-typo" }),
+    /step "score": megamath score has no option "exact-rowz"; its options: .*exact-rows/);
   assert.throws(() => recipeFile("pro-maxx"), /shipped recipes: pro-max, pro-max-demo, megamath-web/);
   const bound = bindSources(r, "/data/hub");
   assert.ok(!usesSources(bound));
