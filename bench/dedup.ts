@@ -12,6 +12,10 @@
 // --workers N gives stages 1 and 4 N worker threads (default 0: main thread; stage 4 compresses .jsonl.gz in them),
 // --cores K pins each run to K cores (default 1), --compression-level L sets stage 4's level. --one-core skips the 2-shard runs; --stages 1,4 measures only those stages (the others run once, untimed, when
 // their input is missing). --clustering bucket times stage 3's bucket-feasible mode (and stage 4 applies it).
+// --datatrove SRC (a datatrove source checkout; with --format jsonl) runs our four stages in one process and
+// datatrove's (bench/peers/datatrove_minhash.py, Debian's python3) alternated on the same corpus and prints the
+// ratio of whole-process CPU-seconds (bench/dedup-datatrove.ts); --compression-level 1,6,9 times each of our levels
+// every round, --datatrove-level L changes datatrove's (default: its own 9).
 // What the two stage-3 modes decide (retained, largest cluster, false removals, recall): bench/dedup-quality.ts.
 import { parseArgs } from "node:util";
 import { spawn } from "node:child_process";
@@ -29,13 +33,38 @@ type OutputFormat = "parquet" | "jsonl" | "jsonl.gz";
 async function child(stage: string, corpus: string, work: string, out: string, shard: string, format: InputFormat,
   outFormat: OutputFormat, clustering: "union" | "bucket", workers: number, level: number | undefined): Promise<void> {
   const { expandInputs } = await import("../lib/io/index.js");
-  const d = await import("../lib/dedup/index.js");
-  const { runPipeline } = await import("../lib/runtime/runner.js");
   const inputs = await expandInputs([join(corpus, `*.${format}`)]);
   const [i, n] = shard.split("/").map(Number);
   const sh = { index: i, count: n };
+  const runStage = (s: string) => runStageIn(s, inputs, work, out, sh, outFormat, clustering, workers, level);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
+  if (stage === "all") {
+    // The four stages in one process, as `megamath dedup` runs them (bench/dedup-datatrove.ts times the process
+    // from outside; the per-stage CPU-seconds here are process-wide, every thread counted).
+    const stages: Record<string, number> = {};
+    for (const s of ["1", "2", "3", "4"]) {
+      const s0 = process.cpuUsage();
+      await runStage(s);
+      const c = process.cpuUsage(s0);
+      stages[s] = (c.user + c.system) / 1e6;
+    }
+    const c = process.cpuUsage(c0);
+    process.stdout.write(JSON.stringify({ ms: performance.now() - t0, cpuMs: (c.user + c.system) / 1000, stages,
+      maxRssMB: process.resourceUsage().maxRSS / 1024 }) + "\n");
+    return;
+  }
+  await runStage(stage);
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  process.stdout.write(JSON.stringify({ ms, cpuMs, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + "\n");
+}
+
+async function runStageIn(stage: string, inputs: string[], work: string, out: string, sh: { index: number; count: number },
+  outFormat: OutputFormat, clustering: "union" | "bucket", workers: number, level: number | undefined): Promise<void> {
+  const d = await import("../lib/dedup/index.js");
+  const { runPipeline } = await import("../lib/runtime/runner.js");
   if (stage === "1") {
     await d.runSignatureStage({ inputs, workDir: work, params: d.defaultDedupParams, read: d.documentReader({}, "fail"), shard: sh, force: true, workers });
   } else if (stage === "2") {
@@ -46,10 +75,6 @@ async function child(stage: string, corpus: string, work: string, out: string, s
     await runPipeline({ inputs, outDir: out, stages: [d.dedupFilterStage({ workDir: work, inputs })], shard: sh, force: true,
       write: { format: outFormat, level }, workers });
   }
-  const ms = performance.now() - t0;
-  const c = process.cpuUsage(c0);
-  const cpuMs = (c.user + c.system) / 1000;
-  process.stdout.write(JSON.stringify({ ms, cpuMs, maxRssMB: process.resourceUsage().maxRSS / 1024 }) + "\n");
 }
 
 /** CPU seconds of the calling thread's process spent in fn (user + system). */
@@ -151,9 +176,14 @@ async function main(): Promise<void> {
     "one-core": { type: "boolean", default: false }, stages: { type: "string", default: "1,2,3,4" },
     clustering: { type: "string", default: "union" },
     workers: { type: "string", default: "0" }, "compression-level": { type: "string" }, cores: { type: "string", default: "1" },
+    datatrove: { type: "string" }, "datatrove-level": { type: "string" }, python: { type: "string", default: "/usr/bin/python3" },
   } });
   const workers = Number(values.workers);
-  const level = values["compression-level"] === undefined ? undefined : Number(values["compression-level"]);
+  // --datatrove takes a list of our levels (each timed every round); otherwise one level.
+  const levels = values["compression-level"] === undefined ? [undefined] : values["compression-level"].split(",").map(Number);
+  if (levels.some((l) => l !== undefined && !(Number.isInteger(l) && l >= 0 && l <= 9))) throw new Error(`--compression-level takes 0-9, got "${values["compression-level"]}"`);
+  if (levels.length > 1 && !values.datatrove) throw new Error("a list of --compression-level values needs --datatrove");
+  const level = levels[0];
   const clustering = values.clustering as "union" | "bucket";
   if (clustering !== "union" && clustering !== "bucket") throw new Error(`--clustering must be union or bucket, got "${clustering}"`);
   const format = values.format as InputFormat;
@@ -178,6 +208,13 @@ async function main(): Promise<void> {
   };
   const runs = Number(values.runs);
   if (values.kernel) return kernel(corpus, runs, format);
+  if (values.datatrove) {
+    if (format !== "jsonl" || outFormat !== "jsonl.gz") throw new Error("--datatrove needs --format jsonl (and gzipped JSONL out)");
+    const { sideBySide } = await import("./dedup-datatrove.js");
+    return sideBySide({ root, benchFile: join(here, "dedup.ts"), corpus, base, docs: meta.docs, runs, levels, workers,
+      datatrove: resolve(values.datatrove), python: values.python!, core: values.cores === "1" ? "0" : `0-${Number(values.cores) - 1}`,
+      datatroveLevel: values["datatrove-level"] === undefined ? undefined : Number(values["datatrove-level"]) });
+  }
   const work = join(base, "work");
   const out = join(base, "output");
   const a = (stage: string, shard = "0/1") =>

@@ -10,13 +10,18 @@
 // Steps that do not depend on each other (no step reads another's folder, e.g. the four mixtures) run at the same
 // time, at most `jobs` at once; each writes only its own folder, so the outputs do not depend on the order.
 import { readdir, stat, mkdir } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { loadStepCommand } from "../cli/steps.js";
 import { optionValues, type CliContext } from "../cli/command.js";
 import { writeFileAtomic, isTempName } from "../lib/io/atomic.js";
 import type { Logger } from "../lib/runtime/log.js";
 import type { Invocation, StepOptions } from "./plan.js";
 import { planPasses, runPass, type Pass } from "./fuse.js";
+import { mentions } from "./mentions.js";
+import type { PrepareMessage, PrepareWork } from "./prepare-worker.js";
+import { workerFile } from "../lib/runtime/pool.js";
+import { workerBootstrap } from "../classifiers/fasttext/worker-boot.js";
 
 export interface StepResult {
   step: string;
@@ -72,14 +77,18 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
   let failure: unknown;
   let k = 0;
   // What a step can do before the steps it waits for (its command's `prepare`: e.g. a mixture tokenizing its own
-  // sources) runs in a free job slot beside them, so it is off the build's critical path.
-  if (jobs > 1) running.set(-1, prepareAhead(active, plan, ctx).finally(() => running.delete(-1)));
+  // sources) runs in a free job slot beside them, on a thread of its own, so it is off the build's critical path.
+  // A step with a prepare starts once it is over (they write the same folders).
+  const early = jobs > 1 ? await withPrepare(active) : [];
+  let preparing = early.length > 0;
+  if (preparing) running.set(-1, prepareAhead(early, plan, ctx).finally(() => void (preparing = false, running.delete(-1))));
   for (;;) {
     // Start every step whose dependencies are done, in plan order, while there is room and nothing failed.
     for (const [i, inv] of plan.entries()) {
       if (failure !== undefined || running.size >= jobs) break;
       if (results[i] || started.has(i) || laterInPass.has(i)) continue;
       const group = passAt.get(i) ?? [i];
+      if (preparing && group.some((g) => early.includes(plan[g]))) continue;
       if (!group.every((g) => deps[g].every((d) => results[d] || group.includes(d)))) continue;
       group.forEach((g) => started.add(g));
       const pass = passes.get(inv.step);
@@ -98,20 +107,35 @@ export async function runPlanLocally(plan: Invocation[], context: RunContext, op
   return results as StepResult[];
 }
 
-/** Each step's `prepare`, in plan order, on the paths no step of the plan writes. Best effort: the step itself redoes
- * what this left undone and reports any error. */
+/** The steps whose command has a `prepare`. */
+async function withPrepare(steps: Invocation[]): Promise<Invocation[]> {
+  const has = await Promise.all(steps.map((inv) => loadStepCommand(inv.command).then((c) => Boolean(c.prepare), () => false)));
+  return steps.filter((_, i) => has[i]);
+}
+
+/** Each step's `prepare`, in plan order, on the paths no step of the plan writes, in one worker thread
+ * (prepare-worker.ts): it takes a core the steps before the mixtures leave free (on 2 cores, the main thread runs
+ * sample and the classifier's data while training and scoring run on workers) instead of taking turns with them on
+ * the main thread. Best effort: a step redoes what this left undone and reports any error itself. */
 async function prepareAhead(steps: Invocation[], plan: Invocation[], ctx: CliContext): Promise<void> {
-  const ready = (path: string) => !plan.some((o) => mentions(path, o.outDir));
-  for (const inv of steps) {
-    try {
-      const cmd = await loadStepCommand(inv.command);
-      if (!cmd.prepare) continue;
-      ctx.log.info(`[early] ${inv.step}: its own inputs, beside the steps it waits for`);
-      await cmd.prepare({ opts: optionValues(cmd, { ...inv.options, ...inv.runOptions }, `step "${inv.step}"`), ctx, ready });
-    } catch (e) {
-      ctx.log.debug(`[early] ${inv.step}: left to the step (${(e as Error).message})`);
-    }
+  const work: PrepareWork = {
+    steps: steps.map((inv) => ({ step: inv.step, command: inv.command, given: { ...inv.options, ...inv.runOptions } })),
+    planDirs: plan.map((o) => o.outDir), quiet: ctx.quiet, logJson: ctx.logJson,
+  };
+  let worker: Worker;
+  try {
+    worker = new Worker(workerBootstrap(workerFile(import.meta.url, "./prepare-worker.js")), { eval: true, workerData: work });
+  } catch (e) {
+    ctx.log.debug(`[early] not started: ${(e as Error).message} (the steps do it)`);
+    return;
   }
+  await new Promise<void>((done) => {
+    worker.on("message", (m: PrepareMessage) => {
+      if ("log" in m) ctx.log[m.log](m.msg, m.fields);
+    });
+    worker.on("error", (e) => ctx.log.debug(`[early] stopped: ${e.message} (the steps do the rest)`));
+    worker.on("exit", () => done());
+  });
 }
 
 /** For each step, the steps whose folders it reads (through its options or positionals). */
@@ -121,15 +145,6 @@ function dependencies(plan: Invocation[]): number[][] {
       .filter((v): v is string => typeof v === "string");
     return plan.flatMap((other, j) => (j !== i && values.some((v) => mentions(v, other.outDir)) ? [j] : []));
   });
-}
-
-/** Does option value `v` name folder `dir` or a path under it (alone, or inside a value like NAME=PATH)? */
-function mentions(v: string, dir: string): boolean {
-  for (let at = v.indexOf(dir); at >= 0; at = v.indexOf(dir, at + 1)) {
-    const after = v[at + dir.length];
-    if ((at === 0 || !/[\w.-]/.test(v[at - 1])) && (after === undefined || after === sep || after === ",")) return true;
-  }
-  return false;
 }
 
 async function runStep(inv: Invocation, ctx: CliContext, label: string, force: boolean, shared: () => boolean): Promise<StepResult> {

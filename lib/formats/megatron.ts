@@ -12,6 +12,8 @@ import { tempPathFor } from "../io/atomic.js";
 export const IDX_MAGIC = Uint8Array.from([0x4d, 0x4d, 0x49, 0x44, 0x49, 0x44, 0x58, 0x00, 0x00]); // "MMIDIDX\0\0"
 const HEADER_BYTES = 34;
 const LITTLE_ENDIAN = endianness() === "LE";
+/** The most a writer buffers before writing (8 MiB: few, large writes). */
+const WRITE_BUFFER = 8 << 20;
 
 export type TokenDtype = "int32" | "uint16";
 /** Megatron DType codes: 1 uint8, 2 int8, 3 int16, 4 int32, 5 int64, 6 float64, 7 float32, 8 uint16. */
@@ -48,7 +50,9 @@ export class MegatronWriter {
     this.dtype = dtype;
     this.tmpBin = tempPathFor(prefix + ".bin");
     this.tmpIdx = tempPathFor(prefix + ".idx");
-    this.buf = Buffer.allocUnsafe(8 << 20);
+    // Grown as the file does, up to WRITE_BUFFER (add): a build writes dozens of small token files, and 8 MiB
+    // each at once made V8 run full collections for the external memory alone.
+    this.buf = Buffer.allocUnsafe(64 << 10);
   }
 
   static async create(prefix: string, dtype: TokenDtype = "int32"): Promise<MegatronWriter> {
@@ -81,7 +85,10 @@ export class MegatronWriter {
     if (n > 0x7fffffff) throw new TokenRangeError(`${where}: ${n} tokens is more than an int32 length allows`);
     const width = DTYPE_BYTES[this.dtype];
     const bytes = n * width;
-    if (this.bufLen + bytes > this.buf.length) await this.flush();
+    if (this.bufLen + bytes > this.buf.length) {
+      await this.flush(); // written and awaited: the buffer is free to replace
+      if (this.buf.length < WRITE_BUFFER) this.buf = Buffer.allocUnsafe(Math.min(WRITE_BUFFER, this.buf.length * 4));
+    }
     if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes);
     const view = this.buf;
     let o = this.bufLen;
@@ -229,6 +236,7 @@ export class MegatronReader {
   readonly index: MegatronIndex;
   private fd: number;
   private binSize: number;
+  private scratch = new Uint32Array(1024);
 
   constructor(readonly prefix: string) {
     this.index = readMegatronIndex(prefix);
@@ -255,6 +263,28 @@ export class MegatronReader {
 
   get documents(): number {
     return this.index.lengths.length;
+  }
+
+  /** Document i's ids in a buffer this reader reuses: valid until its next documentView() call. For copying
+   * documents from file to file (a shuffle, a mixture), where a fresh array per document made the garbage collector
+   * run full collections for the external memory alone. */
+  documentView(i: number): Uint32Array {
+    if (i < 0 || i >= this.documents) throw new RangeError(`document ${i} out of range (0..${this.documents - 1})`);
+    const n = this.index.lengths[i];
+    const width = DTYPE_BYTES[this.index.dtype];
+    if (!LITTLE_ENDIAN) return this.document(i);
+    if (this.scratch.length < n) this.scratch = new Uint32Array(Math.max(n, this.scratch.length * 2));
+    const out = this.scratch.subarray(0, n);
+    // Little-endian int32 bytes read straight into a Uint32Array are the same values document() decodes.
+    const bytes = width === 4 ? new Uint8Array(out.buffer, 0, n * 4) : new Uint8Array(out.buffer, out.buffer.byteLength - n * 2, n * 2);
+    let off = 0;
+    while (off < bytes.length) off += readSync(this.fd, bytes, off, bytes.length - off, this.index.pointers[i] + off);
+    if (width === 2) {
+      // uint16 ids sit at the end of the buffer; widened front to back, no id is overwritten before it is read.
+      const u16 = new Uint16Array(out.buffer, out.buffer.byteLength - n * 2, n);
+      for (let k = 0; k < n; k++) out[k] = u16[k];
+    }
+    return out;
   }
 
   document(i: number): Uint32Array {

@@ -119,7 +119,7 @@ export class TokenFileWriter {
       const out = await MegatronWriter.create(this.prefix, dtype);
       try {
         const perm = permutation(reader.documents, this.opts.seed, basename(this.prefix));
-        for (const i of perm) await out.add(reader.document(i));
+        for (const i of perm) await out.add(reader.documentView(i)); // add() copies it before the next read
         lengths = out.documentLengths().slice();
         await out.finish();
       } catch (e) {

@@ -41,7 +41,7 @@ export async function packSource(name: string, src: TokenSourceInfo, planned: nu
       const perm = permutation(src.documents, seed, `${name}#epoch${epoch}`);
       for (let i = 0; i < perm.length && written < planned; i++) {
         const j = perm[i];
-        const ids = readers[fileOf[j]].document(docOf[j]);
+        const ids = readers[fileOf[j]].documentView(docOf[j]); // copied by add() before the next read
         const room = planned - written;
         if (ids.length > room) {
           await writer.add(ids.subarray(0, room), `${name} document ${j}`);

@@ -17,30 +17,48 @@ export interface TaskPoolOptions {
 }
 
 export class TaskPool {
-  private readonly pool: Piscina;
+  private pool: Piscina | null = null;
+  private destroyed = false;
+  private readonly filename: string;
+  private readonly workerData: unknown;
+  /** The most worker threads this pool starts. */
   readonly workers: number;
 
   constructor(opts: TaskPoolOptions) {
     this.workers = Math.max(1, opts.workers ?? defaultWorkers());
-    const filename = typeof opts.filename === "string" ? opts.filename : opts.filename.href;
-    this.pool = new Piscina({
-      filename,
-      minThreads: this.workers,
-      maxThreads: this.workers,
-      workerData: opts.workerData,
-      // No execArgv: a worker inherits the parent's options itself (the tsx loader in development, so .ts workers
-      // load too). Passing process.execArgv instead fails under Node 24's test runner, which starts each test file
-      // with every process-wide default spelled out (--secure-heap=0, --node-snapshot, ...), flags a worker refuses.
-    });
+    this.filename = typeof opts.filename === "string" ? opts.filename : opts.filename.href;
+    this.workerData = opts.workerData;
+  }
+
+  /** Worker threads started so far: none until the first task, then one per task that finds every started thread
+   * busy, up to `workers` (a worker costs ~0.1-0.3 CPU-s to start and load its module, wasted if it gets no task). */
+  get started(): number {
+    return this.pool?.threads.length ?? 0;
   }
 
   /** Run one task; `transferList` moves ArrayBuffers instead of copying them. */
   run<T, R>(task: T, transferList?: TransferListItem[]): Promise<R> {
+    if (this.destroyed) return Promise.reject(new Error("TaskPool: run() after destroy()"));
+    // Created on the first task with no thread: piscina starts a thread when a task finds none free (below
+    // maxThreads), and idleTimeout Infinity keeps a started one for the next task instead of ending it.
+    this.pool ??= new Piscina({
+      filename: this.filename,
+      minThreads: 0,
+      maxThreads: this.workers,
+      idleTimeout: Infinity,
+      workerData: this.workerData,
+      // No execArgv: a worker inherits the parent's options itself (the tsx loader in development, so .ts workers
+      // load too). Passing process.execArgv instead fails under Node 24's test runner, which starts each test file
+      // with every process-wide default spelled out (--secure-heap=0, --node-snapshot, ...), flags a worker refuses.
+    });
     return this.pool.run(task, { transferList: transferList as never }) as Promise<R>;
   }
 
   async destroy(): Promise<void> {
-    await this.pool.destroy();
+    this.destroyed = true;
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.destroy();
   }
 }
 

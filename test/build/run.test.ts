@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { runPlanLocally } from "../../recipe/run.js";
 import type { Invocation } from "../../recipe/plan.js";
 import { memoryLogger } from "../../lib/runtime/log.js";
+import { bpeTablesBuilt } from "../../lib/tokenizer/bpe.js";
 import { repoRoot, tmpDir } from "../helpers.js";
 
 const ctx = () => ({ log: memoryLogger(), quiet: true, logJson: false, tty: false, stdout: new PassThrough() });
@@ -50,9 +51,15 @@ test("with a free job slot a mixture tokenizes its own sources beside the steps 
   ];
   // Step a fails, so the mixture never runs: its own source (qa) is tokenized all the same, the one it would read
   // from step a's folder is not.
+  // It runs on a worker thread (a core of its own, not turns with the steps on this one): this thread encodes
+  // nothing, and its log lines arrive here.
   const early = join(dir, "early");
-  await assert.rejects(runPlanLocally(plan(early, join(dir, "absent.parquet")), ctx(), { jobs: 2 }));
+  const tables = bpeTablesBuilt();
+  const earlyLog = memoryLogger();
+  await assert.rejects(runPlanLocally(plan(early, join(dir, "absent.parquet")), { ...ctx(), log: earlyLog }, { jobs: 2 }));
   assert.deepEqual(readdirSync(join(early, "cache")).map((d) => d.replace(/-[0-9a-f]{12}$/, "")), ["qa"]);
+  assert.equal(bpeTablesBuilt(), tables, "the early tokenization ran on the main thread");
+  assert.ok(earlyLog.lines.some((l) => /^\[early\] m: /.test(l.msg)), "the worker's log lines did not arrive");
   // One job at a time: nothing runs early.
   const serial = join(dir, "serial");
   await assert.rejects(runPlanLocally(plan(serial, join(dir, "absent.parquet")), ctx(), { jobs: 1 }));

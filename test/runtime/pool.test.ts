@@ -68,3 +68,34 @@ test("TaskPool runs a .ts worker on 2 threads, results in input order", async ()
     await pool.destroy();
   }
 });
+
+test("TaskPool starts no worker before its first task, and no more than the tasks that found every worker busy", async () => {
+  const pool = new TaskPool({ filename: workerFile(import.meta.url, "./pool-worker.js"), workers: 4 });
+  try {
+    assert.equal(pool.started, 0, "a pool with no task yet started a worker");
+    // One task at a time: the first starts one worker, which then takes every later task.
+    for (let i = 0; i < 3; i++) {
+      const packed = packTexts(makeBatch({ text: ["abc"] }));
+      const r = await pool.run<unknown, { lengths: number[] }>({ packed }, packedTransfer(packed));
+      assert.deepEqual(r.lengths, [3]);
+    }
+    assert.equal(pool.started, 1);
+    // Two at once (held at a barrier, so neither can finish before the other arrives): a second worker, not four.
+    const arrived = new Int32Array(new SharedArrayBuffer(4));
+    await Promise.all([0, 1].map(() => {
+      const packed = packTexts(makeBatch({ text: ["x"] }));
+      return pool.run({ packed, barrier: { arrived, parties: 2 } }, packedTransfer(packed));
+    }));
+    assert.equal(pool.started, 2);
+  } finally {
+    await pool.destroy();
+  }
+  assert.equal(pool.started, 0);
+  await assert.rejects(() => pool.run({}), /after destroy/);
+});
+
+test("TaskPool.destroy of a pool that never ran a task starts nothing and returns", async () => {
+  const pool = new TaskPool({ filename: workerFile(import.meta.url, "./pool-worker.js"), workers: 2 });
+  await pool.destroy();
+  assert.equal(pool.started, 0);
+});

@@ -12,6 +12,10 @@ import { sharedData } from "../helpers.js";
 import { loadTokenizer, llama3TokenizerJsonPath } from "../../lib/tokenizer/load.js";
 import { bpeFromTokenizerJson } from "../../lib/tokenizer/ranks.js";
 import { ByteBpe, utf8 } from "../../lib/tokenizer/byte-bpe.js";
+import { bpeTablesBuilt } from "../../lib/tokenizer/bpe.js";
+import { BatchTokenizer } from "../../lib/tokenizer/batch-tokenizer.js";
+import { writeFileSync } from "node:fs";
+import { tmpDir } from "../helpers.js";
 
 function jsonlTexts(file: string): string[] {
   const docs: string[] = [];
@@ -120,4 +124,28 @@ test("a bad ranks table is refused with a clear error; decode refuses ids with n
   assert.throws(() => new ByteBpe(bytes.join("\n") + "\nnot-a-line\n", {}, "t"), /t: ranks line "not-a-line" is not "base64 rank"/);
   assert.throws(() => new ByteBpe(bytes.join("\n") + "\nYQ== 7\n", {}, "t"), /t: rank 7 appears twice/);
   assert.throws(() => new ByteBpe(bytes.join("\n") + "\nYQ== 400\n", {}, "t"), /t: two ranks for the bytes of rank 400/);
+});
+
+test("a tokenizer builds its BPE table on first use: not for its facts, not when worker threads tokenize", async () => {
+  // A small vocabulary of its own (single bytes + "ab"), so no earlier test of this file built its table.
+  const file = join(tmpDir("megamath-lazy-bpe-"), "small.tiktoken");
+  const lines = Array.from({ length: 256 }, (_, b) => `${Buffer.from([b]).toString("base64")} ${b}`);
+  writeFileSync(file, [...lines, `${Buffer.from("ab").toString("base64")} 256`].join("\n") + "\n");
+  const before = bpeTablesBuilt();
+  const t = loadTokenizer(file);
+  assert.equal(t.vocabSize, 257);
+  assert.match(t.fingerprint, /^[0-9a-f]{16}$/);
+  const pooled = new BatchTokenizer(file, { workers: 1 });
+  try {
+    const framed = await pooled.tokenize(["abab", "ba"]);
+    assert.deepEqual(Array.from(framed.ids), [256, 256, 98, 97]);
+  } finally {
+    await pooled.close();
+  }
+  assert.equal(bpeTablesBuilt(), before, "a table was built on this thread though nothing was encoded here");
+  assert.deepEqual(t.encode("abab"), [256, 256]);
+  assert.equal(bpeTablesBuilt(), before + 1);
+  // Shared by every later tokenizer of the same vocabulary on this thread.
+  assert.deepEqual(loadTokenizer(file).encode("ab"), [256]);
+  assert.equal(bpeTablesBuilt(), before + 1);
 });

@@ -198,3 +198,37 @@ test("a .idx whose sequence pointers lie outside the .bin is refused when opened
   writeFileSync(join(out, "p.idx"), idx);
   assert.throws(() => new MegatronReader(join(out, "p")), /sequence 1 \(byte offset 100, 2 tokens\) lies outside/);
 });
+
+test("MegatronReader.documentView gives document()'s ids in a reused buffer; a writer's growing buffer writes the same file", async () => {
+  const dir = tmpDir("megamath-docview-");
+  for (const dtype of ["int32", "uint16"] as const) {
+    const prefix = join(dir, dtype);
+    const w = await MegatronWriter.create(prefix, dtype);
+    // Documents from empty to 300k tokens: the writer's buffer starts at 64 KiB and grows to 8 MiB, so the file is
+    // written in flushes of several sizes (and one document larger than the whole buffer).
+    const docs: number[][] = [];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) >>> 0);
+    for (const n of [0, 1, 5000, 17000, 40000, 300000, 3, 70000, 2]) docs.push(Array.from({ length: n }, () => next() % 65536));
+    for (const d of docs) await w.add(d);
+    await w.finish();
+    const r = new MegatronReader(prefix);
+    try {
+      assert.equal(r.documents, docs.length);
+      let shared: ArrayBufferLike | undefined;
+      for (const i of [5, 0, 1, 8, 2, 3, 4, 6, 7]) {
+        const fresh = r.document(i);
+        assert.deepEqual(Array.from(fresh), docs[i], `${dtype} document ${i}`);
+        const view = r.documentView(i);
+        assert.deepEqual(view, fresh, `${dtype} documentView ${i}`);
+        if (i !== 5) assert.equal(view.buffer, shared, "documentView allocated a new buffer for a shorter document");
+        shared = view.buffer;
+      }
+    } finally {
+      r.close();
+    }
+    // The same bytes as one large write of everything.
+    const all = Buffer.concat(docs.map((d) => dtype === "int32" ? Buffer.from(new Int32Array(d).buffer) : Buffer.from(new Uint16Array(d).buffer)));
+    assert.ok(readFileSync(prefix + ".bin").equals(all), `${dtype}: .bin differs from the concatenated documents`);
+  }
+});

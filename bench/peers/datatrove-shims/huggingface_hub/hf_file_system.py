@@ -1,0 +1,3 @@
+# See huggingface_hub/__init__.py.
+class HfFileSystemResolvedBucketPath:
+    pass
