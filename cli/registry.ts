@@ -23,8 +23,13 @@ const planCost = {
   load: () => import("./commands/plan-cost.js"),
 };
 
-/** Commands that work on a whole build (or plan one) rather than run as a recipe step. */
-export const buildCommands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, "plan-cost": planCost };
+const pass = {
+  summary: "Run consecutive per-document steps as one fused pass (what emitted cluster tasks run), each step's markers in its folder.",
+  load: () => import("./commands/pass.js"),
+};
+
+/** Commands that work on a whole build (or plan one, or run a fused pass of its steps) rather than run as a recipe step. */
+export const buildCommands: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { build, report, card, "plan-cost": planCost, pass };
 
 export const registry: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = { ...buildCommands, ...stepCommands };
 

@@ -1,14 +1,21 @@
-// What a cluster runs of a planned build: the steps as shard tasks (dedup as its four stages), each with its command
-// line, the earlier steps it reads from, and the files it reads outside the build. The emitters (emit.ts,
-// emit-slurm.ts, emit-k8s.ts) render these as scripts and manifests.
+// What a cluster runs of a planned build: the steps as shard tasks (dedup as its four stages; the steps of a fused pass
+// as one `megamath pass` task, see recipe/fuse.ts), each with its command line, the earlier tasks it reads from, and
+// the files it reads outside the build. The emitters (emit.ts, emit-slurm.ts, emit-k8s.ts) render these as scripts
+// and manifests.
 import { join, isAbsolute, normalize, resolve, sep } from "node:path";
 import type { Invocation, StepOptions } from "./plan.js";
+import type { Pass } from "./fuse.js";
 import { escapeListItem, type OptionSpecs } from "../cli/command.js";
 
-/** One step as a cluster runs it: a command line, how many shard tasks, and the steps it must wait for. */
+/** One step (or fused pass) as a cluster runs it: a command line, how many shard tasks, and the tasks it must wait for. */
 export interface ClusterTask {
+  /** The step's name; a fused pass's members' names joined by "+" (decontaminate+tokenize). */
   step: string;
   command: string;
+  /** A fused pass: its steps' names, in order. */
+  members?: string[];
+  /** Words after --workers/--shard (a pass's steps: `-- COMMAND ARGS...` each). */
+  tail?: string[];
   /** 1 for an unsharded step; else the shard count (each task gets `--shard i/N`). */
   tasks: number;
   sharded: boolean;
@@ -110,34 +117,63 @@ export function mapPlanPaths(plan: Invocation[], move: (p: string) => string): I
 /** `path` is `dir` or lies below it. */
 export const within = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
-/** The cluster's tasks in plan order, each with the earlier steps it reads from: a step depends on every earlier
- * step whose folder holds a path it names (its input glob, a model, dedup's work folder), so the graph is the
- * recipe's `@STEP` and `${STEP}` references, whatever they became. The report task waits for every step. */
-export function clusterTasks(plan: Invocation[], o: { shards: number; reportDir?: string; specOf: (command: string) => OptionSpecs }): ClusterTask[] {
+/** The cluster's tasks in plan order, each with the earlier tasks it reads from: a task depends on every earlier
+ * task with a folder holding a path it names (its input glob, a model, dedup's work folder), so the graph is the
+ * recipe's `@STEP` and `${STEP}` references, whatever they became. The steps of each of `passes` (fuse.ts
+ * planPasses, keyed by their first step) become one `megamath pass` task. The report task waits for every step. */
+export function clusterTasks(plan: Invocation[], o: { shards: number; reportDir?: string; specOf: (command: string) => OptionSpecs; passes?: Map<string, Pass> }): ClusterTask[] {
   const steps = clusterSteps(plan, o.specOf);
+  // The units a task runs: one step, or the members of a pass (consecutive steps of the plan).
+  const units: { invs: Invocation[]; keep: boolean[] }[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const pass = o.passes?.get(steps[i].step);
+    const names = pass?.members.map((m) => m.step) ?? [];
+    if (pass && names.every((n, k) => steps[i + k]?.step === n)) {
+      units.push({ invs: steps.slice(i, i + names.length), keep: pass.keep });
+      i += names.length - 1;
+    } else units.push({ invs: [steps[i]], keep: [true] });
+  }
+  const nameOf = (u: { invs: Invocation[] }) => u.invs.map((s) => s.step).join("+");
   const tasks: ClusterTask[] = [];
   const ancestors = new Map<string, Set<string>>();
-  // Only the nearest of them: a step that another of its dependencies already waits for is left out (dedup-filter
+  // Only the nearest of them: a task that another of its dependencies already waits for is left out (dedup-filter
   // waits for dedup-clusters, not also for filter and the other dedup stages before it).
   const nearest = (deps: string[], step: string) => {
     const all = new Set(deps.flatMap((d) => [d, ...ancestors.get(d)!]));
     ancestors.set(step, all);
     return deps.filter((d) => !deps.some((e) => e !== d && ancestors.get(e)!.has(d)));
   };
-  for (const [i, s] of steps.entries()) {
-    const paths = pathsOf(s);
-    const deps = nearest(steps.slice(0, i).filter((d) => paths.some((p) => within(p, d.outDir))).map((d) => d.step), s.step);
+  for (const [i, u] of units.entries()) {
+    const paths = u.invs.flatMap(pathsOf);
+    const earlier = units.slice(0, i).filter((d) => d.invs.some((s) => paths.some((p) => within(p, s.outDir))));
+    const name = nameOf(u);
+    const deps = nearest(earlier.map(nameOf), name);
     const externals = [...new Set(paths.filter((p) => !(o.reportDir && within(p, o.reportDir)) && !steps.some((d) => within(p, d.outDir))))];
-    tasks.push({ step: s.step, command: s.command, tasks: s.shard === "none" ? 1 : o.shards, sharded: s.shard !== "none",
-      argv: stepArgv(s), deps, externals, threaded: "workers" in o.specOf(s.command) && s.options.workers !== 0 && s.runOptions.workers !== 0,
-      about: s.about });
+    const threaded = u.invs.some((s) => "workers" in o.specOf(s.command) && s.options.workers !== 0 && s.runOptions.workers !== 0);
+    const s = u.invs[0];
+    if (u.invs.length === 1) {
+      tasks.push({ step: s.step, command: s.command, tasks: s.shard === "none" ? 1 : o.shards, sharded: s.shard !== "none",
+        argv: stepArgv(s), deps, externals, threaded, about: s.about });
+      continue;
+    }
+    // A pass shards over files like each of its steps (planPasses fuses only those).
+    const keep = u.keep.flatMap((k, j) => (k && j < u.invs.length - 1 ? ["--keep", String(j)] : []));
+    tasks.push({ step: name, command: "pass", members: u.invs.map((m) => m.step), tasks: o.shards, sharded: true, argv: keep,
+      tail: u.invs.flatMap((m) => ["--", m.command, ...stepArgv(m)]), deps, externals, threaded,
+      about: `one fused pass: ${u.invs.map((m) => m.step).join(" → ")}` });
   }
   if (o.reportDir) {
-    tasks.push({ step: "report", command: "report", tasks: 1, sharded: false, argv: [o.reportDir], deps: nearest(steps.map((s) => s.step), "report"),
+    tasks.push({ step: "report", command: "report", tasks: 1, sharded: false, argv: [o.reportDir], deps: nearest(units.map(nameOf), "report"),
       externals: [], threaded: false, about: "report.json and report.html from what the steps left in their folders" });
   }
   return tasks;
 }
+
+/** Whether the task's command line sets --workers itself (the recipe does): the emitters then add none. */
+export const setsWorkers = (t: ClusterTask) => t.argv.includes("--workers") || Boolean(t.tail?.includes("--workers"));
+
+/** The task's words after --workers/--shard, each ready for bash. */
+export const tailWords = (t: ClusterTask) => (t.tail?.length ? ` ${t.tail.map(q).join(" ")}` : "");
 
 /** A word for bash: as it is when safe, else single-quoted. */
 export const q = (s: string) => (/^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);

@@ -8,7 +8,7 @@
 import { mkdir, writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { hashOf } from "../lib/runtime/fingerprint.js";
-import { clusterSteps, pathsOf, within, q, type ClusterTask } from "./cluster-tasks.js";
+import { clusterSteps, pathsOf, within, q, setsWorkers, type ClusterTask } from "./cluster-tasks.js";
 import type { OptionSpecs } from "../cli/command.js";
 import type { Invocation } from "./plan.js";
 
@@ -51,7 +51,9 @@ export async function emitK8s(tasks: ClusterTask[], plan: Invocation[], dir: str
   }
   await mkdir(dir, { recursive: true });
   const tag = hashOf([o.reportDir ?? dir, mount, o.k8sClaim]).slice(0, 6);
-  const jobName = (step: string) => `megamath-${tag}-${step}`;
+  // A fused pass's task is named by its steps joined with "+", which Kubernetes names and labels do not allow.
+  const label = (step: string) => step.replaceAll("+", "-");
+  const jobName = (step: string) => `megamath-${tag}-${label(step)}`;
   const planMap = `megamath-${tag}-plan`;
   const files: string[] = [];
   const cpus = o.k8sCpus ?? 1;
@@ -61,8 +63,8 @@ export async function emitK8s(tasks: ClusterTask[], plan: Invocation[], dir: str
   const jobs: { step: string; file: string; deps: string[] }[] = [];
   for (const [i, t] of tasks.entries()) {
     const file = `${String(i + 1).padStart(2, "0")}-${t.step}.yaml`;
-    const workers = t.threaded && !t.argv.includes("--workers") ? ["--workers", String(cpus)] : [];
-    let command = [...mm, t.command, ...t.argv, ...workers, ...(t.sharded ? ["--shard", `$(JOB_COMPLETION_INDEX)/${t.tasks}`] : [])];
+    const workers = t.threaded && !setsWorkers(t) ? ["--workers", String(cpus)] : [];
+    let command = [...mm, t.command, ...t.argv, ...workers, ...(t.sharded ? ["--shard", `$(JOB_COMPLETION_INDEX)/${t.tasks}`] : []), ...(t.tail ?? [])];
     const mounts: unknown[] = [...volumeMounts];
     const vols = [...volumes];
     if (t.command === "report" && o.reportDir) {
@@ -74,14 +76,14 @@ export async function emitK8s(tasks: ClusterTask[], plan: Invocation[], dir: str
     const job = {
       apiVersion: "batch/v1",
       kind: "Job",
-      metadata: { name: jobName(t.step), labels: { "app.kubernetes.io/name": "megamath", "megamath/build": tag, "megamath/step": t.step } },
+      metadata: { name: jobName(t.step), labels: { "app.kubernetes.io/name": "megamath", "megamath/build": tag, "megamath/step": label(t.step) } },
       spec: {
         completionMode: "Indexed",
         completions: t.tasks,
         parallelism: t.tasks,
         backoffLimitPerIndex: 2,
         template: {
-          metadata: { labels: { "app.kubernetes.io/name": "megamath", "megamath/build": tag, "megamath/step": t.step } },
+          metadata: { labels: { "app.kubernetes.io/name": "megamath", "megamath/build": tag, "megamath/step": label(t.step) } },
           spec: {
             restartPolicy: "Never",
             containers: [{

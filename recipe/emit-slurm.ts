@@ -9,7 +9,7 @@
 import { writeFile, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { hashOf } from "../lib/runtime/fingerprint.js";
-import { q, type ClusterTask } from "./cluster-tasks.js";
+import { q, setsWorkers, tailWords, type ClusterTask } from "./cluster-tasks.js";
 
 /** What the batch scripts ask Slurm for; nothing is asked for unless given (the site's defaults apply). */
 export interface SlurmResources {
@@ -54,13 +54,15 @@ export interface TasksFile {
 export const logOf = (s: Pick<SlurmStep, "step" | "sharded">, shard: number) => (s.sharded ? `logs/${s.step}-${shard}.out` : `logs/${s.step}.out`);
 export const recordOf = (step: string, shard: number) => `state/${step}.${shard}`;
 
-/** Raw options that apply to `step`: unprefixed ones, and "STEP:OPT" whose STEP is the step or a prefix of it. */
-export function optsFor(step: string, opts: string[]): string[] {
+/** Raw options that apply to `step`: unprefixed ones, and "STEP:OPT" whose STEP is the step or a prefix of it. A
+ * fused pass's task (its steps' names given) takes the options of each of its steps. */
+export function optsFor(step: string | string[], opts: string[]): string[] {
+  const names = typeof step === "string" ? [step] : step;
   const out: string[] = [];
   for (const o of opts) {
     const m = /^([a-z0-9][a-z0-9-]*):(-.*)$/.exec(o);
     if (!m) out.push(o);
-    else if (step === m[1] || step.startsWith(m[1] + "-")) out.push(m[2]);
+    else if (names.some((n) => n === m[1] || n.startsWith(m[1] + "-"))) out.push(m[2]);
   }
   return out;
 }
@@ -70,7 +72,7 @@ export async function emitSlurm(tasks: ClusterTask[], dir: string, o: { megamath
   for (const opt of r.opts ?? []) {
     const m = /^(?:([a-z0-9][a-z0-9-]*):)?(-.*)$/.exec(opt);
     if (!m) throw new Error(`--slurm-opt "${opt}": give an sbatch option ("--qos=high") or STEP:OPTION ("dedup-clusters:--mem=64G")`);
-    if (m[1] && !tasks.some((t) => t.step === m[1] || t.step.startsWith(m[1] + "-"))) {
+    if (m[1] && !tasks.some((t) => (t.members ?? [t.step]).some((n) => n === m[1] || n.startsWith(m[1] + "-")))) {
       throw new Error(`--slurm-opt "${opt}": no step is named ${m[1]} or starts with ${m[1]}- (steps: ${tasks.map((t) => t.step).join(", ")})`);
     }
   }
@@ -81,8 +83,8 @@ export async function emitSlurm(tasks: ClusterTask[], dir: string, o: { megamath
     const file = `${String(i + 1).padStart(2, "0")}-${t.step}.sbatch`;
     // Steps with worker threads get the CPUs asked for and as many workers (unless the recipe sets --workers);
     // single-threaded steps (dedup's clustering, the mixtures, the report) ask for one CPU.
-    const workers = t.threaded && !t.argv.includes("--workers") ? ["--workers", "${SLURM_CPUS_PER_TASK:-1}"] : [];
-    const command = `${o.megamath} ${t.command} ${t.argv.map(q).join(" ")}${workers.length ? ` --workers "${workers[1]}"` : ""}${t.sharded ? ` --shard "$shard/${t.tasks}"` : ""}`;
+    const workers = t.threaded && !setsWorkers(t) ? ["--workers", "${SLURM_CPUS_PER_TASK:-1}"] : [];
+    const command = `${o.megamath} ${[t.command, ...t.argv.map(q)].join(" ")}${workers.length ? ` --workers "${workers[1]}"` : ""}${t.sharded ? ` --shard "$shard/${t.tasks}"` : ""}${tailWords(t)}`;
     const sbatch = [
       `--job-name=megamath-${tag}-${t.step}`,
       `--output=${t.sharded ? `logs/${t.step}-%a.out` : `logs/${t.step}.out`}`,
@@ -92,7 +94,7 @@ export async function emitSlurm(tasks: ClusterTask[], dir: string, o: { megamath
       ...(r.account ? [`--account=${r.account}`] : []),
       ...(r.time ? [`--time=${r.time}`] : []),
       ...(r.mem ? [`--mem=${r.mem}`] : []),
-      ...optsFor(t.step, r.opts ?? []),
+      ...optsFor(t.members ?? t.step, r.opts ?? []),
     ];
     const rec = `state/${t.step}.$shard`;
     const body = [
@@ -116,7 +118,7 @@ export async function emitSlurm(tasks: ClusterTask[], dir: string, o: { megamath
     await writeFile(join(dir, file), body);
     files.push(file);
     steps.push({ step: t.step, command: t.command, file, tasks: t.tasks, sharded: t.sharded, deps: t.deps, externals: t.externals,
-      lineHash: hashOf([t.command, t.argv, t.tasks]) });
+      lineHash: hashOf(t.tail ? [t.command, t.argv, t.tasks, t.tail] : [t.command, t.argv, t.tasks]) });
   }
   const tf: TasksFile = { version: 1, target: "slurm", tag, buildDir: o.buildDir, steps };
   await writeFile(join(dir, TASKS_FILE), JSON.stringify(tf, null, 1) + "\n");

@@ -147,7 +147,7 @@ export default defineCommand({
       let files: string[];
       try {
         files = await emit(opts.emit, planFile.plan, dir, {
-          shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {},
+          shards: opts.shards, megamath: opts.launcher, specOf: (c) => specs.get(c) ?? {}, fuse: !opts["no-fuse"], finalDir: planFile.finalDir,
           image: opts.image, k8sClaim: opts["k8s-claim"], k8sMount: opts["k8s-mount"], k8sCpus: opts["k8s-cpus"], reportDir: remoteOut, planFile,
           slurm: { partition: opts["slurm-partition"], account: opts["slurm-account"], time: opts["slurm-time"], mem: opts["slurm-mem"],
             cpus: opts["slurm-cpus"], opts: opts["slurm-opt"] },

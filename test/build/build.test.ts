@@ -81,12 +81,21 @@ test("the build emitted as shard tasks and run as parallel processes gives ident
   assert.equal(r.code, 0, r.err);
   const slurm = readdirSync(join(sharded, "launch", "slurm"));
   assert.ok(slurm.includes("submit.sh") && slurm.some((f) => /dedup-buckets\.sbatch$/.test(f)));
-  const scoreBatch = readFileSync(join(sharded, "launch", "slurm", slurm.find((f) => /-score\.sbatch$/.test(f))!), "utf8");
-  assert.match(scoreBatch, /--shard "\$shard\/3"/);
-  assert.ok(scoreBatch.includes(`node ${join(repoRoot, "bin", "megamath.js")} score`), "slurm tasks call this installation's bin by default");
+  // score and filter run as one fused pass, as in `megamath build`: one array task per shard.
+  const scoreBatch = readFileSync(join(sharded, "launch", "slurm", slurm.find((f) => /-score\+filter\.sbatch$/.test(f))!), "utf8");
+  assert.match(scoreBatch, /--shard "\$shard\/3" -- score .* -- filter /);
+  assert.ok(scoreBatch.includes(`node ${join(repoRoot, "bin", "megamath.js")} pass`), "slurm tasks call this installation's bin by default");
+  // The local script: decontaminate → tokenize as one `megamath pass` process per shard, no task of either alone.
+  const sh = readFileSync(join(sharded, "launch", "local", "run-local.sh"), "utf8").split("\n");
+  const passLines = sh.filter((l) => / pass (--keep \d+ )?--shard \d\/2 -- decontaminate .* -- tokenize /.test(l));
+  assert.deepEqual(passLines.map((l) => / --shard (\d)\/2 /.exec(l)![1]), ["0", "1"], sh.join("\n"));
+  assert.ok(!sh.some((l) => new RegExp(`${cli.at(-1)} (decontaminate|tokenize|score|filter) `).test(l)), "a fused step runs on its own");
   execFileSync("bash", [join(sharded, "launch", "local", "run-local.sh")], { cwd: repoRoot, stdio: "ignore" });
-  // (score: the build runs it fused with filter and keeps none of its documents; the emitted tasks write them.)
-  for (const step of ["filter", "dedup", "decontaminate", "mix-stable"]) {
+  // score's documents are read within the pass and never written (nothing else reads them), as in the local build;
+  // its markers and stats are in its folder.
+  assert.deepEqual(readdirSync(join(sharded, "score")).filter((n) => n.endsWith(".parquet")), []);
+  assert.ok(readdirSync(join(sharded, "score")).includes("stats.json"));
+  for (const step of ["score", "filter", "dedup", "decontaminate", "tokenize", "mix-stable"]) {
     assert.equal(digestTree(join(sharded, step)), digestTree(join(single, step)), `step ${step} differs between sharded and single-process runs`);
   }
   // The emitted pipeline ends with `megamath report`: the same report as the local build's, times and folders aside.

@@ -122,14 +122,15 @@ test("megamath build --recipe pro-max --llm runs every step of the paper recipe 
     assert.deepEqual(decay.sources.map((s: { name: string }) => s.name).sort(), ["am-deepseek-distilled-40m", "dclm-baseline", "instruction", "megamath-web-pro", "openr1-math-220k"]);
     const cpuLocal = childCpuSeconds() - cpu0;
 
-    // The same build from the emitted script, one process per step (the sharded mechanics are build.test.ts's):
-    // the LLM flags reach annotate and refine, and no other command.
+    // The same build from the emitted script, one process per step or fused pass (the sharded mechanics are
+    // build.test.ts's): the LLM flags reach annotate and refine, and no other command.
     const emitted = tmpDir("megamath-llm-build-emitted-");
     const e = await run(process.execPath, [...cli, "build", ...paper, "--output", emitted, "--emit", "local", "--shards", "1",
       "--launcher", `${process.execPath} ${cli.join(" ")}`, "--llm", s2.url, "--model", "test-model"]);
     assert.equal(e.code, 0, e.err);
     const sh = readFileSync(join(emitted, "launch", "local", "run-local.sh"), "utf8");
-    const lines = (cmd: string) => sh.split("\n").filter((l) => l.includes(` ${cmd} `));
+    // A fused pass's line holds its steps, each after " -- ".
+    const lines = (cmd: string) => sh.split("\n").flatMap((l) => l.split(" -- ")).filter((l) => l.includes(` ${cmd} `) || l.startsWith(`${cmd} `));
     for (const cmd of ["annotate", "refine"]) {
       assert.ok(lines(cmd).length === 1 && lines(cmd).every((l) => l.includes(`--base-url ${s2.url}`) && l.includes("--model test-model")), cmd);
     }
@@ -139,9 +140,9 @@ test("megamath build --recipe pro-max --llm runs every step of the paper recipe 
     const x = await run("bash", [join(emitted, "launch", "local", "run-local.sh")]);
     assert.equal(x.code, 0, x.err);
     for (const [kind, n] of Object.entries(two.faults)) assert.ok(n > 0, `the server never injected ${kind} in the emitted run`);
-    // (score is left out: the local build runs it fused with filter and keeps none of its documents; the emitted tasks
-    // write them. test/build/fused.test.ts checks that fused and one-by-one score outputs are identical.)
-    for (const step of ["annotate", "train-classifier", "filter", "refine", "tokenize", "mix-stable", "mix-decay-long"]) {
+    // (The emitted tasks run the same fused passes, e.g. decontaminate → refine → tokenize, as one task.)
+    assert.ok(sh.split("\n").some((l) => / pass .*-- decontaminate .* -- refine .* -- tokenize /.test(l)), "decontaminate → refine → tokenize is not one task");
+    for (const step of ["annotate", "train-classifier", "score", "filter", "decontaminate", "refine", "tokenize", "mix-stable", "mix-decay-long"]) {
       assert.equal(digestTree(join(emitted, step)), digestTree(join(local, step)), `step ${step} differs between the emitted and the local run`);
     }
     console.log(`# LLM build: ${cpuLocal.toFixed(1)} CPU-s locally, ${(childCpuSeconds() - cpu0 - cpuLocal).toFixed(1)} CPU-s emitted and run`);

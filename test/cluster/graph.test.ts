@@ -8,14 +8,18 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { loadRecipe, planRecipe } from "../../recipe/load.js";
 import { clusterTasks } from "../../recipe/cluster-tasks.js";
+import { planPasses } from "../../recipe/fuse.js";
+import { finalFolder } from "../../recipe/plan.js";
 import { emitSlurm, optsFor } from "../../recipe/emit-slurm.js";
 import { demoRecipePath } from "./recipes.js";
 
-async function demoTasks(out: string) {
+async function demoTasks(out: string, o: { fused?: boolean; noFuse?: boolean } = {}) {
   const path = demoRecipePath();
   const recipe = await loadRecipe(path);
+  if (o.noFuse) recipe.fuse = false;
   const { plan, specs } = await planRecipe(recipe, { recipeDir: dirname(path), outDir: out, seed: recipe.seed });
-  return clusterTasks(plan, { shards: 4, reportDir: out, specOf: (c) => specs.get(c) ?? {} });
+  const passes = o.fused ? await planPasses(plan, finalFolder(recipe, plan)) : undefined;
+  return clusterTasks(plan, { shards: 4, reportDir: out, specOf: (c) => specs.get(c) ?? {}, passes });
 }
 
 test("demo recipe: the step graph, the mixtures in parallel, externals", async () => {
@@ -56,4 +60,39 @@ test("slurm options: for every step, for one step, for a prefix; a STEP naming n
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("demo recipe, fused passes: score+filter and decontaminate+tokenize are one `megamath pass` task each; waits follow the passes", async () => {
+  const tasks = await demoTasks("/build", { fused: true });
+  const byStep = Object.fromEntries(tasks.map((t) => [t.step, t]));
+  assert.deepEqual(tasks.map((t) => t.step), ["sample", "train-classifier", "score+filter", "dedup-signatures", "dedup-buckets", "dedup-clusters",
+    "dedup-filter", "decontaminate+tokenize", "mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid", "report"]);
+  const pass = byStep["decontaminate+tokenize"];
+  assert.equal(pass.command, "pass");
+  assert.deepEqual(pass.members, ["decontaminate", "tokenize"]);
+  assert.equal(pass.tasks, 4);
+  // decontaminate's documents are the final corpus (refine is skipped without an LLM): kept; score's are not.
+  assert.deepEqual(pass.argv, ["--keep", "0"]);
+  assert.deepEqual(byStep["score+filter"].argv, []);
+  assert.deepEqual(pass.tail!.filter((w) => w === "--").length, 2);
+  assert.deepEqual([pass.tail![1], pass.tail![pass.tail!.indexOf("--", 1) + 1]], ["decontaminate", "tokenize"]);
+  assert.deepEqual(byStep["score+filter"].deps, ["train-classifier"]);
+  assert.deepEqual(byStep["dedup-signatures"].deps, ["score+filter"]);
+  assert.deepEqual(pass.deps, ["dedup-filter"]);
+  for (const m of ["mix-stable", "mix-decay-long", "mix-decay-short", "mix-decay-hybrid"]) assert.deepEqual(byStep[m].deps, ["decontaminate+tokenize"], m);
+  assert.ok(byStep["score+filter"].externals.some((p) => p.endsWith("fixtures/demo/megamath-web-*.parquet")));
+  assert.ok(byStep["score+filter"].threaded);
+  // A per-step Slurm option reaches the pass of that step.
+  const dir = mkdtempSync(join(tmpdir(), "megamath-graph-"));
+  try {
+    await emitSlurm(tasks, dir, { megamath: "megamath", shards: 4, resources: { opts: ["tokenize:--mem=9G"] } });
+    const batch = readFileSync(join(dir, "08-decontaminate+tokenize.sbatch"), "utf8");
+    assert.ok(batch.includes("#SBATCH --mem=9G\n") && batch.includes("#SBATCH --output=logs/decontaminate+tokenize-%a.out\n"), batch);
+    assert.match(batch, /megamath pass --keep 0 --workers "\$\{SLURM_CPUS_PER_TASK:-1\}" --shard "\$shard\/4" -- decontaminate .* -- tokenize /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // The recipe's "fuse": false keeps every step its own task.
+  const apart = (await demoTasks("/build", { fused: true, noFuse: true })).map((t) => t.step);
+  assert.ok(apart.includes("decontaminate") && apart.includes("tokenize") && apart.includes("score") && !apart.some((s) => s.includes("+")), apart.join(" "));
 });

@@ -30,7 +30,8 @@ test("k8s manifests: valid against the API schemas, every path on the volume, pl
   const files = readdirSync(launch).sort();
   assert.ok(files.includes("apply.sh") && files.includes("00-plan.yaml"), files.join(" "));
   const jobs = files.filter((f) => /^\d\d-.*\.yaml$/.test(f) && f !== "00-plan.yaml");
-  assert.equal(jobs.length, 12, jobs.join(" ")); // 7 steps, dedup as 4 stages, the report
+  // 7 steps, dedup as 4 stages, score + filter and decontaminate + tokenize each as one fused pass, the report.
+  assert.equal(jobs.length, 10, jobs.join(" "));
   for (const f of jobs) {
     const obj = JSON.parse(readFileSync(join(launch, f), "utf8"));
     new Job(obj).validate(); // throws with the schema's message when a field is wrong
@@ -47,10 +48,15 @@ test("k8s manifests: valid against the API schemas, every path on the volume, pl
     }
     assert.equal(c.command[0] === "sh" ? "megamath" : c.command[0], "megamath");
   }
-  const score = JSON.parse(readFileSync(join(launch, jobs.find((f) => f.endsWith("-score.yaml"))!), "utf8"));
+  const score = JSON.parse(readFileSync(join(launch, jobs.find((f) => f.endsWith("-score+filter.yaml"))!), "utf8"));
   assert.equal(score.spec.completionMode, "Indexed");
   assert.equal(score.spec.completions, 3);
-  assert.deepEqual(score.spec.template.spec.containers[0].command.slice(-4), ["--workers", "4", "--shard", "$(JOB_COMPLETION_INDEX)/3"]);
+  assert.match(score.metadata.name, /^megamath-[0-9a-f]+-score-filter$/);
+  // One pod per shard runs the fused pass: both steps, the shard and the workers given once for the two.
+  const words: string[] = score.spec.template.spec.containers[0].command;
+  assert.deepEqual(words.slice(1, 7), ["pass", "--workers", "4", "--shard", "$(JOB_COMPLETION_INDEX)/3", "--"]);
+  assert.deepEqual(words.filter((w) => w === "--").length, 2);
+  assert.ok(words[7] === "score" && words[words.indexOf("--", 7) + 1] === "filter", words.join(" "));
   assert.equal(score.spec.template.spec.containers[0].resources.requests.cpu, "4");
   const clusters = JSON.parse(readFileSync(join(launch, jobs.find((f) => f.endsWith("-dedup-clusters.yaml"))!), "utf8"));
   assert.equal(clusters.spec.completions, 1);
@@ -65,7 +71,7 @@ test("k8s manifests: valid against the API schemas, every path on the volume, pl
   // apply.sh: valid bash; mixtures wait for tokenize only (so they run side by side), the report for the mixtures.
   const apply = readFileSync(join(launch, "apply.sh"), "utf8");
   execFileSync("bash", ["-n", join(launch, "apply.sh")]);
-  assert.match(apply, /\[mix-stable\]=tokenize[ )]/);
+  assert.match(apply, /\[mix-stable\]=decontaminate\+tokenize[ )]/);
   assert.match(apply, /\[report\]=mix-stable[ )]/);
   assert.doesNotMatch(apply, /--timeout=-1s/);
   assert.match(apply, /kubectl logs/);
@@ -114,14 +120,14 @@ test("apply.sh: stops at the first failed Job with its pods' logs; run again, ke
   mkdirSync(bin);
   mkdirSync(state);
   symlinkSync(join(repoRoot, "test", "cluster", "kubectl-standin.sh"), join(bin, "kubectl"));
-  const score = JSON.parse(readFileSync(join(launch, readdirSync(launch).find((f) => f.endsWith("-score.yaml"))!), "utf8")).metadata.name;
+  const score = JSON.parse(readFileSync(join(launch, readdirSync(launch).find((f) => f.endsWith("-score+filter.yaml"))!), "utf8")).metadata.name;
   writeFileSync(join(state, "fail"), `${score}\n`);
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, KUBECTL_STANDIN: state, POLL: "0" };
   const first = spawnSync("bash", [join(launch, "apply.sh")], { env, encoding: "utf8" });
   assert.equal(first.status, 1, first.stdout + first.stderr);
-  assert.match(first.stdout, /sample: started[\s\S]*train-classifier: started[\s\S]*score: started/);
-  assert.match(first.stderr, new RegExp(`job ${score} \\(step score\\) failed; logs of its failed pods:\\n----- pod/${score}-1-x7k2p\\nerror: shard 1`));
-  assert.doesNotMatch(first.stdout, /filter: started/, "a step after the failed one was started");
+  assert.match(first.stdout, /sample: started[\s\S]*train-classifier: started[\s\S]*score\+filter: started/);
+  assert.match(first.stderr, new RegExp(`job ${score} \\(step score\\+filter\\) failed; logs of its failed pods:\\n----- pod/${score}-1-x7k2p\\nerror: shard 1`));
+  assert.doesNotMatch(first.stdout, /dedup-signatures: started/, "a step after the failed one was started");
   const calls = readFileSync(join(state, "calls.log"), "utf8");
   assert.match(calls, /^apply -f 00-plan\.yaml$/m);
   // Fixed: the second run keeps what completed with the same manifest and runs the rest.
@@ -129,6 +135,6 @@ test("apply.sh: stops at the first failed Job with its pods' logs; run again, ke
   const second = spawnSync("bash", [join(launch, "apply.sh")], { env, encoding: "utf8" });
   assert.equal(second.status, 0, second.stdout + second.stderr);
   assert.match(second.stdout, /sample: completed before with the same manifest, kept/);
-  assert.match(second.stdout, /score: started[\s\S]*report: started[\s\S]*every step completed/);
+  assert.match(second.stdout, /score\+filter: started[\s\S]*report: started[\s\S]*every step completed/);
   assert.doesNotMatch(second.stdout, /sample: started/);
 });

@@ -95,7 +95,9 @@ test("the demo build through a one-node Slurm: same outputs as a local build, re
     await drained("after the cancel");
     const st1 = megamath(["build", "--status", out]);
     assert.equal(st1.code, 0, st1.err);
-    const line = (st: string, step: string, shard: string | number) => st.split("\n").find((x) => new RegExp(`^\\s+${step}\\s+${shard}\\s`).test(x)) ?? "";
+    // (A fused pass's task is named by its steps joined with "+": score+filter.)
+    const re = (step: string) => step.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const line = (st: string, step: string, shard: string | number) => st.split("\n").find((x) => new RegExp(`^\\s+${re(step)}\\s+${shard}\\s`).test(x)) ?? "";
     assert.match(line(st1.out, victim.step, victim.shard), /failed .*log: .*\.out$/, st1.out);
     const log = /log: (.*)$/.exec(line(st1.out, victim.step, victim.shard))![1];
     assert.ok(log.endsWith(`logs/${victim.step}-${victim.shard}.out`) && existsSync(log), log);
@@ -106,21 +108,21 @@ test("the demo build through a one-node Slurm: same outputs as a local build, re
     // 2. Run submit.sh again: only what is not done goes to the queue, and the build completes.
     const second = sh(join(launch, "submit.sh"), []);
     assert.match(second, /sample: done \(2\/2\), not submitted/);
-    assert.match(second, new RegExp(`${victim.step}: shard\\(s\\) ${victim.shard} of 2 → job`));
+    assert.match(second, new RegExp(`${re(victim.step)}: shard\\(s\\) ${victim.shard} of 2 → job`));
     await drained("after the resubmission");
     const st2 = megamath(["build", "--status", out]);
     assert.match(st2.out, /^\d+ task\(s\): \d+ done$/m, st2.out);
 
     // 3. The outputs equal the local build's; the report task wrote the report.
-    // (score is left out: the local build runs it fused with filter and keeps none of its documents.)
-    for (const step of ["sample", "filter", "dedup", "decontaminate", "tokenize", "mix-stable"]) {
+    // (score and filter, decontaminate and tokenize ran as one pass task per shard, as in the local build.)
+    for (const step of ["sample", "score", "filter", "dedup", "decontaminate", "tokenize", "mix-stable"]) {
       assert.equal(digestTree(join(out, step)), digestTree(join(local, step)), `step ${step} differs between the Slurm and the local build`);
     }
     assert.deepEqual(withoutTimes(JSON.parse(readFileSync(join(out, "report.json"), "utf8")), out),
       withoutTimes(JSON.parse(readFileSync(join(local, "report.json"), "utf8")), local));
     assert.ok(readFileSync(join(out, "report.html"), "utf8").includes("final.docs"));
     const logs = readdirSync(join(launch, "logs"));
-    assert.ok(logs.includes("score-0.out") && logs.includes("report.out"), logs.join(" "));
+    assert.ok(logs.includes("score+filter-0.out") && logs.includes("decontaminate+tokenize-1.out") && logs.includes("report.out"), logs.join(" "));
     assert.ok(!logs.some((f) => f.includes("4294967294")), logs.join(" "));
 
     // 4. A finished build: submit.sh submits nothing, nothing is pending.
