@@ -11,7 +11,7 @@ import { ByteWriter } from "hyparquet-writer";
 import { writePageHeader } from "hyparquet-writer/src/datapage.js";
 import { writeRleBitPackedHybrid } from "hyparquet-writer/src/encoding.js";
 import type { Data } from "apache-arrow";
-import type { ByteRun, ByteColumnTarget } from "./parquet-pages.js";
+import { byteColumnChunk, type ByteRun, type ByteColumnTarget } from "./parquet-pages.js";
 
 /** A column's dictionary: its values (as offsets into their Arrow chunk) and each row's index (-1: null). */
 export interface ByteDictionary {
@@ -187,19 +187,5 @@ export function writeDictionaryColumn(t: ByteColumnTarget, dict: ByteDictionary)
     writer.appendBytes(compressed);
     locations.push({ offset: BigInt(pageOffset), compressed_page_size: writer.offset - pageOffset, first_row_index: BigInt(from) });
   }
-  const chunk: ColumnChunk = {
-    meta_data: {
-      type: "BYTE_ARRAY",
-      encodings: ["PLAIN", "RLE_DICTIONARY"],
-      path_in_schema: [t.name],
-      codec: t.codec,
-      num_values: BigInt(rows),
-      total_compressed_size: BigInt(writer.offset - offsetStart),
-      total_uncompressed_size: BigInt(uncompressedSize),
-      data_page_offset: BigInt(dataStart),
-      dictionary_page_offset: BigInt(offsetStart),
-    },
-    file_offset: BigInt(offsetStart),
-  };
-  return { chunk, offsetIndex: locations.length > 1 ? { page_locations: locations } : undefined };
+  return byteColumnChunk(t, { rows, start: offsetStart, end: writer.offset, uncompressedSize, locations, dataStart });
 }

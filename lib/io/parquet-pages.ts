@@ -169,25 +169,33 @@ export function writeByteColumn(t: ByteColumnTarget, runs: ByteRun[], scratch: P
     writer.appendBytes(compressed);
     locations.push({ offset: BigInt(pageOffset), compressed_page_size: writer.offset - pageOffset, first_row_index: BigInt(pages[p]!) });
   }
-  const chunk: ColumnChunk = {
-    meta_data: {
-      type: "BYTE_ARRAY",
-      encodings: ["PLAIN"],
-      path_in_schema: [t.name],
-      codec: t.codec,
-      num_values: BigInt(rows),
-      total_compressed_size: BigInt(writer.offset - offsetStart),
-      total_uncompressed_size: BigInt(uncompressedSize),
-      data_page_offset: BigInt(offsetStart),
-    },
-    file_offset: BigInt(offsetStart),
-  };
-  return { chunk, offsetIndex: locations.length > 1 ? { page_locations: locations } : undefined };
+  return byteColumnChunk(t, { rows, start: offsetStart, end: writer.offset, uncompressedSize, locations });
 }
 
 /** First row of each page and, last, the row count: hyparquet-writer's cut (a page ends before the value that
  * brings its value bytes to pageSize or more, nulls counting 0 bytes, and holds at least one row; no rows, no
  * page). */
+/** A written byte column's metadata as hyparquet-writer records it: PLAIN pages, or (with `dataStart`) a
+ * dictionary page at `start` followed by RLE_DICTIONARY data pages; an offset index only for more than one page. */
+export function byteColumnChunk(t: ByteColumnTarget, w: { rows: number; start: number; end: number; uncompressedSize: number; locations: OffsetIndex["page_locations"]; dataStart?: number }): { chunk: ColumnChunk; offsetIndex?: OffsetIndex } {
+  const dictionary = w.dataStart !== undefined;
+  const chunk: ColumnChunk = {
+    meta_data: {
+      type: "BYTE_ARRAY",
+      encodings: dictionary ? ["PLAIN", "RLE_DICTIONARY"] : ["PLAIN"],
+      path_in_schema: [t.name],
+      codec: t.codec,
+      num_values: BigInt(w.rows),
+      total_compressed_size: BigInt(w.end - w.start),
+      total_uncompressed_size: BigInt(w.uncompressedSize),
+      data_page_offset: BigInt(w.dataStart ?? w.start),
+      ...(dictionary ? { dictionary_page_offset: BigInt(w.start) } : {}),
+    },
+    file_offset: BigInt(w.start),
+  };
+  return { chunk, offsetIndex: w.locations.length > 1 ? { page_locations: w.locations } : undefined };
+}
+
 function pageCuts(runs: ByteRun[], rows: number, pageSize: number): number[] {
   const cuts = [0];
   if (pageSize) {
