@@ -48,25 +48,22 @@ def patch_fsspec_glob():
     major = int(fsspec.__version__.split(".")[0])
     if major >= 2023:
         return
-    original = AbstractFileSystem.glob
-
-    def glob_without_none_maxdepth(self, path, maxdepth=None, **kwargs):
-        if maxdepth is not None:
-            kwargs["maxdepth"] = maxdepth
-        return original(self, path, **kwargs)
-
-    AbstractFileSystem.glob = glob_without_none_maxdepth
     from fsspec.implementations.dirfs import DirFileSystem
 
-    if "glob" in DirFileSystem.__dict__:
-        dir_original = DirFileSystem.glob
+    def drop_none_maxdepth(cls):
+        original = cls.glob
 
-        def dir_glob(self, path, maxdepth=None, **kwargs):
+        def glob(self, path, maxdepth=None, **kwargs):
             if maxdepth is not None:
                 kwargs["maxdepth"] = maxdepth
-            return dir_original(self, path, **kwargs)
+            return original(self, path, **kwargs)
 
-        DirFileSystem.glob = dir_glob
+        cls.glob = glob
+
+    drop_none_maxdepth(AbstractFileSystem)
+    # DirFileSystem defines its own glob (it forwards to the wrapped filesystem) in some releases.
+    if "glob" in DirFileSystem.__dict__:
+        drop_none_maxdepth(DirFileSystem)
 
 
 def ensure_punkt(nltk_dir, corpus_files, sample_bytes=5_000_000):
